@@ -1,0 +1,7 @@
+package emulator
+
+// registerDefaults installs the overrides that fill kumo's gaps. Each
+// service's fill-ins live in their own file (ec2.go, rds.go, ...) and are
+// wired here explicitly, in one visible list.
+func (s *Server) registerDefaults() {
+}
