@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is day2bot.yaml, parsed once here and passed down as values.
+// Secrets never come from the file: only from the environment (Secrets).
+type Config struct {
+	// Database is the SQLite path; --db overrides it. Local disk only:
+	// SQLite WAL must not sit on NFS/EFS.
+	Database string `yaml:"database,omitempty"`
+	// Listen is the HTTP address of serve; --listen overrides it.
+	Listen  string        `yaml:"listen,omitempty"`
+	Slack   SlackConfig   `yaml:"slack,omitempty"`
+	Discord DiscordConfig `yaml:"discord,omitempty"`
+	// Admins are handles or principals allowed to run `/day2 policy …`.
+	Admins []string `yaml:"admins,omitempty"`
+
+	Secrets Secrets `yaml:"-"`
+}
+
+// SlackConfig holds the non-secret Slack settings.
+type SlackConfig struct {
+	// Mode is "socket" or "http"; empty picks socket when SLACK_APP_TOKEN
+	// is set, else http when SLACK_SIGNING_SECRET is set.
+	Mode string `yaml:"mode,omitempty"`
+}
+
+// DiscordConfig holds the non-secret Discord settings.
+type DiscordConfig struct {
+	// Transport is "gateway" or "http" (interactions endpoint URL); empty
+	// picks http when DISCORD_PUBLIC_KEY is set, else gateway when
+	// DISCORD_BOT_TOKEN is set.
+	Transport string `yaml:"transport,omitempty"`
+	// GuildID registers /day2 in one guild (instant) instead of globally.
+	GuildID string `yaml:"guild_id,omitempty"`
+}
+
+// Secrets come from the environment only.
+type Secrets struct {
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackSigningSecret string
+	SlackAPIURL        string
+	DiscordBotToken    string
+	DiscordPublicKey   string
+	DiscordAppID       string
+	DiscordAPIURL      string
+}
+
+func secretsFromEnv(getenv func(string) string) Secrets {
+	return Secrets{
+		SlackBotToken:      getenv("SLACK_BOT_TOKEN"),
+		SlackAppToken:      getenv("SLACK_APP_TOKEN"),
+		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
+		SlackAPIURL:        getenv("SLACK_API_URL"),
+		DiscordBotToken:    getenv("DISCORD_BOT_TOKEN"),
+		DiscordPublicKey:   getenv("DISCORD_PUBLIC_KEY"),
+		DiscordAppID:       getenv("DISCORD_APP_ID"),
+		DiscordAPIURL:      getenv("DISCORD_API_URL"),
+	}
+}
+
+// parseConfig decodes a config document strictly: an unknown key is an
+// error naming the file and line, so typos do not silently disable things.
+func parseConfig(file string, data []byte, getenv func(string) string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
+		return nil, fmt.Errorf("parse config %s: %w", file, err)
+	}
+	c.Secrets = secretsFromEnv(getenv)
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &c, nil
+}
+
+// errEOF lets an empty document through: an empty config is valid.
+func errEOF(err error) error {
+	if err != nil && err.Error() == "EOF" {
+		return err
+	}
+	return nil
+}
+
+func loadConfig(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parseConfig(path, data, getenv)
+}
+
+func (c *Config) validate() error {
+	var errs []string
+	switch c.Slack.Mode {
+	case "", "socket", "http":
+	default:
+		errs = append(errs, fmt.Sprintf("slack.mode: %q is not one of socket, http", c.Slack.Mode))
+	}
+	switch c.Discord.Transport {
+	case "", "gateway", "http":
+	default:
+		errs = append(errs, fmt.Sprintf("discord.transport: %q is not one of gateway, http", c.Discord.Transport))
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
