@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -74,7 +75,8 @@ func parseConfig(file string, data []byte, getenv func(string) string) (*Config,
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF(err)) {
+	// An empty document is a valid, empty config.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("parse config %s: %w", file, err)
 	}
 	c.Secrets = secretsFromEnv(getenv)
@@ -82,14 +84,6 @@ func parseConfig(file string, data []byte, getenv func(string) string) (*Config,
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return &c, nil
-}
-
-// errEOF lets an empty document through: an empty config is valid.
-func errEOF(err error) error {
-	if err != nil && err.Error() == "EOF" {
-		return err
-	}
-	return nil
 }
 
 func loadConfig(path string, getenv func(string) string) (*Config, error) {
