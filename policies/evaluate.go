@@ -1,0 +1,224 @@
+package policies
+
+import (
+	"fmt"
+	"time"
+)
+
+// Request is everything the evaluator needs to know about one attempted run.
+type Request struct {
+	Principal string   // "slack:U123", "shell:alice", "scheduler:shop"
+	Handle    string   // the person's configured handle ("carol"); may be empty
+	Groups    []string // groups the caller is in
+	App       string
+	Owners    []string // the app's owners: handles or principals
+	Task      string
+	Mutating  bool
+	Params    map[string]string // validated values, as strings
+	Channel   string
+	Time      time.Time
+	Freeze    *Freeze // the app's freeze, if any
+}
+
+// Freeze stops all mutating tasks of an app.
+type Freeze struct {
+	Reason string
+	By     string
+	Until  time.Time // zero: until unfrozen
+}
+
+// Usage counts earlier uses of a rate-limited rule. The store implements it;
+// a nil Usage means rate limits are not counted.
+type Usage interface {
+	Used(ruleID, principal string, since time.Time) int
+}
+
+// Decision is the outcome of Evaluate, with enough to explain itself.
+type Decision struct {
+	Effect Effect
+	// Rule is the id of the deciding rule; "" for the default deny and for
+	// a freeze.
+	Rule string
+	// Reason is one human line.
+	Reason string
+	// Approvers, Quorum and Expiry are set for Approve. Approvers is shared
+	// with the rule set: do not modify it.
+	Approvers []string
+	Quorum    int
+	Expiry    time.Duration
+	// NearMiss, for a default deny, names the rule that came closest and
+	// why it did not match ("" if no rule concerns the app).
+	NearMiss string
+	// RateRule is the rule whose use the engine must record when the run
+	// starts (after an allow, or once an approval is granted), so its rate
+	// limit counts it. "" when the deciding rule has no limit.
+	RateRule string
+	// Frozen is set when the app's freeze decided.
+	Frozen bool
+}
+
+// Allowed reports whether the run may start without approval.
+func (d Decision) Allowed() bool { return d.Effect == Allow }
+
+// Evaluate decides req against rs. See the package comment for the
+// combining rules.
+func Evaluate(rs *RuleSet, req Request, usage Usage) Decision {
+	return rs.Evaluate(req, usage)
+}
+
+// Evaluate decides req. It never fails: anything unknown is denied.
+func (rs *RuleSet) Evaluate(req Request, usage Usage) Decision {
+	if req.Mutating && req.Freeze != nil && (req.Freeze.Until.IsZero() || req.Time.Before(req.Freeze.Until)) {
+		return Decision{Effect: Deny, Reason: freezeReason(&req), Frozen: true}
+	}
+	if rs == nil {
+		rs = &RuleSet{}
+	}
+	var m matchState
+	m.visit(rs.exact[appTask{req.App, req.Task}], &req, usage)
+	m.visit(rs.byApp[req.App], &req, usage)
+	m.visit(rs.byTask[req.Task], &req, usage)
+	m.visit(rs.any, &req, usage)
+
+	switch {
+	case m.deny != nil:
+		return Decision{Effect: Deny, Rule: m.deny.src.ID, Reason: m.deny.reason}
+	case m.limited != nil:
+		r := m.limited
+		return Decision{Effect: Deny, Rule: r.src.ID, Reason: fmt.Sprintf(
+			"rate limit %s of rule %q reached: %s used it %d times in the last %s",
+			r.rate, r.src.ID, callerName(&req), m.limitedUsed, formatDuration(r.rate.Per))}
+	case m.approve != nil:
+		r := m.approve
+		return Decision{Effect: Approve, Rule: r.src.ID, Reason: r.reason,
+			Approvers: r.approvers, Quorum: r.quorum, Expiry: r.expiry, RateRule: rateRule(r)}
+	case m.allow != nil:
+		return Decision{Effect: Allow, Rule: m.allow.src.ID, Reason: m.allow.reason, RateRule: rateRule(m.allow)}
+	}
+	return Decision{
+		Effect:   Deny,
+		Reason:   fmt.Sprintf("no rule allows %s to run %s/%s", callerName(&req), req.App, req.Task),
+		NearMiss: rs.nearMiss(&req),
+	}
+}
+
+// matchState keeps, per outcome, the earliest matching rule in source order.
+// The four index lists are visited one after another, so "earliest" is by
+// rule index, not by visiting order.
+type matchState struct {
+	deny, approve, allow, limited *compiledRule
+	limitedUsed                   int
+}
+
+func (m *matchState) visit(list []*compiledRule, req *Request, usage Usage) {
+	for _, r := range list {
+		if !r.matches(req) {
+			continue
+		}
+		switch r.src.Effect {
+		case Deny:
+			m.deny = earlier(m.deny, r)
+			continue
+		}
+		if r.rate.N > 0 && usage != nil && m.deny == nil {
+			if used := usage.Used(r.src.ID, req.Principal, req.Time.Add(-r.rate.Per)); used >= r.rate.N {
+				if m.limited == nil || r.idx < m.limited.idx {
+					m.limited, m.limitedUsed = r, used
+				}
+				continue
+			}
+		}
+		if r.src.Effect == Approve {
+			m.approve = earlier(m.approve, r)
+		} else {
+			m.allow = earlier(m.allow, r)
+		}
+	}
+}
+
+func earlier(cur, r *compiledRule) *compiledRule {
+	if cur == nil || r.idx < cur.idx {
+		return r
+	}
+	return cur
+}
+
+func rateRule(r *compiledRule) string {
+	if r.rate.N > 0 {
+		return r.src.ID
+	}
+	return ""
+}
+
+// matches checks every condition, cheapest first.
+func (r *compiledRule) matches(req *Request) bool {
+	if r.mutating >= 0 && (r.mutating == 1) != req.Mutating {
+		return false
+	}
+	if !matchAny(r.apps, req.App) || !matchAny(r.tasks, req.Task) {
+		return false
+	}
+	if !r.subjectMatches(req) {
+		return false
+	}
+	if len(r.channels) > 0 && !matchAny(r.channels, req.Channel) {
+		return false
+	}
+	for i := range r.params {
+		p := &r.params[i]
+		v, ok := req.Params[p.name]
+		if !ok || !p.c.Match(v, req.Handle) {
+			return false
+		}
+	}
+	return r.window == nil || r.window.Contains(req.Time)
+}
+
+func (r *compiledRule) subjectMatches(req *Request) bool {
+	for i := range r.subjects {
+		if r.subjects[i].matches(req) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAny: empty list means any value.
+func matchAny(gs []glob, v string) bool {
+	if len(gs) == 0 {
+		return true
+	}
+	for i := range gs {
+		if gs[i].match(v, "") {
+			return true
+		}
+	}
+	return false
+}
+
+func callerName(req *Request) string {
+	switch {
+	case req.Handle != "":
+		return req.Handle
+	case req.Principal != "":
+		return req.Principal
+	}
+	return "an unknown user"
+}
+
+func freezeReason(req *Request) string {
+	f := req.Freeze
+	s := req.App + " is frozen"
+	if f.By != "" {
+		s += " by " + f.By
+	}
+	if f.Until.IsZero() {
+		s += " until unfrozen"
+	} else {
+		s += " until " + f.Until.UTC().Format("2006-01-02 15:04 MST")
+	}
+	if f.Reason != "" {
+		s += ": " + f.Reason
+	}
+	return s + " (mutating tasks are blocked; read-only tasks still run)"
+}
