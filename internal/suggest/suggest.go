@@ -45,9 +45,14 @@ func threshold(word, candidate string) int {
 	return t
 }
 
-// Distance is the Levenshtein edit distance between a and b in runes.
+// Distance is the edit distance between a and b in runes, counting an
+// insertion, deletion, substitution or swap of two adjacent runes as one
+// edit (optimal string alignment): swapped letters are the most common
+// typo, and plain Levenshtein would count them twice.
 func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	// Three rows: two back for transpositions, one back, current.
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -61,8 +66,11 @@ func Distance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
 }

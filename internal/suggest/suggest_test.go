@@ -12,7 +12,9 @@ func TestDistance(t *testing.T) {
 		{"", "abc", 3},
 		{"kitten", "sitting", 3},
 		{"restart-web", "restart-web", 0},
-		{"restrat-web", "restart-web", 2},
+		{"restrat-web", "restart-web", 1},
+		{"ca", "abc", 3},
+		{"alram", "alarm", 1},
 		{"héllo", "hello", 1},
 	} {
 		if got := Distance(tc.a, tc.b); got != tc.want {
