@@ -1,0 +1,406 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+)
+
+// RDS fill-ins. kumo's RDS has no RebootDBInstance and no
+// DescribeDBSnapshots, does not paginate DescribeDBInstances and drops tags,
+// so the emulator keeps the DB instance and snapshot model itself: every RDS
+// operation day2bot uses is answered here, in the awsQuery wire format, from
+// one consistent state. Seeding goes through CreateDBInstance on the wire,
+// exactly as a real client would create the resource.
+
+const rdsXMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
+
+// DBInstance is a seedable RDS instance.
+type DBInstance struct {
+	ID     string
+	Class  string // default db.t3.micro
+	Engine string // default postgres
+	Status string // "available" (default) or "stopped"
+	Tags   map[string]string
+}
+
+type rdsInstance struct {
+	DBInstance
+	arn     string
+	created time.Time
+	reboots int
+}
+
+type rdsSnapshot struct {
+	id, instance, engine, typ string
+	created                   time.Time
+}
+
+type rdsState struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	instances map[string]*rdsInstance
+	snapshots []*rdsSnapshot // creation order, which is the order AWS lists them
+}
+
+func (s *Server) registerRDS() {
+	st := &rdsState{now: time.Now, instances: map[string]*rdsInstance{}}
+	s.Handle("rds:CreateDBInstance", st.createInstance)
+	s.Handle("rds:DescribeDBInstances", st.describeInstances)
+	s.Handle("rds:RebootDBInstance", st.transition("RebootDBInstance", "rebooting", "available", "available"))
+	s.Handle("rds:StartDBInstance", st.transition("StartDBInstance", "starting", "available", "stopped"))
+	s.Handle("rds:StopDBInstance", st.transition("StopDBInstance", "stopping", "stopped", "available"))
+	s.Handle("rds:CreateDBSnapshot", st.createSnapshot)
+	s.Handle("rds:DescribeDBSnapshots", st.describeSnapshots)
+}
+
+// SeedDBInstance creates a DB instance through the emulator's own
+// CreateDBInstance (so the call is recorded like any other). A Status of
+// "stopped" is reached with a StopDBInstance call.
+func (s *Server) SeedDBInstance(ctx context.Context, in DBInstance) error {
+	c := rds.NewFromConfig(s.seedConfig())
+	if in.Class == "" {
+		in.Class = "db.t3.micro"
+	}
+	if in.Engine == "" {
+		in.Engine = "postgres"
+	}
+	var tags []rdstypes.Tag
+	for _, k := range sortedKeys(in.Tags) {
+		tags = append(tags, rdstypes.Tag{Key: aws.String(k), Value: aws.String(in.Tags[k])})
+	}
+	if _, err := c.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
+		DBInstanceIdentifier: aws.String(in.ID), DBInstanceClass: aws.String(in.Class),
+		Engine: aws.String(in.Engine), Tags: tags,
+	}); err != nil {
+		return fmt.Errorf("seed db instance %s: %w", in.ID, err)
+	}
+	if in.Status == "stopped" {
+		if _, err := c.StopDBInstance(ctx, &rds.StopDBInstanceInput{DBInstanceIdentifier: aws.String(in.ID)}); err != nil {
+			return fmt.Errorf("seed stop db instance %s: %w", in.ID, err)
+		}
+	}
+	return nil
+}
+
+// SeedDBSnapshot creates a manual snapshot of an existing instance.
+func (s *Server) SeedDBSnapshot(ctx context.Context, instanceID, snapshotID string) error {
+	c := rds.NewFromConfig(s.seedConfig())
+	if _, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{
+		DBInstanceIdentifier: aws.String(instanceID), DBSnapshotIdentifier: aws.String(snapshotID),
+	}); err != nil {
+		return fmt.Errorf("seed db snapshot %s: %w", snapshotID, err)
+	}
+	return nil
+}
+
+func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body []byte) {
+	q, _ := url.ParseQuery(string(body))
+	id := q.Get("DBInstanceIdentifier")
+	if id == "" || q.Get("DBInstanceClass") == "" || q.Get("Engine") == "" {
+		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "DBInstanceIdentifier, DBInstanceClass and Engine are required")
+		return
+	}
+	tags := map[string]string{}
+	for i := 1; q.Has(fmt.Sprintf("Tags.Tag.%d.Key", i)); i++ {
+		tags[q.Get(fmt.Sprintf("Tags.Tag.%d.Key", i))] = q.Get(fmt.Sprintf("Tags.Tag.%d.Value", i))
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, ok := st.instances[id]; ok {
+		WriteQueryError(w, http.StatusBadRequest, "DBInstanceAlreadyExists", "DB instance already exists")
+		return
+	}
+	in := &rdsInstance{
+		DBInstance: DBInstance{ID: id, Class: q.Get("DBInstanceClass"), Engine: q.Get("Engine"), Status: "available", Tags: tags},
+		arn:        "arn:aws:rds:us-east-1:000000000000:db:" + id,
+		created:    st.now().UTC(),
+	}
+	st.instances[id] = in
+	out := in.xml()
+	out.DBInstanceStatus = "creating"
+	writeRDS(w, "CreateDBInstance", struct {
+		DBInstance rdsXMLInstance `xml:"DBInstance"`
+	}{out})
+}
+
+func (st *rdsState) describeInstances(w http.ResponseWriter, r *http.Request, body []byte) {
+	q, _ := url.ParseQuery(string(body))
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ids := sortedKeys(st.instances)
+	if id := q.Get("DBInstanceIdentifier"); id != "" {
+		if _, ok := st.instances[id]; !ok {
+			WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+id+" not found.")
+			return
+		}
+		ids = []string{id}
+	}
+	for i := 1; q.Has(fmt.Sprintf("Filters.Filter.%d.Name", i)); i++ {
+		name := q.Get(fmt.Sprintf("Filters.Filter.%d.Name", i))
+		if name != "db-instance-id" {
+			WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "Unrecognized filter name: "+name)
+			return
+		}
+		want := map[string]bool{}
+		for _, v := range queryList(q, fmt.Sprintf("Filters.Filter.%d.Values.Value", i)) {
+			want[v] = true
+		}
+		var kept []string
+		for _, id := range ids {
+			if want[id] || want[st.instances[id].arn] {
+				kept = append(kept, id)
+			}
+		}
+		ids = kept
+	}
+	page, marker, ok := rdsPage(w, q, ids)
+	if !ok {
+		return
+	}
+	res := struct {
+		Marker      string           `xml:"Marker,omitempty"`
+		DBInstances []rdsXMLInstance `xml:"DBInstances>DBInstance"`
+	}{Marker: marker}
+	for _, id := range page {
+		res.DBInstances = append(res.DBInstances, st.instances[id].xml())
+	}
+	writeRDS(w, "DescribeDBInstances", res)
+}
+
+// transition answers Reboot/Start/Stop: the response shows the transient
+// status AWS reports, the stored state is where the instance settles.
+func (st *rdsState) transition(op, transient, settled, from string) Handler {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		q, _ := url.ParseQuery(string(body))
+		id := q.Get("DBInstanceIdentifier")
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		in, ok := st.instances[id]
+		if !ok {
+			WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+id+" not found.")
+			return
+		}
+		if in.Status != from {
+			WriteQueryError(w, http.StatusBadRequest, "InvalidDBInstanceState", fmt.Sprintf("Instance %s is %s, not %s.", id, in.Status, from))
+			return
+		}
+		if op == "RebootDBInstance" {
+			in.reboots++
+		}
+		in.Status = settled
+		out := in.xml()
+		out.DBInstanceStatus = transient
+		writeRDS(w, op, struct {
+			DBInstance rdsXMLInstance `xml:"DBInstance"`
+		}{out})
+	}
+}
+
+func (st *rdsState) createSnapshot(w http.ResponseWriter, r *http.Request, body []byte) {
+	q, _ := url.ParseQuery(string(body))
+	id, inst := q.Get("DBSnapshotIdentifier"), q.Get("DBInstanceIdentifier")
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	in, ok := st.instances[inst]
+	if !ok {
+		WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+inst+" not found.")
+		return
+	}
+	for _, sn := range st.snapshots {
+		if sn.id == id {
+			WriteQueryError(w, http.StatusBadRequest, "DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier "+id+" already exists.")
+			return
+		}
+	}
+	sn := &rdsSnapshot{id: id, instance: inst, engine: in.Engine, typ: "manual", created: st.now().UTC()}
+	st.snapshots = append(st.snapshots, sn)
+	out := sn.xml()
+	out.Status = "creating"
+	writeRDS(w, "CreateDBSnapshot", struct {
+		DBSnapshot rdsXMLSnapshot `xml:"DBSnapshot"`
+	}{out})
+}
+
+func (st *rdsState) describeSnapshots(w http.ResponseWriter, r *http.Request, body []byte) {
+	q, _ := url.ParseQuery(string(body))
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var all []*rdsSnapshot
+	for _, sn := range st.snapshots {
+		if v := q.Get("DBInstanceIdentifier"); v != "" && sn.instance != v {
+			continue
+		}
+		if v := q.Get("DBSnapshotIdentifier"); v != "" && sn.id != v {
+			continue
+		}
+		if v := q.Get("SnapshotType"); v != "" && sn.typ != v {
+			continue
+		}
+		all = append(all, sn)
+	}
+	keys := make([]string, len(all))
+	for i := range all {
+		keys[i] = strconv.Itoa(i)
+	}
+	page, marker, ok := rdsPage(w, q, keys)
+	if !ok {
+		return
+	}
+	res := struct {
+		Marker      string           `xml:"Marker,omitempty"`
+		DBSnapshots []rdsXMLSnapshot `xml:"DBSnapshots>DBSnapshot"`
+	}{Marker: marker}
+	for _, k := range page {
+		i, _ := strconv.Atoi(k)
+		res.DBSnapshots = append(res.DBSnapshots, all[i].xml())
+	}
+	writeRDS(w, "DescribeDBSnapshots", res)
+}
+
+// rdsPage applies MaxRecords (20..100, default 100, as AWS enforces) and an
+// opaque Marker, which here is the offset of the next record.
+func rdsPage(w http.ResponseWriter, q url.Values, keys []string) (page []string, marker string, ok bool) {
+	max := 100
+	if v := q.Get("MaxRecords"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 20 || n > 100 {
+			WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxRecords must be between 20 and 100.")
+			return nil, "", false
+		}
+		max = n
+	}
+	start := 0
+	if m := q.Get("Marker"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 || n > len(keys) {
+			WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "Invalid Marker.")
+			return nil, "", false
+		}
+		start = n
+	}
+	end := min(start+max, len(keys))
+	if end < len(keys) {
+		marker = strconv.Itoa(end)
+	}
+	return keys[start:end], marker, true
+}
+
+type rdsXMLTag struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+type rdsXMLInstance struct {
+	DBInstanceIdentifier string      `xml:"DBInstanceIdentifier"`
+	DBInstanceClass      string      `xml:"DBInstanceClass"`
+	Engine               string      `xml:"Engine"`
+	DBInstanceStatus     string      `xml:"DBInstanceStatus"`
+	DBInstanceArn        string      `xml:"DBInstanceArn"`
+	InstanceCreateTime   string      `xml:"InstanceCreateTime"`
+	AvailabilityZone     string      `xml:"AvailabilityZone"`
+	TagList              []rdsXMLTag `xml:"TagList>Tag"`
+}
+
+func (in *rdsInstance) xml() rdsXMLInstance {
+	out := rdsXMLInstance{
+		DBInstanceIdentifier: in.ID, DBInstanceClass: in.Class, Engine: in.Engine,
+		DBInstanceStatus: in.Status, DBInstanceArn: in.arn,
+		InstanceCreateTime: in.created.Format(time.RFC3339), AvailabilityZone: "us-east-1a",
+	}
+	for _, k := range sortedKeys(in.Tags) {
+		out.TagList = append(out.TagList, rdsXMLTag{k, in.Tags[k]})
+	}
+	return out
+}
+
+type rdsXMLSnapshot struct {
+	DBSnapshotIdentifier string `xml:"DBSnapshotIdentifier"`
+	DBInstanceIdentifier string `xml:"DBInstanceIdentifier"`
+	DBSnapshotArn        string `xml:"DBSnapshotArn"`
+	Engine               string `xml:"Engine"`
+	Status               string `xml:"Status"`
+	SnapshotType         string `xml:"SnapshotType"`
+	SnapshotCreateTime   string `xml:"SnapshotCreateTime"`
+}
+
+func (sn *rdsSnapshot) xml() rdsXMLSnapshot {
+	return rdsXMLSnapshot{
+		DBSnapshotIdentifier: sn.id, DBInstanceIdentifier: sn.instance,
+		DBSnapshotArn: "arn:aws:rds:us-east-1:000000000000:snapshot:" + sn.id,
+		Engine:        sn.engine, Status: "available", SnapshotType: sn.typ,
+		SnapshotCreateTime: sn.created.Format(time.RFC3339Nano),
+	}
+}
+
+// writeRDS answers in the awsQuery envelope:
+// <OpResponse xmlns><OpResult>result</OpResult><ResponseMetadata/></OpResponse>.
+func writeRDS(w http.ResponseWriter, op string, result any) {
+	writeQueryResponse(w, rdsXMLNS, op, result)
+}
+
+// writeQueryResponse encodes an awsQuery success envelope.
+func writeQueryResponse(w http.ResponseWriter, xmlns, op string, result any) {
+	var buf bytes.Buffer
+	enc := xml.NewEncoder(&buf)
+	resp := xml.StartElement{Name: xml.Name{Local: op + "Response"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlns}}}
+	meta := xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}}
+	err := errors.Join(
+		enc.EncodeToken(resp),
+		enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: op + "Result"}}),
+		enc.EncodeToken(meta),
+		enc.EncodeElement("emulator", xml.StartElement{Name: xml.Name{Local: "RequestId"}}),
+		enc.EncodeToken(meta.End()),
+		enc.EncodeToken(resp.End()),
+		enc.Flush(),
+	)
+	if err != nil {
+		WriteQueryError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// seedConfig is an SDK config aimed at this emulator, for the Seed helpers:
+// seeding goes over the wire like any client, so the state it creates is the
+// state a real client would see.
+func (s *Server) seedConfig() aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSEED", "seed", ""),
+		BaseEndpoint: aws.String(s.URL),
+	}
+}
+
+// queryList reads an awsQuery list: prefix.1, prefix.2, ...
+func queryList(q url.Values, prefix string) []string {
+	var out []string
+	for i := 1; q.Has(prefix + "." + strconv.Itoa(i)); i++ {
+		out = append(out, q.Get(prefix+"."+strconv.Itoa(i)))
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
