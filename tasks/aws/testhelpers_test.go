@@ -1,0 +1,51 @@
+package aws
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/day2bot/day2bot/tasks/awsclient"
+	"github.com/day2bot/day2bot/tasks/emulator"
+)
+
+// emu is the one emulator of this test package. kumo's state is
+// process-global anyway; tests use unique names (uniq) so they can share it.
+var emu *emulator.Server
+
+func TestMain(m *testing.M) {
+	emu = emulator.New()
+	code := m.Run()
+	emu.Close()
+	os.Exit(code)
+}
+
+// testRetryer is shared like the production one, without backoff sleeps.
+var testRetryer = awsclient.NewRetryer(awsclient.RetryOptions{MaxAttempts: 3, Backoff: awsclient.NoBackoff})
+
+// testConfig is an aws.Config pointing every client at the emulator.
+func testConfig(t testing.TB) awssdk.Config {
+	t.Helper()
+	return awssdk.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: awssdk.String(emu.URL),
+		Retryer:      func() awssdk.Retryer { return testRetryer },
+	}
+}
+
+var uniqSeq atomic.Int64
+
+// uniq returns a name unique in this process, readable in failures.
+func uniq(t testing.TB, prefix string) string {
+	name := strings.NewReplacer("/", "-", "_", "-", " ", "-").Replace(strings.ToLower(t.Name()))
+	if len(name) > 30 {
+		name = name[:30]
+	}
+	return fmt.Sprintf("%s-%s-%d", prefix, strings.Trim(name, "-"), uniqSeq.Add(1))
+}
