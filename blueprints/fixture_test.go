@@ -1,0 +1,89 @@
+package blueprints
+
+import (
+	"context"
+	"sort"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// fakeAction is a schema fixture: the name, parameters and mutating flag of
+// an action as agreed in the actions contract. Validation only reads those,
+// so Plan and Run are never called.
+type fakeAction struct {
+	name     string
+	target   string
+	mutating bool
+	params   []tasks.Param
+}
+
+var _ tasks.Action = fakeAction{}
+
+func (a fakeAction) Name() string          { return a.name }
+func (a fakeAction) Params() []tasks.Param { return a.params }
+func (a fakeAction) Mutating() bool        { return a.mutating }
+func (a fakeAction) IAMActions() []string  { return nil }
+func (a fakeAction) TargetType() string    { return a.target }
+func (a fakeAction) Plan(context.Context, tasks.Invocation) (tasks.Plan, error) {
+	panic("fixture: Plan is not part of validation")
+}
+func (a fakeAction) Run(context.Context, tasks.Invocation, func(tasks.Progress)) (tasks.Result, error) {
+	panic("fixture: Run is not part of validation")
+}
+
+type fakeLookup map[string]tasks.Action
+
+func (l fakeLookup) Lookup(name string) (tasks.Action, bool) { a, ok := l[name]; return a, ok }
+
+func (l fakeLookup) Names() []string {
+	var ns []string
+	for n := range l {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+func fp(v float64) *float64 { return &v }
+
+// contractActions mirrors the action names and parameters of the actions
+// contract (tasks/aws).
+func contractActions() fakeLookup {
+	str := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeString} }
+	integer := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeInt, Min: fp(0)} }
+	dur := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeDuration} }
+	batch := tasks.Param{Name: "batch", Type: tasks.TypeInt, Min: fp(1), Default: "1"}
+	l := fakeLookup{}
+	for _, a := range []fakeAction{
+		{"ec2.describe", "ec2:instance", false, nil},
+		{"ec2.reboot", "ec2:instance", true, []tasks.Param{batch}},
+		{"ec2.stop", "ec2:instance", true, []tasks.Param{batch}},
+		{"ec2.start", "ec2:instance", true, []tasks.Param{batch}},
+		{"elbv2.target-health", "elbv2:target-group", false, nil},
+		{"autoscaling.describe", "autoscaling:group", false, nil},
+		{"autoscaling.set-desired", "autoscaling:group", true, []tasks.Param{{Name: "desired", Type: tasks.TypeInt, Min: fp(0), Required: true}}},
+		{"autoscaling.instance-refresh", "autoscaling:group", true, []tasks.Param{{Name: "min_healthy", Type: tasks.TypeInt, Min: fp(0), Max: fp(100), Default: "90"}}},
+		{"rds.describe", "rds:db-instance", false, nil},
+		{"rds.snapshot", "rds:db-instance", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Default: "manual"}}},
+		{"rds.reboot", "rds:db-instance", true, []tasks.Param{{Name: "failover", Type: tasks.TypeBool, Default: "false"}}},
+		{"rds.start", "rds:db-instance", true, nil},
+		{"rds.stop", "rds:db-instance", true, nil},
+		{"rds.list-snapshots", "rds:db-instance", false, []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Min: fp(1), Default: "20"}}},
+		{"ecs.describe", "ecs:service", false, nil},
+		{"ecs.scale", "ecs:service", true, []tasks.Param{integer("desired")}},
+		{"ecs.force-deployment", "ecs:service", true, nil},
+		{"s3.describe", "s3:bucket", false, nil},
+		{"s3.block-public-access", "s3:bucket", true, nil},
+		{"s3.revoke-principal", "s3:bucket", true, []tasks.Param{str("bucket"), str("principal")}},
+		{"s3.grant-read", "s3:bucket", true, []tasks.Param{str("bucket"), str("principal"), dur("duration")}},
+		{"s3.enable-encryption", "s3:bucket", true, nil},
+		{"s3.enable-versioning", "s3:bucket", true, nil},
+		{"cloudwatch.list-alarms", "cloudwatch:alarm", false, []tasks.Param{{Name: "state", Type: tasks.TypeEnum, Enum: []string{"ALARM", "OK", "INSUFFICIENT_DATA", "any"}, Default: "any"}}},
+		{"cloudwatch.mute-alarm", "cloudwatch:alarm", true, []tasks.Param{str("alarm"), dur("duration")}},
+		{"cloudwatch.unmute-alarm", "cloudwatch:alarm", true, []tasks.Param{str("alarm")}},
+		{"cloudwatch.set-threshold", "cloudwatch:alarm", true, []tasks.Param{str("alarm"), integer("threshold")}},
+	} {
+		l[a.name] = a
+	}
+	return l
+}
