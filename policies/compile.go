@@ -25,10 +25,11 @@ type RuleSet struct {
 	byTask map[string][]*compiledRule  // some app glob, literal tasks
 	any    []*compiledRule             // globs on both sides
 
-	// globApps holds the rules of byTask and any, in source order, so the
-	// near-miss search can list every rule that names an app.
-	globApps []*compiledRule
-	appRules map[string][]*compiledRule // exact and byApp rules per app
+	// For the near-miss search, which must list every rule whose apps match:
+	// appRules holds the exact and byApp rules per app; globApps the other
+	// rules, keyed by the literal prefix of each app glob ("" for any app).
+	appRules map[string][]*compiledRule
+	globApps map[string][]*compiledRule
 }
 
 type appTask struct{ app, task string }
@@ -65,6 +66,7 @@ func Compile(rules []Rule) (*RuleSet, error) {
 		byApp:    map[string][]*compiledRule{},
 		byTask:   map[string][]*compiledRule{},
 		appRules: map[string][]*compiledRule{},
+		globApps: map[string][]*compiledRule{},
 	}
 	seen := map[string]bool{}
 	zones := map[string]*time.Location{}
@@ -356,8 +358,13 @@ func (rs *RuleSet) index(cr *compiledRule) {
 		for _, a := range cr.apps {
 			rs.appRules[a.src] = appendOnce(rs.appRules[a.src], cr)
 		}
+	} else if len(cr.apps) == 0 {
+		rs.globApps[""] = append(rs.globApps[""], cr)
 	} else {
-		rs.globApps = append(rs.globApps, cr)
+		for _, a := range cr.apps {
+			p := a.literalPrefix()
+			rs.globApps[p] = appendOnce(rs.globApps[p], cr)
+		}
 	}
 }
 

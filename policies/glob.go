@@ -92,12 +92,6 @@ func parseGlob(s string, allowUser bool) (glob, error) {
 	return g, nil
 }
 
-// isGlobLiteral reports whether s contains no glob syntax, so it can be used
-// as an exact index key.
-func isGlobLiteral(s string) bool {
-	return !strings.ContainsAny(s, `*?\{}`)
-}
-
 // match reports whether v matches. handle substitutes {user}; an empty
 // handle never matches a pattern that needs it.
 func (g *glob) match(v, handle string) bool {
@@ -171,6 +165,14 @@ func (g *glob) next(p cursor, handle string) cursor {
 		return cursor{p.seg, p.off + 1}
 	}
 	return cursor{p.seg + 1, 0}
+}
+
+// literalPrefix is the text every match starts with.
+func (g *glob) literalPrefix() string {
+	if len(g.segs) > 0 && g.segs[0].kind == segLit {
+		return g.segs[0].text
+	}
+	return ""
 }
 
 func (g glob) String() string { return g.src }

@@ -6,9 +6,11 @@ import (
 )
 
 // nearMiss finds the allow or approve rule that matched the most conditions
-// of req and says which conditions failed. Only rules that name the app (by
-// name or glob) are considered, so the search is bounded by the app's rules
-// and the glob rules — it runs only on the default-deny path.
+// of req and says which conditions failed. Only rules whose apps match are
+// considered: the app's own rules plus glob rules whose literal prefix is a
+// prefix of the app name, so the search stays small with thousands of rules.
+// It runs only on the default-deny path; explanations are built for the
+// winner only.
 func (rs *RuleSet) nearMiss(req *Request) string {
 	var best *compiledRule
 	bestScore := -1
@@ -23,7 +25,9 @@ func (rs *RuleSet) nearMiss(req *Request) string {
 		}
 	}
 	consider(rs.appRules[req.App])
-	consider(rs.globApps)
+	for i := 0; i <= len(req.App); i++ {
+		consider(rs.globApps[req.App[:i]])
+	}
 	if best == nil {
 		return ""
 	}
@@ -35,8 +39,9 @@ func (rs *RuleSet) nearMiss(req *Request) string {
 // else ("your rule is for read-only tasks" is more useful than "you are not
 // in group ops"), and one naming the app or task beats a catch-all.
 func (r *compiledRule) score(req *Request) int {
-	s := 8 * (conditionCount - len(r.failures(req)))
-	if r.subjectMatches(req) {
+	subjectOK := r.subjectMatches(req)
+	s := 8 * (conditionCount - r.misses(req, subjectOK))
+	if subjectOK {
 		s += 4
 	}
 	if len(r.apps) > 0 && matchAny(r.apps, req.App) {
@@ -46,6 +51,31 @@ func (r *compiledRule) score(req *Request) int {
 		s++
 	}
 	return s
+}
+
+// misses counts failed conditions like failures does, without building
+// the explanations.
+func (r *compiledRule) misses(req *Request, subjectOK bool) int {
+	n := 0
+	count := func(failed bool) {
+		if failed {
+			n++
+		}
+	}
+	count(!subjectOK)
+	count(!matchAny(r.apps, req.App))
+	count(!matchAny(r.tasks, req.Task))
+	count(r.mutating >= 0 && (r.mutating == 1) != req.Mutating)
+	count(len(r.channels) > 0 && !matchAny(r.channels, req.Channel))
+	count(r.window != nil && !r.window.Contains(req.Time))
+	for i := range r.params {
+		p := &r.params[i]
+		if v, ok := req.Params[p.name]; !ok || !p.c.Match(v, req.Handle) {
+			n++ // all parameters together are one condition
+			break
+		}
+	}
+	return n
 }
 
 // conditionCount is how many conditions a rule checks: subject, app, task,
@@ -108,8 +138,13 @@ func (r *compiledRule) failures(req *Request) []string {
 func describeSubjects(subjects []string, app string) string {
 	parts := make([]string, len(subjects))
 	for i, s := range subjects {
-		if s == "owner" {
+		switch {
+		case s == "owner":
 			s = "an owner of " + app
+		case strings.HasPrefix(s, "group:"):
+			s = "in group " + strings.TrimPrefix(s, "group:")
+		default:
+			s = strings.TrimPrefix(s, "user:")
 		}
 		parts[i] = s
 	}

@@ -27,12 +27,12 @@ func ParseWindow(s string) (Window, error) { return parseWindow(s, loadZone) }
 func parseWindow(s string, load func(string) (*time.Location, error)) (Window, error) {
 	f := strings.Fields(s)
 	w := Window{src: strings.Join(f, " ")}
-	switch len(f) {
-	case 2: // every day
+	switch {
+	case len(f) == 2 && strings.Contains(f[0], ":"): // every day
 		for i := range w.days {
 			w.days[i] = true
 		}
-	case 3:
+	case len(f) == 3:
 		if err := parseDays(f[0], &w.days); err != nil {
 			return Window{}, fmt.Errorf("%q: %w", w.src, err)
 		}
