@@ -5,4 +5,5 @@ package emulator
 // wired here explicitly, in one visible list.
 func (s *Server) registerDefaults() {
 	s.registerRDS()
+	s.registerCloudWatch()
 }

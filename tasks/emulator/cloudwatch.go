@@ -1,0 +1,626 @@
+package emulator
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/fxamacker/cbor/v2"
+)
+
+// CloudWatch fill-ins, in the smithy rpc-v2-cbor protocol the SDK speaks.
+// kumo has no Disable/EnableAlarmActions, truncates DescribeAlarms at 50
+// without a NextToken, drops alarm fields (treat-missing-data, insufficient
+// data actions...) and ignores Stat/Period in GetMetricData, so the emulator
+// keeps alarms and metric levels itself and answers every alarm and
+// metric-data operation day2bot uses.
+
+// Alarm is a seedable metric alarm. Zero fields get the defaults of a CPU
+// alarm: Statistic Average, Period 300, EvaluationPeriods 1,
+// ComparisonOperator GreaterThanThreshold, State OK.
+type Alarm struct {
+	Name, Description  string
+	Namespace, Metric  string
+	Dimensions         map[string]string
+	Statistic          string
+	Period             int32
+	EvaluationPeriods  int32
+	Threshold          float64
+	ComparisonOperator string
+	TreatMissingData   string
+	AlarmActions       []string
+	OKActions          []string
+	State              string // OK, ALARM, INSUFFICIENT_DATA
+}
+
+type cwDimension struct {
+	Name  string
+	Value string
+}
+
+// cwAlarm is both the stored alarm and its DescribeAlarms wire shape.
+type cwAlarm struct {
+	AlarmName                          string
+	AlarmArn                           string
+	AlarmDescription                   string          `cbor:",omitempty"`
+	AlarmConfigurationUpdatedTimestamp time.Time       `cbor:",omitempty"`
+	ActionsEnabled                     bool            // always sent: absent would read as "unknown"
+	OKActions                          []string        `cbor:",omitempty"`
+	AlarmActions                       []string        `cbor:",omitempty"`
+	InsufficientDataActions            []string        `cbor:",omitempty"`
+	StateValue                         string          `cbor:",omitempty"`
+	StateReason                        string          `cbor:",omitempty"`
+	StateReasonData                    string          `cbor:",omitempty"`
+	StateUpdatedTimestamp              time.Time       `cbor:",omitempty"`
+	StateTransitionedTimestamp         time.Time       `cbor:",omitempty"`
+	MetricName                         string          `cbor:",omitempty"`
+	Namespace                          string          `cbor:",omitempty"`
+	Statistic                          string          `cbor:",omitempty"`
+	ExtendedStatistic                  string          `cbor:",omitempty"`
+	Dimensions                         []cwDimension   `cbor:",omitempty"`
+	Period                             int32           `cbor:",omitempty"`
+	Unit                               string          `cbor:",omitempty"`
+	EvaluationPeriods                  int32           `cbor:",omitempty"`
+	DatapointsToAlarm                  int32           `cbor:",omitempty"`
+	Threshold                          *float64        `cbor:",omitempty"`
+	ComparisonOperator                 string          `cbor:",omitempty"`
+	TreatMissingData                   string          `cbor:",omitempty"`
+	EvaluateLowSampleCountPercentile   string          `cbor:",omitempty"`
+	Metrics                            cbor.RawMessage `cbor:",omitempty"`
+	ThresholdMetricId                  string          `cbor:",omitempty"`
+}
+
+// cwPutAlarm is PutMetricAlarm's input: the alarm's configuration.
+type cwPutAlarm struct {
+	AlarmName, AlarmDescription                         string
+	ActionsEnabled                                      *bool
+	OKActions, AlarmActions, InsufficientDataActions    []string
+	MetricName, Namespace, Statistic, ExtendedStatistic string
+	Dimensions                                          []cwDimension
+	Period, EvaluationPeriods, DatapointsToAlarm        int32
+	Unit, ComparisonOperator, TreatMissingData          string
+	EvaluateLowSampleCountPercentile, ThresholdMetricId string
+	Threshold                                           *float64
+	Metrics                                             cbor.RawMessage
+}
+
+type cwState struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	enc    cbor.EncMode
+	dec    cbor.DecMode
+	alarms map[string]*cwAlarm
+	levels map[string]float64 // seriesKey -> value pushed by PutMetricData
+}
+
+func (s *Server) registerCloudWatch() {
+	enc, _ := cbor.EncOptions{Time: cbor.TimeUnixMicro, TimeTag: cbor.EncTagRequired}.EncMode() // constant, valid options
+	dec, _ := cbor.DecOptions{TimeTag: cbor.DecTagOptional}.DecMode()
+	st := &cwState{now: time.Now, enc: enc, dec: dec, alarms: map[string]*cwAlarm{}, levels: map[string]float64{}}
+	s.Handle("monitoring:PutMetricAlarm", st.putAlarm)
+	s.Handle("monitoring:DescribeAlarms", st.describeAlarms)
+	s.Handle("monitoring:DeleteAlarms", st.deleteAlarms)
+	s.Handle("monitoring:SetAlarmState", st.setState)
+	s.Handle("monitoring:DisableAlarmActions", st.setActions(false))
+	s.Handle("monitoring:EnableAlarmActions", st.setActions(true))
+	s.Handle("monitoring:PutMetricData", st.putMetricData)
+	s.Handle("monitoring:GetMetricData", st.getMetricData)
+}
+
+// SeedAlarm creates an alarm with PutMetricAlarm (and SetAlarmState when
+// a.State is not OK), over the wire.
+func (s *Server) SeedAlarm(ctx context.Context, a Alarm) error {
+	c := cloudwatch.NewFromConfig(s.seedConfig())
+	in := &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String(a.Name), Namespace: aws.String(a.Namespace), MetricName: aws.String(a.Metric),
+		Statistic: cwtypes.Statistic(a.Statistic), Period: aws.Int32(a.Period), EvaluationPeriods: aws.Int32(a.EvaluationPeriods),
+		Threshold: aws.Float64(a.Threshold), ComparisonOperator: cwtypes.ComparisonOperator(a.ComparisonOperator),
+		AlarmActions: a.AlarmActions, OKActions: a.OKActions,
+	}
+	if a.Description != "" {
+		in.AlarmDescription = aws.String(a.Description)
+	}
+	if a.TreatMissingData != "" {
+		in.TreatMissingData = aws.String(a.TreatMissingData)
+	}
+	if in.Statistic == "" {
+		in.Statistic = cwtypes.StatisticAverage
+	}
+	if a.Period == 0 {
+		in.Period = aws.Int32(300)
+	}
+	if a.EvaluationPeriods == 0 {
+		in.EvaluationPeriods = aws.Int32(1)
+	}
+	if in.ComparisonOperator == "" {
+		in.ComparisonOperator = cwtypes.ComparisonOperatorGreaterThanThreshold
+	}
+	for _, k := range sortedKeys(a.Dimensions) {
+		in.Dimensions = append(in.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(a.Dimensions[k])})
+	}
+	if _, err := c.PutMetricAlarm(ctx, in); err != nil {
+		return fmt.Errorf("seed alarm %s: %w", a.Name, err)
+	}
+	if a.State != "" && a.State != "OK" {
+		if _, err := c.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+			AlarmName: aws.String(a.Name), StateValue: cwtypes.StateValue(a.State), StateReason: aws.String("seeded"),
+		}); err != nil {
+			return fmt.Errorf("seed alarm state %s: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// SetMetric pins a metric series (namespace, metric, exact dimensions) to
+// value with PutMetricData: GetMetricData then returns value for every
+// statistic but Sum and SampleCount, instead of the synthetic series.
+func (s *Server) SetMetric(ctx context.Context, namespace, metric string, dims map[string]string, value float64) error {
+	c := cloudwatch.NewFromConfig(s.seedConfig())
+	d := cwtypes.MetricDatum{MetricName: aws.String(metric), Value: aws.Float64(value)}
+	for _, k := range sortedKeys(dims) {
+		d.Dimensions = append(d.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
+	}
+	if _, err := c.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(namespace), MetricData: []cwtypes.MetricDatum{d}}); err != nil {
+		return fmt.Errorf("set metric %s/%s: %w", namespace, metric, err)
+	}
+	return nil
+}
+
+func (st *cwState) putAlarm(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in cwPutAlarm
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	if in.AlarmName == "" || in.ComparisonOperator == "" || in.EvaluationPeriods < 1 {
+		WriteCBORError(w, http.StatusBadRequest, "ValidationError", "AlarmName, ComparisonOperator and EvaluationPeriods are required")
+		return
+	}
+	if in.Metrics == nil && (in.MetricName == "" || in.Namespace == "" || in.Period < 1 || (in.Statistic == "") == (in.ExtendedStatistic == "")) {
+		WriteCBORError(w, http.StatusBadRequest, "ValidationError", "a single-metric alarm needs MetricName, Namespace, Period and exactly one of Statistic or ExtendedStatistic")
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := st.now().UTC().Truncate(time.Millisecond)
+	a := &cwAlarm{StateValue: "INSUFFICIENT_DATA", StateReason: "Unchecked: Initial alarm creation", StateUpdatedTimestamp: now, StateTransitionedTimestamp: now}
+	if old, ok := st.alarms[in.AlarmName]; ok { // PutMetricAlarm replaces the configuration, never the state
+		a.StateValue, a.StateReason, a.StateReasonData = old.StateValue, old.StateReason, old.StateReasonData
+		a.StateUpdatedTimestamp, a.StateTransitionedTimestamp = old.StateUpdatedTimestamp, old.StateTransitionedTimestamp
+	}
+	a.AlarmName, a.AlarmDescription = in.AlarmName, in.AlarmDescription
+	a.AlarmArn = "arn:aws:cloudwatch:us-east-1:000000000000:alarm:" + in.AlarmName
+	a.AlarmConfigurationUpdatedTimestamp = now
+	a.ActionsEnabled = in.ActionsEnabled == nil || *in.ActionsEnabled
+	a.OKActions, a.AlarmActions, a.InsufficientDataActions = in.OKActions, in.AlarmActions, in.InsufficientDataActions
+	a.MetricName, a.Namespace, a.Statistic, a.ExtendedStatistic = in.MetricName, in.Namespace, in.Statistic, in.ExtendedStatistic
+	a.Dimensions, a.Period, a.Unit = in.Dimensions, in.Period, in.Unit
+	a.EvaluationPeriods, a.DatapointsToAlarm, a.Threshold = in.EvaluationPeriods, in.DatapointsToAlarm, in.Threshold
+	a.ComparisonOperator, a.TreatMissingData = in.ComparisonOperator, in.TreatMissingData
+	a.EvaluateLowSampleCountPercentile, a.Metrics, a.ThresholdMetricId = in.EvaluateLowSampleCountPercentile, in.Metrics, in.ThresholdMetricId
+	st.alarms[in.AlarmName] = a
+	st.write(w, struct{}{})
+}
+
+func (st *cwState) describeAlarms(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		AlarmNames                                []string
+		AlarmNamePrefix, ActionPrefix, StateValue string
+		AlarmTypes                                []string
+		MaxRecords                                int32
+		NextToken                                 string
+	}
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	if len(in.AlarmNames) > 0 && in.AlarmNamePrefix != "" {
+		WriteCBORError(w, http.StatusBadRequest, "InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot be used together")
+		return
+	}
+	max := 50
+	if in.MaxRecords != 0 {
+		if in.MaxRecords < 1 || in.MaxRecords > 100 {
+			WriteCBORError(w, http.StatusBadRequest, "ValidationError", "MaxRecords must be between 1 and 100")
+			return
+		}
+		max = int(in.MaxRecords)
+	}
+	if len(in.AlarmTypes) > 0 && !containsString(in.AlarmTypes, "MetricAlarm") {
+		st.write(w, struct{}{}) // composite alarms are not emulated
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var names []string
+	for _, n := range sortedKeys(st.alarms) {
+		a := st.alarms[n]
+		switch {
+		case len(in.AlarmNames) > 0 && !containsString(in.AlarmNames, n),
+			!strings.HasPrefix(n, in.AlarmNamePrefix),
+			in.StateValue != "" && a.StateValue != in.StateValue,
+			in.ActionPrefix != "" && !hasPrefixed(a.AlarmActions, in.ActionPrefix) && !hasPrefixed(a.OKActions, in.ActionPrefix) && !hasPrefixed(a.InsufficientDataActions, in.ActionPrefix):
+			continue
+		}
+		names = append(names, n)
+	}
+	start := 0
+	if in.NextToken != "" {
+		// The token is the name to resume at, so pages stay stable while
+		// alarms before it are added or deleted.
+		if !strings.HasPrefix(in.NextToken, "n:") {
+			WriteCBORError(w, http.StatusBadRequest, "InvalidNextToken", "The service couldn't process the token")
+			return
+		}
+		start = sort.SearchStrings(names, in.NextToken[2:])
+	}
+	end := min(start+max, len(names))
+	var out struct {
+		MetricAlarms []*cwAlarm `cbor:",omitempty"`
+		NextToken    string     `cbor:",omitempty"`
+	}
+	for _, n := range names[start:end] {
+		out.MetricAlarms = append(out.MetricAlarms, st.alarms[n])
+	}
+	if end < len(names) {
+		out.NextToken = "n:" + names[end]
+	}
+	st.write(w, out)
+}
+
+func (st *cwState) deleteAlarms(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct{ AlarmNames []string }
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, n := range in.AlarmNames {
+		if _, ok := st.alarms[n]; !ok {
+			WriteCBORError(w, http.StatusNotFound, "ResourceNotFound", "Alarm "+n+" not found")
+			return
+		}
+	}
+	for _, n := range in.AlarmNames {
+		delete(st.alarms, n)
+	}
+	st.write(w, struct{}{})
+}
+
+func (st *cwState) setState(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct{ AlarmName, StateValue, StateReason, StateReasonData string }
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	switch in.StateValue {
+	case "OK", "ALARM", "INSUFFICIENT_DATA":
+	default:
+		WriteCBORError(w, http.StatusBadRequest, "ValidationError", "StateValue must be OK, ALARM or INSUFFICIENT_DATA")
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a, ok := st.alarms[in.AlarmName]
+	if !ok {
+		WriteCBORError(w, http.StatusNotFound, "ResourceNotFound", "Alarm "+in.AlarmName+" not found")
+		return
+	}
+	now := st.now().UTC().Truncate(time.Millisecond)
+	if a.StateValue != in.StateValue {
+		a.StateTransitionedTimestamp = now
+	}
+	a.StateValue, a.StateReason, a.StateReasonData, a.StateUpdatedTimestamp = in.StateValue, in.StateReason, in.StateReasonData, now
+	st.write(w, struct{}{})
+}
+
+// setActions answers Disable/EnableAlarmActions; like AWS it ignores names
+// of alarms that do not exist.
+func (st *cwState) setActions(enabled bool) Handler {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		var in struct{ AlarmNames []string }
+		if !st.decode(w, r, body, &in) {
+			return
+		}
+		if len(in.AlarmNames) == 0 || len(in.AlarmNames) > 100 {
+			WriteCBORError(w, http.StatusBadRequest, "ValidationError", "AlarmNames must hold 1 to 100 names")
+			return
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		for _, n := range in.AlarmNames {
+			if a, ok := st.alarms[n]; ok {
+				a.ActionsEnabled = enabled
+			}
+		}
+		st.write(w, struct{}{})
+	}
+}
+
+func (st *cwState) decode(w http.ResponseWriter, r *http.Request, body []byte, v any) bool {
+	if r.Header.Get("Content-Encoding") == "gzip" { // the SDK compresses PutMetricData
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err == nil {
+			body, err = io.ReadAll(zr)
+		}
+		if err != nil {
+			WriteCBORError(w, http.StatusBadRequest, "SerializationException", "gunzip request: "+err.Error())
+			return false
+		}
+	}
+	if len(body) == 0 {
+		return true
+	}
+	if err := st.dec.Unmarshal(body, v); err != nil {
+		WriteCBORError(w, http.StatusBadRequest, "SerializationException", "decode request: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (st *cwState) write(w http.ResponseWriter, v any) {
+	b, err := st.enc.Marshal(v)
+	if err != nil {
+		WriteCBORError(w, http.StatusInternalServerError, "InternalServiceFault", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	_, _ = w.Write(b)
+}
+
+// WriteCBORError writes a smithy rpc-v2-cbor error body, the shape the SDK
+// reads error codes from for CloudWatch.
+func WriteCBORError(w http.ResponseWriter, status int, code, msg string) {
+	b, _ := cbor.Marshal(map[string]string{"__type": code, "message": msg}) // a string map always encodes
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixed(list []string, prefix string) bool {
+	for _, v := range list {
+		if strings.HasPrefix(v, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// seriesKey identifies a metric series: namespace, name and its dimensions
+// in name order (CloudWatch treats dimension order as insignificant).
+func seriesKey(namespace, metric string, dims []cwDimension) string {
+	parts := make([]string, 0, len(dims))
+	for _, d := range dims {
+		parts = append(parts, d.Name+"="+d.Value)
+	}
+	sort.Strings(parts)
+	return namespace + "|" + metric + "|" + strings.Join(parts, ",") + "|" + strconv.Itoa(len(parts))
+}
+
+// PutMetricData pins each datum's series to its value (see SetMetric).
+func (st *cwState) putMetricData(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Namespace  string
+		MetricData []struct {
+			MetricName string
+			Dimensions []cwDimension
+			Value      *float64
+		}
+	}
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	if in.Namespace == "" || len(in.MetricData) == 0 {
+		WriteCBORError(w, http.StatusBadRequest, "MissingParameter", "Namespace and MetricData are required")
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, d := range in.MetricData {
+		if d.Value != nil {
+			st.levels[seriesKey(in.Namespace, d.MetricName, d.Dimensions)] = *d.Value
+		}
+	}
+	st.write(w, struct{}{})
+}
+
+type cwMetricStat struct {
+	Metric struct {
+		Namespace, MetricName string
+		Dimensions            []cwDimension
+	}
+	Period int32
+	Stat   string
+	Unit   string
+}
+
+type cwQuery struct {
+	Id, Label, Expression string
+	MetricStat            *cwMetricStat
+	ReturnData            *bool
+}
+
+type cwResult struct {
+	Id         string
+	Label      string
+	Timestamps []time.Time
+	Values     []float64
+	StatusCode string
+}
+
+// Limits AWS enforces on one GetMetricData call.
+const (
+	cwMaxQueries    = 500
+	cwMaxDatapoints = 100800
+)
+
+// getMetricData answers with deterministic synthetic datapoints: one per
+// Period, at period-aligned timestamps in [StartTime, EndTime), whose value
+// is a function of (series, Stat, Period, timestamp) only — or the pinned
+// level of a series set with PutMetricData. Queries whose points do not fit
+// MaxDatapoints move to the next page (NextToken).
+func (st *cwState) getMetricData(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		MetricDataQueries  []cwQuery
+		StartTime, EndTime time.Time
+		NextToken          string
+		ScanBy             string
+		MaxDatapoints      int32
+	}
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	fail := func(msg string) { WriteCBORError(w, http.StatusBadRequest, "ValidationError", msg) }
+	switch {
+	case len(in.MetricDataQueries) == 0 || len(in.MetricDataQueries) > cwMaxQueries:
+		fail(fmt.Sprintf("MetricDataQueries must hold 1 to %d queries", cwMaxQueries))
+		return
+	case !in.StartTime.Before(in.EndTime):
+		fail("The parameter StartTime must be less than the parameter EndTime.")
+		return
+	}
+	max := cwMaxDatapoints
+	if in.MaxDatapoints > 0 {
+		max = int(in.MaxDatapoints)
+	}
+	start := 0
+	if in.NextToken != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(in.NextToken, "q:"))
+		if err != nil || n < 0 || n >= len(in.MetricDataQueries) {
+			WriteCBORError(w, http.StatusBadRequest, "InvalidNextToken", "The service couldn't process the token")
+			return
+		}
+		start = n
+	}
+	var out struct {
+		MetricDataResults []cwResult `cbor:",omitempty"`
+		NextToken         string     `cbor:",omitempty"`
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	budget := max
+	for i := start; i < len(in.MetricDataQueries); i++ {
+		q := in.MetricDataQueries[i]
+		if q.Expression != "" || q.MetricStat == nil {
+			fail("query " + q.Id + ": only MetricStat queries are emulated, not expressions")
+			return
+		}
+		ms := q.MetricStat
+		if ms.Period <= 0 || (ms.Period >= 60 && ms.Period%60 != 0) || ms.Stat == "" {
+			fail("query " + q.Id + ": Period must be a positive multiple of 60 (or 1, 5, 10, 30) and Stat is required")
+			return
+		}
+		stamps := periodStamps(in.StartTime, in.EndTime, time.Duration(ms.Period)*time.Second)
+		if len(stamps) > max {
+			fail(fmt.Sprintf("query %s: %d datapoints exceed the limit of %d per call; use a longer Period", q.Id, len(stamps), max))
+			return
+		}
+		if len(stamps) > budget {
+			out.NextToken = "q:" + strconv.Itoa(i)
+			break
+		}
+		budget -= len(stamps)
+		if q.ReturnData != nil && !*q.ReturnData {
+			continue
+		}
+		if in.ScanBy != "TimestampAscending" {
+			for a, b := 0, len(stamps)-1; a < b; a, b = a+1, b-1 {
+				stamps[a], stamps[b] = stamps[b], stamps[a]
+			}
+		}
+		key := seriesKey(ms.Metric.Namespace, ms.Metric.MetricName, ms.Metric.Dimensions)
+		level, pinned := st.levels[key]
+		res := cwResult{Id: q.Id, Label: q.Label, Timestamps: stamps, Values: make([]float64, len(stamps)), StatusCode: "Complete"}
+		if res.Label == "" {
+			res.Label = ms.Metric.MetricName
+		}
+		for j, ts := range stamps {
+			res.Values[j] = syntheticValue(key, ms.Stat, ms.Period, ts, level, pinned)
+		}
+		out.MetricDataResults = append(out.MetricDataResults, res)
+	}
+	st.write(w, out)
+}
+
+// periodStamps lists the period starts t with start <= t < end, aligned to
+// the period like CloudWatch's own aggregation buckets.
+func periodStamps(start, end time.Time, period time.Duration) []time.Time {
+	t := start.UTC().Truncate(period)
+	if t.Before(start) {
+		t = t.Add(period)
+	}
+	var out []time.Time
+	for ; t.Before(end); t = t.Add(period) {
+		out = append(out, t)
+	}
+	return out
+}
+
+// syntheticValue is the emulator's metric: a level between 5 and 65 picked
+// by the series, a daily wave, and per-point jitter, all from hashes, so the
+// same question always gets the same answer. Stat shapes it the way the
+// statistic would: Maximum above Average, Minimum below, Sum and
+// SampleCount scaled by the samples (one per minute) in the period.
+func syntheticValue(series, stat string, period int32, ts time.Time, level float64, pinned bool) float64 {
+	samples := max(float64(period)/60, 1)
+	avg := level
+	if !pinned {
+		base := 5 + float64(fnv32(series)%6000)/100
+		day := float64(ts.Unix()%86400) / 86400
+		wave := 10 * triangle(day)
+		jitter := float64(fnv32(series+"|"+strconv.FormatInt(ts.Unix(), 10))%500) / 100
+		avg = base + wave + jitter
+	}
+	spread := 0.0
+	if !pinned {
+		spread = 0.2 * avg
+	}
+	switch {
+	case stat == "Sum":
+		return avg * samples
+	case stat == "SampleCount":
+		return samples
+	case stat == "Maximum" || strings.HasPrefix(stat, "p9"):
+		return avg + spread
+	case stat == "Minimum":
+		return avg - spread
+	default: // Average and the other percentiles
+		return avg
+	}
+}
+
+// triangle maps [0,1) to 0..1..0.
+func triangle(x float64) float64 {
+	if x < 0.5 {
+		return 2 * x
+	}
+	return 2 - 2*x
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
