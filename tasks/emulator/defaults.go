@@ -4,6 +4,7 @@ package emulator
 // service's fill-ins live in their own file (ec2.go, rds.go, ...) and are
 // wired here explicitly, in one visible list.
 func (s *Server) registerDefaults() {
+	s.registerEC2()
 	s.registerRDS()
 	s.registerCloudWatch()
 }

@@ -50,6 +50,10 @@ type Server struct {
 	overrides map[string]Handler
 	faults    map[string][]Fault
 	requests  []Request
+
+	// Fill-in state that Seed helpers and test assertions reach; one field
+	// per service that needs it, set in registerDefaults.
+	ec2 *ec2State
 }
 
 // Fault is an injected error answer for the next call of an operation.
@@ -164,6 +168,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		h(w, r, body)
 		return
 	}
+	s.forward(w, r, body)
+}
+
+// forward hands a request to kumo unchanged. Overrides call it for the
+// cases they leave to kumo.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	s.proxy.ServeHTTP(w, r)

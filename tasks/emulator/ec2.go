@@ -1,0 +1,598 @@
+package emulator
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// EC2 instance fill-ins, in the ec2Query wire format. kumo has no
+// RebootInstances, its DescribeInstances ignores Filters, MaxResults and
+// NextToken and returns no tags or placement, and RunInstances drops
+// TagSpecifications. Instances therefore live here entirely: RunInstances,
+// DescribeInstances, Start/Stop/Reboot/TerminateInstances and
+// CreateTags/DeleteTags on instance ids are answered by the front; every
+// other EC2 operation (VPCs, security groups...) still goes to kumo.
+
+const ec2XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+// InstanceSpec is what SeedInstances launches.
+type InstanceSpec struct {
+	Type string            // default t3.micro
+	AZ   string            // default us-east-1a
+	Tags map[string]string // applied at launch via TagSpecifications
+}
+
+type ec2Instance struct {
+	id, reservation, image, itype, az, ip, state string
+	launched                                     time.Time
+	tags                                         map[string]string
+}
+
+type ec2State struct {
+	srv *Server
+	now func() time.Time
+
+	mu        sync.Mutex
+	seq       int
+	order     []string // launch order: pagination is stable across pages
+	instances map[string]*ec2Instance
+	reboots   map[string]int
+}
+
+var ec2StateCodes = map[string]int{"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+
+func (s *Server) registerEC2() {
+	st := &ec2State{srv: s, now: time.Now, instances: map[string]*ec2Instance{}, reboots: map[string]int{}}
+	s.ec2 = st
+	s.Handle("ec2:RunInstances", st.runInstances)
+	s.Handle("ec2:DescribeInstances", st.describeInstances)
+	s.Handle("ec2:RebootInstances", st.rebootInstances)
+	s.Handle("ec2:StopInstances", st.transition("StopInstancesResponse", "stopping", "stopped", "stopped", "running", "stopping", "stopped"))
+	s.Handle("ec2:StartInstances", st.transition("StartInstancesResponse", "pending", "running", "running", "stopped", "pending", "running"))
+	s.Handle("ec2:TerminateInstances", st.transition("TerminateInstancesResponse", "shutting-down", "terminated", "terminated", "pending", "running", "stopping", "stopped", "shutting-down", "terminated"))
+	s.Handle("ec2:CreateTags", st.tags(true))
+	s.Handle("ec2:DeleteTags", st.tags(false))
+}
+
+// SeedInstances launches n instances over the wire (RunInstances with
+// TagSpecifications, in calls of at most 1000) and returns their ids.
+func (s *Server) SeedInstances(ctx context.Context, n int, spec InstanceSpec) ([]string, error) {
+	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	if spec.Type == "" {
+		spec.Type = "t3.micro"
+	}
+	if spec.AZ == "" {
+		spec.AZ = "us-east-1a"
+	}
+	var tags []ec2types.Tag
+	for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
+		tags = append(tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(spec.Tags[k])})
+	}
+	var ids []string
+	for n > 0 {
+		count := min(n, 1000)
+		out, err := c.RunInstances(ctx, &ec2.RunInstancesInput{
+			ImageId: aws.String("ami-emulator"), InstanceType: ec2types.InstanceType(spec.Type),
+			MinCount: aws.Int32(int32(count)), MaxCount: aws.Int32(int32(count)),
+			Placement:         &ec2types.Placement{AvailabilityZone: aws.String(spec.AZ)},
+			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: tags}},
+		})
+		if err != nil {
+			return ids, fmt.Errorf("seed instances: %w", err)
+		}
+		for _, in := range out.Instances {
+			ids = append(ids, aws.ToString(in.InstanceId))
+		}
+		n -= count
+	}
+	return ids, nil
+}
+
+// RebootCount reports how many times RebootInstances rebooted id.
+func (s *Server) RebootCount(id string) int {
+	s.ec2.mu.Lock()
+	defer s.ec2.mu.Unlock()
+	return s.ec2.reboots[id]
+}
+
+// InstanceState reports the emulated state of id ("" if unknown).
+func (s *Server) InstanceState(id string) string {
+	s.ec2.mu.Lock()
+	defer s.ec2.mu.Unlock()
+	if in, ok := s.ec2.instances[id]; ok {
+		return in.state
+	}
+	return ""
+}
+
+// SetInstanceState forces an instance's state, for tests of actions that
+// must cope with instances in the wrong state.
+func (s *Server) SetInstanceState(id, state string) {
+	s.ec2.mu.Lock()
+	defer s.ec2.mu.Unlock()
+	if in, ok := s.ec2.instances[id]; ok {
+		in.state = state
+	}
+}
+
+func (s *Server) ec2SeedConfig() aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  staticSeedCredentials{},
+		BaseEndpoint: aws.String(s.URL),
+	}
+}
+
+// staticSeedCredentials signs seeding calls; the emulator checks no
+// signature, but the front reads the service from the SigV4 scope.
+type staticSeedCredentials struct{}
+
+func (staticSeedCredentials) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "AKIDSEED", SecretAccessKey: "seed", Source: "emulator"}, nil
+}
+
+func (st *ec2State) runInstances(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := ec2Form(w, body)
+	if !ok {
+		return
+	}
+	image := q.Get("ImageId")
+	if image == "" {
+		WriteEC2Error(w, http.StatusBadRequest, "MissingParameter", "The request must contain the parameter ImageId")
+		return
+	}
+	maxCount, err := strconv.Atoi(q.Get("MaxCount"))
+	if err != nil || maxCount < 1 || maxCount > 1000 {
+		WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "MaxCount must be between 1 and 1000")
+		return
+	}
+	itype := q.Get("InstanceType")
+	if itype == "" {
+		itype = "m1.small"
+	}
+	az := q.Get("Placement.AvailabilityZone")
+	if az == "" {
+		az = "us-east-1a"
+	}
+	tags := map[string]string{}
+	for i := 1; q.Has("TagSpecification." + strconv.Itoa(i) + ".ResourceType"); i++ {
+		p := "TagSpecification." + strconv.Itoa(i)
+		if q.Get(p+".ResourceType") != "instance" {
+			continue
+		}
+		maps.Copy(tags, ec2Tags(q, p+".Tag"))
+	}
+
+	st.mu.Lock()
+	st.seq++
+	res := fmt.Sprintf("r-%017x", st.seq)
+	now := st.now().UTC().Truncate(time.Second)
+	out := ec2RunResponse{Xmlns: ec2XMLNS, RequestID: "emulator", ReservationID: res, OwnerID: "000000000000"}
+	for range maxCount {
+		st.seq++
+		in := &ec2Instance{
+			id: fmt.Sprintf("i-%017x", st.seq), reservation: res, image: image, itype: itype, az: az,
+			ip: fmt.Sprintf("10.%d.%d.%d", st.seq>>16&255, st.seq>>8&255, st.seq&255), state: "running",
+			launched: now, tags: maps.Clone(tags),
+		}
+		st.instances[in.id] = in
+		st.order = append(st.order, in.id)
+		out.Instances = append(out.Instances, in.xml())
+	}
+	st.mu.Unlock()
+	writeEC2(w, out)
+}
+
+// ec2Filter is one DescribeInstances filter: a name and values that may use
+// the * and ? wildcards.
+type ec2Filter struct {
+	name   string
+	values []string
+}
+
+var ec2FilterNames = map[string]bool{"instance-state-name": true, "instance-id": true, "tag-key": true, "tag-value": true, "instance-type": true, "availability-zone": true}
+
+func (st *ec2State) describeInstances(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := ec2Form(w, body)
+	if !ok {
+		return
+	}
+	ids := ec2List(q, "InstanceId")
+	var filters []ec2Filter
+	for i := 1; q.Has("Filter." + strconv.Itoa(i) + ".Name"); i++ {
+		p := "Filter." + strconv.Itoa(i)
+		f := ec2Filter{name: q.Get(p + ".Name"), values: ec2List(q, p+".Value")}
+		if !ec2FilterNames[f.name] && !strings.HasPrefix(f.name, "tag:") {
+			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("The filter '%s' is invalid", f.name))
+			return
+		}
+		filters = append(filters, f)
+	}
+	limit := 0
+	if v := q.Get("MaxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > 1000 {
+			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v))
+			return
+		}
+		if len(ids) > 0 {
+			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
+			return
+		}
+		limit = n
+	}
+	start := 0
+	if tok := q.Get("NextToken"); tok != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "ec2tok-"))
+		if err != nil || !strings.HasPrefix(tok, "ec2tok-") || n < 0 {
+			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "The token '"+tok+"' is invalid")
+			return
+		}
+		start = n
+	}
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if missing := st.missing(ids); len(missing) > 0 {
+		ec2NotFound(w, missing)
+		return
+	}
+	candidates := st.order
+	if len(ids) > 0 {
+		candidates = ids
+	}
+	// start and the next token index into the filtered list, which only
+	// grows at the end as instances launch, so pages neither skip nor repeat.
+	var page []*ec2Instance
+	next, matched := "", 0
+	for _, id := range candidates {
+		in := st.instances[id]
+		if !in.matches(filters) {
+			continue
+		}
+		matched++
+		if matched <= start {
+			continue
+		}
+		if limit > 0 && len(page) == limit {
+			next = "ec2tok-" + strconv.Itoa(start+limit)
+			break
+		}
+		page = append(page, in)
+	}
+	out := ec2DescribeResponse{Xmlns: ec2XMLNS, RequestID: "emulator", NextToken: next}
+	for _, in := range page {
+		// Instances launched together share a reservation, as in AWS.
+		if n := len(out.Reservations); n > 0 && out.Reservations[n-1].ReservationID == in.reservation {
+			out.Reservations[n-1].Instances = append(out.Reservations[n-1].Instances, in.xml())
+			continue
+		}
+		out.Reservations = append(out.Reservations, ec2Reservation{ReservationID: in.reservation, OwnerID: "000000000000", Instances: []ec2XMLInstance{in.xml()}})
+	}
+	writeEC2(w, out)
+}
+
+func (st *ec2State) rebootInstances(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := ec2Form(w, body)
+	if !ok {
+		return
+	}
+	ids := ec2List(q, "InstanceId")
+	if len(ids) == 0 {
+		WriteEC2Error(w, http.StatusBadRequest, "MissingParameter", "The request must contain the parameter InstanceId")
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if missing := st.missing(ids); len(missing) > 0 {
+		ec2NotFound(w, missing)
+		return
+	}
+	// AWS checks the whole request before acting: one bad instance fails
+	// the call and reboots nothing.
+	for _, id := range ids {
+		if s := st.instances[id].state; s != "running" {
+			WriteEC2Error(w, http.StatusBadRequest, "IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be rebooted (%s).", id, s))
+			return
+		}
+	}
+	for _, id := range ids {
+		st.reboots[id]++
+	}
+	writeEC2(w, ec2ReturnResponse{XMLName: xml.Name{Local: "RebootInstancesResponse"}, Xmlns: ec2XMLNS, RequestID: "emulator", Return: true})
+}
+
+// transition answers Start/Stop/Terminate: instances in an allowed state
+// move to settled (reported as the transient state, as AWS does); settled
+// instances stay put; anything else fails the whole call.
+func (st *ec2State) transition(respName, transient, settled string, allowed ...string) Handler {
+	return func(w http.ResponseWriter, _ *http.Request, body []byte) {
+		q, ok := ec2Form(w, body)
+		if !ok {
+			return
+		}
+		ids := ec2List(q, "InstanceId")
+		if len(ids) == 0 {
+			WriteEC2Error(w, http.StatusBadRequest, "MissingParameter", "The request must contain the parameter InstanceId")
+			return
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if missing := st.missing(ids); len(missing) > 0 {
+			ec2NotFound(w, missing)
+			return
+		}
+		for _, id := range ids {
+			if s := st.instances[id].state; !slices.Contains(allowed, s) {
+				WriteEC2Error(w, http.StatusBadRequest, "IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be %s.", id, strings.TrimSuffix(respName, "InstancesResponse")))
+				return
+			}
+		}
+		out := ec2ChangeResponse{XMLName: xml.Name{Local: respName}, Xmlns: ec2XMLNS, RequestID: "emulator"}
+		for _, id := range ids {
+			in := st.instances[id]
+			prev, cur := in.state, transient
+			if prev == settled {
+				cur = settled
+			}
+			in.state = settled
+			out.Changes = append(out.Changes, ec2Change{ID: id, Current: ec2XMLState{ec2StateCodes[cur], cur}, Previous: ec2XMLState{ec2StateCodes[prev], prev}})
+		}
+		writeEC2(w, out)
+	}
+}
+
+// tags answers CreateTags/DeleteTags for instance ids; requests naming
+// any other resource go to kumo, which keeps those resources.
+func (st *ec2State) tags(create bool) Handler {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		q, ok := ec2Form(w, body)
+		if !ok {
+			return
+		}
+		ids := ec2List(q, "ResourceId")
+		if len(ids) == 0 || slices.ContainsFunc(ids, func(id string) bool { return !strings.HasPrefix(id, "i-") }) {
+			st.srv.forward(w, r, body)
+			return
+		}
+		tags := ec2Tags(q, "Tag")
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if missing := st.missing(ids); len(missing) > 0 {
+			ec2NotFound(w, missing)
+			return
+		}
+		for _, id := range ids {
+			in := st.instances[id]
+			for k, v := range tags {
+				if create {
+					in.tags[k] = v
+				} else if !q.Has(tagValueKey(q, k)) || in.tags[k] == v {
+					delete(in.tags, k)
+				}
+			}
+		}
+		name := "DeleteTagsResponse"
+		if create {
+			name = "CreateTagsResponse"
+		}
+		writeEC2(w, ec2ReturnResponse{XMLName: xml.Name{Local: name}, Xmlns: ec2XMLNS, RequestID: "emulator", Return: true})
+	}
+}
+
+// tagValueKey finds the form key of the value given for tag key k, so
+// DeleteTags can tell "delete whatever the value" from "delete if equal".
+func tagValueKey(q url.Values, k string) string {
+	for i := 1; q.Has("Tag." + strconv.Itoa(i) + ".Key"); i++ {
+		if q.Get("Tag."+strconv.Itoa(i)+".Key") == k {
+			return "Tag." + strconv.Itoa(i) + ".Value"
+		}
+	}
+	return ""
+}
+
+// missing returns the ids that name no instance. Caller holds mu.
+func (st *ec2State) missing(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if _, ok := st.instances[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (in *ec2Instance) matches(filters []ec2Filter) bool {
+	for _, f := range filters {
+		var have []string
+		switch {
+		case f.name == "instance-state-name":
+			have = []string{in.state}
+		case f.name == "instance-id":
+			have = []string{in.id}
+		case f.name == "instance-type":
+			have = []string{in.itype}
+		case f.name == "availability-zone":
+			have = []string{in.az}
+		case f.name == "tag-key":
+			have = slices.Collect(maps.Keys(in.tags))
+		case f.name == "tag-value":
+			have = slices.Collect(maps.Values(in.tags))
+		default: // tag:K
+			v, ok := in.tags[strings.TrimPrefix(f.name, "tag:")]
+			if !ok {
+				return false
+			}
+			have = []string{v}
+		}
+		if !slices.ContainsFunc(have, func(h string) bool {
+			return slices.ContainsFunc(f.values, func(p string) bool { return wildcardMatch(p, h) })
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// wildcardMatch is EC2 filter matching: * any run, ? one character,
+// everything else literal (including /, unlike path.Match).
+func wildcardMatch(pattern, s string) bool {
+	p, str := []rune(pattern), []rune(s)
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(str) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == str[si]):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+func ec2Form(w http.ResponseWriter, body []byte) (url.Values, bool) {
+	q, err := url.ParseQuery(string(body))
+	if err != nil {
+		WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "malformed form body")
+		return nil, false
+	}
+	return q, true
+}
+
+// ec2List reads an ec2Query list: prefix.1, prefix.2, ...
+func ec2List(q url.Values, prefix string) []string {
+	var out []string
+	for i := 1; q.Has(prefix + "." + strconv.Itoa(i)); i++ {
+		out = append(out, q.Get(prefix+"."+strconv.Itoa(i)))
+	}
+	return out
+}
+
+// ec2Tags reads prefix.N.Key / prefix.N.Value.
+func ec2Tags(q url.Values, prefix string) map[string]string {
+	tags := map[string]string{}
+	for i := 1; q.Has(prefix + "." + strconv.Itoa(i) + ".Key"); i++ {
+		p := prefix + "." + strconv.Itoa(i)
+		tags[q.Get(p+".Key")] = q.Get(p + ".Value")
+	}
+	return tags
+}
+
+func ec2NotFound(w http.ResponseWriter, missing []string) {
+	msg := fmt.Sprintf("The instance ID '%s' does not exist", missing[0])
+	if len(missing) > 1 {
+		msg = fmt.Sprintf("The instance IDs '%s' do not exist", strings.Join(missing, ", "))
+	}
+	code := "InvalidInstanceID.NotFound"
+	if !strings.HasPrefix(missing[0], "i-") {
+		code, msg = "InvalidInstanceID.Malformed", fmt.Sprintf("Invalid id: \"%s\"", missing[0])
+	}
+	WriteEC2Error(w, http.StatusBadRequest, code, msg)
+}
+
+func writeEC2(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	_, _ = w.Write([]byte(xml.Header))
+	_ = xml.NewEncoder(w).Encode(v)
+}
+
+// Wire shapes, named as the SDK's ec2Query deserializers read them.
+
+type ec2XMLState struct {
+	Code int    `xml:"code"`
+	Name string `xml:"name"`
+}
+
+type ec2XMLTag struct {
+	Key   string `xml:"key"`
+	Value string `xml:"value"`
+}
+
+type ec2XMLInstance struct {
+	InstanceID   string      `xml:"instanceId"`
+	ImageID      string      `xml:"imageId"`
+	State        ec2XMLState `xml:"instanceState"`
+	InstanceType string      `xml:"instanceType"`
+	LaunchTime   string      `xml:"launchTime"`
+	AZ           string      `xml:"placement>availabilityZone"`
+	PrivateIP    string      `xml:"privateIpAddress"`
+	Tags         []ec2XMLTag `xml:"tagSet>item"`
+}
+
+func (in *ec2Instance) xml() ec2XMLInstance {
+	x := ec2XMLInstance{
+		InstanceID: in.id, ImageID: in.image, State: ec2XMLState{ec2StateCodes[in.state], in.state},
+		InstanceType: in.itype, LaunchTime: in.launched.Format(time.RFC3339), AZ: in.az, PrivateIP: in.ip,
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.tags)) {
+		x.Tags = append(x.Tags, ec2XMLTag{k, in.tags[k]})
+	}
+	return x
+}
+
+type ec2Reservation struct {
+	ReservationID string           `xml:"reservationId"`
+	OwnerID       string           `xml:"ownerId"`
+	Instances     []ec2XMLInstance `xml:"instancesSet>item"`
+}
+
+type ec2DescribeResponse struct {
+	XMLName      xml.Name         `xml:"DescribeInstancesResponse"`
+	Xmlns        string           `xml:"xmlns,attr"`
+	RequestID    string           `xml:"requestId"`
+	Reservations []ec2Reservation `xml:"reservationSet>item"`
+	NextToken    string           `xml:"nextToken,omitempty"`
+}
+
+type ec2RunResponse struct {
+	XMLName       xml.Name         `xml:"RunInstancesResponse"`
+	Xmlns         string           `xml:"xmlns,attr"`
+	RequestID     string           `xml:"requestId"`
+	ReservationID string           `xml:"reservationId"`
+	OwnerID       string           `xml:"ownerId"`
+	Instances     []ec2XMLInstance `xml:"instancesSet>item"`
+}
+
+type ec2Change struct {
+	ID       string      `xml:"instanceId"`
+	Current  ec2XMLState `xml:"currentState"`
+	Previous ec2XMLState `xml:"previousState"`
+}
+
+type ec2ChangeResponse struct {
+	XMLName   xml.Name
+	Xmlns     string      `xml:"xmlns,attr"`
+	RequestID string      `xml:"requestId"`
+	Changes   []ec2Change `xml:"instancesSet>item"`
+}
+
+type ec2ReturnResponse struct {
+	XMLName   xml.Name
+	Xmlns     string `xml:"xmlns,attr"`
+	RequestID string `xml:"requestId"`
+	Return    bool   `xml:"return"`
+}
