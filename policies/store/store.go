@@ -66,6 +66,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithLogger sets the logger. Default discards.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
+// withMaxMigrations stops migrating after n migrations; tests use it to
+// build files of an older schema version.
+func withMaxMigrations(n int) Option { return func(o *options) { o.maxMigrations = n } }
+
 // Open opens (creating if needed) the database at path and migrates it to the
 // current schema.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {

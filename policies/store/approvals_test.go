@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func newApproval(t *testing.T, s *Store, clk *fakeClock, quorum int) Approval {
+	t.Helper()
+	a, err := s.CreateApproval(context.Background(), ApprovalRequest{
+		App: "shop", Task: "scale", Params: map[string]string{"desired": "8", "group": "web"},
+		Requester: "slack:U102", RequesterHandle: "erin", Channel: "C1", Platform: "slack",
+		RuleID: "scale-approve", Approvers: []string{"group:ops"}, Quorum: quorum,
+		ExpiresAt: clk.Now().Add(time.Hour), Request: []byte(`{"app":"shop"}`),
+	})
+	if err != nil {
+		t.Fatalf("CreateApproval: %v", err)
+	}
+	return a
+}
+
+func TestApprovalIDsAndHash(t *testing.T) {
+	s, clk, _ := openTemp(t)
+	re := regexp.MustCompile(`^a-[2-9a-hjkmnp-z]{5}$`)
+	seen := map[string]bool{}
+	for range 200 {
+		a := newApproval(t, s, clk, 1)
+		if !re.MatchString(a.ID) || len(a.ID) > 12 {
+			t.Fatalf("bad id %q", a.ID)
+		}
+		if seen[a.ID] {
+			t.Fatalf("duplicate id %q", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	h1 := ParamsHash(map[string]string{"a": "1", "b": "2"})
+	h2 := ParamsHash(map[string]string{"b": "2", "a": "1"})
+	h3 := ParamsHash(map[string]string{"a": "1", "b": "3"})
+	// "a=1,b=2" must not collide with a key that contains the separator.
+	h4 := ParamsHash(map[string]string{"a": "1,b=2"})
+	if h1 != h2 || h1 == h3 || h1 == h4 || len(h1) != 64 {
+		t.Fatalf("hashes: %s %s %s %s", h1, h2, h3, h4)
+	}
+}
+
+func TestVoteQuorumStartsRunOnce(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := openTemp(t)
+	if err := s.SetUser(ctx, "admin", "carol", []string{"slack:U100", "discord:200"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetUser(ctx, "admin", "erin", []string{"slack:U102", "discord:202"}); err != nil {
+		t.Fatal(err)
+	}
+	a := newApproval(t, s, clk, 2)
+
+	if _, err := s.Vote(ctx, a.ID, "slack:U102", true, clk.Now()); !errors.Is(err, ErrSelfApproval) {
+		t.Fatalf("requester vote = %v, want ErrSelfApproval", err)
+	}
+	// The requester's other identity is still the requester.
+	if _, err := s.Vote(ctx, a.ID, "discord:202", true, clk.Now()); !errors.Is(err, ErrSelfApproval) {
+		t.Fatalf("requester's discord vote = %v, want ErrSelfApproval", err)
+	}
+	res, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now())
+	if err != nil || res.Started || res.Approval.State != Pending || res.Approval.Approvals() != 1 {
+		t.Fatalf("first vote = %+v, %v", res, err)
+	}
+	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, ErrDuplicateVote) {
+		t.Fatalf("second vote by same principal = %v", err)
+	}
+	// Same person, other platform: still one vote per person.
+	if _, err := s.Vote(ctx, a.ID, "discord:200", true, clk.Now()); !errors.Is(err, ErrDuplicateVote) {
+		t.Fatalf("second vote by same person = %v", err)
+	}
+	clk.Advance(time.Minute)
+	res, err = s.Vote(ctx, a.ID, "slack:U103", true, clk.Now())
+	if err != nil || !res.Started || res.RunID == "" || res.Approval.State != Approved {
+		t.Fatalf("quorum vote = %+v, %v", res, err)
+	}
+	run, err := s.Run(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != Queued || run.ApprovalID != a.ID || run.Principal != "slack:U102" || run.Handle != "erin" ||
+		run.Params["desired"] != "8" || len(run.Approvers) != 2 || run.Decision.Rule != "scale-approve" || string(run.Request) != `{"app":"shop"}` {
+		t.Fatalf("queued run = %+v", run)
+	}
+	var se *UserError
+	if _, err := s.Vote(ctx, a.ID, "slack:U104", true, clk.Now()); !errors.As(err, &se) || !errors.Is(err, ErrState) || se.State != "approved" {
+		t.Fatalf("vote after approval = %v", err)
+	}
+	got, _ := s.Approval(ctx, a.ID)
+	if got.RunID != res.RunID || got.DecidedBy != "slack:U103" || !got.DecidedAt.Equal(clk.Now()) {
+		t.Fatalf("stored approval = %+v", got)
+	}
+	if _, err := s.Vote(ctx, "a-zzzzz", "slack:U100", true, clk.Now()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown id = %v", err)
+	}
+}
+
+func TestVoteDenyDecides(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := openTemp(t)
+	a := newApproval(t, s, clk, 2)
+	res, err := s.Vote(ctx, a.ID, "slack:U100", false, clk.Now())
+	if err != nil || res.Started || res.Approval.State != Denied {
+		t.Fatalf("deny = %+v, %v", res, err)
+	}
+	if _, err := s.Vote(ctx, a.ID, "slack:U101", true, clk.Now()); !errors.Is(err, ErrState) {
+		t.Fatalf("vote after deny = %v", err)
+	}
+	if runs, _ := s.Runs(ctx, RunFilter{}); len(runs) != 0 {
+		t.Fatalf("deny queued runs: %+v", runs)
+	}
+}
+
+func TestExpireAndCancel(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := openTemp(t)
+	a := newApproval(t, s, clk, 1)
+	b := newApproval(t, s, clk, 1)
+	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); !errors.Is(err, ErrState) {
+		t.Fatalf("cancel twice = %v", err)
+	}
+	pending, _ := s.PendingApprovals(ctx, "shop")
+	if len(pending) != 1 || pending[0].ID != a.ID {
+		t.Fatalf("pending = %+v", pending)
+	}
+	if exp, _ := s.ExpireApprovals(ctx, clk.Now().Add(59*time.Minute)); len(exp) != 0 {
+		t.Fatalf("expired early: %+v", exp)
+	}
+	clk.Advance(time.Hour)
+	// A vote at or after expiry does not count, even before the sweep.
+	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, ErrState) {
+		t.Fatalf("late vote = %v", err)
+	}
+	exp, err := s.ExpireApprovals(ctx, clk.Now())
+	if err != nil || len(exp) != 1 || exp[0].ID != a.ID || exp[0].State != Expired {
+		t.Fatalf("ExpireApprovals = %+v, %v", exp, err)
+	}
+	if exp, _ := s.ExpireApprovals(ctx, clk.Now()); len(exp) != 0 {
+		t.Fatalf("expired twice: %+v", exp)
+	}
+	if err := s.SetApprovalMessage(ctx, a.ID, `{"channel":"C1","id":"1.2"}`); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Approval(ctx, a.ID); got.MessageRef != `{"channel":"C1","id":"1.2"}` {
+		t.Fatalf("message ref = %q", got.MessageRef)
+	}
+}
+
+// TestVoteRace: 50 approvers click at once, through two Stores on the same
+// file (two replicas); exactly one vote starts the run.
+func TestVoteRace(t *testing.T) {
+	ctx := context.Background()
+	for _, quorum := range []int{1, 3} {
+		t.Run(fmt.Sprintf("quorum %d", quorum), func(t *testing.T) {
+			a, clk, path := openTemp(t)
+			b := openAt(t, path, clk)
+			ap := newApproval(t, a, clk, quorum)
+			var started atomic.Int32
+			var runIDs sync.Map
+			var wg sync.WaitGroup
+			for i := range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s := a
+					if i%2 == 1 {
+						s = b
+					}
+					res, err := s.Vote(ctx, ap.ID, fmt.Sprintf("slack:V%d", i), true, clk.Now())
+					if err != nil && !errors.Is(err, ErrState) {
+						t.Errorf("vote %d: %v", i, err)
+						return
+					}
+					if res.Started {
+						started.Add(1)
+						runIDs.Store(res.RunID, true)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := started.Load(); n != 1 {
+				t.Fatalf("Started = %d times, want 1", n)
+			}
+			runs, _ := a.Runs(ctx, RunFilter{})
+			if len(runs) != 1 {
+				t.Fatalf("runs = %d, want 1", len(runs))
+			}
+			if _, ok := runIDs.Load(runs[0].ID); !ok {
+				t.Fatalf("run %s was not the one reported", runs[0].ID)
+			}
+			got, _ := a.Approval(ctx, ap.ID)
+			if got.State != Approved || got.Approvals() != quorum {
+				t.Fatalf("approval = %s with %d approvals, want approved with %d", got.State, got.Approvals(), quorum)
+			}
+		})
+	}
+}
