@@ -1,0 +1,63 @@
+package discord
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// HTTPHandler serves POST /discord/interactions (the application's
+// Interactions Endpoint URL). The body is size-limited, then verified
+// (Ed25519 over timestamp+body against Config.PublicKey, timestamp within
+// 5 minutes) before it is parsed; failures get 401 and a log line.
+func (a *Adapter) HTTPHandler(e Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				a.log.WarnContext(r.Context(), "discord interaction refused: body too large", "remote", r.RemoteAddr)
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "read body", http.StatusBadRequest)
+			return
+		}
+		if err := verify(a.cfg.PublicKey, a.now(), r.Header, body); err != nil {
+			a.log.WarnContext(r.Context(), "discord interaction refused", "err", err, "remote", r.RemoteAddr)
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
+		ix, err := parseInteraction(body)
+		if err != nil {
+			a.log.WarnContext(r.Context(), "discord interaction unreadable", "err", err)
+			http.Error(w, "bad interaction", http.StatusBadRequest)
+			return
+		}
+		a.dispatch(r.Context(), e, ix, func(resp *discordgo.InteractionResponse) error {
+			w.Header().Set("Content-Type", "application/json")
+			return json.NewEncoder(w).Encode(resp)
+		})
+	})
+}
+
+// parseInteraction decodes a verified body. Verified does not mean well
+// formed: the data's shape is checked again where it is used.
+func parseInteraction(body []byte) (*discordgo.Interaction, error) {
+	var ix discordgo.Interaction
+	if err := json.Unmarshal(body, &ix); err != nil {
+		return nil, err
+	}
+	if ix.ID == "" || ix.Type == 0 {
+		return nil, errors.New("interaction without id or type")
+	}
+	return &ix, nil
+}

@@ -1,0 +1,258 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// endpoint serves the adapter's HTTP handler for engine e.
+func endpoint(t *testing.T, a *Adapter, e Engine) string {
+	t.Helper()
+	srv := httptest.NewServer(a.HTTPHandler(e))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/discord/interactions"
+}
+
+func TestHTTPVerification(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	url := endpoint(t, a, echoEngine{})
+	ping := []byte(`{"id":"1","application_id":"app1","type":1,"token":"t","version":1}`)
+
+	t.Run("valid PING gets PONG", func(t *testing.T) {
+		status, resp := fake.post(url, signedHeader(testKey, testNow, ping), ping)
+		if status != http.StatusOK || resp.Type != discordgo.InteractionResponsePong {
+			t.Fatalf("got %d %+v, want 200 PONG", status, resp)
+		}
+	})
+	t.Run("bad signature", func(t *testing.T) {
+		other := append([]byte(nil), ping...)
+		other[len(other)-2] = '2'
+		status, _ := fake.post(url, signedHeader(testKey, testNow, ping), other)
+		if status != http.StatusUnauthorized {
+			t.Fatalf("got %d, want 401", status)
+		}
+	})
+	t.Run("stale timestamp", func(t *testing.T) {
+		status, _ := fake.post(url, signedHeader(testKey, testNow.Add(-10*time.Minute), ping), ping)
+		if status != http.StatusUnauthorized {
+			t.Fatalf("got %d, want 401", status)
+		}
+	})
+	t.Run("unsigned", func(t *testing.T) {
+		status, _ := fake.post(url, http.Header{}, ping)
+		if status != http.StatusUnauthorized {
+			t.Fatalf("got %d, want 401", status)
+		}
+	})
+	t.Run("body over the limit", func(t *testing.T) {
+		big := bytes.Repeat([]byte("x"), maxBodyBytes+1)
+		status, _ := fake.post(url, signedHeader(testKey, testNow, big), big)
+		if status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("got %d, want 413", status)
+		}
+	})
+	t.Run("signed garbage", func(t *testing.T) {
+		junk := []byte(`{"type":"x"`)
+		status, _ := fake.post(url, signedHeader(testKey, testNow, junk), junk)
+		if status != http.StatusBadRequest {
+			t.Fatalf("got %d, want 400", status)
+		}
+	})
+	t.Run("GET", func(t *testing.T) {
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("got %d, want 405", res.StatusCode)
+		}
+	})
+	if n := len(fake.callsTo("", "")); n != 0 {
+		t.Errorf("refused requests reached Discord's API %d times", n)
+	}
+}
+
+func TestCommandEphemeralAnswer(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	got := make(chan bot.Command, 1)
+	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {
+		got <- cmd
+		_ = cmd.Reply.Ephemeral(ctx, bot.Message{Text: "You may not run *scale*."})
+	}}
+	resp, _ := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "  shop scale desired=40 "})
+	if resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != discordgo.MessageFlagsEphemeral {
+		t.Fatalf("response type %d flags %d, want 4 with flags 64", resp.Type, resp.Data.Flags)
+	}
+	if resp.Data.Content != "You may not run **scale**." {
+		t.Errorf("content %q", resp.Data.Content)
+	}
+	cmd := <-got
+	if cmd.Principal() != "discord:111" || cmd.Text != "shop scale desired=40" || cmd.Channel != "c1" || cmd.Team != "g1" || cmd.UserName != "user111" {
+		t.Errorf("command %+v", cmd)
+	}
+	if n := len(fake.callsTo("", "")); n != 0 {
+		t.Errorf("an inline answer made %d REST calls", n)
+	}
+}
+
+func TestCommandPublicAnswerIsUpdatable(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	refs := make(chan bot.MessageRef, 1)
+	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {
+		ref, err := cmd.Reply.Public(ctx, bot.Message{Title: "Running", Text: "restart-web"})
+		if err != nil {
+			t.Errorf("Public: %v", err)
+		}
+		refs <- ref
+	}}
+	resp, token := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "shop restart-web"})
+	if resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != 0 {
+		t.Fatalf("response type %d flags %d, want public 4", resp.Type, resp.Data.Flags)
+	}
+	ref := <-refs
+	orig := fake.message(ref.ID)
+	if orig == nil || orig.Token != token || ref.Channel != "c1" || ref.Platform != "discord" {
+		t.Fatalf("ref %+v does not name the interaction's message", ref)
+	}
+	// Within 15 minutes the update goes through the interaction webhook.
+	if err := a.Update(context.Background(), ref, bot.Message{Title: "Done", Tone: bot.ToneSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.callsTo(http.MethodPatch, "/webhooks/app1/"+token+"/messages/@original")); n != 1 {
+		t.Errorf("%d webhook edits, want 1: %s", n, fake.describeCalls())
+	}
+	if m := fake.message(ref.ID); m.Msg.Embeds[0].Title != "Done" {
+		t.Errorf("message not updated: %+v", m.Msg.Embeds[0])
+	}
+}
+
+func TestCommandSlowEngineIsDeferred(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.AckTimeout = time.Millisecond })
+	release := make(chan struct{})
+	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {
+		<-release
+		_ = cmd.Reply.Ephemeral(ctx, bot.Message{Text: "queued run r-1"})
+		_ = cmd.Reply.Ephemeral(ctx, bot.Message{Text: "run r-1 done"})
+	}}
+	resp, token := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "shop restart-web"})
+	close(release)
+	if resp.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || resp.Data == nil || resp.Data.Flags != discordgo.MessageFlagsEphemeral {
+		t.Fatalf("response %+v, want ephemeral type 5", resp)
+	}
+	fake.waitFor("the follow-up", func() bool { return len(fake.callsTo(http.MethodPost, "/webhooks/app1/"+token)) == 1 })
+	edits := fake.callsTo(http.MethodPatch, "/webhooks/app1/"+token+"/messages/@original")
+	if len(edits) != 1 || !strings.Contains(string(edits[0].Body), "queued run r-1") {
+		t.Fatalf("first late answer should replace the placeholder: %s", fake.describeCalls())
+	}
+	follow := fake.callsTo(http.MethodPost, "/webhooks/app1/"+token)
+	if !strings.Contains(string(follow[0].Body), `"flags":64`) || !strings.Contains(string(follow[0].Body), "run r-1 done") {
+		t.Errorf("second answer should be an ephemeral follow-up: %s", follow[0].Body)
+	}
+}
+
+func TestAutocomplete(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	var asked string
+	e := &scriptedEngine{complete: func(principal, partial string) []string {
+		asked = principal + " " + partial
+		var out []string
+		for i := range 40 {
+			out = append(out, partial+strings.Repeat("x", i))
+		}
+		return append(out, strings.Repeat("y", 101))
+	}}
+	resp, _ := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommandAutocomplete, User: "111", Channel: "c1", Text: "shop re", Focused: true})
+	if resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
+		t.Fatalf("type %d, want 8", resp.Type)
+	}
+	if asked != "discord:111 shop re" {
+		t.Errorf("engine asked with %q", asked)
+	}
+	if len(resp.Data.Choices) != maxChoices || resp.Data.Choices[0].Value != "shop re" {
+		t.Errorf("%d choices, first %+v", len(resp.Data.Choices), resp.Data.Choices[0])
+	}
+}
+
+func TestClickUpdateBecomesTheResponse(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	ref, err := a.Post(context.Background(), "c1", bot.Message{Title: "Approve?", Buttons: []bot.Button{{ID: "ap:1:approve", Label: "Approve"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan bot.Action, 1)
+	e := &scriptedEngine{action: func(ctx context.Context, act bot.Action) {
+		got <- act
+		if err := a.Update(ctx, act.Message, bot.Message{Title: "Approved by <@222>"}); err != nil {
+			t.Errorf("Update: %v", err)
+		}
+	}}
+	resp, _ := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionMessageComponent, User: "222", Channel: "c1", Message: ref.ID, Button: "ap:1:approve"})
+	if resp.Type != discordgo.InteractionResponseUpdateMessage {
+		t.Fatalf("type %d, want 7 UPDATE_MESSAGE", resp.Type)
+	}
+	act := <-got
+	if act.Principal() != "discord:222" || act.ButtonID != "ap:1:approve" || act.Message != ref {
+		t.Errorf("action %+v", act)
+	}
+	m := fake.message(ref.ID)
+	if m.Msg.Embeds[0].Title != "Approved by <@222>" || len(m.Msg.Components) != 0 {
+		t.Errorf("message after click: %+v", m.Msg)
+	}
+	if n := len(fake.callsTo(http.MethodPatch, "")); n != 0 {
+		t.Errorf("the update also went out as %d edits", n)
+	}
+}
+
+func TestClickRefusedIsEphemeral(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	resp, _ := fake.Interact(endpoint(t, a, echoEngine{}), interaction{Type: discordgo.InteractionMessageComponent, User: "111", Channel: "c1", Message: "m9", Button: "ap:1:approve"})
+	if resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != discordgo.MessageFlagsEphemeral {
+		t.Fatalf("response %d flags %d, want ephemeral 4", resp.Type, resp.Data.Flags)
+	}
+}
+
+func TestClickSlowEngineDefersThenEditsThroughWebhook(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.AckTimeout = time.Millisecond })
+	ref, err := a.Post(context.Background(), "c1", bot.Message{Title: "Approve?", Buttons: []bot.Button{{ID: "b", Label: "Approve"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	e := &scriptedEngine{action: func(ctx context.Context, act bot.Action) {
+		<-release
+		done <- a.Update(ctx, act.Message, bot.Message{Title: "Done"})
+	}}
+	resp, token := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionMessageComponent, User: "222", Channel: "c1", Message: ref.ID, Button: "b"})
+	close(release)
+	if resp.Type != discordgo.InteractionResponseDeferredMessageUpdate {
+		t.Fatalf("type %d, want 6", resp.Type)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.callsTo(http.MethodPatch, "/webhooks/app1/"+token+"/messages/@original")); n != 1 {
+		t.Errorf("want the late update through the click's webhook: %s", fake.describeCalls())
+	}
+	if fake.message(ref.ID).Msg.Embeds[0].Title != "Done" {
+		t.Error("message not updated")
+	}
+}
