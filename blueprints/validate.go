@@ -325,8 +325,8 @@ func parseCron(spec string) (err error) {
 }
 
 func validateRemediation(c *errs, p string, r Remediation, ts map[string]Task) {
-	if _, err := path.Match(r.Alarm, ""); err != nil || strings.TrimSpace(r.Alarm) == "" {
-		c.add(join(p, "alarm"), "%q is not a valid glob; use * and ? like \"*-cpu-high\"", r.Alarm)
+	if strings.TrimSpace(r.Alarm) == "" {
+		c.add(join(p, "alarm"), "required: a glob of alarm names, * and ? like \"*-cpu-high\"")
 	}
 	if len(r.Tasks) == 0 {
 		c.add(join(p, "tasks"), "at least one task is required")
