@@ -1,0 +1,318 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// requestApproval stores an approval request, posts it with Approve/Deny
+// buttons, and computes the plan in the background (AWS reads take longer
+// than the platforms' reply deadline); the message is updated with it.
+func (e *Engine) requestApproval(ctx context.Context, c caller, p *prepared, d policies.Decision, reply Responder) {
+	body, err := encodeRequest(runRequest{RateRule: d.RateRule, Mutating: p.action.Mutating()})
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	expiry := d.Expiry
+	if expiry <= 0 {
+		expiry = e.opts.ApprovalExpiry
+	}
+	a, err := e.store.CreateApproval(ctx, store.ApprovalRequest{
+		App: p.app.Name, Task: p.task.Name, Params: p.params,
+		Requester: c.Principal, RequesterHandle: c.Handle, Channel: c.Channel, Platform: c.Platform,
+		RuleID: d.Rule, Approvers: d.Approvers, Quorum: max(d.Quorum, 1),
+		ExpiresAt: e.now().Add(expiry), Request: body,
+	})
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	ref, err := reply.Public(ctx, approvalMessage(a, storedRef{}, e.now(), ""))
+	if err != nil {
+		e.log.ErrorContext(ctx, "post approval request", "approval", a.ID, "err", err)
+		// The request stands; `pending` and `approve ID` still reach it.
+		e.ephemeral(ctx, reply, Message{Text: "approval " + a.ID + " requested; approvers can use `approve " + a.ID + "`"})
+		return
+	}
+	sr := storedRef{MessageRef: ref}
+	if err := e.store.SetApprovalMessage(ctx, a.ID, encodeStored(sr)); err != nil {
+		e.log.ErrorContext(ctx, "store approval message", "approval", a.ID, "err", err)
+	}
+	bgctx := context.WithoutCancel(ctx)
+	e.background(func() { e.planApproval(bgctx, c, p, a.ID, sr) })
+}
+
+// planApproval computes the dry run shown to approvers and re-renders the
+// approval in whatever state it has reached meanwhile.
+func (e *Engine) planApproval(ctx context.Context, c caller, p *prepared, id string, sr storedRef) {
+	ctx, cancel := context.WithTimeout(ctx, e.opts.RunTimeout)
+	defer cancel()
+	plan, err := e.plan(ctx, c.Principal, p.app, p.task, p.action, p.values)
+	if err != nil {
+		sr.PlanErr = userText(err)
+		e.log.WarnContext(ctx, "plan for approval", "approval", id, "err", err)
+	} else {
+		sr.Plan = &plan
+	}
+	unlock := e.lockMessage(id)
+	defer unlock()
+	if err := e.store.SetApprovalMessage(ctx, id, encodeStored(sr)); err != nil {
+		e.log.ErrorContext(ctx, "store approval plan", "approval", id, "err", err)
+	}
+	a, err := e.store.Approval(ctx, id)
+	if err != nil {
+		e.log.ErrorContext(ctx, "reload approval", "approval", id, "err", err)
+		return
+	}
+	if a.State != store.Pending {
+		return // its message already shows the decision or the run
+	}
+	e.update(ctx, sr.MessageRef, approvalMessage(a, sr, e.now(), ""))
+}
+
+// plan runs the action's dry run with the caller's credentials.
+func (e *Engine) plan(ctx context.Context, principal string, app *App, t *Task, act tasks.Action, vals tasks.Values) (tasks.Plan, error) {
+	cfg, err := e.aws.Config(ctx, app.Account, app.Region, principal)
+	if err != nil {
+		return tasks.Plan{}, fmt.Errorf("aws config for %s: %w", app.Name, err)
+	}
+	return act.Plan(ctx, tasks.Invocation{AWS: cfg, Target: t.Target, Values: vals, Now: e.now()})
+}
+
+// HandleAction answers a button press. Like HandleCommand it never returns
+// an error and answers first within milliseconds: an ephemeral refusal or an
+// update of the message that carried the button.
+func (e *Engine) HandleAction(ctx context.Context, a Action) {
+	defer e.recoverPanic(ctx, a.Reply, "button "+a.ButtonID)
+	c, err := e.identify(ctx, a.Platform, a.User, a.UserName, a.Channel)
+	if err != nil {
+		e.internal(ctx, a.Reply, "", err)
+		return
+	}
+	switch {
+	case strings.HasPrefix(a.ButtonID, buttonApprove):
+		e.vote(ctx, c, strings.TrimPrefix(a.ButtonID, buttonApprove), true, "", a.Reply)
+	case strings.HasPrefix(a.ButtonID, buttonDeny):
+		e.vote(ctx, c, strings.TrimPrefix(a.ButtonID, buttonDeny), false, "", a.Reply)
+	case strings.HasPrefix(a.ButtonID, buttonRemediation):
+		app, task, ok := strings.Cut(strings.TrimPrefix(a.ButtonID, buttonRemediation), ":")
+		if !ok {
+			e.reject(ctx, a.Reply, usagef("this button is not understood any more; type the command instead"))
+			return
+		}
+		e.runCommand(ctx, c, Request{Verb: VerbRun, App: app, Task: task}, a.Reply)
+	default:
+		e.reject(ctx, a.Reply, usagef("this button is not understood any more; type the command instead"))
+	}
+}
+
+// vote is one Approve or Deny, from a button or from `approve ID` /
+// `deny ID reason`. The checks run in this order: the approval exists and
+// is pending, the voter is in the approver set and is not the requester
+// (the store checks that again, atomically, with the duplicate vote), the
+// request is still allowed by the current rules; then the store records the
+// vote, and the one vote that reaches the quorum queues the run.
+func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, reason string, reply Responder) {
+	id = strings.ToLower(id)
+	ap, err := e.store.Approval(ctx, id)
+	if err != nil {
+		e.reject(ctx, reply, err)
+		return
+	}
+	if ap.State != store.Pending {
+		e.reject(ctx, reply, usagef("approval %s is already %s", id, ap.State))
+		return
+	}
+	if !e.now().Before(ap.ExpiresAt) {
+		e.expireNow(ctx)
+		e.reject(ctx, reply, usagef("approval %s has expired", id))
+		return
+	}
+	app, _ := e.apps.app(ap.App)
+	if c.Principal == ap.Requester || (c.Handle != "" && c.Handle == ap.RequesterHandle) {
+		e.reject(ctx, reply, usagef("you cannot approve or deny your own request"))
+		return
+	}
+	if !inApproverSet(c, app, ap.Approvers) {
+		e.reject(ctx, reply, usagef("only %s may approve or deny %s", strings.Join(ap.Approvers, ", "), id))
+		return
+	}
+	if approve {
+		if ok := e.recheck(ctx, ap, c, reply); !ok {
+			return
+		}
+	}
+	unlock := e.lockMessage(id)
+	res, err := e.store.Vote(ctx, id, c.Principal, approve, e.now())
+	if err != nil {
+		unlock()
+		e.reject(ctx, reply, err)
+		return
+	}
+	note := ""
+	if !approve && reason != "" {
+		note = "reason: " + reason
+	}
+	sr, _ := decodeRef(res.Approval.MessageRef)
+	if res.Started {
+		if sr.Platform != "" {
+			if err := e.store.SetRunMessage(ctx, res.RunID, encodeRef(sr.MessageRef)); err != nil {
+				e.log.ErrorContext(ctx, "store run message", "run", res.RunID, "err", err)
+			}
+		}
+	}
+	e.updateOrReply(ctx, sr, reply, approvalMessage(res.Approval, sr, e.now(), note))
+	unlock()
+	if !approve {
+		e.audit(ctx, c.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("denied %s: %s", id, reason))
+	}
+	if res.Started {
+		e.runner.enqueue(res.RunID)
+	}
+}
+
+// recheck evaluates the stored request again under the current rules, for
+// the requester as they are now: a request the rules no longer allow is
+// cancelled instead of approved.
+func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder) bool {
+	requester := caller{Principal: ap.Requester, Platform: ap.Platform, Channel: ap.Channel}
+	var err error
+	if requester.Handle, err = e.store.Handle(ctx, ap.Requester); err == nil {
+		requester.Groups, err = e.store.GroupsOf(ctx, ap.Requester, requester.Handle)
+	}
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return false
+	}
+	p, err := e.resolve(ap.App, ap.Task, ap.Params)
+	var d policies.Decision
+	if err == nil {
+		d, err = e.decide(ctx, requester, p)
+	}
+	var um interface{ UserMessage() string }
+	switch {
+	case errors.As(err, &um):
+		d = policies.Decision{Effect: policies.Deny, Reason: "the task changed: " + um.UserMessage()}
+	case err != nil:
+		e.internal(ctx, reply, "", err)
+		return false
+	}
+	if d.Effect != policies.Deny {
+		return true
+	}
+	unlock := e.lockMessage(ap.ID)
+	defer unlock()
+	if err := e.store.CancelApproval(ctx, ap.ID, "day2bot"); err != nil {
+		e.reject(ctx, reply, err)
+		return false
+	}
+	e.audit(ctx, voter.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("approval %s cancelled at vote time: %s", ap.ID, d.Reason))
+	if a, err := e.store.Approval(ctx, ap.ID); err == nil {
+		sr, _ := decodeRef(a.MessageRef)
+		e.update(ctx, sr.MessageRef, approvalMessage(a, sr, e.now(), "cancelled: the rules no longer allow it — "+d.Reason))
+	}
+	e.reject(ctx, reply, usagef("approval %s was cancelled: the rules no longer allow it — %s", ap.ID, d.Reason))
+	return false
+}
+
+// expireNow marks overdue approvals expired and updates their messages.
+func (e *Engine) expireNow(ctx context.Context) {
+	as, err := e.store.ExpireApprovals(ctx, e.now())
+	if err != nil {
+		e.log.ErrorContext(ctx, "expire approvals", "err", err)
+		return
+	}
+	for _, a := range as {
+		unlock := e.lockMessage(a.ID)
+		sr, ok := decodeRef(a.MessageRef)
+		if ok {
+			e.update(ctx, sr.MessageRef, approvalMessage(a, sr, e.now(), ""))
+		}
+		unlock()
+	}
+}
+
+// updateOrReply updates the stored message, or answers the presser if the
+// approval has no message (its post failed).
+func (e *Engine) updateOrReply(ctx context.Context, sr storedRef, reply Responder, m Message) {
+	if sr.Platform != "" && e.update(ctx, sr.MessageRef, m) {
+		return
+	}
+	e.ephemeral(ctx, reply, m)
+}
+
+// update edits a posted message through its platform; false if it could
+// not.
+func (e *Engine) update(ctx context.Context, ref MessageRef, m Message) bool {
+	p, ok := e.opts.Platforms[ref.Platform]
+	if !ok {
+		e.log.WarnContext(ctx, "update message: unknown platform", "platform", ref.Platform)
+		return false
+	}
+	if err := p.Update(ctx, ref, m); err != nil {
+		e.log.WarnContext(ctx, "update message", "platform", ref.Platform, "id", ref.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+func (e *Engine) audit(ctx context.Context, actor, kind, app, task, runID, detail string) {
+	if err := e.store.Audit(ctx, store.Entry{At: e.now(), Actor: actor, Kind: kind, App: app, Task: task, RunID: runID, Detail: detail}); err != nil {
+		e.log.ErrorContext(ctx, "audit", "kind", kind, "err", err)
+	}
+}
+
+// userText is the user-facing sentence of err: its UserMessage if it has
+// one, else a generic line (details go to the log).
+func userText(err error) string {
+	var um interface{ UserMessage() string }
+	if errors.As(err, &um) {
+		return oneLine(um.UserMessage())
+	}
+	return "internal error, see logs"
+}
+
+// keyedMutex serialises updates of one message within this process, so a
+// late plan never overwrites a decision.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*refLock
+}
+
+type refLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (e *Engine) lockMessage(key string) func() {
+	k := &e.msgLocks
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*refLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &refLock{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,318 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/day2bot/day2bot/internal/suggest"
+	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// HandleCommand answers one slash command. It never returns an error: every
+// path ends with a message through cmd.Reply — ephemeral for help, errors and
+// denials; public for a queued run (later updated in place with progress and
+// the result) and for an approval request. It returns once any run is handed
+// to the runner; it does not wait for the run.
+func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
+	e.metrics.commands.Inc()
+	defer e.recoverPanic(ctx, cmd.Reply, "command "+strconv.Quote(cmd.Text))
+	req, err := Parse(cmd.Text)
+	if err != nil {
+		if req, ok := e.typo(cmd.Text); ok {
+			err = req
+		}
+		e.reject(ctx, cmd.Reply, err)
+		return
+	}
+	c, err := e.identify(ctx, cmd.Platform, cmd.User, cmd.UserName, cmd.Channel)
+	if err != nil {
+		e.internal(ctx, cmd.Reply, "", err)
+		return
+	}
+	e.log.InfoContext(ctx, "command", "principal", c.Principal, "handle", c.Handle, "verb", string(req.Verb), "app", req.App, "task", req.Task)
+	switch req.Verb {
+	case VerbHelp:
+		e.help(ctx, c, req, cmd.Reply)
+	case VerbApps:
+		e.listApps(ctx, c, cmd.Reply)
+	case VerbTasks:
+		e.listTasks(ctx, c, req, cmd.Reply)
+	case VerbRun:
+		e.runCommand(ctx, c, req, cmd.Reply)
+	case VerbWhy:
+		e.why(ctx, c, req, cmd.Reply)
+	case VerbStatus:
+		e.status(ctx, c, req, cmd.Reply)
+	case VerbDigest:
+		e.digest(ctx, c, req, cmd.Reply)
+	case VerbHistory:
+		e.history(ctx, c, req, cmd.Reply)
+	case VerbPending:
+		e.pendingList(ctx, c, cmd.Reply)
+	case VerbApprove, VerbDeny:
+		e.vote(ctx, c, req.ID, req.Verb == VerbApprove, req.Reason, cmd.Reply)
+	case VerbCancel:
+		e.cancelCommand(ctx, c, req.ID, cmd.Reply)
+	case VerbFreeze:
+		e.freeze(ctx, c, req, cmd.Reply)
+	case VerbUnfreeze:
+		e.unfreeze(ctx, c, req, cmd.Reply)
+	case VerbPolicy:
+		e.policyCommand(ctx, c, req, cmd.Reply)
+	default:
+		e.reject(ctx, cmd.Reply, usagef("unknown command %q; try help", req.Verb))
+	}
+}
+
+// typo turns the parser's "usage: WORD TASK" for a lone unknown word into a
+// did-you-mean over apps and command words together, which only the engine
+// knows.
+func (e *Engine) typo(text string) (error, bool) {
+	f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(text), "/day2"))
+	if len(f) != 1 {
+		return nil, false
+	}
+	w := strings.ToLower(f[0])
+	if _, ok := e.apps.app(w); ok || slices.Contains(Verbs, Verb(w)) {
+		return nil, false
+	}
+	cands := append(verbWords(), e.apps.names...)
+	if c := suggest.Closest(w, cands); c != "" {
+		return usagef("unknown command or app %q; did you mean %q?", f[0], c), true
+	}
+	return usagef("unknown command or app %q; try help", f[0]), true
+}
+
+// prepared is a run request resolved and validated, ready for the policy.
+type prepared struct {
+	app    *App
+	task   *Task
+	action tasks.Action
+	// params are the validated values in canonical text form (what is
+	// journaled and shown); values the same, typed, for the action.
+	params map[string]string
+	values tasks.Values
+}
+
+// resolve finds the app, task and action and validates the parameters.
+// Every error it returns is a user error.
+func (e *Engine) resolve(app, task string, raw map[string]string) (*prepared, error) {
+	a, ok := e.apps.app(app)
+	if !ok {
+		cands := append(slices.Clone(e.apps.names), verbWords()...)
+		return nil, usagef("unknown app %q; try apps%s", app, suggest.DidYouMean(app, cands))
+	}
+	t, ok := a.task(task)
+	if !ok {
+		return nil, usagef("%s has no task %q; try tasks %s%s", a.Name, task, a.Name, suggest.DidYouMean(task, a.taskNames()))
+	}
+	act, ok := e.reg.Lookup(t.Action)
+	if !ok {
+		// New checked every task; a registry that shrank is a bug.
+		return nil, fmt.Errorf("resolve %s/%s: action %q is not registered", a.Name, t.Name, t.Action)
+	}
+	vals, err := tasks.ParseValues(t.Params, raw)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range t.Fixed {
+		i := slices.IndexFunc(act.Params(), func(p tasks.Param) bool { return p.Name == k })
+		if i < 0 {
+			return nil, fmt.Errorf("resolve %s/%s: fixed value for unknown parameter %q", a.Name, t.Name, k)
+		}
+		pv, err := act.Params()[i].Parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s/%s: fixed %s: %w", a.Name, t.Name, k, err)
+		}
+		vals[k] = pv
+	}
+	p := &prepared{app: a, task: t, action: act, values: vals, params: map[string]string{}}
+	for _, prm := range t.Params {
+		if v, ok := vals[prm.Name]; ok {
+			p.params[prm.Name] = formatValue(v)
+		}
+	}
+	return p, nil
+}
+
+// formatValue renders a typed value so that Param.Parse reads it back.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case time.Duration:
+		return tasks.FormatDuration(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// policyParams are the values as the policy sees them: durations in seconds
+// so that numeric constraints ("<= 86400") apply to them.
+func policyParams(vals tasks.Values, params map[string]string) map[string]string {
+	out := make(map[string]string, len(params))
+	for k, s := range params {
+		if d, ok := vals[k].(time.Duration); ok {
+			s = strconv.FormatInt(int64(d/time.Second), 10)
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// decide evaluates p for c now.
+func (e *Engine) decide(ctx context.Context, c caller, p *prepared) (policies.Decision, error) {
+	rs, err := e.store.RuleSet(ctx)
+	if err != nil {
+		return policies.Decision{}, fmt.Errorf("load rules: %w", err)
+	}
+	fr, err := e.freezeOf(ctx, p.app.Name)
+	if err != nil {
+		return policies.Decision{}, err
+	}
+	req := policies.Request{
+		Principal: c.Principal, Handle: c.Handle, Groups: c.Groups,
+		App: p.app.Name, Owners: p.app.Owners, Task: p.task.Name, Mutating: p.action.Mutating(),
+		Params: policyParams(p.values, p.params), Channel: c.channel(), Time: e.now(), Freeze: fr,
+	}
+	return rs.Evaluate(req, e.usage(ctx)), nil
+}
+
+// runCommand is APP TASK …: resolve, validate, decide, then allow (queue),
+// approve (ask) or deny (explain). Nothing touches AWS before the decision.
+func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Responder) {
+	p, err := e.resolve(req.App, req.Task, req.Params)
+	if err != nil {
+		e.reject(ctx, reply, err)
+		return
+	}
+	d, err := e.decide(ctx, c, p)
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	e.metrics.decisions.WithLabelValues(string(d.Effect)).Inc()
+	e.auditDecision(ctx, c, p, d, req.DryRun)
+	if d.Effect == policies.Deny {
+		e.ephemeral(ctx, reply, denyMessage(c, p, d))
+		return
+	}
+	if d.Effect == policies.Approve && !req.DryRun {
+		e.requestApproval(ctx, c, p, d, reply)
+		return
+	}
+	// Allowed, or a dry run of something the caller could at least ask for:
+	// a plan reads AWS but changes nothing.
+	e.queueRun(ctx, c, p, d, req.DryRun, reply)
+}
+
+// queueRun journals an allowed run as queued, posts its message and hands
+// it to the runner.
+func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies.Decision, dryRun bool, reply Responder) {
+	body, err := encodeRequest(runRequest{RateRule: d.RateRule, Mutating: p.action.Mutating()})
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	run, err := e.store.CreateRun(ctx, store.Run{
+		State: store.Queued, App: p.app.Name, Task: p.task.Name, Params: p.params,
+		Principal: c.Principal, Handle: c.Handle, Platform: c.Platform, Channel: c.Channel,
+		Decision: store.RunDecision{Effect: d.Effect, Rule: d.Rule, Reason: d.Reason},
+		DryRun:   dryRun, Request: body,
+	})
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	ref, err := reply.Public(ctx, queuedMessage(run))
+	if err != nil {
+		e.log.ErrorContext(ctx, "post run message", "run", run.ID, "err", err)
+	} else if err := e.store.SetRunMessage(ctx, run.ID, encodeRef(ref)); err != nil {
+		e.log.ErrorContext(ctx, "store run message", "run", run.ID, "err", err)
+	}
+	e.runner.enqueue(run.ID)
+}
+
+// why explains the decision without running anything.
+func (e *Engine) why(ctx context.Context, c caller, req Request, reply Responder) {
+	p, err := e.resolve(req.App, req.Task, req.Params)
+	if err != nil {
+		e.reject(ctx, reply, err)
+		return
+	}
+	d, err := e.decide(ctx, c, p)
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	e.ephemeral(ctx, reply, whyMessage(c, p, d))
+}
+
+func (e *Engine) auditDecision(ctx context.Context, c caller, p *prepared, d policies.Decision, dryRun bool) {
+	detail := fmt.Sprintf("%s %s/%s %s: %s", d.Effect, p.app.Name, p.task.Name, formatParams(p.params), d.Reason)
+	if d.Rule != "" {
+		detail += " (rule " + d.Rule + ")"
+	}
+	if dryRun {
+		detail += " [dry run]"
+	}
+	if err := e.store.Audit(ctx, store.Entry{At: e.now(), Actor: c.Principal, Kind: store.KindDecision, App: p.app.Name, Task: p.task.Name, Detail: detail}); err != nil {
+		e.log.ErrorContext(ctx, "audit decision", "err", err)
+	}
+}
+
+// reject answers a user mistake in one line; anything that is not a user
+// error is internal.
+func (e *Engine) reject(ctx context.Context, reply Responder, err error) {
+	var um interface{ UserMessage() string }
+	if errors.As(err, &um) {
+		e.ephemeral(ctx, reply, Message{Text: oneLine(um.UserMessage()), Tone: ToneWarning})
+		return
+	}
+	e.internal(ctx, reply, "", err)
+}
+
+// internal logs err and tells the user only that it failed and where to look.
+func (e *Engine) internal(ctx context.Context, reply Responder, runID string, err error) {
+	e.log.ErrorContext(ctx, "internal error", "run", runID, "err", err)
+	text := "failed — internal error, see logs"
+	if runID != "" {
+		text = "failed — run " + runID + ", see logs"
+	}
+	e.ephemeral(ctx, reply, Message{Text: text, Tone: ToneDanger})
+}
+
+func (e *Engine) ephemeral(ctx context.Context, reply Responder, m Message) {
+	if reply == nil {
+		return
+	}
+	if err := reply.Ephemeral(ctx, m); err != nil {
+		e.log.WarnContext(ctx, "ephemeral reply", "err", err)
+	}
+}
+
+// recoverPanic keeps one bad command from taking the process down; the user
+// still gets an answer.
+func (e *Engine) recoverPanic(ctx context.Context, reply Responder, what string) {
+	if r := recover(); r != nil {
+		e.internal(ctx, reply, "", fmt.Errorf("panic in %s: %v", what, r))
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,258 @@
+// Package bot is day2bot's engine: it parses what people type, resolves it
+// to an app's task, asks the policies, asks for approval where a rule says
+// so, runs the task on a bounded pool of workers and reports back through a
+// platform-neutral Platform. Adapters (bot/slack, bot/discord, bot/shell)
+// translate their platform into Command and Action values and render Message
+// values; nothing here knows about any platform.
+//
+// Where to look: grammar.go parses, dispatch.go decides, approvals.go asks
+// and counts votes, runner.go runs, render.go builds the messages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// AWSProvider hands out an aws.Config for an app's account and region with
+// credentials scoped to the principal who asked (tasks/awsclient).
+type AWSProvider interface {
+	Config(ctx context.Context, account, region, principal string) (aws.Config, error)
+}
+
+// Registry finds actions by name (*tasks.Registry).
+type Registry interface {
+	Lookup(name string) (tasks.Action, bool)
+}
+
+// Options configure an Engine. Store, Apps, Registry and AWS are required.
+type Options struct {
+	Store    Store
+	Apps     []App
+	Registry Registry
+	AWS      AWSProvider
+	// Platforms by Name(); updates of stored messages go through them.
+	Platforms map[string]Platform
+	// Clock is the engine's time; default time.Now.
+	Clock func() time.Time
+	// Logger; default discards.
+	Logger *slog.Logger
+	// Workers bounds concurrent runs; default 4.
+	Workers int
+	// RunTimeout bounds one run; default 15m.
+	RunTimeout time.Duration
+	// ApprovalExpiry applies when a rule names none; default 1h.
+	ApprovalExpiry time.Duration
+	// Admins are handles or principals that may use `policy` and freeze
+	// any app.
+	Admins []string
+	// Metrics receives the engine's counters; nil keeps them unregistered.
+	Metrics prometheus.Registerer
+	// SweepEvery is how often expiry and follow-ups are checked; default 15s.
+	SweepEvery time.Duration
+	// ProgressEvery throttles progress updates of one run; default 2s.
+	ProgressEvery time.Duration
+	// Digest builds an app's health digest for `digest APP`; nil answers
+	// that digests are not set up.
+	Digest func(ctx context.Context, app string) (Message, error)
+}
+
+// Engine is the dispatcher, approval keeper and job runner. It is safe for
+// concurrent use by several adapters.
+type Engine struct {
+	opts    Options
+	store   Store
+	apps    catalog
+	reg     Registry
+	aws     AWSProvider
+	now     func() time.Time
+	log     *slog.Logger
+	admins  []string
+	metrics metrics
+
+	runner *runner
+
+	mu       sync.Mutex
+	started  bool
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup // loops and background work (planning)
+	busy     activity       // queued and running runs plus background work
+	msgLocks keyedMutex
+}
+
+// New checks opts and builds an engine. Call Start to recover and begin
+// running work, and Close to stop.
+func New(opts Options) (*Engine, error) {
+	switch {
+	case opts.Store == nil:
+		return nil, errors.New("new engine: no store")
+	case opts.Registry == nil:
+		return nil, errors.New("new engine: no action registry")
+	case opts.AWS == nil:
+		return nil, errors.New("new engine: no AWS provider")
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.RunTimeout <= 0 {
+		opts.RunTimeout = 15 * time.Minute
+	}
+	if opts.ApprovalExpiry <= 0 {
+		opts.ApprovalExpiry = time.Hour
+	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = 15 * time.Second
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 2 * time.Second
+	}
+	if opts.Platforms == nil {
+		opts.Platforms = map[string]Platform{}
+	}
+	for _, a := range opts.Apps {
+		for _, t := range a.Tasks {
+			if _, ok := opts.Registry.Lookup(t.Action); !ok {
+				return nil, fmt.Errorf("new engine: app %s task %s uses action %q, which is not registered", a.Name, t.Action, t.Action)
+			}
+		}
+	}
+	m, err := newMetrics(opts.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	e := &Engine{
+		opts:    opts,
+		store:   opts.Store,
+		apps:    newCatalog(opts.Apps),
+		reg:     opts.Registry,
+		aws:     opts.AWS,
+		now:     opts.Clock,
+		log:     opts.Logger,
+		admins:  opts.Admins,
+		metrics: m,
+	}
+	e.runner = newRunner(e, opts.Workers)
+	return e, nil
+}
+
+// Start recovers from a previous process (runs left running are marked
+// interrupted and announced, queued runs resumed; pending approvals need
+// nothing: their state is in the store), then starts the workers and the
+// expiry and follow-up loop. It returns once they run; Close stops them.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	if e.started {
+		e.mu.Unlock()
+		return errors.New("start engine: already started")
+	}
+	e.started = true
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.cancel = cancel
+	e.mu.Unlock()
+
+	e.runner.start(loopCtx)
+	if err := e.recover(ctx); err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		e.sweepLoop(loopCtx)
+	}()
+	go func() {
+		// Cancelling the caller's context stops the engine too.
+		select {
+		case <-ctx.Done():
+			cancel()
+		case <-loopCtx.Done():
+		}
+	}()
+	return nil
+}
+
+// Close stops the loops and waits for running work to end. Runs still
+// queued stay queued in the store and are resumed by the next Start.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	cancel := e.cancel
+	e.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	e.runner.stop()
+	e.bg.Wait()
+	return nil
+}
+
+// Drain waits until no run is queued or running in this engine and no
+// background work (planning, announcements) is in flight. The shell uses
+// it to print a script's transcript in a stable order; servers never need it.
+func (e *Engine) Drain(ctx context.Context) error { return e.busy.wait(ctx) }
+
+// background runs f as tracked background work.
+func (e *Engine) background(f func()) {
+	e.busy.inc()
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		defer e.busy.dec()
+		f()
+	}()
+}
+
+// activity counts work in flight and wakes waiters when it drops to zero.
+type activity struct {
+	mu      sync.Mutex
+	n       int
+	waiters []chan struct{}
+}
+
+func (a *activity) inc() {
+	a.mu.Lock()
+	a.n++
+	a.mu.Unlock()
+}
+
+func (a *activity) dec() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n--
+	if a.n == 0 {
+		for _, w := range a.waiters {
+			close(w)
+		}
+		a.waiters = nil
+	}
+}
+
+func (a *activity) wait(ctx context.Context) error {
+	a.mu.Lock()
+	if a.n == 0 {
+		a.mu.Unlock()
+		return nil
+	}
+	w := make(chan struct{})
+	a.waiters = append(a.waiters, w)
+	a.mu.Unlock()
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,282 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// runner is the bounded job runner: a fixed number of workers take run ids
+// from an in-memory queue. The queue is only a wake-up list; the store is
+// the truth. A worker claims a run by moving it queued → running, a
+// compare-and-set in the store, so a run handed to two workers (or two
+// processes) still runs once.
+type runner struct {
+	e       *Engine
+	workers int
+
+	mu      sync.Mutex
+	wake    *sync.Cond
+	queue   []string
+	stopped bool
+	running map[string]context.CancelCauseFunc
+	wg      sync.WaitGroup
+}
+
+// errCancelled is the cause of a run's context when someone cancelled it.
+var errCancelled = errors.New("cancelled")
+
+func newRunner(e *Engine, workers int) *runner {
+	r := &runner{e: e, workers: workers, running: map[string]context.CancelCauseFunc{}}
+	r.wake = sync.NewCond(&r.mu)
+	return r
+}
+
+func (r *runner) start(ctx context.Context) {
+	for range r.workers {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.work(ctx)
+		}()
+	}
+}
+
+// stop ends the workers after their current run; queued ids stay queued in
+// the store for the next start.
+func (r *runner) stop() {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.stopped = true
+	dropped := len(r.queue)
+	r.queue = nil
+	r.wake.Broadcast()
+	r.mu.Unlock()
+	for range dropped {
+		r.e.busy.dec()
+	}
+	r.wg.Wait()
+}
+
+func (r *runner) enqueue(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	r.e.busy.inc()
+	r.queue = append(r.queue, id)
+	r.wake.Signal()
+}
+
+func (r *runner) next() (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.queue) == 0 && !r.stopped {
+		r.wake.Wait()
+	}
+	if r.stopped {
+		return "", false
+	}
+	id := r.queue[0]
+	r.queue = r.queue[1:]
+	return id, true
+}
+
+func (r *runner) work(ctx context.Context) {
+	for {
+		id, ok := r.next()
+		if !ok {
+			return
+		}
+		r.e.execute(ctx, id)
+		r.e.busy.dec()
+	}
+}
+
+// cancel stops a run executing in this process; false if it is not here.
+func (r *runner) cancel(id, by string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.running[id]
+	if ok {
+		c(fmt.Errorf("%w by %s", errCancelled, by))
+	}
+	return ok
+}
+
+func (r *runner) track(id string, c context.CancelCauseFunc) {
+	r.mu.Lock()
+	r.running[id] = c
+	r.mu.Unlock()
+}
+
+func (r *runner) untrack(id string) {
+	r.mu.Lock()
+	delete(r.running, id)
+	r.mu.Unlock()
+}
+
+// execute claims and runs one queued run and reports its outcome. Every path
+// ends with the run in a final state and its message updated.
+func (e *Engine) execute(ctx context.Context, id string) {
+	run, err := e.store.Run(ctx, id)
+	if err != nil {
+		e.log.ErrorContext(ctx, "load run", "run", id, "err", err)
+		return
+	}
+	if run.State != store.Queued {
+		return // cancelled meanwhile, or another worker has it
+	}
+	if err := e.store.TransitionRun(ctx, id, store.Queued, store.Running, ""); err != nil {
+		if !errors.Is(err, store.ErrState) {
+			e.log.ErrorContext(ctx, "start run", "run", id, "err", err)
+		}
+		return
+	}
+	run.State = store.Running
+	log := e.log.With("run", id, "app", run.App, "task", run.Task)
+	log.InfoContext(ctx, "run started", "principal", run.Principal, "dry_run", run.DryRun)
+	sr, hasMsg := decodeRef(run.MessageRef)
+	show := func(m Message) {
+		if hasMsg {
+			e.update(ctx, sr.MessageRef, m)
+		}
+	}
+	req := decodeRequest(run.Request)
+	if req.RateRule != "" && !run.DryRun {
+		if err := e.store.RecordUse(ctx, req.RateRule, run.Principal, e.now()); err != nil {
+			log.ErrorContext(ctx, "record rule use", "err", err)
+		}
+	}
+	show(runningMessage(run, nil))
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	e.runner.track(id, cancel)
+	defer e.runner.untrack(id)
+	defer cancel(nil)
+	runCtx, cancelTimeout := context.WithTimeoutCause(runCtx, e.opts.RunTimeout,
+		fmt.Errorf("timed out after %s", tasks.FormatDuration(e.opts.RunTimeout)))
+	defer cancelTimeout()
+
+	finish := func(state store.State, summary, result string, m Message) {
+		// The run's own context may be done; journal with the engine's.
+		if err := e.store.FinishRun(context.WithoutCancel(ctx), id, state, summary, result); err != nil {
+			log.ErrorContext(ctx, "finish run", "state", state, "err", err)
+		}
+		e.metrics.runs.WithLabelValues(string(state)).Inc()
+		log.InfoContext(ctx, "run finished", "state", state, "summary", summary)
+		show(m)
+	}
+	failInternal := func(err error) {
+		log.ErrorContext(ctx, "run failed", "err", err)
+		text := "failed — run " + id + ", see logs"
+		finish(store.Failed, text, "", failedMessage(run, text))
+	}
+
+	p, err := e.resolve(run.App, run.Task, run.Params)
+	if err != nil {
+		failInternal(fmt.Errorf("resolve journaled request: %w", err))
+		return
+	}
+	app, _ := e.apps.app(run.App)
+	cfg, err := e.aws.Config(runCtx, app.Account, app.Region, run.Principal)
+	if err != nil {
+		e.finishError(runCtx, run, err, finish, failInternal)
+		return
+	}
+	inv := tasks.Invocation{AWS: cfg, Target: p.task.Target, Values: p.values, Now: e.now()}
+	if run.DryRun {
+		plan, err := p.action.Plan(runCtx, inv)
+		if err != nil {
+			e.finishError(runCtx, run, err, finish, failInternal)
+			return
+		}
+		body, _ := json.Marshal(plan)
+		finish(store.Succeeded, "plan: "+plan.Summary, string(body), planMessage(run, plan))
+		return
+	}
+	res, err := p.action.Run(runCtx, inv, e.progress(runCtx, run, show))
+	if err != nil {
+		e.finishError(runCtx, run, err, finish, failInternal)
+		return
+	}
+	state := store.Succeeded
+	if n := len(res.Resources); n > 0 && res.Failed() == n {
+		state = store.Failed
+	}
+	body, _ := json.Marshal(res)
+	e.scheduleFollowUps(ctx, run, res.FollowUps)
+	finish(state, res.Summary, string(body), resultMessage(run, res, state))
+}
+
+// finishError classifies a run error: cancelled by someone, timed out, a
+// user-fixable error (named in chat), or internal (logged, run id shown).
+func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
+	finish func(store.State, string, string, Message), failInternal func(error)) {
+	cause := context.Cause(runCtx)
+	var um interface{ UserMessage() string }
+	switch {
+	case cause != nil && errors.Is(cause, errCancelled):
+		text := cause.Error()
+		m := failedMessage(run, text)
+		m.Title, m.Tone = taskTitle(run.App, run.Task)+" — cancelled", ToneWarning
+		finish(store.Cancelled, text, "", m)
+	case cause != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded):
+		text := cause.Error() + "; some resources may have changed"
+		finish(store.Failed, text, "", failedMessage(run, text))
+	case errors.As(err, &um):
+		text := oneLine(um.UserMessage())
+		finish(store.Failed, text, "", failedMessage(run, text))
+	default:
+		failInternal(err)
+	}
+}
+
+// progress returns the action's progress callback: it updates the run's
+// message at most every ProgressEvery by the engine's clock, so a chatty
+// action cannot flood the platform's rate limits.
+func (e *Engine) progress(ctx context.Context, run store.Run, show func(Message)) func(tasks.Progress) {
+	var mu sync.Mutex
+	var last time.Time
+	return func(p tasks.Progress) {
+		mu.Lock()
+		now := e.now()
+		if !last.IsZero() && now.Sub(last) < e.opts.ProgressEvery {
+			mu.Unlock()
+			return
+		}
+		last = now
+		mu.Unlock()
+		if ctx.Err() == nil {
+			show(runningMessage(run, &p))
+		}
+	}
+}
+
+// scheduleFollowUps stores the deferred actions a run asked for.
+func (e *Engine) scheduleFollowUps(ctx context.Context, run store.Run, fs []tasks.FollowUp) {
+	for _, f := range fs {
+		vals := map[string]string{}
+		for k, v := range f.Values {
+			vals[k] = formatValue(v)
+		}
+		body, _ := json.Marshal(vals)
+		id, err := e.store.AddFollowUp(ctx, store.FollowUp{App: run.App, Action: f.Action, Values: body,
+			Reason: f.Reason, DueAt: e.now().Add(f.After), RunID: run.ID})
+		if err != nil {
+			e.log.ErrorContext(ctx, "add follow-up", "run", run.ID, "action", f.Action, "err", err)
+			continue
+		}
+		e.log.InfoContext(ctx, "follow-up scheduled", "run", run.ID, "follow_up", id, "action", f.Action, "after", f.After)
+	}
+}

@@ -1,0 +1,86 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+)
+
+// The engine's view of the store, split by concern. *store.Store implements
+// all of them; tests may too.
+
+// Identities resolves who someone is.
+type Identities interface {
+	// Handle is the person's handle for a principal, "" if unknown.
+	Handle(ctx context.Context, principal string) (string, error)
+	// GroupsOf lists the groups a principal or handle belongs to.
+	GroupsOf(ctx context.Context, principal, handle string) ([]string, error)
+}
+
+// Rules is the policy side of the store.
+type Rules interface {
+	// RuleSet is the compiled, cached current rule set.
+	RuleSet(ctx context.Context) (*policies.RuleSet, error)
+	Rules(ctx context.Context) ([]policies.Rule, error)
+	RemoveRule(ctx context.Context, actor, id string) error
+}
+
+// Journal is the run journal and audit log.
+type Journal interface {
+	CreateRun(ctx context.Context, r store.Run) (store.Run, error)
+	TransitionRun(ctx context.Context, id string, from, to store.State, summary string) error
+	FinishRun(ctx context.Context, id string, to store.State, summary, result string) error
+	SetRunMessage(ctx context.Context, id, ref string) error
+	Run(ctx context.Context, id string) (store.Run, error)
+	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
+	InterruptRunning(ctx context.Context, now time.Time) ([]store.Run, error)
+	Audit(ctx context.Context, e store.Entry) error
+}
+
+// Approvals is the approval side of the store. Vote is atomic: exactly one
+// vote of an approval reports Started.
+type Approvals interface {
+	CreateApproval(ctx context.Context, req store.ApprovalRequest) (store.Approval, error)
+	Approval(ctx context.Context, id string) (store.Approval, error)
+	PendingApprovals(ctx context.Context, app string) ([]store.Approval, error)
+	SetApprovalMessage(ctx context.Context, id, ref string) error
+	Vote(ctx context.Context, id, voter string, approve bool, at time.Time) (store.VoteResult, error)
+	CancelApproval(ctx context.Context, id, by string) error
+	ExpireApprovals(ctx context.Context, now time.Time) ([]store.Approval, error)
+}
+
+// Freezes stop mutating tasks of an app.
+type Freezes interface {
+	Freeze(ctx context.Context, app, by, reason string, until time.Time) error
+	Unfreeze(ctx context.Context, app, by string) error
+	FreezeOf(ctx context.Context, app string) (*policies.Freeze, error)
+}
+
+// RateUses count uses of rate-limited rules.
+type RateUses interface {
+	RecordUse(ctx context.Context, ruleID, principal string, at time.Time) error
+	UsageFor(ctx context.Context, principal string, since time.Time) (policies.Usage, error)
+}
+
+// FollowUps are deferred actions that survive restarts; ClaimFollowUp is
+// true for exactly one caller.
+type FollowUps interface {
+	AddFollowUp(ctx context.Context, f store.FollowUp) (int64, error)
+	DueFollowUps(ctx context.Context, now time.Time) ([]store.FollowUp, error)
+	ClaimFollowUp(ctx context.Context, id int64) (bool, error)
+}
+
+// Store is everything the engine keeps in the database.
+type Store interface {
+	Identities
+	Rules
+	Journal
+	Approvals
+	Freezes
+	RateUses
+	FollowUps
+}
+
+var _ Store = (*store.Store)(nil)
