@@ -131,12 +131,12 @@ func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, cmds)
 	case r.Method == http.MethodPost && len(parts) == 4 && parts[0] == "interactions" && parts[3] == "callback":
-		var resp discordgo.InteractionResponse
-		if err := json.Unmarshal(payload, &resp); err != nil {
+		resp, err := decodeResponse(payload)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		f.recordResponse(parts[2], "", "c-gateway", &resp)
+		f.recordResponse(parts[2], "", "c-gateway", resp)
 		w.WriteHeader(http.StatusNoContent)
 	case parts[0] == "webhooks" && len(parts) >= 3 && parts[1] == "app1":
 		f.webhook(w, r, parts[2:], payload, files)
@@ -245,13 +245,10 @@ func (f *fakeDiscord) reply(w http.ResponseWriter, m *fakeMessage) {
 
 // recordResponse applies an initial interaction response the way Discord
 // does: 4/5 create the interaction's message, 7 edits the clicked one.
-func (f *fakeDiscord) recordResponse(token, clicked, channel string, resp *discordgo.InteractionResponse) {
+func (f *fakeDiscord) recordResponse(token, clicked, channel string, resp *fakeResponse) {
 	defer f.bump()
 	ephemeral := resp.Data != nil && resp.Data.Flags&discordgo.MessageFlagsEphemeral != 0
-	var payload []byte
-	if resp.Data != nil {
-		payload, _ = json.Marshal(resp.Data)
-	}
+	payload := []byte(resp.RawData)
 	switch resp.Type {
 	case discordgo.InteractionResponseChannelMessageWithSource, discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		m := f.create(channel, token, ephemeral, payload, nil)
@@ -310,7 +307,7 @@ func (f *fakeDiscord) payload(ix interaction) (id, token string, body []byte) {
 
 // Interact signs the interaction like Discord and posts it to endpoint;
 // the response is applied to the fake's messages and returned.
-func (f *fakeDiscord) Interact(endpoint string, ix interaction) (*discordgo.InteractionResponse, string) {
+func (f *fakeDiscord) Interact(endpoint string, ix interaction) (*fakeResponse, string) {
 	f.t.Helper()
 	_, token, body := f.payload(ix)
 	status, resp := f.post(endpoint, signedHeader(testKey, testNow, body), body)
@@ -321,7 +318,7 @@ func (f *fakeDiscord) Interact(endpoint string, ix interaction) (*discordgo.Inte
 	return resp, token
 }
 
-func (f *fakeDiscord) post(endpoint string, h http.Header, body []byte) (int, *discordgo.InteractionResponse) {
+func (f *fakeDiscord) post(endpoint string, h http.Header, body []byte) (int, *fakeResponse) {
 	f.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
@@ -338,11 +335,54 @@ func (f *fakeDiscord) post(endpoint string, h http.Header, body []byte) (int, *d
 	if res.StatusCode != http.StatusOK {
 		return res.StatusCode, nil
 	}
-	var resp discordgo.InteractionResponse
-	if err := json.Unmarshal(raw, &resp); err != nil {
+	resp, err := decodeResponse(raw)
+	if err != nil {
 		f.t.Fatalf("interaction response %s: %v", raw, err)
 	}
-	return res.StatusCode, &resp
+	return res.StatusCode, resp
+}
+
+// fakeResponse is an interaction response as Discord reads it. discordgo
+// cannot decode its own InteractionResponse (components are interfaces),
+// so the data goes through discordgo.Message, which can.
+type fakeResponse struct {
+	Type    discordgo.InteractionResponseType
+	Data    *fakeResponseData
+	RawData json.RawMessage
+}
+
+type fakeResponseData struct {
+	discordgo.Message
+	Flags   discordgo.MessageFlags
+	Choices []*discordgo.ApplicationCommandOptionChoice
+}
+
+func decodeResponse(raw []byte) (*fakeResponse, error) {
+	var top struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data json.RawMessage                   `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return nil, err
+	}
+	resp := &fakeResponse{Type: top.Type, RawData: top.Data}
+	if len(top.Data) == 0 || string(top.Data) == "null" {
+		return resp, nil
+	}
+	d := &fakeResponseData{}
+	if err := json.Unmarshal(top.Data, &d.Message); err != nil {
+		return nil, err
+	}
+	var extra struct {
+		Flags   discordgo.MessageFlags                      `json:"flags"`
+		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	}
+	if err := json.Unmarshal(top.Data, &extra); err != nil {
+		return nil, err
+	}
+	d.Flags, d.Choices = extra.Flags, extra.Choices
+	resp.Data = d
+	return resp, nil
 }
 
 // callsTo lists the recorded requests with this method and path prefix.
