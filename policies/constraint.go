@@ -123,8 +123,8 @@ func (c *Constraint) Match(value, handle string) bool {
 	switch c.kind {
 	case constraintCompare, constraintBetween:
 		n, err := strconv.ParseFloat(value, 64)
-		if err != nil || math.IsNaN(n) {
-			return false
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return false // "Inf >= 1" must not pass a lower bound
 		}
 		if c.kind == constraintBetween {
 			return n >= c.a && n <= c.b

@@ -30,6 +30,8 @@ func TestConstraint(t *testing.T) {
 		{"<= 8", "eight", "", false},
 		{"<= 8", "", "", false},
 		{"<= 8", "NaN", "", false},
+		{">= 1", "Inf", "", false},
+		{">= 1", "+Inf", "", false},
 		{"one of [small, medium]", "small", "", true},
 		{"one of [small, medium]", "medium", "", true},
 		{"one of [small, medium]", "Small", "", false},
