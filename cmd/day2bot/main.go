@@ -106,6 +106,8 @@ func newRootCmd(g *globals) *cobra.Command {
 	})
 	root.AddCommand(
 		newVersionCmd(g),
+		newPolicyCmd(g),
+		newAuditCmd(g),
 	)
 	return root
 }
