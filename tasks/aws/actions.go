@@ -7,5 +7,6 @@ import "github.com/day2bot/day2bot/tasks"
 // it and nothing registers itself.
 func All() []tasks.Action {
 	var all []tasks.Action
+	all = append(all, RDSActions(SDKRDS)...)
 	return all
 }

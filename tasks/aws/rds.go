@@ -1,0 +1,485 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// RDSAPI is the part of the RDS API the rds.* actions call.
+type RDSAPI interface {
+	DescribeDBInstances(context.Context, *rds.DescribeDBInstancesInput, ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
+	DescribeDBSnapshots(context.Context, *rds.DescribeDBSnapshotsInput, ...func(*rds.Options)) (*rds.DescribeDBSnapshotsOutput, error)
+	RebootDBInstance(context.Context, *rds.RebootDBInstanceInput, ...func(*rds.Options)) (*rds.RebootDBInstanceOutput, error)
+	StartDBInstance(context.Context, *rds.StartDBInstanceInput, ...func(*rds.Options)) (*rds.StartDBInstanceOutput, error)
+	StopDBInstance(context.Context, *rds.StopDBInstanceInput, ...func(*rds.Options)) (*rds.StopDBInstanceOutput, error)
+	CreateDBSnapshot(context.Context, *rds.CreateDBSnapshotInput, ...func(*rds.Options)) (*rds.CreateDBSnapshotOutput, error)
+}
+
+var _ RDSAPI = (*rds.Client)(nil)
+
+// RDSClient builds the client for one invocation's config.
+type RDSClient func(awssdk.Config) RDSAPI
+
+// SDKRDS is the production RDSClient.
+func SDKRDS(cfg awssdk.Config) RDSAPI { return rds.NewFromConfig(cfg) }
+
+// RDSActions returns the rds.* actions with clients from newClient.
+func RDSActions(newClient RDSClient) []tasks.Action {
+	describe := []string{"rds:DescribeDBInstances"}
+	return []tasks.Action{
+		&stepAction{
+			name: "rds.describe", iam: describe, verb: "described", noun: "DB instances",
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				return rdsPlan(ctx, newClient(inv.AWS), inv, "describe", func(db rdstypes.DBInstance) decision {
+					return decision{Run: func(context.Context) (string, error) { return rdsSummary(db), nil }}
+				})
+			},
+		},
+		&stepAction{
+			name: "rds.reboot", mutating: true, verb: "rebooted", noun: "DB instances",
+			iam: append(describe, "rds:RebootDBInstance"),
+			params: []tasks.Param{{Name: "failover", Type: tasks.TypeBool, Default: "false",
+				Description: "reboot with a Multi-AZ failover to the standby"}},
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				failover := paramBool(inv.Values, "failover")
+				verb := "reboot"
+				if failover {
+					verb = "reboot with failover"
+				}
+				return rdsPlan(ctx, c, inv, verb, func(db rdstypes.DBInstance) decision {
+					if s := awssdk.ToString(db.DBInstanceStatus); s != "available" {
+						return decision{Skip: "status is " + s + "; only available instances can be rebooted"}
+					}
+					return decision{Run: func(ctx context.Context) (string, error) {
+						out, err := c.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: db.DBInstanceIdentifier, ForceFailover: awssdk.Bool(failover)})
+						if err != nil {
+							return "", err
+						}
+						return "status " + awssdk.ToString(out.DBInstance.DBInstanceStatus), nil
+					}}
+				})
+			},
+		},
+		&stepAction{
+			name: "rds.start", mutating: true, verb: "started", noun: "DB instances",
+			iam: append(describe, "rds:StartDBInstance"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				return rdsPlan(ctx, c, inv, "start", func(db rdstypes.DBInstance) decision {
+					if s := awssdk.ToString(db.DBInstanceStatus); s != "stopped" {
+						return decision{Skip: "status is " + s + "; only stopped instances can be started"}
+					}
+					return decision{Run: func(ctx context.Context) (string, error) {
+						out, err := c.StartDBInstance(ctx, &rds.StartDBInstanceInput{DBInstanceIdentifier: db.DBInstanceIdentifier})
+						if err != nil {
+							return "", err
+						}
+						return "status " + awssdk.ToString(out.DBInstance.DBInstanceStatus), nil
+					}}
+				})
+			},
+		},
+		&stepAction{
+			name: "rds.stop", mutating: true, verb: "stopped", noun: "DB instances",
+			iam: append(describe, "rds:StopDBInstance"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				return rdsPlan(ctx, c, inv, "stop", func(db rdstypes.DBInstance) decision {
+					if s := awssdk.ToString(db.DBInstanceStatus); s != "available" {
+						return decision{Skip: "status is " + s + "; only available instances can be stopped"}
+					}
+					return decision{Run: func(ctx context.Context) (string, error) {
+						out, err := c.StopDBInstance(ctx, &rds.StopDBInstanceInput{DBInstanceIdentifier: db.DBInstanceIdentifier})
+						if err != nil {
+							return "", err
+						}
+						return "status " + awssdk.ToString(out.DBInstance.DBInstanceStatus) + " (AWS starts it again after 7 days)", nil
+					}}
+				})
+			},
+		},
+		&stepAction{
+			name: "rds.snapshot", mutating: true, verb: "snapshotted", noun: "DB instances",
+			iam: append(describe, "rds:CreateDBSnapshot"),
+			params: []tasks.Param{{Name: "label", Type: tasks.TypeString, Default: "manual", Pattern: `^[a-z0-9-]{1,40}$`,
+				Description: "label in the snapshot name"}},
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				label := paramString(inv.Values, "label", "manual")
+				return rdsPlan(ctx, c, inv, "create snapshot", func(db rdstypes.DBInstance) decision {
+					id := snapshotID(awssdk.ToString(db.DBInstanceIdentifier), label, inv.Now)
+					return decision{Action: "create snapshot " + id, Run: func(ctx context.Context) (string, error) {
+						out, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: db.DBInstanceIdentifier, DBSnapshotIdentifier: awssdk.String(id)})
+						if err != nil {
+							return "", err
+						}
+						return "snapshot " + id + " " + awssdk.ToString(out.DBSnapshot.Status), nil
+					}}
+				})
+			},
+		},
+		&rdsListSnapshots{newClient: newClient},
+	}
+}
+
+// rdsPlan lists the selected instances and asks decide, for each, why it is
+// skipped (a reason and nil step) or what step performs the change.
+func rdsPlan(ctx context.Context, c RDSAPI, inv tasks.Invocation, verb string, decide func(rdstypes.DBInstance) decision) (tasks.Plan, []step, error) {
+	dbs, err := selectDBInstances(ctx, c, inv.Target)
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	b := planBuilder{verb: verb, noun: "DB instances"}
+	for _, db := range dbs {
+		b.add(awssdk.ToString(db.DBInstanceIdentifier), rdsSummary(db), decide(db))
+	}
+	return b.plan(), b.steps, nil
+}
+
+// selectDBInstances pages through DescribeDBInstances and keeps what the
+// selector matches. Plain ids go to AWS as a db-instance-id filter, so an
+// id-only selector reads only those instances.
+func selectDBInstances(ctx context.Context, c RDSAPI, sel tasks.Selector) ([]rdstypes.DBInstance, error) {
+	if err := checkSelector(sel); err != nil {
+		return nil, err
+	}
+	in := &rds.DescribeDBInstancesInput{MaxRecords: awssdk.Int32(100)}
+	if len(sel.IDs) > 0 && len(sel.IDs) <= 100 {
+		in.Filters = []rdstypes.Filter{{Name: awssdk.String("db-instance-id"), Values: sel.IDs}}
+	}
+	var out []rdstypes.DBInstance
+	p := rds.NewDescribeDBInstancesPaginator(c, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe db instances: %w", err)
+		}
+		for _, db := range page.DBInstances {
+			tags := map[string]string{}
+			for _, t := range db.TagList {
+				tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+			}
+			if selects(sel, awssdk.ToString(db.DBInstanceIdentifier), awssdk.ToString(db.DBInstanceArn), tags) {
+				out = append(out, db)
+			}
+		}
+	}
+	return out, nil
+}
+
+func rdsSummary(db rdstypes.DBInstance) string {
+	s := fmt.Sprintf("%s, %s %s", awssdk.ToString(db.DBInstanceStatus), awssdk.ToString(db.DBInstanceClass), awssdk.ToString(db.Engine))
+	if db.MultiAZ != nil && *db.MultiAZ {
+		s += ", Multi-AZ"
+	}
+	return s
+}
+
+// snapshotID builds a valid, sortable DB snapshot identifier: letters,
+// digits and single hyphens, starting with a letter, at most 255 chars.
+func snapshotID(instance, label string, now time.Time) string {
+	id := fmt.Sprintf("%s-%s-%s", instance, label, now.UTC().Format("20060102-150405"))
+	id = multiHyphen.ReplaceAllString(id, "-")
+	if id == "" || id[0] < 'a' || id[0] > 'z' {
+		id = "s" + id
+	}
+	if len(id) > 255 {
+		id = id[len(id)-255:]
+	}
+	return strings.Trim(id, "-")
+}
+
+var multiHyphen = regexp.MustCompile(`-{2,}`)
+
+// rdsListSnapshots lists up to limit snapshots per selected instance,
+// reading no more pages than the limit needs.
+type rdsListSnapshots struct {
+	newClient RDSClient
+}
+
+func (a *rdsListSnapshots) Name() string { return "rds.list-snapshots" }
+func (a *rdsListSnapshots) Params() []tasks.Param {
+	return []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Default: "20", Min: ptrFloat(1), Max: ptrFloat(500),
+		Description: "snapshots to list per instance"}}
+}
+func (a *rdsListSnapshots) Mutating() bool { return false }
+func (a *rdsListSnapshots) IAMActions() []string {
+	return []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots"}
+}
+
+func (a *rdsListSnapshots) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
+	limit := paramInt(inv.Values, "limit", 20)
+	p, _, err := rdsPlan(ctx, a.newClient(inv.AWS), inv, fmt.Sprintf("list up to %d snapshots", limit), func(rdstypes.DBInstance) decision {
+		return decision{Run: func(context.Context) (string, error) { return "", nil }}
+	})
+	return p, Classify(err, a.IAMActions())
+}
+
+func (a *rdsListSnapshots) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
+	c := a.newClient(inv.AWS)
+	limit := int(paramInt(inv.Values, "limit", 20))
+	dbs, err := selectDBInstances(ctx, c, inv.Target)
+	if err != nil {
+		return tasks.Result{}, Classify(err, a.IAMActions())
+	}
+	var res tasks.Result
+	total := 0
+	for i, db := range dbs {
+		id := awssdk.ToString(db.DBInstanceIdentifier)
+		snaps, err := listSnapshots(ctx, c, id, limit)
+		if err != nil {
+			res.Resources = append(res.Resources, Failure(id, Classify(err, a.IAMActions())))
+			continue
+		}
+		// AWS lists oldest first; people want the newest on top.
+		sort.SliceStable(snaps, func(i, j int) bool {
+			return awssdk.ToTime(snaps[i].SnapshotCreateTime).After(awssdk.ToTime(snaps[j].SnapshotCreateTime))
+		})
+		for _, s := range snaps {
+			res.Resources = append(res.Resources, tasks.ResourceResult{
+				Resource: awssdk.ToString(s.DBSnapshotIdentifier), Status: tasks.StatusOK,
+				Detail: fmt.Sprintf("%s %s %s, created %s", id, awssdk.ToString(s.SnapshotType), awssdk.ToString(s.Status),
+					awssdk.ToTime(s.SnapshotCreateTime).UTC().Format(time.RFC3339)),
+			})
+		}
+		total += len(snaps)
+		if progress != nil {
+			progress(tasks.Progress{Done: i + 1, Total: len(dbs), Message: id})
+		}
+	}
+	res.Summary = fmt.Sprintf("%d snapshots of %d DB instances", total, len(dbs))
+	if f := res.Failed(); f > 0 {
+		res.Summary += fmt.Sprintf(", %d failed", f)
+	}
+	return res, nil
+}
+
+// listSnapshots reads at most limit snapshots of one instance, asking each
+// page for no more than it still needs (RDS pages hold 20 to 100 records).
+func listSnapshots(ctx context.Context, c RDSAPI, instance string, limit int) ([]rdstypes.DBSnapshot, error) {
+	var out []rdstypes.DBSnapshot
+	var marker *string
+	for len(out) < limit {
+		page, err := c.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{
+			DBInstanceIdentifier: awssdk.String(instance), Marker: marker,
+			MaxRecords: awssdk.Int32(int32(min(max(limit-len(out), 20), 100))),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describe db snapshots of %s: %w", instance, err)
+		}
+		out = append(out, page.DBSnapshots...)
+		marker = page.Marker
+		if marker == nil {
+			break
+		}
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// ---- Shared by the rds, ecs, s3 and cloudwatch families ----------------
+//
+// Every action here is "read AWS, decide per resource, then act per
+// resource". Plan and Run share the same planning function, so what a dry
+// run shows is exactly what a run does: Run executes the plan's steps in
+// order, and a skipped change in the plan is a skipped resource in the run.
+
+// step performs one planned change and describes the outcome.
+type step func(ctx context.Context) (detail string, err error)
+
+// decision is the plan for one resource: skipped (Skip says why) or a step
+// to run; Action overrides the plan's verb for this resource.
+type decision struct {
+	Skip   string
+	Action string
+	Detail string
+	Run    step
+}
+
+// planBuilder collects changes and their steps in matching order.
+type planBuilder struct {
+	verb, noun string
+	changes    []tasks.Change
+	steps      []step
+}
+
+func (b *planBuilder) add(resource, detail string, d decision) {
+	ch := tasks.Change{Resource: resource, Action: b.verb, Detail: detail}
+	if d.Action != "" {
+		ch.Action = d.Action
+	}
+	if d.Detail != "" {
+		ch.Detail = d.Detail
+	}
+	if d.Run == nil {
+		ch.Action, ch.Detail = "skip", d.Skip
+	}
+	b.changes = append(b.changes, ch)
+	b.steps = append(b.steps, d.Run)
+}
+
+func (b *planBuilder) plan() tasks.Plan {
+	acting := 0
+	for _, s := range b.steps {
+		if s != nil {
+			acting++
+		}
+	}
+	summary := fmt.Sprintf("%s %d of %d %s", b.verb, acting, len(b.steps), b.noun)
+	if len(b.steps) == 0 {
+		summary = "no " + b.noun + " match the target"
+	}
+	return tasks.Plan{Summary: summary, Changes: b.changes}
+}
+
+// stepAction is an action defined by its metadata and a planning function.
+type stepAction struct {
+	name       string
+	params     []tasks.Param
+	mutating   bool
+	iam        []string
+	verb, noun string
+	plan       func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error)
+	// followUps, if set, is added to the result when a step succeeded.
+	followUps func(inv tasks.Invocation) []tasks.FollowUp
+}
+
+var _ tasks.Action = (*stepAction)(nil)
+
+func (a *stepAction) Name() string          { return a.name }
+func (a *stepAction) Params() []tasks.Param { return a.params }
+func (a *stepAction) Mutating() bool        { return a.mutating }
+func (a *stepAction) IAMActions() []string  { return a.iam }
+
+func (a *stepAction) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
+	p, _, err := a.plan(ctx, inv)
+	if err != nil {
+		return tasks.Plan{}, Classify(err, a.iam)
+	}
+	return p, nil
+}
+
+func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
+	p, steps, err := a.plan(ctx, inv)
+	if err != nil {
+		return tasks.Result{}, Classify(err, a.iam)
+	}
+	var res tasks.Result
+	for i, ch := range p.Changes {
+		rr := tasks.ResourceResult{Resource: ch.Resource, Status: tasks.StatusOK}
+		switch {
+		case steps[i] == nil:
+			rr.Status, rr.Detail = tasks.StatusSkipped, ch.Detail
+		case ctx.Err() != nil:
+			rr = tasks.ResourceResult{Resource: ch.Resource, Status: tasks.StatusFailed, Detail: "not attempted: " + context.Cause(ctx).Error()}
+		default:
+			detail, err := steps[i](ctx)
+			if err != nil {
+				rr = Failure(ch.Resource, Classify(err, a.iam))
+			} else {
+				rr.Detail = detail
+			}
+		}
+		res.Resources = append(res.Resources, rr)
+		if progress != nil {
+			progress(tasks.Progress{Done: i + 1, Total: len(p.Changes), Message: ch.Resource + ": " + string(rr.Status)})
+		}
+	}
+	res.Summary = Summarize(a.verb, a.noun, res.Resources)
+	if len(res.Resources) == 0 {
+		res.Summary = p.Summary
+	}
+	if a.followUps != nil {
+		for _, rr := range res.Resources {
+			if rr.Status == tasks.StatusOK {
+				res.FollowUps = a.followUps(inv)
+				break
+			}
+		}
+	}
+	return res, nil
+}
+
+// checkSelector refuses a selector that selects nothing in particular: an
+// empty binding must not mean "every resource in the account".
+func checkSelector(sel tasks.Selector) error {
+	if len(sel.IDs) == 0 && len(sel.Names) == 0 && len(sel.Tags) == 0 {
+		return &UserError{Msg: fmt.Sprintf("the app's %s binding selects nothing: give it ids, names or tags", sel.Type)}
+	}
+	return nil
+}
+
+// selects reports whether a resource matches every part of the selector
+// that is set: ids (id or ARN), names (globs like "research-*"), tags.
+func selects(sel tasks.Selector, id, arn string, tags map[string]string) bool {
+	if len(sel.IDs) > 0 && !slices.Contains(sel.IDs, id) && (arn == "" || !slices.Contains(sel.IDs, arn)) {
+		return false
+	}
+	if len(sel.Names) > 0 && !matchesAnyName(sel.Names, id) {
+		return false
+	}
+	for k, v := range sel.Tags {
+		if got, ok := tags[k]; !ok || (v != "*" && got != v) {
+			return false
+		}
+	}
+	return true
+}
+
+func matchesAnyName(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, err := path.Match(p, name); ok && err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Parameter values arrive validated and typed by the engine (int64, bool,
+// time.Duration, string); these read them with the action's own default.
+
+func paramInt(v tasks.Values, name string, def int64) int64 {
+	switch n := v[name].(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	}
+	return def
+}
+
+func paramBool(v tasks.Values, name string) bool {
+	b, _ := v[name].(bool)
+	return b
+}
+
+func paramString(v tasks.Values, name, def string) string {
+	if s, ok := v[name].(string); ok && s != "" {
+		return s
+	}
+	return def
+}
+
+func paramDuration(v tasks.Values, name string, def time.Duration) time.Duration {
+	if d, ok := v[name].(time.Duration); ok && d > 0 {
+		return d
+	}
+	return def
+}
+
+func ptrFloat(f float64) *float64 { return &f }
