@@ -41,8 +41,9 @@ type Decision struct {
 	Rule string
 	// Reason is one human line.
 	Reason string
-	// Approvers, Quorum and Expiry are set for Approve. Approvers is shared
-	// with the rule set: do not modify it.
+	// Approvers, Quorum and Expiry are set for Approve. Approvers are in
+	// subject syntax ("group:sre", "user:carol", "user:slack:U1", "owner" =
+	// the app's owners) and shared with the rule set: do not modify them.
 	Approvers []string
 	Quorum    int
 	Expiry    time.Duration
