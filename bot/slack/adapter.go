@@ -1,0 +1,324 @@
+// Package slack is day2bot's Slack adapter: it receives slash commands and
+// button clicks (HTTP with signed requests, or Socket Mode), acks them at
+// once, hands platform-neutral Commands and Actions to the engine, and
+// renders the engine's Messages as Block Kit. Slack types never leave this
+// package.
+//
+// Where to look: verify.go checks signatures, http.go and socket.go
+// receive, responder.go answers the caller, outbox.go paces posts per
+// channel, render.go builds Block Kit, upload.go attaches files.
+package slack
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// Handler is what the adapter needs of the engine (*bot.Engine).
+type Handler interface {
+	HandleCommand(ctx context.Context, cmd bot.Command)
+	HandleAction(ctx context.Context, a bot.Action)
+}
+
+// DefaultAPIURL is Slack's Web API base.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Options configure an Adapter. BotToken is required; SigningSecret is
+// required for the HTTP handlers and AppToken for Socket Mode.
+type Options struct {
+	BotToken      string
+	AppToken      string // xapp-…, Socket Mode
+	SigningSecret string // HTTP mode
+	// APIURL overrides the Web API base (SLACK_API_URL); a trailing "/"
+	// is added if missing, as slack-go appends method names to it.
+	APIURL     string
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// Metrics receives the adapter's collectors; nil keeps them private.
+	Metrics prometheus.Registerer
+	// Clock is used for response_url budgets, the user cache and replay
+	// protection; default time.Now.
+	Clock func() time.Time
+	// PostInterval paces messages per channel; default 1s (Slack's limit).
+	PostInterval time.Duration
+	// After waits; default time.After. Tests inject it to observe
+	// Retry-After waits without sleeping.
+	After func(time.Duration) <-chan time.Time
+	// QueueSize bounds the messages waiting per channel; default 100.
+	QueueSize int
+	// MaxBody bounds a request body; default 512 KiB.
+	MaxBody int64
+	// UserCacheTTL is how long a display name is reused; default 1h.
+	UserCacheTTL time.Duration
+}
+
+// Adapter is the Slack platform: bot.Platform for the engine, HTTP
+// handlers and a Socket Mode runner for Slack.
+type Adapter struct {
+	opts    Options
+	api     *slack.Client
+	http    *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	out     *outbox
+	metrics metrics
+	users   *userCache
+	replay  *replayGuard
+
+	// inflight counts dispatches handed to the engine, so shutdown can
+	// wait for them.
+	inflight sync.WaitGroup
+}
+
+var _ bot.Platform = (*Adapter)(nil)
+
+// New builds an adapter. It does no I/O.
+func New(opts Options) (*Adapter, error) {
+	if opts.BotToken == "" {
+		return nil, errors.New("new slack adapter: no bot token (SLACK_BOT_TOKEN)")
+	}
+	opts.APIURL = NormalizeAPIURL(opts.APIURL)
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.PostInterval <= 0 {
+		opts.PostInterval = time.Second
+	}
+	if opts.After == nil {
+		opts.After = time.After
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 100
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 512 << 10
+	}
+	if opts.UserCacheTTL <= 0 {
+		opts.UserCacheTTL = time.Hour
+	}
+	m, err := newMetrics(opts.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("new slack adapter: %w", err)
+	}
+	clientOpts := []slack.Option{slack.OptionAPIURL(opts.APIURL), slack.OptionHTTPClient(opts.HTTPClient)}
+	if opts.AppToken != "" {
+		clientOpts = append(clientOpts, slack.OptionAppLevelToken(opts.AppToken))
+	}
+	a := &Adapter{
+		opts:    opts,
+		api:     slack.New(opts.BotToken, clientOpts...),
+		http:    opts.HTTPClient,
+		log:     opts.Logger,
+		now:     opts.Clock,
+		out:     newOutbox(opts.PostInterval, opts.QueueSize, opts.After),
+		metrics: m,
+		users:   newUserCache(opts.UserCacheTTL),
+		replay:  newReplayGuard(),
+	}
+	a.out.onLimit = func(channel string, wait time.Duration) {
+		a.log.Warn("slack rate limited; retrying", "channel", channel, "retry_after", wait)
+	}
+	return a, nil
+}
+
+// NormalizeAPIURL returns the Web API base with exactly one trailing "/".
+func NormalizeAPIURL(u string) string {
+	u = strings.TrimSpace(u)
+	if u == "" {
+		return DefaultAPIURL
+	}
+	return strings.TrimRight(u, "/") + "/"
+}
+
+// Name is the principal prefix of Slack users.
+func (a *Adapter) Name() string { return "slack" }
+
+// Post publishes m in channel. A long message continues as thread replies
+// of the first one; the returned ref is the first message.
+func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.MessageRef, error) {
+	msgs := render(m)
+	ts, err := a.postMessage(ctx, channel, "", msgs[0])
+	if err != nil {
+		return bot.MessageRef{}, err
+	}
+	ref := bot.MessageRef{Platform: a.Name(), Channel: channel, ID: ts}
+	if err := a.postRest(ctx, ref, msgs[1:], m.Attachment); err != nil {
+		return ref, err
+	}
+	return ref, nil
+}
+
+// Update replaces a message posted earlier. A body too long for one
+// message keeps its first part in place and continues in the thread.
+func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	msgs := render(m)
+	err := a.out.do(ctx, ref.Channel, func(ctx context.Context) error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, ref.Channel, ref.ID,
+			slack.MsgOptionText(msgs[0].Text, false), slack.MsgOptionBlocks(msgs[0].Blocks...))
+		return a.apiErr("chat.update", err)
+	})
+	if err != nil {
+		return fmt.Errorf("update slack message %s in %s: %w", ref.ID, ref.Channel, err)
+	}
+	return a.postRest(ctx, ref, msgs[1:], m.Attachment)
+}
+
+// postRest posts the continuation of a split message and its attachment
+// as replies in the thread of ref.
+func (a *Adapter) postRest(ctx context.Context, ref bot.MessageRef, rest []rendered, file *bot.File) error {
+	for _, r := range rest {
+		if _, err := a.postMessage(ctx, ref.Channel, ref.ID, r); err != nil {
+			return err
+		}
+	}
+	if file != nil && len(file.Content) > 0 {
+		if err := a.upload(ctx, ref.Channel, ref.ID, *file); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// postMessage sends one rendered message through the channel's queue.
+func (a *Adapter) postMessage(ctx context.Context, channel, threadTS string, r rendered) (string, error) {
+	var ts string
+	err := a.out.do(ctx, channel, func(ctx context.Context) error {
+		opts := []slack.MsgOption{slack.MsgOptionText(r.Text, false), slack.MsgOptionBlocks(r.Blocks...)}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		var err error
+		_, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
+		return a.apiErr("chat.postMessage", err)
+	})
+	if err != nil {
+		return "", fmt.Errorf("post slack message in %s: %w", channel, err)
+	}
+	return ts, nil
+}
+
+// apiErr counts a failed Web API call by method and Slack's error code.
+func (a *Adapter) apiErr(method string, err error) error {
+	if err != nil {
+		a.metrics.apiErrors.WithLabelValues(method, errorCode(err)).Inc()
+	}
+	return err
+}
+
+// errorCode is Slack's error string ("channel_not_found"), "ratelimited",
+// or "transport" for anything that never got an answer.
+func errorCode(err error) string {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return "ratelimited"
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return fmt.Sprintf("http_%d", sc.Code)
+	}
+	return "transport"
+}
+
+// notInChannel reports the errors Slack gives when the bot cannot post in
+// a channel: a private channel it was not invited to looks like a channel
+// that does not exist.
+func notInChannel(err error) bool {
+	switch errorCode(err) {
+	case "channel_not_found", "not_in_channel":
+		return true
+	}
+	return false
+}
+
+// Close stops accepting posts and waits until dispatched commands have
+// been handed over and queued messages are sent, or ctx ends.
+func (a *Adapter) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		a.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return a.out.close(ctx)
+}
+
+// displayName resolves a user's display name with users.info, cached;
+// fallback is used when Slack cannot be asked. Names are for messages
+// only, never for policy.
+func (a *Adapter) displayName(ctx context.Context, userID, fallback string) string {
+	if name, ok := a.users.get(userID, a.now()); ok {
+		return name
+	}
+	u, err := a.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		a.apiErr("users.info", err)
+		a.log.WarnContext(ctx, "slack users.info", "user", userID, "err", err)
+		return cmp.Or(fallback, userID)
+	}
+	name := cmp.Or(u.Profile.DisplayName, u.Profile.RealName, u.RealName, u.Name, fallback, userID)
+	a.users.put(userID, name, a.now())
+	return name
+}
+
+// userCache keeps display names for a while; it is bounded by clearing
+// itself when full, which costs one users.info per user afterwards.
+type userCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]cachedUser
+}
+
+type cachedUser struct {
+	name    string
+	expires time.Time
+}
+
+const maxCachedUsers = 10000
+
+func newUserCache(ttl time.Duration) *userCache {
+	return &userCache{ttl: ttl, m: map[string]cachedUser{}}
+}
+
+func (c *userCache) get(id string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.m[id]
+	if !ok || now.After(u.expires) {
+		return "", false
+	}
+	return u.name, true
+}
+
+func (c *userCache) put(id, name string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedUsers {
+		clear(c.m)
+	}
+	c.m[id] = cachedUser{name: name, expires: now.Add(c.ttl)}
+}

@@ -1,0 +1,122 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// CommandsHandler serves POST /slack/commands: a verified slash command
+// is acknowledged with an empty 200 at once and handed to h in the
+// background; h answers through the command's Reply.
+func (a *Adapter) CommandsHandler(h Handler) http.Handler {
+	return a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		start := time.Now()
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		sc := slashFromForm(form)
+		if sc.UserID == "" || sc.ChannelID == "" {
+			http.Error(w, "missing user_id or channel_id", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		a.dispatchCommand(r.Context(), h, sc)
+		a.metrics.ack.WithLabelValues("http", "command").Observe(time.Since(start).Seconds())
+	})
+}
+
+// InteractionsHandler serves POST /slack/interactions: button clicks
+// (block_actions) are acknowledged at once and handed to h.
+func (a *Adapter) InteractionsHandler(h Handler) http.Handler {
+	return a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+		start := time.Now()
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+			http.Error(w, "bad payload", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		a.dispatchInteraction(r.Context(), h, cb)
+		a.metrics.ack.WithLabelValues("http", "interaction").Observe(time.Since(start).Seconds())
+	})
+}
+
+func slashFromForm(f url.Values) slack.SlashCommand {
+	return slack.SlashCommand{
+		TeamID:      f.Get("team_id"),
+		ChannelID:   f.Get("channel_id"),
+		UserID:      f.Get("user_id"),
+		UserName:    f.Get("user_name"),
+		Command:     f.Get("command"),
+		Text:        f.Get("text"),
+		ResponseURL: f.Get("response_url"),
+	}
+}
+
+// dispatchCommand hands a slash command to h without holding up the ack.
+// The request's context is detached: the work outlives the request.
+func (a *Adapter) dispatchCommand(ctx context.Context, h Handler, sc slack.SlashCommand) {
+	issued := a.now()
+	ctx = context.WithoutCancel(ctx)
+	a.inflight.Go(func() {
+		name := a.displayName(ctx, sc.UserID, sc.UserName)
+		a.log.DebugContext(ctx, "slack command", "user", sc.UserID, "channel", sc.ChannelID, "command", sc.Command)
+		h.HandleCommand(ctx, bot.Command{
+			Platform: a.Name(),
+			Team:     sc.TeamID,
+			User:     sc.UserID,
+			UserName: name,
+			Channel:  sc.ChannelID,
+			Text:     sc.Text,
+			Reply:    a.newResponder(sc.ResponseURL, sc.ChannelID, sc.UserID, issued),
+		})
+	})
+}
+
+// dispatchInteraction hands each button of a block_actions payload to h.
+// Other interaction types (modals, shortcuts) are not used by day2bot.
+func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		a.log.DebugContext(ctx, "slack interaction ignored", "type", cb.Type)
+		return
+	}
+	issued := a.now()
+	ctx = context.WithoutCancel(ctx)
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	ts := cb.Container.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	a.inflight.Go(func() {
+		name := a.displayName(ctx, cb.User.ID, cb.User.Name)
+		for _, act := range cb.ActionCallback.BlockActions {
+			h.HandleAction(ctx, bot.Action{
+				Platform: a.Name(),
+				Team:     cb.Team.ID,
+				User:     cb.User.ID,
+				UserName: name,
+				Channel:  channel,
+				ButtonID: act.ActionID,
+				Message:  bot.MessageRef{Platform: a.Name(), Channel: channel, ID: ts},
+				Reply:    a.newResponder(cb.ResponseURL, channel, cb.User.ID, issued),
+			})
+		}
+	})
+}

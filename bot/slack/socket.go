@@ -1,0 +1,80 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// RunSocketMode connects to Slack over Socket Mode (apps.connections.open
+// with the app token, then a websocket) and serves commands and clicks
+// until ctx ends. No public URL is needed. Every envelope is acked before
+// anything else happens; slack-go reconnects when Slack asks it to.
+func (a *Adapter) RunSocketMode(ctx context.Context, h Handler) error {
+	if a.opts.AppToken == "" {
+		return errors.New("run slack socket mode: no app token (SLACK_APP_TOKEN)")
+	}
+	smc := socketmode.New(a.api, socketmode.OptionLog(slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- smc.RunContext(ctx) }()
+	for {
+		select {
+		case <-ctx.Done():
+			<-errc
+			return nil
+		case err := <-errc:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("run slack socket mode: %w", err)
+		case evt := <-smc.Events:
+			a.socketEvent(ctx, smc, h, evt)
+		}
+	}
+}
+
+func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Handler, evt socketmode.Event) {
+	start := time.Now()
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		sc, ok := evt.Data.(slack.SlashCommand)
+		a.ack(ctx, smc, evt)
+		if !ok || sc.UserID == "" || sc.ChannelID == "" {
+			a.log.WarnContext(ctx, "slack socket mode: malformed slash command")
+			return
+		}
+		a.dispatchCommand(ctx, h, sc)
+		a.metrics.ack.WithLabelValues("socket", "command").Observe(time.Since(start).Seconds())
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		a.ack(ctx, smc, evt)
+		if !ok {
+			return
+		}
+		a.dispatchInteraction(ctx, h, cb)
+		a.metrics.ack.WithLabelValues("socket", "interaction").Observe(time.Since(start).Seconds())
+	case socketmode.EventTypeEventsAPI:
+		// Not subscribed to events; ack so Slack does not redeliver.
+		a.ack(ctx, smc, evt)
+	case socketmode.EventTypeConnected:
+		a.log.InfoContext(ctx, "slack socket mode connected")
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage:
+		a.log.WarnContext(ctx, "slack socket mode", "event", string(evt.Type), "data", fmt.Sprint(evt.Data))
+	}
+}
+
+func (a *Adapter) ack(ctx context.Context, smc *socketmode.Client, evt socketmode.Event) {
+	if evt.Request == nil {
+		return
+	}
+	if err := smc.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+		a.log.WarnContext(ctx, "slack socket mode ack", "envelope", evt.Request.EnvelopeID, "err", err)
+	}
+}
