@@ -159,7 +159,7 @@ func validateApp(ce *errs, cat *Catalog, name string, app App) {
 		}
 		bps = append(bps, b)
 	}
-	if len(bps) == len(app.Blueprints) {
+	if len(bps) > 0 && len(bps) == len(app.Blueprints) {
 		// Only resolve a complete app: a missing blueprint would show up
 		// again as unknown resources and tasks.
 		resolve(ce, p, name, app, bps)

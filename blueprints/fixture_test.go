@@ -49,7 +49,7 @@ func fp(v float64) *float64 { return &v }
 // contractActions mirrors the action names and parameters of the actions
 // contract (tasks/aws).
 func contractActions() fakeLookup {
-	str := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeString} }
+	str := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeString, Required: true} }
 	integer := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeInt, Min: fp(0)} }
 	dur := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeDuration} }
 	batch := tasks.Param{Name: "batch", Type: tasks.TypeInt, Min: fp(1), Default: "1"}

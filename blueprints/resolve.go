@@ -213,8 +213,10 @@ func resolveSchedules(ce *errs, p, app string, as AppSchedules, bps []*Blueprint
 	}
 	var out []ResolvedSchedule
 	byName := map[string]int{}
+	allDefaults := map[string]bool{}
 	for _, b := range bps {
 		for _, s := range b.Schedules {
+			allDefaults[s.Name] = true
 			if added[s.Name] {
 				continue
 			}
@@ -232,9 +234,9 @@ func resolveSchedules(ce *errs, p, app string, as AppSchedules, bps []*Blueprint
 	for _, s := range as.Add {
 		out = append(out, ResolvedSchedule{Key: app + "/" + s.Name, Schedule: s})
 	}
-	defaults := sortedKeys(byName)
+	defaults := sortedKeys(allDefaults)
 	for i, d := range as.Disabled {
-		if _, ok := byName[d]; !ok {
+		if !allDefaults[d] {
 			ce.add(join(p, "schedules", "disabled", idx(i)), "no default schedule %q; the app's blueprints have: %s%s",
 				d, strings.Join(defaults, ", "), suggest.DidYouMean(d, defaults))
 		}
