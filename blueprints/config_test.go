@@ -76,11 +76,15 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"unknown binding", func(c *Config) { c.Apps["shop"].Bindings["web"] = tasks.Selector{Tags: map[string]string{"a": "b"}} },
 			`day2bot.yaml: apps.shop.bindings.web: unknown resource "web"; blueprints ec2-web, rds, cloudwatch-alarms have: alarms, db, instances, load-balancer, target-groups`},
-		{"unknown binding one blueprint", func(c *Config) { c.Apps["lab"] = App{Blueprints: []string{"s3-data"}, Bindings: map[string]tasks.Selector{"bucket": {Names: []string{"x"}}}} },
+		{"unknown binding one blueprint", func(c *Config) {
+			c.Apps["lab"] = App{Blueprints: []string{"s3-data"}, Bindings: map[string]tasks.Selector{"bucket": {Names: []string{"x"}}}}
+		},
 			`day2bot.yaml: apps.lab.bindings.bucket: unknown resource "bucket"; blueprint s3-data has: buckets; did you mean "buckets"?`},
 		{"binding selects nothing", func(c *Config) { c.Apps["shop"].Bindings["db"] = tasks.Selector{} },
 			"day2bot.yaml: apps.shop.bindings.db: selects nothing: give tags, names or ids"},
-		{"binding type mismatch", func(c *Config) { c.Apps["shop"].Bindings["db"] = tasks.Selector{Type: "ec2:instance", IDs: []string{"i-1"}} },
+		{"binding type mismatch", func(c *Config) {
+			c.Apps["shop"].Bindings["db"] = tasks.Selector{Type: "ec2:instance", IDs: []string{"i-1"}}
+		},
 			`day2bot.yaml: apps.shop.bindings.db.type: "ec2:instance" differs from the resource type rds:db-instance; leave it out`},
 		{"unknown blueprint", func(c *Config) { setApp(c, "shop", func(a *App) { a.Blueprints = []string{"ec2web"} }) },
 			`day2bot.yaml: apps.shop.blueprints[0]: unknown blueprint "ec2web"; available: asg, clash, cloudwatch-alarms, ec2-web, ecs-service, rds, s3-data; did you mean "ec2-web"?`},
