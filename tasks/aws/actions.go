@@ -8,5 +8,6 @@ import "github.com/day2bot/day2bot/tasks"
 func All() []tasks.Action {
 	var all []tasks.Action
 	all = append(all, RDSActions(SDKRDS)...)
+	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	return all
 }
