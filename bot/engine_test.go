@@ -1,0 +1,573 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+)
+
+func TestAllowedRun(t *testing.T) {
+	h := newHarness(t)
+	out := h.say("alice", "shop restart-web batch=2")
+	mustContain(t, out, "shop restart-web — queued", "shop restart-web — succeeded", "batch=2", "i-1", "i-2", "run r-1")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("action ran %d times, want 1", n)
+	}
+	rs := h.runs("shop")
+	if len(rs) != 1 || rs[0].State != store.Succeeded || rs[0].Decision.Rule != "ops-all" {
+		t.Fatalf("runs = %+v", rs)
+	}
+	log, err := h.st.AuditLog(h.ctx, store.AuditFilter{Kind: store.KindDecision})
+	if err != nil || len(log) != 1 || !strings.Contains(log[0].Detail, "allow shop/restart-web batch=2") {
+		t.Fatalf("decision audit = %+v, %v", log, err)
+	}
+}
+
+func TestDeniedRunExplains(t *testing.T) {
+	h := newHarness(t)
+	out := h.say("carol", "shop restart-web")
+	mustContain(t, out, "[only carol]", "Denied: shop restart-web", "no rule allows carol")
+	if n := h.restart.runs.Load() + h.restart.plans.Load(); n != 0 {
+		t.Fatalf("AWS touched %d times for a denied request", n)
+	}
+	if rs := h.runs("shop"); len(rs) != 0 {
+		t.Fatalf("a denied request created runs: %+v", rs)
+	}
+}
+
+func TestReadOnlyAllowedForDeveloper(t *testing.T) {
+	h := newHarness(t)
+	out := h.say("bob", "shop list-web")
+	mustContain(t, out, "shop list-web — succeeded")
+}
+
+func TestParamErrorsAreOneLine(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ in, want string }{
+		{"shop restart-web batch=9", "batch must be between 1 and 4, got 9"},
+		{"shop restart-web bach=2", `did you mean "batch"?`},
+		{"shop restart-wbe", `did you mean "restart-web"?`},
+		{"shpo restart-web", `did you mean "shop"?`},
+		{"aprove a-1", `did you mean "approve"?`},
+		{"approve a-zzzzz", "no approval a-zzzzz"},
+		{"cancel r-999", "no run r-999"},
+		{"tasks nope", "unknown app"},
+		{"shop", "usage: shop TASK"},
+	} {
+		out := h.say("alice", c.in)
+		mustContain(t, out, c.want)
+		body := strings.TrimPrefix(out, "[only alice]\n")
+		if strings.Count(strings.TrimSpace(body), "\n") != 0 {
+			t.Errorf("%q: answer is not one line:\n%s", c.in, out)
+		}
+	}
+}
+
+func TestApprovalByApprover(t *testing.T) {
+	h := newHarness(t)
+	out := h.say("bob", "shop restart-web batch=2")
+	mustContain(t, out, "Approval needed: shop restart-web", "Requested by: bob", "1 of group:ops", "[Approve] [Deny]", "would test.restart 2 resources", "expires in 1h")
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("ran before approval")
+	}
+	id := approvalID(t, out)
+	out = h.say("alice", "press "+id+" approve")
+	mustContain(t, out, "Approved: shop restart-web", "approved by shell:alice", "shop restart-web — succeeded", "approved by shell:alice")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("ran %d times, want 1", n)
+	}
+	rs := h.runs("shop")
+	if len(rs) != 1 || rs[0].ApprovalID != id || rs[0].Principal != "shell:bob" {
+		t.Fatalf("runs = %+v", rs)
+	}
+	// A second press is refused: it is decided.
+	out = h.say("dave", "press "+id+" approve")
+	mustContain(t, out, "no \"approve\" button") // the buttons are gone
+	out = h.say("dave", "approve "+id)
+	mustContain(t, out, "approval "+id+" is already approved")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("ran %d times after a late vote, want 1", n)
+	}
+}
+
+func TestSelfApprovalRefused(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	out := h.say("bob", "press "+id+" approve")
+	mustContain(t, out, "[only bob]", "you cannot approve or deny your own request")
+	a, err := h.st.Approval(h.ctx, id)
+	if err != nil || a.State != store.Pending || len(a.Votes) != 0 {
+		t.Fatalf("approval after self vote = %+v, %v", a, err)
+	}
+}
+
+func TestNonApproverRefused(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	out := h.say("carol", "press "+id+" approve")
+	mustContain(t, out, "[only carol]", "only group:ops may approve or deny "+id)
+	out = h.say("carol", "deny "+id+" nope")
+	mustContain(t, out, "only group:ops may approve or deny")
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("ran after a refused vote")
+	}
+}
+
+func TestDenyByApprover(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	out := h.say("alice", "deny "+id+" not during the sale")
+	mustContain(t, out, "Denied: shop restart-web", "denied by shell:alice", "reason: not during the sale")
+	if h.restart.runs.Load() != 0 || len(h.runs("shop")) != 0 {
+		t.Fatal("a denied approval ran")
+	}
+}
+
+func TestApprovalExpiry(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	h.clk.Advance(59 * time.Minute)
+	h.e.Sweep(h.ctx)
+	if a, _ := h.st.Approval(h.ctx, id); a.State != store.Pending {
+		t.Fatalf("expired early: %s", a.State)
+	}
+	h.clk.Advance(time.Minute)
+	mark := h.out.Len()
+	h.e.Sweep(h.ctx)
+	mustContain(t, h.out.Since(mark), "Expired: shop restart-web", "expired without enough approvals")
+	out := h.say("alice", "approve "+id)
+	mustContain(t, out, "is already expired")
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("an expired approval ran")
+	}
+}
+
+func TestVoteAfterDeadlineBeforeSweep(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	h.clk.Advance(2 * time.Hour)
+	out := h.say("alice", "press "+id+" approve")
+	mustContain(t, out, "has expired", "Expired: shop restart-web")
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("an expired approval ran")
+	}
+}
+
+func TestPolicyReevaluatedAtVote(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	// Meanwhile shop is frozen: the request must not run.
+	mustContain(t, h.say("alice", "freeze shop 2h release"), "shop is frozen")
+	out := h.say("alice", "press "+id+" approve")
+	mustContain(t, out, "was cancelled: the rules no longer allow it", "Cancelled: shop restart-web")
+	a, _ := h.st.Approval(h.ctx, id)
+	if a.State != store.ApprovalCancelled || h.restart.runs.Load() != 0 {
+		t.Fatalf("approval = %s, runs = %d", a.State, h.restart.runs.Load())
+	}
+}
+
+func TestConcurrentApprovalsStartOnce(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			voter := []string{"alice", "dave"}[i%2]
+			h.session(voter).Line(h.ctx, "press "+id+" approve")
+		}()
+	}
+	wg.Wait()
+	h.drain()
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("action ran %d times for 50 concurrent approvals, want 1", n)
+	}
+	if rs := h.runs("shop"); len(rs) != 1 {
+		t.Fatalf("%d runs journaled, want 1", len(rs))
+	}
+}
+
+// Two processes sharing one database file: two engines, two stores.
+func TestConcurrentApprovalsTwoEnginesOneFile(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	h2 := &harness{t: t, ctx: h.ctx, path: h.path, clk: h.clk, out: h.out, restart: h.restart, list: h.list}
+	h2.open()
+	h2.start()
+	t.Cleanup(h2.stop)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hh := []*harness{h, h2}[i%2]
+			voter := []string{"alice", "dave"}[(i/2)%2]
+			hh.session(voter).Line(h.ctx, "press "+id+" approve")
+		}()
+	}
+	wg.Wait()
+	h.drain()
+	h2.drain()
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("action ran %d times across two engines, want 1", n)
+	}
+}
+
+func TestRestartKeepsPendingApproval(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	h.restartEngine()
+	out := h.say("alice", "approve "+id)
+	mustContain(t, out, "Approved: shop restart-web", "shop restart-web — succeeded")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("ran %d times, want 1", n)
+	}
+}
+
+func TestRestartInterruptsRunningRun(t *testing.T) {
+	h := newHarness(t)
+	h.restart.gate = make(chan struct{})
+	h.restart.started = make(chan string, 1)
+	h.session("alice").Line(h.ctx, "shop restart-web")
+	<-h.restart.started
+	// Simulate a crash: the process dies with the run in flight. Closing
+	// the store under the engine is the nearest in-process equivalent; the
+	// journal says running.
+	if rs := h.runs("shop"); len(rs) != 1 || rs[0].State != store.Running {
+		t.Fatalf("before crash: %+v", rs)
+	}
+	crashed := h.e
+	h.e = nil
+	h.st.Close()
+	h.st = nil
+	h.open()
+	mark := h.out.Len()
+	h.start()
+	mustContain(t, h.out.Since(mark), "shop restart-web — interrupted", "was not retried")
+	rs := h.runs("shop")
+	if len(rs) != 1 || rs[0].State != store.Interrupted {
+		t.Fatalf("after restart: %+v", rs)
+	}
+	close(h.restart.gate)
+	crashed.Close() // its late finish is refused by the store: the run stays interrupted
+	if rs := h.runs("shop"); rs[0].State != store.Interrupted {
+		t.Fatalf("the crashed engine overwrote the journal: %s", rs[0].State)
+	}
+}
+
+func TestRestartResumesQueuedRun(t *testing.T) {
+	h := newHarness(t)
+	// A run journaled as queued by a process that stopped before a worker
+	// took it.
+	r, err := h.st.CreateRun(h.ctx, store.Run{State: store.Queued, App: "shop", Task: "restart-web",
+		Params: map[string]string{"batch": "1"}, Principal: "shell:alice", Handle: "alice", Platform: "shell", Channel: "ops",
+		Decision: store.RunDecision{Effect: policies.Allow, Rule: "ops-all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.restartEngine()
+	h.drain()
+	got, _ := h.st.Run(h.ctx, r.ID)
+	if got.State != store.Succeeded || h.restart.runs.Load() != 1 {
+		t.Fatalf("resumed run = %s, ran %d", got.State, h.restart.runs.Load())
+	}
+}
+
+func TestCancelRunningRun(t *testing.T) {
+	h := newHarness(t)
+	h.restart.gate = make(chan struct{})
+	h.restart.started = make(chan string, 1)
+	h.session("alice").Line(h.ctx, "shop restart-web")
+	<-h.restart.started
+	mark := h.out.Len()
+	h.session("carol").Line(h.ctx, "cancel r-1") // answered at once; no drain: the run is held
+	mustContain(t, h.out.Since(mark), "only alice or an admin may cancel r-1")
+	mark = h.out.Len()
+	h.session("alice").Line(h.ctx, "cancel r-1")
+	h.drain()
+	mustContain(t, h.out.Since(mark), "cancelling run r-1", "shop restart-web — cancelled", "cancelled by alice")
+	if r, _ := h.st.Run(h.ctx, "r-1"); r.State != store.Cancelled {
+		t.Fatalf("state = %s", r.State)
+	}
+}
+
+func TestCancelPendingApproval(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	out := h.say("bob", "cancel "+id)
+	mustContain(t, out, "Cancelled: shop restart-web")
+	mustContain(t, h.say("alice", "approve "+id), "already cancelled")
+}
+
+func TestRunTimeout(t *testing.T) {
+	h := newHarness(t, func(o *bot.Options) { o.RunTimeout = 50 * time.Millisecond })
+	h.restart.gate = make(chan struct{}) // never opens
+	out := h.say("alice", "shop restart-web")
+	mustContain(t, out, "shop restart-web — failed", "timed out after")
+	if r, _ := h.st.Run(h.ctx, "r-1"); r.State != store.Failed {
+		t.Fatalf("state = %s", r.State)
+	}
+}
+
+func TestInternalErrorShowsRunID(t *testing.T) {
+	h := newHarness(t)
+	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
+		return tasks.Result{}, errors.New("connection reset by peer at 10.0.0.7")
+	}
+	out := h.say("alice", "shop restart-web")
+	mustContain(t, out, "failed — run r-1, see logs")
+	mustNotContain(t, out, "10.0.0.7")
+}
+
+type userErr struct{ msg string }
+
+func (e userErr) Error() string       { return "aws: " + e.msg }
+func (e userErr) UserMessage() string { return e.msg }
+
+func TestUserErrorFromActionIsShown(t *testing.T) {
+	h := newHarness(t)
+	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
+		return tasks.Result{}, userErr{`AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`}
+	}
+	out := h.say("alice", "shop restart-web")
+	mustContain(t, out, "shop restart-web — failed", `needs permission "ec2:RebootInstances"`)
+}
+
+func TestLongResultIsPaginated(t *testing.T) {
+	h := newHarness(t)
+	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
+		var res tasks.Result
+		for i := range 45 {
+			res.Resources = append(res.Resources, tasks.ResourceResult{Resource: fmt.Sprintf("i-%03d", i), Status: tasks.StatusOK})
+		}
+		res.Summary = "rebooted 45"
+		return res, nil
+	}
+	out := h.say("alice", "shop restart-web")
+	mustContain(t, out, "i-019", "… 25 more, attached as a file", "r-1-result.tsv")
+	mustNotContain(t, out, "i-020")
+}
+
+func TestProgressIsThrottled(t *testing.T) {
+	h := newHarness(t)
+	h.restart.progress = []tasks.Progress{{Done: 1, Total: 4}, {Done: 2, Total: 4}, {Done: 3, Total: 4}}
+	out := h.say("alice", "shop restart-web")
+	// The clock does not move: only the first progress report is shown.
+	mustContain(t, out, "1 of 4 done.")
+	mustNotContain(t, out, "2 of 4 done.", "3 of 4 done.")
+}
+
+func TestFollowUpRunsOnceWhenDue(t *testing.T) {
+	h := newHarness(t)
+	h.restart.result = func(inv tasks.Invocation) (tasks.Result, error) {
+		if inv.Values["batch"] == int64(3) {
+			return tasks.Result{Summary: "undone"}, nil
+		}
+		return tasks.Result{Summary: "muted", FollowUps: []tasks.FollowUp{{After: 30 * time.Minute, Action: "test.restart", Values: tasks.Values{"batch": int64(3)}, Reason: "unmute"}}}, nil
+	}
+	h.say("alice", "shop restart-web")
+	h.e.Sweep(h.ctx)
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("follow-up ran early: %d runs", n)
+	}
+	h.clk.Advance(31 * time.Minute)
+	mark := h.out.Len()
+	h.e.Sweep(h.ctx)
+	h.e.Sweep(h.ctx)
+	mustContain(t, h.out.Since(mark), "follow-up of r-1", "unmute — undone")
+	if n := h.restart.runs.Load(); n != 2 {
+		t.Fatalf("runs = %d, want 2 (run + one follow-up)", n)
+	}
+}
+
+func TestDryRunPlansOnly(t *testing.T) {
+	h := newHarness(t)
+	out := h.say("bob", "shop restart-web --dry-run")
+	mustContain(t, out, "dry run queued", "shop restart-web — plan", "would test.restart 2 resources", "dry run: nothing was changed")
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("a dry run ran the action")
+	}
+	mustContain(t, h.say("carol", "shop restart-web --dry-run"), "Denied")
+}
+
+func TestPlanFailureStillAsks(t *testing.T) {
+	h := newHarness(t)
+	h.restart.planErr = userErr{"DescribeInstances: throttled"}
+	out := h.say("bob", "shop restart-web")
+	mustContain(t, out, "Plan unavailable: DescribeInstances: throttled", "[Approve] [Deny]")
+}
+
+func TestWhy(t *testing.T) {
+	h := newHarness(t)
+	mustContain(t, h.say("bob", "why shop restart-web batch=2"), "needs approval", "dev-shop-approve", "1 of group:ops")
+	mustContain(t, h.say("alice", "why shop restart-web"), "allowed", "ops-all")
+	mustContain(t, h.say("carol", "why shop restart-web"), "denied")
+}
+
+func TestHelpListsOnlyWhatCallerMayRun(t *testing.T) {
+	h := newHarness(t)
+	carol := h.say("carol", "help")
+	mustNotContain(t, carol, "restart-web", "list-web", "policy list", "approve ID", "freeze APP")
+	bob := h.say("bob", "help")
+	mustContain(t, bob, "restart-web", "needs approval", "list-web")
+	mustNotContain(t, bob, "policy list", "approve ID")
+	alice := h.say("alice", "help")
+	mustContain(t, alice, "policy list", "approve ID", "freeze APP")
+}
+
+func TestInfoCommands(t *testing.T) {
+	h := newHarness(t)
+	h.say("alice", "shop restart-web")
+	id := approvalID(t, h.say("bob", "shop restart-web batch=3"))
+	mustContain(t, h.say("alice", "apps"), "shop", "ec2-web")
+	mustContain(t, h.say("bob", "tasks shop"), "restart-web", "batch: int 1..4 (default 1)", "needs approval")
+	mustContain(t, h.say("alice", "history shop"), "r-1", "succeeded")
+	mustContain(t, h.say("alice", "pending"), id, "may approve")
+	mustContain(t, h.say("bob", "pending"), id, "yours")
+	mustContain(t, h.say("carol", "pending"), "nothing is waiting")
+	mustContain(t, h.say("alice", "status shop"), "Pending approvals: 1", "Frozen: no")
+	mustContain(t, h.say("alice", "digest shop"), "digests are not set up")
+}
+
+func TestFreezeDeniesMutating(t *testing.T) {
+	h := newHarness(t)
+	mustContain(t, h.say("bob", "freeze shop"), "only admins and owners")
+	mustContain(t, h.say("alice", "freeze shop 1h black friday"), "shop is frozen", "for 1h", "black friday")
+	mustContain(t, h.say("alice", "shop restart-web"), "Denied", "frozen")
+	mustContain(t, h.say("alice", "shop list-web"), "succeeded")
+	mustContain(t, h.say("alice", "unfreeze shop"), "Unfrozen: shop")
+	mustContain(t, h.say("alice", "shop restart-web"), "succeeded")
+}
+
+func TestPolicyCommandsForAdmins(t *testing.T) {
+	h := newHarness(t)
+	mustContain(t, h.say("bob", "policy list"), "policy commands are for admins")
+	mustContain(t, h.say("alice", "policy list"), "ops-all", "dev-shop-approve", "1 of group:ops")
+	mustContain(t, h.say("alice", "policy show dev-read"), "mutating=false")
+	mustContain(t, h.say("alice", "policy show dev-reed"), `did you mean "dev-read"?`)
+	mustContain(t, h.say("alice", "policy test bob shop restart-web"), "needs approval")
+	mustContain(t, h.say("alice", "policy remove dev-shop-approve"), "removed rule")
+	mustContain(t, h.say("bob", "shop restart-web"), "Denied")
+}
+
+func TestButtonsFromOtherPlatformsAndUnknownButtons(t *testing.T) {
+	h := newHarness(t)
+	r := &recorder{}
+	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "alice", ButtonID: "zz:what", Reply: r})
+	if len(r.ephemeral) != 1 || !strings.Contains(r.ephemeral[0].Text, "not understood") {
+		t.Fatalf("replies = %+v", r.ephemeral)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := newHarness(t, func(o *bot.Options) { o.Metrics = reg })
+	h.say("alice", "shop restart-web")
+	h.say("carol", "shop restart-web")
+	h.say("carol", "hlep")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += "{" + l.GetValue() + "}"
+			}
+			got[key] = m.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{"day2bot_commands_total": 3, "day2bot_decisions_total{allow}": 1, "day2bot_decisions_total{deny}": 1, "day2bot_runs_total{succeeded}": 1}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+func TestComplete(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"sh", []string{"shop"}},
+		{"st", []string{"status"}},
+		{"shop re", []string{"shop restart-web"}},
+		{"shop ", []string{"shop list-web", "shop restart-web"}},
+		{"shop restart-web ", []string{"shop restart-web batch="}},
+		{"shop restart-web ba", []string{"shop restart-web batch="}},
+		{"why sh", []string{"why shop"}},
+		{"nope x", nil},
+	} {
+		got := h.e.Complete(h.ctx, "shell:alice", c.in)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("Complete(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// recorder is a Responder that keeps what it was sent.
+type recorder struct {
+	mu        sync.Mutex
+	ephemeral []bot.Message
+	public    []bot.Message
+}
+
+func (r *recorder) Ephemeral(_ context.Context, m bot.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ephemeral = append(r.ephemeral, m)
+	return nil
+}
+
+func (r *recorder) Public(_ context.Context, m bot.Message) (bot.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.public = append(r.public, m)
+	return bot.MessageRef{Platform: "shell", Channel: "ops", ID: fmt.Sprint(len(r.public))}, nil
+}
+
+// FuzzHandleCommand: whatever anyone types, the engine answers exactly
+// once first and never panics.
+func FuzzHandleCommand(f *testing.F) {
+	for _, s := range []string{"help", "shop restart-web batch=2", "shop restart-web batch=99", "why shop list-web",
+		"approve a-xxxxx", "deny a-1 \"x", "policy test bob shop restart-web", "freeze shop 2h", "cancel r-1", "history", "tasks shop", "/day2 pending"} {
+		f.Add("bob", s)
+	}
+	h := newHarness(f)
+	f.Fuzz(func(t *testing.T, user, text string) {
+		if user != "alice" && user != "carol" {
+			user = "bob"
+		}
+		r := &recorder{}
+		h.e.HandleCommand(h.ctx, bot.Command{Platform: "shell", User: user, Channel: "ops", Text: text, Reply: r})
+		if err := h.e.Drain(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.ephemeral)+len(r.public) == 0 {
+			t.Fatalf("no answer to %q", text)
+		}
+		for _, m := range r.ephemeral {
+			if strings.Contains(m.Text, "internal error") {
+				t.Fatalf("internal error for %q: %+v", text, m)
+			}
+		}
+	})
+}

@@ -1,0 +1,184 @@
+// Package shell is the terminal adapter of day2bot: a bot.Platform that
+// prints messages to a writer, and a Session that reads what people type
+// (one command per line) and hands it to the engine. `day2bot sandbox` and
+// `day2bot shell` run on it, and so do the engine's end-to-end tests.
+package shell
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// Name is the platform name and principal prefix: "shell:alice".
+const Name = "shell"
+
+// Platform prints messages. Posted messages are numbered (#1, #2, …) and
+// remembered, so updates can be shown and buttons pressed by id.
+type Platform struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seq  int
+	msgs map[string]bot.Message
+}
+
+var _ bot.Platform = (*Platform)(nil)
+
+// New returns a platform writing to w.
+func New(w io.Writer) *Platform {
+	return &Platform{w: w, msgs: map[string]bot.Message{}}
+}
+
+// Name is "shell".
+func (p *Platform) Name() string { return Name }
+
+// Post prints m as a new message in channel.
+func (p *Platform) Post(_ context.Context, channel string, m bot.Message) (bot.MessageRef, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seq++
+	id := strconv.Itoa(p.seq)
+	p.msgs[id] = m
+	fmt.Fprintf(p.w, "[#%s in %s]\n%s", id, channel, Render(m))
+	return bot.MessageRef{Platform: Name, Channel: channel, ID: id}, nil
+}
+
+// Update prints the new version of a message posted earlier.
+func (p *Platform) Update(_ context.Context, ref bot.MessageRef, m bot.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// After a restart the shell forgets its messages; the update is shown
+	// all the same, as the platforms would.
+	p.msgs[ref.ID] = m
+	fmt.Fprintf(p.w, "[#%s updated]\n%s", ref.ID, Render(m))
+	return nil
+}
+
+// Printf writes a line of the shell's own (prompts, echoes, its errors).
+func (p *Platform) Printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, args...)
+}
+
+func (p *Platform) ephemeral(user string, m bot.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "[only %s]\n%s", user, Render(m))
+}
+
+// button finds a button to press. id is a message number ("3" or "#3"),
+// the id the button acts on (an approval id such as "a-7f3k2"), or "last"
+// for the newest message with buttons; label matches the button's label.
+func (p *Platform) button(id, label string) (bot.MessageRef, bot.Button, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id = strings.TrimPrefix(id, "#")
+	for n := p.seq; n >= 1; n-- {
+		key := strconv.Itoa(n)
+		m, ok := p.msgs[key]
+		if !ok || len(m.Buttons) == 0 {
+			continue
+		}
+		for _, b := range m.Buttons {
+			_, target, _ := strings.Cut(b.ID, ":")
+			if !strings.EqualFold(b.Label, label) {
+				continue
+			}
+			if id == "last" || id == key || strings.EqualFold(target, id) {
+				return bot.MessageRef{Platform: Name, ID: key}, b, true
+			}
+		}
+		if id == "last" {
+			return bot.MessageRef{}, bot.Button{}, false
+		}
+	}
+	return bot.MessageRef{}, bot.Button{}, false
+}
+
+// Render formats a message as indented plain text ending in a newline.
+func Render(m bot.Message) string {
+	var b strings.Builder
+	line := func(indent, s string) {
+		for l := range strings.SplitSeq(s, "\n") {
+			b.WriteString(indent + l + "\n")
+		}
+	}
+	if m.Title != "" {
+		mark := map[bot.Tone]string{bot.ToneSuccess: "✔ ", bot.ToneWarning: "! ", bot.ToneDanger: "✘ "}[m.Tone]
+		line("  ", mark+m.Title)
+	}
+	if m.Text != "" {
+		line("  ", m.Text)
+	}
+	for _, f := range m.Fields {
+		line("  ", f.Name+": "+f.Value)
+	}
+	if m.Table != nil {
+		b.WriteString(renderTable(m.Table))
+	}
+	if len(m.Buttons) > 0 {
+		var bs []string
+		for _, btn := range m.Buttons {
+			bs = append(bs, "["+btn.Label+"]")
+		}
+		_, target, _ := strings.Cut(m.Buttons[0].ID, ":")
+		labels := make([]string, len(m.Buttons))
+		for i, btn := range m.Buttons {
+			labels[i] = strings.ToLower(btn.Label)
+		}
+		line("  ", strings.Join(bs, " ")+"  (press "+target+" "+strings.Join(labels, "|")+")")
+	}
+	for _, c := range m.Context {
+		line("  ", "· "+c)
+	}
+	if m.Attachment != nil {
+		line("  ", fmt.Sprintf("📎 %s (%d bytes)", m.Attachment.Name, len(m.Attachment.Content)))
+	}
+	return b.String()
+}
+
+func renderTable(t *bot.Table) string {
+	widths := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		widths[i] = utf8.RuneCountInString(c)
+	}
+	for _, r := range t.Rows {
+		for i := 0; i < len(r) && i < len(widths); i++ {
+			widths[i] = max(widths[i], utf8.RuneCountInString(r[i]))
+		}
+	}
+	var b strings.Builder
+	row := func(cells []string) {
+		b.WriteString("   ")
+		for i := range widths {
+			c := ""
+			if i < len(cells) {
+				c = cells[i]
+			}
+			if i == len(widths)-1 {
+				b.WriteString(" " + c)
+				break
+			}
+			b.WriteString(" " + c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+		}
+		b.WriteString("\n")
+	}
+	row(t.Columns)
+	for _, r := range t.Rows {
+		row(r)
+	}
+	s := b.String()
+	// Trailing blanks of short last columns help no one.
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
