@@ -1,9 +1,11 @@
 package policies
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The parsers read what people type into policy files and `policy add`;
@@ -115,4 +117,65 @@ func FuzzEvaluate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzGlobMatch checks the allocation-free matcher against a regular
+// expression built from the same pattern with {user} substituted.
+func FuzzGlobMatch(f *testing.F) {
+	for _, s := range [][3]string{{"research-{user}-*", "research-carol-x", "carol"}, {"*a*b?", "xxaxxbz", ""},
+		{"{user}-*-{user}", "ab-x-ab", "ab"}, {`a\*`, "a*", ""}, {"**", "", ""}, {"?*?", "ab", ""}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, pattern, value, handle string) {
+		g, err := parseGlob(pattern, true)
+		if err != nil {
+			return
+		}
+		var re strings.Builder
+		re.WriteString(`(?s)\A`)
+		for _, sg := range g.segs {
+			switch sg.kind {
+			case segLit:
+				re.WriteString(regexp.QuoteMeta(sg.text))
+			case segUser:
+				re.WriteString(regexp.QuoteMeta(handle))
+			case segStar:
+				re.WriteString(`.*`)
+			case segOne:
+				re.WriteString(`.`)
+			}
+		}
+		re.WriteString(`\z`)
+		if !utf8.ValidString(value) || !utf8.ValidString(handle) || !utf8.ValidString(pattern) {
+			return // the regexp package refuses invalid UTF-8
+		}
+		if g.hasOne() && hasMultibyte(value) {
+			return // '?' is one byte in the matcher, one rune in the regexp
+		}
+		want := regexp.MustCompile(re.String()).MatchString(value)
+		if g.hasUser && handle == "" {
+			want = false
+		}
+		if got := g.match(value, handle); got != want {
+			t.Fatalf("%q.match(%q, %q) = %v, regexp %s says %v", pattern, value, handle, got, re.String(), want)
+		}
+	})
+}
+
+func hasMultibyte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *glob) hasOne() bool {
+	for _, sg := range g.segs {
+		if sg.kind == segOne {
+			return true
+		}
+	}
+	return false
 }

@@ -7,10 +7,11 @@ import (
 
 // A glob is a compiled pattern for app names, task names, channels and
 // string parameters. The syntax is deliberately tiny: '*' matches any run of
-// characters (including none), '?' matches one character, '\' escapes the next
-// character, and "{user}" (parameter constraints only) stands for the caller's
-// handle. Matching never allocates: the placeholder is resolved while walking
-// the pattern instead of building the expanded string.
+// characters (including none), '?' matches one byte (names and most values
+// are ASCII), '\' escapes the next character, and "{user}" (parameter
+// constraints only) stands for the caller's handle. Matching never
+// allocates: the placeholder is resolved while walking the pattern instead
+// of building the expanded string.
 type glob struct {
 	src     string
 	segs    []globSeg
