@@ -86,9 +86,10 @@ func (rs *RuleSet) Evaluate(req Request, usage Usage) Decision {
 		return Decision{Effect: Deny, Rule: m.deny.src.ID, Reason: m.deny.reason}
 	case m.limited != nil:
 		r := m.limited
+		// The count is left out: a store that cannot count reports a huge
+		// number to fail closed, which would read as nonsense.
 		return Decision{Effect: Deny, Rule: r.src.ID, Reason: fmt.Sprintf(
-			"rate limit %s of rule %q reached: %s used it %d times in the last %s",
-			r.rate, r.src.ID, callerName(&req), m.limitedUsed, formatDuration(r.rate.Per))}
+			"rate limit %s of rule %q reached for %s; try again later", r.rate, r.src.ID, callerName(&req))}
 	case m.approve != nil:
 		r := m.approve
 		return Decision{Effect: Approve, Rule: r.src.ID, Reason: r.reason,
@@ -108,7 +109,6 @@ func (rs *RuleSet) Evaluate(req Request, usage Usage) Decision {
 // rule index, not by visiting order.
 type matchState struct {
 	deny, approve, allow, limited *compiledRule
-	limitedUsed                   int
 }
 
 func (m *matchState) visit(list []*compiledRule, req *Request, usage Usage) {
@@ -116,16 +116,15 @@ func (m *matchState) visit(list []*compiledRule, req *Request, usage Usage) {
 		if !r.matches(req) {
 			continue
 		}
-		switch r.src.Effect {
-		case Deny:
+		if r.src.Effect == Deny {
 			m.deny = earlier(m.deny, r)
 			continue
 		}
+		// Counting uses may cost the caller a lookup; once a deny matched
+		// the count cannot change the outcome.
 		if r.rate.N > 0 && usage != nil && m.deny == nil {
-			if used := usage.Used(r.src.ID, req.Principal, req.Time.Add(-r.rate.Per)); used >= r.rate.N {
-				if m.limited == nil || r.idx < m.limited.idx {
-					m.limited, m.limitedUsed = r, used
-				}
+			if usage.Used(r.src.ID, req.Principal, req.Time.Add(-r.rate.Per)) >= r.rate.N {
+				m.limited = earlier(m.limited, r)
 				continue
 			}
 		}

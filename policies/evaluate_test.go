@@ -59,10 +59,6 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	bob := Request{Principal: "slack:U2", Handle: "bob", App: "shop", Time: winterMonday, Channel: "slack:CGEN"}
-	with := func(r Request, f func(*Request)) Request {
-		f(&r)
-		return r
-	}
 	tests := []struct {
 		name     string
 		req      Request
@@ -144,7 +140,7 @@ func TestEvaluate(t *testing.T) {
 		{name: "rate reached", usage: usageMap{"researcher-reset": 5}, req: Request{Principal: "slack:U3", Handle: "carol",
 			Groups: []string{"researchers"}, App: "datalake", Task: "reset-bucket-access", Mutating: true,
 			Params: map[string]string{"bucket": "research-carol-x"}}, effect: Deny, rule: "researcher-reset",
-			reason: `rate limit 5/1h of rule "researcher-reset" reached: carol used it 5 times in the last 1h`},
+			reason: `rate limit 5/1h of rule "researcher-reset" reached for carol; try again later`},
 
 		// owner
 		{name: "owner by handle", req: Request{Principal: "slack:U7", Handle: "carol", App: "blog", Owners: []string{"carol"}, Task: "restart", Mutating: true},
