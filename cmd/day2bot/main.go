@@ -108,6 +108,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newVersionCmd(g),
 		newPolicyCmd(g),
 		newAuditCmd(g),
+		newBlueprintsCmd(g),
 	)
 	return root
 }
