@@ -7,4 +7,5 @@ func (s *Server) registerDefaults() {
 	s.registerEC2()
 	s.registerRDS()
 	s.registerCloudWatch()
+	s.registerCostExplorer()
 }

@@ -1,0 +1,148 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Cost Explorer fill-in. kumo's GetCostAndUsage answers a constant; digests
+// compare month-to-date with the previous month, so the emulator answers
+// from a deterministic cost per day (DailyCostCents) over the requested
+// [Start, End) — End exclusive, as AWS has it — at DAILY or MONTHLY
+// granularity, optionally grouped by SERVICE. A Filter (e.g. the app's tag)
+// scales the account's cost by a stable share derived from the filter, so
+// two apps get different, repeatable numbers.
+
+// costServices splits a day's cost across services, in percent.
+var costServices = []struct {
+	name  string
+	share int64
+}{
+	{"Amazon Elastic Compute Cloud - Compute", 45},
+	{"Amazon Relational Database Service", 25},
+	{"Amazon Elastic Container Service", 15},
+	{"Amazon Simple Storage Service", 10},
+	{"AmazonCloudWatch", 5},
+}
+
+// DailyCostCents is the whole account's cost of one UTC day in cents:
+// 120.00 USD plus 3.50 USD times (day of year mod 10).
+func DailyCostCents(day time.Time) int64 {
+	return 12000 + int64(day.UTC().YearDay()%10)*350
+}
+
+// FilterSharePercent is the share of the account's cost a filter selects:
+// 20 to 59 percent, from a hash of the filter as sent; no filter is 100.
+func FilterSharePercent(filterJSON []byte) int64 {
+	if len(filterJSON) == 0 || string(filterJSON) == "null" {
+		return 100
+	}
+	return 20 + int64(fnv32(string(filterJSON))%40)
+}
+
+func (s *Server) registerCostExplorer() {
+	s.Handle("ce:GetCostAndUsage", getCostAndUsage)
+}
+
+type ceAmount struct {
+	Amount string
+	Unit   string
+}
+
+type ceInterval struct{ Start, End string }
+
+type ceGroup struct {
+	Keys    []string
+	Metrics map[string]ceAmount
+}
+
+type ceResult struct {
+	TimePeriod ceInterval
+	Total      map[string]ceAmount `json:",omitempty"`
+	Groups     []ceGroup           `json:",omitempty"`
+	Estimated  bool
+}
+
+func getCostAndUsage(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		TimePeriod  *ceInterval
+		Granularity string
+		Metrics     []string
+		Filter      json.RawMessage
+		GroupBy     []struct{ Type, Key string }
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		WriteJSONError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return
+	}
+	fail := func(msg string) { WriteJSONError(w, http.StatusBadRequest, "ValidationException", msg) }
+	if in.TimePeriod == nil || len(in.Metrics) == 0 {
+		fail("TimePeriod and Metrics are required")
+		return
+	}
+	start, err1 := time.Parse(time.DateOnly, in.TimePeriod.Start)
+	end, err2 := time.Parse(time.DateOnly, in.TimePeriod.End)
+	if err1 != nil || err2 != nil || !start.Before(end) {
+		fail("Start date must be a YYYY-MM-DD date before the End date")
+		return
+	}
+	byService := false
+	for _, g := range in.GroupBy {
+		if g.Type != "DIMENSION" || g.Key != "SERVICE" {
+			fail(fmt.Sprintf("the emulator groups by DIMENSION SERVICE only, not %s %s", g.Type, g.Key))
+			return
+		}
+		byService = true
+	}
+	var next func(time.Time) time.Time
+	switch in.Granularity {
+	case "DAILY":
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
+	case "MONTHLY", "":
+		next = func(t time.Time) time.Time { return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC) }
+	default:
+		fail("Granularity must be DAILY or MONTHLY (HOURLY needs an opt-in the emulator does not model)")
+		return
+	}
+	share := FilterSharePercent(in.Filter)
+	var out struct {
+		ResultsByTime []ceResult
+	}
+	for t := start; t.Before(end); {
+		segEnd := next(t)
+		if segEnd.After(end) {
+			segEnd = end
+		}
+		var cents int64
+		for d := t; d.Before(segEnd); d = d.AddDate(0, 0, 1) {
+			cents += DailyCostCents(d) * share / 100
+		}
+		res := ceResult{TimePeriod: ceInterval{t.Format(time.DateOnly), segEnd.Format(time.DateOnly)}}
+		if byService {
+			for _, svc := range costServices {
+				res.Groups = append(res.Groups, ceGroup{Keys: []string{svc.name}, Metrics: ceMetrics(in.Metrics, cents*svc.share/100)})
+			}
+			res.Total = map[string]ceAmount{}
+		} else {
+			res.Total = ceMetrics(in.Metrics, cents)
+		}
+		out.ResultsByTime = append(out.ResultsByTime, res)
+		t = segEnd
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func ceMetrics(metrics []string, cents int64) map[string]ceAmount {
+	m := make(map[string]ceAmount, len(metrics))
+	for _, name := range metrics {
+		if name == "UsageQuantity" {
+			m[name] = ceAmount{Amount: fmt.Sprintf("%d", cents/10), Unit: "N/A"}
+			continue
+		}
+		m[name] = ceAmount{Amount: fmt.Sprintf("%d.%02d", cents/100, cents%100), Unit: "USD"}
+	}
+	return m
+}
