@@ -51,8 +51,8 @@ func TestCostAndUsageIsDeterministicByDate(t *testing.T) {
 	daily, err := c.GetCostAndUsage(ctx, &costexplorer.GetCostAndUsageInput{
 		TimePeriod:  &cetypes.DateInterval{Start: aws.String("2026-11-20"), End: aws.String("2026-11-23")},
 		Granularity: cetypes.GranularityDaily, Metrics: []string{"UnblendedCost"},
-		GroupBy:     []cetypes.GroupDefinition{{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String("SERVICE")}},
-		Filter:      &cetypes.Expression{Tags: &cetypes.TagValues{Key: aws.String("app"), Values: []string{"shop"}}},
+		GroupBy: []cetypes.GroupDefinition{{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String("SERVICE")}},
+		Filter:  &cetypes.Expression{Tags: &cetypes.TagValues{Key: aws.String("app"), Values: []string{"shop"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
