@@ -2,6 +2,7 @@ package blueprints
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -164,4 +165,41 @@ func validateApp(ce *errs, cat *Catalog, name string, app App) {
 		// again as unknown resources and tasks.
 		resolve(ce, p, name, app, bps)
 	}
+}
+
+// Catalog returns the embedded library plus the blueprints in the config's
+// blueprint_dirs; relative dirs are taken from baseDir (the directory of
+// the config file), so the bot finds them wherever it is started.
+func (c Config) Catalog(baseDir string) (*Catalog, error) {
+	cat, err := Library()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range c.BlueprintDirs {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(baseDir, d)
+		}
+		bps, err := LoadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		if cat, err = cat.With(bps...); err != nil {
+			return nil, err
+		}
+	}
+	return cat, nil
+}
+
+// ResolveAll resolves every app; call Validate first for errors that name
+// the config file.
+func (c Config) ResolveAll(cat *Catalog) (map[string]*ResolvedApp, error) {
+	out := make(map[string]*ResolvedApp, len(c.Apps))
+	for _, name := range c.AppNames() {
+		ra, err := ResolveApp(cat, name, c.Apps[name])
+		if err != nil {
+			return nil, fmt.Errorf("resolve app %s: %w", name, err)
+		}
+		out[name] = ra
+	}
+	return out, nil
 }

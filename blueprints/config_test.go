@@ -2,6 +2,8 @@ package blueprints
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -170,5 +172,48 @@ func TestCatalogDuplicateName(t *testing.T) {
 	_, err = cat.With(&Blueprint{Name: "rds", File: "mine/rds.yaml"})
 	if err == nil || err.Error() != `mine/rds.yaml: name: blueprint "rds" is already defined in library/rds.yaml; pick another name` {
 		t.Fatalf("With duplicate = %v", err)
+	}
+}
+
+func TestConfigCatalogAndResolveAll(t *testing.T) {
+	base := t.TempDir()
+	if err := os.Mkdir(filepath.Join(base, "bp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(baseBlueprint, "name: web", "name: custom-web", 1)
+	if err := os.WriteFile(filepath.Join(base, "bp", "custom.yaml"), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{
+		BlueprintDirs: []string{"bp"},
+		Apps: map[string]App{
+			"shop": {Blueprints: []string{"custom-web"}},
+			"lab":  {Blueprints: []string{"s3-data"}},
+		},
+	}
+	cat, err := c.Catalog(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate("day2bot.yaml", cat, contractActions()); err != nil {
+		t.Fatal(err)
+	}
+	apps, err := c.ResolveAll(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt, err := apps["shop"].Task("restart-web"); err != nil || rt.Blueprint != "custom-web" || rt.Target.Tags["app"] != "shop" {
+		t.Errorf("shop restart-web = %+v, %v", rt, err)
+	}
+	if _, err := apps["lab"].Task("grant-read"); err != nil {
+		t.Error(err)
+	}
+	c.BlueprintDirs = []string{"missing"}
+	if _, err := c.Catalog(base); err == nil {
+		t.Error("Catalog with a missing dir succeeded")
+	}
+	c.Apps["bad"] = App{Blueprints: []string{"nope"}}
+	if _, err := c.ResolveAll(cat); err == nil || !strings.Contains(err.Error(), "resolve app bad") {
+		t.Errorf("ResolveAll with a bad app = %v", err)
 	}
 }
