@@ -7,6 +7,7 @@ import "github.com/day2bot/day2bot/tasks"
 // it and nothing registers itself.
 func All() []tasks.Action {
 	var all []tasks.Action
+	all = append(all, EC2Actions(SDKEC2)...)
 	all = append(all, RDSActions(SDKRDS)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	return all

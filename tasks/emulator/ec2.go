@@ -50,12 +50,16 @@ type ec2State struct {
 	order     []string // launch order: pagination is stable across pages
 	instances map[string]*ec2Instance
 	reboots   map[string]int
+	// byToken answers a repeated RunInstances ClientToken with the
+	// original launch, as AWS does: the SDK sets a token and retries with
+	// it, so a retried launch must not launch twice.
+	byToken map[string]ec2RunResponse
 }
 
 var ec2StateCodes = map[string]int{"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 
 func (s *Server) registerEC2() {
-	st := &ec2State{srv: s, now: time.Now, instances: map[string]*ec2Instance{}, reboots: map[string]int{}}
+	st := &ec2State{srv: s, now: time.Now, instances: map[string]*ec2Instance{}, reboots: map[string]int{}, byToken: map[string]ec2RunResponse{}}
 	s.ec2 = st
 	s.Handle("ec2:RunInstances", st.runInstances)
 	s.Handle("ec2:DescribeInstances", st.describeInstances)
@@ -177,6 +181,12 @@ func (st *ec2State) runInstances(w http.ResponseWriter, _ *http.Request, body []
 	}
 
 	st.mu.Lock()
+	token := q.Get("ClientToken")
+	if prev, ok := st.byToken[token]; ok && token != "" {
+		st.mu.Unlock()
+		writeEC2(w, prev)
+		return
+	}
 	st.seq++
 	res := fmt.Sprintf("r-%017x", st.seq)
 	now := st.now().UTC().Truncate(time.Second)
@@ -191,6 +201,9 @@ func (st *ec2State) runInstances(w http.ResponseWriter, _ *http.Request, body []
 		st.instances[in.id] = in
 		st.order = append(st.order, in.id)
 		out.Instances = append(out.Instances, in.xml())
+	}
+	if token != "" {
+		st.byToken[token] = out
 	}
 	st.mu.Unlock()
 	writeEC2(w, out)

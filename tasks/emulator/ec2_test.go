@@ -162,3 +162,21 @@ func assertEC2Code(t *testing.T, err error, code string) {
 		t.Fatalf("err = %v, want code %s", err, code)
 	}
 }
+
+func TestEC2RunInstancesClientTokenIdempotent(t *testing.T) {
+	s := New()
+	defer s.Close()
+	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	in := &ec2.RunInstancesInput{ImageId: aws.String("ami-1"), MinCount: aws.Int32(2), MaxCount: aws.Int32(2), ClientToken: aws.String("tok-" + t.Name())}
+	a, err := c.RunInstances(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.RunInstances(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(a.Instances[1].InstanceId) != aws.ToString(b.Instances[1].InstanceId) || len(s.ec2.order) != 2 {
+		t.Fatalf("a retried launch launched again: %d instances", len(s.ec2.order))
+	}
+}

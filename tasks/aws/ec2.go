@@ -1,0 +1,382 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// EC2API is the part of the EC2 client the ec2.* actions call.
+type EC2API interface {
+	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	RebootInstances(context.Context, *ec2.RebootInstancesInput, ...func(*ec2.Options)) (*ec2.RebootInstancesOutput, error)
+	StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+	StartInstances(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
+}
+
+var _ EC2API = (*ec2.Client)(nil)
+
+// EC2Client builds the client for one invocation's config.
+type EC2Client func(awssdk.Config) EC2API
+
+// SDKEC2 is the production EC2Client.
+func SDKEC2(cfg awssdk.Config) EC2API { return ec2.NewFromConfig(cfg) }
+
+const (
+	ec2Type = "ec2:instance"
+	// ec2PageSize is DescribeInstances' maximum page: 1,000 instances cost
+	// one call.
+	ec2PageSize = 1000
+	// ec2DescribeLimit caps what ec2.describe loads by default.
+	ec2DescribeLimit = 1000
+)
+
+// NewEC2Describe lists the target's instances with state, type, AZ and tags.
+func NewEC2Describe(client EC2Client) tasks.Action { return &ec2Describe{client: client} }
+
+// NewEC2Reboot reboots the target's running instances in batches.
+func NewEC2Reboot(client EC2Client) tasks.Action {
+	return &ec2Change{name: "ec2.reboot", verb: "reboot", past: "rebooted", iam: "ec2:RebootInstances",
+		from: []ec2types.InstanceStateName{ec2types.InstanceStateNameRunning}, client: client,
+		call: func(ctx context.Context, c EC2API, ids []string) error {
+			_, err := c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids})
+			return err
+		}}
+}
+
+// NewEC2Stop stops the target's running instances in batches.
+func NewEC2Stop(client EC2Client) tasks.Action {
+	return &ec2Change{name: "ec2.stop", verb: "stop", past: "stopped", iam: "ec2:StopInstances",
+		from: []ec2types.InstanceStateName{ec2types.InstanceStateNameRunning, ec2types.InstanceStateNamePending}, client: client,
+		call: func(ctx context.Context, c EC2API, ids []string) error {
+			_, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids})
+			return err
+		}}
+}
+
+// NewEC2Start starts the target's stopped instances in batches.
+func NewEC2Start(client EC2Client) tasks.Action {
+	return &ec2Change{name: "ec2.start", verb: "start", past: "started", iam: "ec2:StartInstances",
+		from: []ec2types.InstanceStateName{ec2types.InstanceStateNameStopped}, client: client,
+		call: func(ctx context.Context, c EC2API, ids []string) error {
+			_, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids})
+			return err
+		}}
+}
+
+// instance is what the actions read of an EC2 instance.
+type instance struct {
+	ID, State, Type, AZ string
+	Tags                map[string]string
+}
+
+func (in instance) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s", in.State, in.Type, in.AZ)
+	for _, k := range slices.Sorted(maps.Keys(in.Tags)) {
+		fmt.Fprintf(&b, " %s=%s", k, in.Tags[k])
+	}
+	return b.String()
+}
+
+// ec2Filters turns a selector into DescribeInstances filters. Ids go in an
+// instance-id filter, not InstanceIds: AWS fails the whole call for one
+// stale id there, and rejects MaxResults with it.
+func ec2Filters(sel tasks.Selector) ([]ec2types.Filter, error) {
+	if sel.Type != ec2Type {
+		return nil, fmt.Errorf("select instances: selector type %q, want %s", sel.Type, ec2Type)
+	}
+	if len(sel.Tags) == 0 && len(sel.Names) == 0 && len(sel.IDs) == 0 {
+		// An empty selector would act on every instance in the account.
+		return nil, &UserError{Msg: "the task's target selects no instances: bind it by tag, name or id"}
+	}
+	var fs []ec2types.Filter
+	for _, k := range slices.Sorted(maps.Keys(sel.Tags)) {
+		fs = append(fs, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{sel.Tags[k]}})
+	}
+	if len(sel.Names) > 0 {
+		fs = append(fs, ec2types.Filter{Name: awssdk.String("tag:Name"), Values: sel.Names})
+	}
+	if len(sel.IDs) > 0 {
+		fs = append(fs, ec2types.Filter{Name: awssdk.String("instance-id"), Values: sel.IDs})
+	}
+	return fs, nil
+}
+
+// listInstances pages through the selected instances (terminated ones
+// left out), loading at most limit: each page asks for no more than is
+// still wanted. more reports that AWS has further instances.
+func listInstances(ctx context.Context, c EC2API, sel tasks.Selector, limit int) (out []instance, more bool, err error) {
+	fs, err := ec2Filters(sel)
+	if err != nil {
+		return nil, false, err
+	}
+	fs = append(fs, ec2types.Filter{Name: awssdk.String("instance-state-name"),
+		Values: []string{"pending", "running", "stopping", "stopped", "shutting-down"}})
+	in := &ec2.DescribeInstancesInput{Filters: fs}
+	for {
+		// AWS accepts 5..1000; a page of 5 for the last 2 wanted is
+		// cut below.
+		in.MaxResults = awssdk.Int32(int32(min(ec2PageSize, max(limit-len(out), 5))))
+		page, err := c.DescribeInstances(ctx, in)
+		if err != nil {
+			return out, false, fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				if len(out) == limit {
+					return out, true, nil
+				}
+				out = append(out, fromSDKInstance(i))
+			}
+		}
+		if page.NextToken == nil || *page.NextToken == "" {
+			return out, false, nil
+		}
+		if len(out) == limit {
+			return out, true, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func fromSDKInstance(i ec2types.Instance) instance {
+	in := instance{ID: awssdk.ToString(i.InstanceId), Type: string(i.InstanceType), Tags: make(map[string]string, len(i.Tags))}
+	for _, t := range i.Tags {
+		in.Tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	if i.Placement != nil {
+		in.AZ = awssdk.ToString(i.Placement.AvailabilityZone)
+	}
+	if i.State != nil {
+		in.State = string(i.State.Name)
+	}
+	return in
+}
+
+type ec2Describe struct{ client EC2Client }
+
+var _ tasks.Action = (*ec2Describe)(nil)
+
+func (a *ec2Describe) Name() string { return "ec2.describe" }
+func (a *ec2Describe) Params() []tasks.Param {
+	return []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Description: "most instances to list", Default: "1000", Min: bound(1), Max: bound(10000)}}
+}
+func (a *ec2Describe) Mutating() bool       { return false }
+func (a *ec2Describe) IAMActions() []string { return []string{"ec2:DescribeInstances"} }
+
+// Plan of a read-only action changes nothing; it says what would be read.
+func (a *ec2Describe) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
+	return tasks.Plan{Summary: "read-only: lists the target's instances"}, nil
+}
+
+func (a *ec2Describe) Run(ctx context.Context, inv tasks.Invocation, _ func(tasks.Progress)) (tasks.Result, error) {
+	limit, err := intValue(inv.Values, "limit", ec2DescribeLimit)
+	if err != nil {
+		return tasks.Result{}, err
+	}
+	ins, more, err := listInstances(ctx, a.client(inv.AWS), inv.Target, limit)
+	if err != nil {
+		return tasks.Result{}, Classify(err, a.IAMActions())
+	}
+	res := tasks.Result{}
+	states := map[string]int{}
+	for _, in := range ins {
+		states[in.State]++
+		res.Resources = append(res.Resources, tasks.ResourceResult{Resource: in.ID, Status: tasks.StatusOK, Detail: in.describe()})
+	}
+	var parts []string
+	for _, s := range slices.Sorted(maps.Keys(states)) {
+		parts = append(parts, fmt.Sprintf("%d %s", states[s], s))
+	}
+	res.Summary = fmt.Sprintf("%d instances", len(ins))
+	if len(parts) > 0 {
+		res.Summary += ": " + strings.Join(parts, ", ")
+	}
+	if more {
+		res.Summary += fmt.Sprintf(" (first %d shown; more may exist)", limit)
+	}
+	return res, nil
+}
+
+// ec2Change is a mutating action over instances in given states, called
+// in batches.
+type ec2Change struct {
+	name, verb, past, iam string
+	from                  []ec2types.InstanceStateName
+	client                EC2Client
+	call                  func(context.Context, EC2API, []string) error
+}
+
+var _ tasks.Action = (*ec2Change)(nil)
+
+func (a *ec2Change) Name() string { return a.name }
+func (a *ec2Change) Params() []tasks.Param {
+	return []tasks.Param{{Name: "batch", Type: tasks.TypeInt, Description: "instances per batch", Default: "1", Min: bound(1), Max: bound(1000)}}
+}
+func (a *ec2Change) Mutating() bool       { return true }
+func (a *ec2Change) IAMActions() []string { return []string{"ec2:DescribeInstances", a.iam} }
+
+// maxChange bounds one run: acting on more instances than this is not a
+// day-2 chat operation.
+const maxChange = 5000
+
+// select splits the target into instances to change and ones to skip.
+func (a *ec2Change) targets(ctx context.Context, c EC2API, sel tasks.Selector) (act, skip []instance, err error) {
+	ins, more, err := listInstances(ctx, c, sel, maxChange)
+	if err != nil {
+		return nil, nil, Classify(err, a.IAMActions())
+	}
+	if more {
+		return nil, nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d instances; narrow it", maxChange)}
+	}
+	for _, in := range ins {
+		if slices.Contains(a.from, ec2types.InstanceStateName(in.State)) {
+			act = append(act, in)
+		} else {
+			skip = append(skip, in)
+		}
+	}
+	return act, skip, nil
+}
+
+func (a *ec2Change) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
+	batch, err := intValue(inv.Values, "batch", 1)
+	if err != nil {
+		return tasks.Plan{}, err
+	}
+	act, skip, err := a.targets(ctx, a.client(inv.AWS), inv.Target)
+	if err != nil {
+		return tasks.Plan{}, err
+	}
+	p := tasks.Plan{Summary: fmt.Sprintf("%s %d instances in %d batches of up to %d", a.verb, len(act), batches(len(act), batch), max(batch, 1))}
+	if len(skip) > 0 {
+		p.Summary += fmt.Sprintf("; %d skipped (not %s)", len(skip), a.fromText())
+	}
+	for i, in := range act {
+		p.Changes = append(p.Changes, tasks.Change{Resource: in.ID, Action: a.verb, Detail: fmt.Sprintf("batch %d: %s", i/max(batch, 1)+1, in.describe())})
+	}
+	return p, nil
+}
+
+func (a *ec2Change) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
+	batch, err := intValue(inv.Values, "batch", 1)
+	if err != nil {
+		return tasks.Result{}, err
+	}
+	batch = max(batch, 1)
+	c := a.client(inv.AWS)
+	act, skip, err := a.targets(ctx, c, inv.Target)
+	if err != nil {
+		return tasks.Result{}, err
+	}
+	var res tasks.Result
+	for _, in := range skip {
+		res.Resources = append(res.Resources, tasks.ResourceResult{Resource: in.ID, Status: tasks.StatusSkipped, Detail: fmt.Sprintf("%s, not %s", in.State, a.fromText())})
+	}
+	ok := 0
+	var denied error
+	for start := 0; start < len(act); start += batch {
+		ids := instanceIDs(act[start:min(start+batch, len(act))])
+		if denied != nil || ctx.Err() != nil {
+			why := "not attempted: run deadline reached"
+			if denied != nil {
+				why = "not attempted: access denied"
+			}
+			for _, id := range ids {
+				res.Resources = append(res.Resources, tasks.ResourceResult{Resource: id, Status: tasks.StatusSkipped, Detail: why})
+			}
+			continue
+		}
+		for _, r := range a.runBatch(ctx, c, ids) {
+			var ad *AccessDeniedError
+			if r.err != nil && errors.As(r.err, &ad) {
+				denied = r.err
+			}
+			if r.err != nil {
+				res.Resources = append(res.Resources, Failure(r.id, r.err))
+				continue
+			}
+			ok++
+			res.Resources = append(res.Resources, tasks.ResourceResult{Resource: r.id, Status: tasks.StatusOK, Detail: a.past})
+		}
+		if progress != nil {
+			progress(tasks.Progress{Done: min(start+batch, len(act)), Total: len(act), Message: fmt.Sprintf("%s batch %d of %d", a.past, start/batch+1, batches(len(act), batch))})
+		}
+	}
+	res.Summary = Summarize(a.past, "instances", res.Resources)
+	if ok == 0 && denied != nil {
+		// Nothing happened and nothing will until the role is fixed: the
+		// user sees the permission to add.
+		return res, denied
+	}
+	return res, nil
+}
+
+type idResult struct {
+	id  string
+	err error
+}
+
+// runBatch calls the operation for ids. AWS validates the whole request
+// before acting, so when a multi-instance call fails because of some
+// instances, nothing happened and each is retried alone to find which.
+func (a *ec2Change) runBatch(ctx context.Context, c EC2API, ids []string) []idResult {
+	err := Classify(a.call(ctx, c, ids), a.IAMActions())
+	out := make([]idResult, 0, len(ids))
+	var ad *AccessDeniedError
+	if err == nil || len(ids) == 1 || errors.As(err, &ad) || !perInstance(err) {
+		for _, id := range ids {
+			out = append(out, idResult{id, err})
+		}
+		return out
+	}
+	for _, id := range ids {
+		out = append(out, idResult{id, Classify(a.call(ctx, c, []string{id}), a.IAMActions())})
+	}
+	return out
+}
+
+// perInstance reports errors caused by some instances of a request.
+func perInstance(err error) bool {
+	switch code := ErrorCode(err); {
+	case strings.HasPrefix(code, "InvalidInstanceID"), code == "IncorrectInstanceState", code == "IncorrectState", code == "UnsupportedOperation":
+		return true
+	}
+	return false
+}
+
+func (a *ec2Change) fromText() string {
+	s := make([]string, len(a.from))
+	for i, f := range a.from {
+		s[i] = string(f)
+	}
+	return strings.Join(s, " or ")
+}
+
+func instanceIDs(ins []instance) []string {
+	ids := make([]string, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ID
+	}
+	return ids
+}
+
+func batches(n, size int) int {
+	size = max(size, 1)
+	return (n + size - 1) / size
+}
+
+// EC2Actions are the ec2.* actions.
+func EC2Actions(client EC2Client) []tasks.Action {
+	return []tasks.Action{NewEC2Describe(client), NewEC2Reboot(client), NewEC2Start(client), NewEC2Stop(client)}
+}
