@@ -23,12 +23,8 @@ func (s *Store) Rules(ctx context.Context) ([]policies.Rule, error) {
 // bumps — in this process or any other sharing the file — so the check costs
 // one indexed read.
 func (s *Store) RuleSet(ctx context.Context) (*policies.RuleSet, error) {
-	tx, err := s.rdb.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("load rule set: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only
-	v, err := policyVersion(ctx, tx)
+	// Fast path: one statement, no transaction.
+	v, err := policyVersion(ctx, s.rdb)
 	if err != nil {
 		return nil, fmt.Errorf("load rule set: %w", err)
 	}
@@ -39,7 +35,15 @@ func (s *Store) RuleSet(ctx context.Context) (*policies.RuleSet, error) {
 		return rs, nil
 	}
 	s.mu.Unlock()
-	// Same transaction: the rules belong to version v.
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load rule set: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	// Version and rules from one snapshot: the rules belong to version v.
+	if v, err = policyVersion(ctx, tx); err != nil {
+		return nil, fmt.Errorf("load rule set: %w", err)
+	}
 	rules, err := readRules(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("load rule set: %w", err)
