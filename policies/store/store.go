@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,6 +105,8 @@ func (s *Store) Close() error {
 	return errors.Join(s.wdb.Close(), s.rdb.Close())
 }
 
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
 func dsn(path, txlock string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -111,7 +114,9 @@ func dsn(path, txlock string) string {
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", txlock)
 	q.Set("_synchronous", "NORMAL")
-	return "file:" + path + "?" + q.Encode()
+	// The DSN is a SQLite URI: the characters that end or escape a URI
+	// path are percent-encoded so any file name works.
+	return "file:" + uriPath.Replace(path) + "?" + q.Encode()
 }
 
 // migrations lists the embedded schema files in order; migration i (1-based)

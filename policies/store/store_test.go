@@ -294,3 +294,20 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestOpenOddFileName(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "my db?#%41.db")
+	s := openAt(t, path, clk)
+	if err := s.AddMember(ctx, "admin", "ops", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the given name: %v", err)
+	}
+	if gs, _ := openAt(t, path, clk).Groups(ctx); len(gs["ops"]) != 1 {
+		t.Fatalf("reopened groups = %v", gs)
+	}
+}
