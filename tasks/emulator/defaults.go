@@ -8,4 +8,5 @@ func (s *Server) registerDefaults() {
 	s.registerRDS()
 	s.registerCloudWatch()
 	s.registerCostExplorer()
+	s.registerECS()
 }

@@ -1,0 +1,413 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// ECS fill-ins, in awsJson1_1. kumo's ECS has no DescribeServices,
+// ListServices or ListTasks and ignores forceNewDeployment, so the emulator
+// keeps clusters and services itself (their create calls included, so one
+// state answers everything). Services settle at once: running equals
+// desired after every update. The UpdateService response shows the
+// in-flight view AWS would (the new deployment IN_PROGRESS next to the old
+// one); later reads show it COMPLETED.
+
+const ecsARN = "arn:aws:ecs:us-east-1:000000000000:"
+
+// ECSService is a seedable ECS service.
+type ECSService struct {
+	Cluster        string // default "default"
+	Name           string
+	Desired        int32
+	TaskDefinition string // default "<name>:1"
+	Tags           map[string]string
+}
+
+type ecsDeployment struct {
+	ID           string  `json:"id"`
+	Status       string  `json:"status"`
+	TaskDef      string  `json:"taskDefinition"`
+	DesiredCount int32   `json:"desiredCount"`
+	RunningCount int32   `json:"runningCount"`
+	PendingCount int32   `json:"pendingCount"`
+	RolloutState string  `json:"rolloutState"`
+	CreatedAt    float64 `json:"createdAt"`
+	UpdatedAt    float64 `json:"updatedAt"`
+}
+
+type ecsTag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type ecsService struct {
+	ServiceArn   string          `json:"serviceArn"`
+	ServiceName  string          `json:"serviceName"`
+	ClusterArn   string          `json:"clusterArn"`
+	Status       string          `json:"status"`
+	DesiredCount int32           `json:"desiredCount"`
+	RunningCount int32           `json:"runningCount"`
+	PendingCount int32           `json:"pendingCount"`
+	LaunchType   string          `json:"launchType"`
+	TaskDef      string          `json:"taskDefinition"`
+	Deployments  []ecsDeployment `json:"deployments"`
+	CreatedAt    float64         `json:"createdAt"`
+	Tags         []ecsTag        `json:"tags,omitempty"`
+}
+
+type ecsState struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	seq      int
+	clusters []string                 // creation order
+	services map[string][]*ecsService // cluster name -> services in creation order
+}
+
+func (s *Server) registerECS() {
+	st := &ecsState{now: time.Now, services: map[string][]*ecsService{}}
+	s.Handle("ecs:CreateCluster", st.createCluster)
+	s.Handle("ecs:ListClusters", st.listClusters)
+	s.Handle("ecs:CreateService", st.createService)
+	s.Handle("ecs:ListServices", st.listServices)
+	s.Handle("ecs:DescribeServices", st.describeServices)
+	s.Handle("ecs:UpdateService", st.updateService)
+	s.Handle("ecs:ListTasks", st.listTasks)
+}
+
+// SeedECSService creates the cluster (if needed) and the service over the
+// wire.
+func (s *Server) SeedECSService(ctx context.Context, in ECSService) error {
+	c := ecs.NewFromConfig(s.seedConfig())
+	if in.Cluster == "" {
+		in.Cluster = "default"
+	}
+	if in.TaskDefinition == "" {
+		in.TaskDefinition = in.Name + ":1"
+	}
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(in.Cluster)}); err != nil {
+		return fmt.Errorf("seed ecs cluster %s: %w", in.Cluster, err)
+	}
+	var tags []ecstypes.Tag
+	for _, k := range sortedKeys(in.Tags) {
+		tags = append(tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(in.Tags[k])})
+	}
+	if _, err := c.CreateService(ctx, &ecs.CreateServiceInput{
+		Cluster: aws.String(in.Cluster), ServiceName: aws.String(in.Name), DesiredCount: aws.Int32(in.Desired),
+		TaskDefinition: aws.String(in.TaskDefinition), LaunchType: ecstypes.LaunchTypeFargate, Tags: tags,
+	}); err != nil {
+		return fmt.Errorf("seed ecs service %s: %w", in.Name, err)
+	}
+	return nil
+}
+
+func (st *ecsState) createCluster(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		ClusterName string `json:"clusterName"`
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	if in.ClusterName == "" {
+		in.ClusterName = "default"
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, ok := st.services[in.ClusterName]; !ok { // CreateCluster is idempotent
+		st.clusters = append(st.clusters, in.ClusterName)
+		st.services[in.ClusterName] = nil
+	}
+	writeJSON(w, map[string]any{"cluster": map[string]any{"clusterArn": ecsARN + "cluster/" + in.ClusterName, "clusterName": in.ClusterName, "status": "ACTIVE"}})
+}
+
+func (st *ecsState) listClusters(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		MaxResults int    `json:"maxResults"`
+		NextToken  string `json:"nextToken"`
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	arns := make([]string, len(st.clusters))
+	for i, c := range st.clusters {
+		arns[i] = ecsARN + "cluster/" + c
+	}
+	page, next, ok := ecsPage(w, arns, in.MaxResults, 100, in.NextToken)
+	if ok {
+		writeJSON(w, map[string]any{"clusterArns": page, "nextToken": next})
+	}
+}
+
+func (st *ecsState) createService(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Cluster, ServiceName, TaskDefinition, LaunchType string
+		DesiredCount                                     int32
+		Tags                                             []ecsTag
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cluster, ok := st.cluster(w, in.Cluster)
+	if !ok {
+		return
+	}
+	if in.ServiceName == "" || in.TaskDefinition == "" {
+		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "serviceName and taskDefinition are required")
+		return
+	}
+	if st.find(cluster, in.ServiceName) != nil {
+		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "Creation of service was not idempotent.")
+		return
+	}
+	if in.LaunchType == "" {
+		in.LaunchType = "FARGATE"
+	}
+	now := st.epoch()
+	svc := &ecsService{
+		ServiceArn: ecsARN + "service/" + cluster + "/" + in.ServiceName, ServiceName: in.ServiceName,
+		ClusterArn: ecsARN + "cluster/" + cluster, Status: "ACTIVE", DesiredCount: in.DesiredCount, RunningCount: in.DesiredCount,
+		LaunchType: in.LaunchType, TaskDef: in.TaskDefinition, CreatedAt: now, Tags: in.Tags,
+	}
+	svc.Deployments = []ecsDeployment{st.deployment(svc, "COMPLETED", now)}
+	st.services[cluster] = append(st.services[cluster], svc)
+	writeJSON(w, map[string]any{"service": svc})
+}
+
+func (st *ecsState) listServices(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Cluster    string `json:"cluster"`
+		MaxResults int    `json:"maxResults"`
+		NextToken  string `json:"nextToken"`
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cluster, ok := st.cluster(w, in.Cluster)
+	if !ok {
+		return
+	}
+	var arns []string
+	for _, svc := range st.services[cluster] {
+		arns = append(arns, svc.ServiceArn)
+	}
+	page, next, ok := ecsPage(w, arns, in.MaxResults, 10, in.NextToken)
+	if ok {
+		writeJSON(w, map[string]any{"serviceArns": page, "nextToken": next})
+	}
+}
+
+func (st *ecsState) describeServices(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Cluster  string   `json:"cluster"`
+		Services []string `json:"services"`
+		Include  []string `json:"include"`
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	if len(in.Services) == 0 || len(in.Services) > 10 {
+		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "services must hold 1 to 10 names or ARNs")
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cluster, ok := st.cluster(w, in.Cluster)
+	if !ok {
+		return
+	}
+	withTags := containsString(in.Include, "TAGS")
+	out := struct {
+		Services []ecsService        `json:"services"`
+		Failures []map[string]string `json:"failures"`
+	}{Services: []ecsService{}, Failures: []map[string]string{}}
+	for _, name := range in.Services {
+		svc := st.find(cluster, name)
+		if svc == nil {
+			out.Failures = append(out.Failures, map[string]string{"arn": name, "reason": "MISSING"})
+			continue
+		}
+		cp := *svc
+		if !withTags {
+			cp.Tags = nil
+		}
+		out.Services = append(out.Services, cp)
+	}
+	writeJSON(w, out)
+}
+
+func (st *ecsState) updateService(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Cluster            string `json:"cluster"`
+		Service            string `json:"service"`
+		DesiredCount       *int32 `json:"desiredCount"`
+		TaskDefinition     string `json:"taskDefinition"`
+		ForceNewDeployment bool   `json:"forceNewDeployment"`
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cluster, ok := st.cluster(w, in.Cluster)
+	if !ok {
+		return
+	}
+	svc := st.find(cluster, in.Service)
+	if svc == nil {
+		WriteJSONError(w, http.StatusBadRequest, "ServiceNotFoundException", "Service not found.")
+		return
+	}
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "desiredCount must not be negative")
+		return
+	}
+	now := st.epoch()
+	old := svc.Deployments[0]
+	if in.DesiredCount != nil {
+		svc.DesiredCount = *in.DesiredCount
+	}
+	if in.TaskDefinition != "" {
+		svc.TaskDef = in.TaskDefinition
+	}
+	resp := *svc
+	if in.ForceNewDeployment || in.TaskDefinition != "" {
+		// In flight: the new deployment starts, the old one still runs.
+		next := st.deployment(svc, "IN_PROGRESS", now)
+		next.RunningCount, next.PendingCount = 0, svc.DesiredCount
+		old.Status = "ACTIVE"
+		resp.Deployments = []ecsDeployment{next, old}
+		svc.Deployments = []ecsDeployment{next}
+		svc.Deployments[0].RolloutState, svc.Deployments[0].RunningCount, svc.Deployments[0].PendingCount = "COMPLETED", svc.DesiredCount, 0
+	} else {
+		svc.Deployments[0].DesiredCount, svc.Deployments[0].RunningCount, svc.Deployments[0].UpdatedAt = svc.DesiredCount, svc.DesiredCount, now
+		resp.Deployments = append([]ecsDeployment(nil), svc.Deployments...)
+	}
+	svc.RunningCount = svc.DesiredCount
+	resp.Tags = nil
+	writeJSON(w, map[string]any{"service": resp})
+}
+
+func (st *ecsState) listTasks(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Cluster     string `json:"cluster"`
+		ServiceName string `json:"serviceName"`
+		MaxResults  int    `json:"maxResults"`
+		NextToken   string `json:"nextToken"`
+	}
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	cluster, ok := st.cluster(w, in.Cluster)
+	if !ok {
+		return
+	}
+	var arns []string
+	for _, svc := range st.services[cluster] {
+		if in.ServiceName != "" && svc.ServiceName != in.ServiceName {
+			continue
+		}
+		for i := range svc.RunningCount {
+			arns = append(arns, fmt.Sprintf("%stask/%s/%s-%s-%d", ecsARN, cluster, svc.ServiceName, svc.Deployments[0].ID[len("ecs-svc/"):], i))
+		}
+	}
+	page, next, ok := ecsPage(w, arns, in.MaxResults, 100, in.NextToken)
+	if ok {
+		writeJSON(w, map[string]any{"taskArns": page, "nextToken": next})
+	}
+}
+
+// cluster resolves a cluster name or ARN (default "default").
+func (st *ecsState) cluster(w http.ResponseWriter, ref string) (string, bool) {
+	name := ref
+	if i := strings.LastIndex(ref, "cluster/"); i >= 0 {
+		name = ref[i+len("cluster/"):]
+	}
+	if name == "" {
+		name = "default"
+	}
+	if _, ok := st.services[name]; !ok {
+		WriteJSONError(w, http.StatusBadRequest, "ClusterNotFoundException", "Cluster not found.")
+		return "", false
+	}
+	return name, true
+}
+
+// find resolves a service name or ARN within a cluster.
+func (st *ecsState) find(cluster, ref string) *ecsService {
+	for _, svc := range st.services[cluster] {
+		if svc.ServiceName == ref || svc.ServiceArn == ref {
+			return svc
+		}
+	}
+	return nil
+}
+
+func (st *ecsState) deployment(svc *ecsService, rollout string, now float64) ecsDeployment {
+	st.seq++
+	return ecsDeployment{
+		ID: fmt.Sprintf("ecs-svc/%019d", st.seq), Status: "PRIMARY", TaskDef: svc.TaskDef,
+		DesiredCount: svc.DesiredCount, RunningCount: svc.DesiredCount, RolloutState: rollout, CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+func (st *ecsState) epoch() float64 { return float64(st.now().UnixMilli()) / 1000 }
+
+// ecsPage pages a list by offset tokens; maxResults 0 means def.
+func ecsPage(w http.ResponseWriter, all []string, maxResults, def int, token string) ([]string, *string, bool) {
+	if maxResults == 0 {
+		maxResults = def
+	}
+	if maxResults < 1 || maxResults > 100 {
+		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 100")
+		return nil, nil, false
+	}
+	start := 0
+	if token != "" {
+		n, err := strconv.Atoi(token)
+		if err != nil || n < 0 || n > len(all) {
+			WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "Invalid nextToken")
+			return nil, nil, false
+		}
+		start = n
+	}
+	end := min(start+maxResults, len(all))
+	var next *string
+	if end < len(all) {
+		next = aws.String(strconv.Itoa(end))
+	}
+	return append([]string{}, all[start:end]...), next, true
+}
+
+func decodeJSON(w http.ResponseWriter, body []byte, v any) bool {
+	if len(body) == 0 {
+		return true
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		WriteJSONError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(v)
+}
