@@ -25,6 +25,10 @@ func TestPolicyImportExportRoundTrip(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export: exit %d: %s", code, errs)
 	}
+	// The layout is pinned by the store's golden file.
+	if golden, err := os.ReadFile("../../policies/store/testdata/export.golden"); err != nil || string(golden) != first {
+		t.Fatalf("export differs from policies/store/testdata/export.golden (%v):\n%s", err, first)
+	}
 	exported := filepath.Join(t.TempDir(), "exported.yaml")
 	if code, _, errs := runCLI(t, "", "--db", db, "policy", "export", "-o", exported); code != 0 {
 		t.Fatalf("export -o: exit %d: %s", code, errs)

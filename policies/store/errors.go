@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Kinds of user errors. Test with errors.Is(err, store.ErrNotFound).
 var (
@@ -23,10 +26,13 @@ type UserError struct {
 }
 
 func (e *UserError) Error() string {
-	if e.Err != nil && e.Err.Error() != e.Msg {
-		return e.Msg + ": " + e.Err.Error()
+	if e.Err == nil {
+		return e.Msg
 	}
-	return e.Msg
+	if m := e.Err.Error(); strings.Contains(m, e.Msg) {
+		return m // the cause already says it
+	}
+	return e.Msg + ": " + e.Err.Error()
 }
 
 // UserMessage is the sentence to show the user.

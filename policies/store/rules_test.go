@@ -34,11 +34,17 @@ func exportYAML(t *testing.T, s *Store) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := yaml.Marshal(f)
-	if err != nil {
+	// The same encoding as `day2bot policy export`.
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
 		t.Fatal(err)
 	}
-	return b
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func TestImportExportRoundTrip(t *testing.T) {

@@ -192,8 +192,11 @@ func (s *Store) moveRun(ctx context.Context, tx *sql.Tx, id string, from []State
 	if err != nil {
 		return fmt.Errorf("read run %s: %w", id, err)
 	}
-	if !containsState(from, State(cur)) || !canMove(State(cur), to) {
+	if !containsState(from, State(cur)) {
 		return &UserError{Kind: ErrState, State: cur, Msg: fmt.Sprintf("run %s is %s, not %s", id, cur, joinStates(from))}
+	}
+	if !canMove(State(cur), to) {
+		return &UserError{Kind: ErrState, State: cur, Msg: fmt.Sprintf("run %s is %s and cannot become %s", id, cur, to)}
 	}
 	now := s.now().UnixNano()
 	q := `UPDATE runs SET state = ?, updated_at = ?, summary = CASE WHEN ? = '' THEN summary ELSE ? END`
