@@ -10,5 +10,6 @@ func All() []tasks.Action {
 	all = append(all, EC2Actions(SDKEC2)...)
 	all = append(all, RDSActions(SDKRDS)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
+	all = append(all, ECSActions(SDKECS)...)
 	return all
 }
