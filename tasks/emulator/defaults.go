@@ -5,6 +5,7 @@ package emulator
 // wired here explicitly, in one visible list.
 func (s *Server) registerDefaults() {
 	s.registerEC2()
+	s.registerSTS()
 	s.registerRDS()
 	s.registerCloudWatch()
 	s.registerCostExplorer()

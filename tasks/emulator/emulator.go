@@ -54,6 +54,7 @@ type Server struct {
 	// Fill-in state that Seed helpers and test assertions reach; one field
 	// per service that needs it, set in registerDefaults.
 	ec2 *ec2State
+	sts *stsState
 }
 
 // Fault is an injected error answer for the next call of an operation.
