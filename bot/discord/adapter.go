@@ -64,10 +64,6 @@ type Adapter struct {
 	// hooks: message id → the interaction webhook that may edit it while
 	// its token lives (15 min); afterwards edits go through the bot token.
 	hooks map[string]webhook
-	// clicks: message id → the button click on it still waiting for its
-	// first answer, so an Update of that message becomes the click's
-	// type 7 response instead of a separate edit.
-	clicks map[string]*call
 }
 
 var _ bot.Platform = (*Adapter)(nil)
@@ -94,14 +90,13 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("new discord adapter: %w", err)
 	}
 	return &Adapter{
-		cfg:    cfg,
-		log:    cfg.Logger.With("platform", Name),
-		now:    cfg.Now,
-		sleep:  cfg.Sleep,
-		rest:   s,
-		seen:   newDedupe(4096, 20*time.Minute),
-		hooks:  map[string]webhook{},
-		clicks: map[string]*call{},
+		cfg:   cfg,
+		log:   cfg.Logger.With("platform", Name),
+		now:   cfg.Now,
+		sleep: cfg.Sleep,
+		rest:  s,
+		seen:  newDedupe(4096, 20*time.Minute),
+		hooks: map[string]webhook{},
 	}, nil
 }
 
@@ -170,30 +165,15 @@ func (a *Adapter) Register(ctx context.Context) error {
 	})
 }
 
-// pendingClick finds the button click whose first answer an Update of
-// message id should be: the click being handled on ctx, else the latest
-// click on that message still waiting.
+// pendingClick is the button click being handled on ctx if it was on
+// message id and still waits for its first answer. Only the engine's own
+// handling of that click carries it: an unrelated Update of the same
+// message (a plan arriving, an expiry) must not answer someone's click.
 func (a *Adapter) pendingClick(ctx context.Context, id string) *call {
 	if c, ok := ctx.Value(callKey{}).(*call); ok && c.isClickOn(id) {
 		return c
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.clicks[id]
-}
-
-func (a *Adapter) addClick(c *call) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.clicks[c.ix.Message.ID] = c
-}
-
-func (a *Adapter) removeClick(c *call) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.clicks[c.ix.Message.ID] == c {
-		delete(a.clicks, c.ix.Message.ID)
-	}
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

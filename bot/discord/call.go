@@ -185,24 +185,23 @@ func (c *call) deferNow() *discordgo.InteractionResponse {
 }
 
 // leaveWaiting must be called with mu held.
-func (c *call) leaveWaiting(s callState) {
-	c.state = s
-	if c.ix.Type == discordgo.InteractionMessageComponent && c.ix.Message != nil {
-		c.a.removeClick(c)
-	}
-}
+func (c *call) leaveWaiting(s callState) { c.state = s }
 
 func (c *call) isClickOn(messageID string) bool {
 	return c.ix.Type == discordgo.InteractionMessageComponent && c.ix.Message != nil && c.ix.Message.ID == messageID
 }
 
-func (c *call) ack(err error) {
-	c.ackErr = err
-	close(c.acked)
-	if err == nil && c.ix.Type == discordgo.InteractionMessageComponent && c.ix.Message != nil {
-		// Later edits of the clicked message may use this click's token.
+// ack records how the initial response went and releases the responder.
+func (c *call) ack(resp *discordgo.InteractionResponse, err error) {
+	if err == nil && c.ix.Message != nil && (resp.Type == discordgo.InteractionResponseUpdateMessage ||
+		resp.Type == discordgo.InteractionResponseDeferredMessageUpdate) {
+		// After a type 6 or 7 the click's @original is the clicked
+		// message, so later edits of it may use this click's token. (After
+		// a type 4 it is the new, ephemeral reply instead.)
 		c.a.rememberWebhook(c.ix.Message.ID, c.hook("@original"))
 	}
+	c.ackErr = err
+	close(c.acked)
 }
 
 func (c *call) waitAck(ctx context.Context) error {

@@ -208,7 +208,8 @@ func (f *fakeDiscord) create(channel, token string, ephemeral bool, payload []by
 		}
 	}
 	f.messages[m.ID] = m
-	return m
+	c := *m
+	return &c
 }
 
 func (f *fakeDiscord) edit(id string, payload []byte, files []string) *fakeMessage {
@@ -225,13 +226,21 @@ func (f *fakeDiscord) edit(id string, payload []byte, files []string) *fakeMessa
 	// An edit replaces what it names; the adapter always names all three.
 	m.Msg.Content, m.Msg.Embeds, m.Msg.Components = patch.Content, patch.Embeds, patch.Components
 	m.Files = files
-	return m
+	c := *m
+	return &c
 }
 
+// message is a snapshot of message id, nil if there is none. Edits
+// replace fields wholesale, so a shallow copy does not race with them.
 func (f *fakeDiscord) message(id string) *fakeMessage {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.messages[id]
+	m, ok := f.messages[id]
+	if !ok {
+		return nil
+	}
+	c := *m
+	return &c
 }
 
 func (f *fakeDiscord) reply(w http.ResponseWriter, m *fakeMessage) {
@@ -305,41 +314,90 @@ func (f *fakeDiscord) payload(ix interaction) (id, token string, body []byte) {
 	return id, token, body
 }
 
-// Interact signs the interaction like Discord and posts it to endpoint;
-// the response is applied to the fake's messages and returned.
-func (f *fakeDiscord) Interact(endpoint string, ix interaction) (*fakeResponse, string) {
+// Interact signs the interaction like Discord and sends it to the
+// adapter's handler. As on Discord, the response takes effect the moment
+// it arrives (the handler flushes it), before the adapter goes on to edit
+// or follow up; it is also returned.
+func (f *fakeDiscord) Interact(h http.Handler, ix interaction) (*fakeResponse, string) {
 	f.t.Helper()
 	_, token, body := f.payload(ix)
-	status, resp := f.post(endpoint, signedHeader(testKey, testNow, body), body)
-	if status != http.StatusOK {
-		f.t.Fatalf("interaction: HTTP %d", status)
+	var resp *fakeResponse
+	sink := &responseSink{header: http.Header{}, onFlush: func(raw []byte) {
+		var err error
+		if resp, err = decodeResponse(raw); err != nil {
+			f.t.Errorf("interaction response %s: %v", raw, err)
+			return
+		}
+		f.recordResponse(token, ix.Message, ix.Channel, resp)
+	}}
+	h.ServeHTTP(sink, signedRequest(signedHeader(testKey, testNow, body), body))
+	sink.Flush()
+	if sink.code() != http.StatusOK || resp == nil {
+		f.t.Fatalf("interaction: HTTP %d %s", sink.code(), sink.buf.Bytes())
 	}
-	f.recordResponse(token, ix.Message, ix.Channel, resp)
 	return resp, token
 }
 
-func (f *fakeDiscord) post(endpoint string, h http.Header, body []byte) (int, *fakeResponse) {
+// post sends a request as is and decodes a 200 answer without applying it.
+func (f *fakeDiscord) post(h http.Handler, hdr http.Header, body []byte) (int, *fakeResponse) {
 	f.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		f.t.Fatal(err)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, signedRequest(hdr, body))
+	if rec.Code != http.StatusOK {
+		return rec.Code, nil
 	}
-	req.Header = h
+	resp, err := decodeResponse(rec.Body.Bytes())
+	if err != nil {
+		f.t.Fatalf("interaction response %s: %v", rec.Body.Bytes(), err)
+	}
+	return rec.Code, resp
+}
+
+func signedRequest(hdr http.Header, body []byte) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/discord/interactions", bytes.NewReader(body))
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
+	return req
+}
+
+// responseSink is Discord's end of the HTTP response: on the first flush
+// it hands what was written to onFlush.
+type responseSink struct {
+	header  http.Header
+	status  int
+	buf     bytes.Buffer
+	flushed bool
+	onFlush func([]byte)
+}
+
+func (s *responseSink) Header() http.Header { return s.header }
+
+func (s *responseSink) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
 	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		return res.StatusCode, nil
+}
+
+func (s *responseSink) Write(p []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return s.buf.Write(p)
+}
+
+func (s *responseSink) Flush() {
+	if s.flushed || s.code() != http.StatusOK {
+		return
 	}
-	resp, err := decodeResponse(raw)
-	if err != nil {
-		f.t.Fatalf("interaction response %s: %v", raw, err)
+	s.flushed = true
+	s.onFlush(s.buf.Bytes())
+}
+
+func (s *responseSink) code() int {
+	if s.status == 0 {
+		return http.StatusOK
 	}
-	return res.StatusCode, resp
+	return s.status
 }
 
 // fakeResponse is an interaction response as Discord reads it. discordgo

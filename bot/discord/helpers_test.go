@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,9 +60,8 @@ func newTestAdapter(tb testing.TB, apiURL string, opts ...testAdapterOption) *Ad
 		PublicKey:  testKey.Public().(ed25519.PublicKey),
 		APIURL:     apiURL,
 		AckTimeout: 2 * time.Second,
-		Logger:     slog.New(slog.DiscardHandler),
+		Logger:     slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        clock.Now,
-		Sleep:      (&sleeps{}).Sleep,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -100,4 +100,12 @@ func (e *scriptedEngine) HandleCommand(ctx context.Context, cmd bot.Command) { e
 func (e *scriptedEngine) HandleAction(ctx context.Context, a bot.Action)     { e.action(ctx, a) }
 func (e *scriptedEngine) Complete(_ context.Context, principal, partial string) []string {
 	return e.complete(principal, partial)
+}
+
+// testWriter sends log lines to the test's output, shown on failure.
+type testWriter struct{ tb testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

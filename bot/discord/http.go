@@ -44,7 +44,15 @@ func (a *Adapter) HTTPHandler(e Engine) http.Handler {
 		}
 		a.dispatch(r.Context(), e, ix, func(resp *discordgo.InteractionResponse) error {
 			w.Header().Set("Content-Type", "application/json")
-			return json.NewEncoder(w).Encode(resp)
+			if err := json.NewEncoder(w).Encode(resp); err != nil {
+				return err
+			}
+			// Get the answer on its way now: a responder may next ask
+			// Discord for the message this response creates.
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			return nil
 		})
 	})
 }

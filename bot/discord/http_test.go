@@ -14,22 +14,17 @@ import (
 	"github.com/day2bot/day2bot/bot"
 )
 
-// endpoint serves the adapter's HTTP handler for engine e.
-func endpoint(t *testing.T, a *Adapter, e Engine) string {
-	t.Helper()
-	srv := httptest.NewServer(a.HTTPHandler(e))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/discord/interactions"
-}
+// endpoint is the adapter's HTTP handler for engine e.
+func endpoint(_ *testing.T, a *Adapter, e Engine) http.Handler { return a.HTTPHandler(e) }
 
 func TestHTTPVerification(t *testing.T) {
 	fake := newFakeDiscord(t)
 	a := newTestAdapter(t, fake.APIURL())
-	url := endpoint(t, a, echoEngine{})
+	h := endpoint(t, a, echoEngine{})
 	ping := []byte(`{"id":"1","application_id":"app1","type":1,"token":"t","version":1}`)
 
 	t.Run("valid PING gets PONG", func(t *testing.T) {
-		status, resp := fake.post(url, signedHeader(testKey, testNow, ping), ping)
+		status, resp := fake.post(h, signedHeader(testKey, testNow, ping), ping)
 		if status != http.StatusOK || resp.Type != discordgo.InteractionResponsePong {
 			t.Fatalf("got %d %+v, want 200 PONG", status, resp)
 		}
@@ -37,45 +32,42 @@ func TestHTTPVerification(t *testing.T) {
 	t.Run("bad signature", func(t *testing.T) {
 		other := append([]byte(nil), ping...)
 		other[len(other)-2] = '2'
-		status, _ := fake.post(url, signedHeader(testKey, testNow, ping), other)
+		status, _ := fake.post(h, signedHeader(testKey, testNow, ping), other)
 		if status != http.StatusUnauthorized {
 			t.Fatalf("got %d, want 401", status)
 		}
 	})
 	t.Run("stale timestamp", func(t *testing.T) {
-		status, _ := fake.post(url, signedHeader(testKey, testNow.Add(-10*time.Minute), ping), ping)
+		status, _ := fake.post(h, signedHeader(testKey, testNow.Add(-10*time.Minute), ping), ping)
 		if status != http.StatusUnauthorized {
 			t.Fatalf("got %d, want 401", status)
 		}
 	})
 	t.Run("unsigned", func(t *testing.T) {
-		status, _ := fake.post(url, http.Header{}, ping)
+		status, _ := fake.post(h, http.Header{}, ping)
 		if status != http.StatusUnauthorized {
 			t.Fatalf("got %d, want 401", status)
 		}
 	})
 	t.Run("body over the limit", func(t *testing.T) {
 		big := bytes.Repeat([]byte("x"), maxBodyBytes+1)
-		status, _ := fake.post(url, signedHeader(testKey, testNow, big), big)
+		status, _ := fake.post(h, signedHeader(testKey, testNow, big), big)
 		if status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("got %d, want 413", status)
 		}
 	})
 	t.Run("signed garbage", func(t *testing.T) {
 		junk := []byte(`{"type":"x"`)
-		status, _ := fake.post(url, signedHeader(testKey, testNow, junk), junk)
+		status, _ := fake.post(h, signedHeader(testKey, testNow, junk), junk)
 		if status != http.StatusBadRequest {
 			t.Fatalf("got %d, want 400", status)
 		}
 	})
 	t.Run("GET", func(t *testing.T) {
-		res, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusMethodNotAllowed {
-			t.Fatalf("got %d, want 405", res.StatusCode)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/discord/interactions", nil))
+		if rec.Code != http.StatusMethodNotAllowed {
+			t.Fatalf("got %d, want 405", rec.Code)
 		}
 	})
 	if n := len(fake.callsTo("", "")); n != 0 {

@@ -86,9 +86,6 @@ func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interact
 // first: the engine's first answer, or a deferral at AckTimeout.
 func (a *Adapter) serve(ctx context.Context, ix *discordgo.Interaction, respond respondFunc, run func(context.Context, *call)) {
 	c := newCall(a, ix)
-	if ix.Type == discordgo.InteractionMessageComponent {
-		a.addClick(c)
-	}
 	// The engine outlives the HTTP request that brought the interaction.
 	ectx := context.WithValue(context.WithoutCancel(ctx), callKey{}, c)
 	go func() {
@@ -109,7 +106,7 @@ func (a *Adapter) serve(ctx context.Context, ix *discordgo.Interaction, respond 
 		resp = c.deferNow()
 	}
 	err := respond(resp)
-	c.ack(err)
+	c.ack(resp, err)
 	a.logSend(ctx, ix, err)
 }
 

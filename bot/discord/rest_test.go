@@ -77,14 +77,15 @@ func TestRateLimitedCallIsRetried(t *testing.T) {
 
 func TestRateLimitRetriesAreBounded(t *testing.T) {
 	fake := newFakeDiscord(t)
-	a := newTestAdapter(t, fake.APIURL())
+	waits := &sleeps{}
+	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.Sleep = waits.Sleep })
 	calls := 0
 	err := a.do(context.Background(), "test call", func(opts ...discordgo.RequestOption) error {
 		calls++
 		return &discordgo.RateLimitError{RateLimit: &discordgo.RateLimit{TooManyRequests: &discordgo.TooManyRequests{RetryAfter: time.Second}}}
 	})
-	if err == nil || calls != maxRateLimitRetries+1 {
-		t.Fatalf("err %v after %d calls", err, calls)
+	if err == nil || calls != maxRateLimitRetries+1 || len(waits.All()) != maxRateLimitRetries {
+		t.Fatalf("err %v after %d calls and waits %v", err, calls, waits.All())
 	}
 }
 
