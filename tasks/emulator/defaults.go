@@ -6,6 +6,7 @@ package emulator
 func (s *Server) registerDefaults() {
 	s.registerEC2()
 	s.registerSTS()
+	s.registerAutoScaling()
 	s.registerRDS()
 	s.registerCloudWatch()
 	s.registerCostExplorer()

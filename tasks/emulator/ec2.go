@@ -187,11 +187,25 @@ func (st *ec2State) runInstances(w http.ResponseWriter, _ *http.Request, body []
 		writeEC2(w, prev)
 		return
 	}
+	out := ec2RunResponse{Xmlns: ec2XMLNS, RequestID: "emulator", OwnerID: "000000000000"}
+	for _, in := range st.launch(maxCount, image, itype, az, tags) {
+		out.ReservationID = in.reservation
+		out.Instances = append(out.Instances, in.xml())
+	}
+	if token != "" {
+		st.byToken[token] = out
+	}
+	st.mu.Unlock()
+	writeEC2(w, out)
+}
+
+// launch creates n running instances in one reservation. Caller holds mu.
+func (st *ec2State) launch(n int, image, itype, az string, tags map[string]string) []*ec2Instance {
 	st.seq++
 	res := fmt.Sprintf("r-%017x", st.seq)
 	now := st.now().UTC().Truncate(time.Second)
-	out := ec2RunResponse{Xmlns: ec2XMLNS, RequestID: "emulator", ReservationID: res, OwnerID: "000000000000"}
-	for range maxCount {
+	out := make([]*ec2Instance, 0, n)
+	for range n {
 		st.seq++
 		in := &ec2Instance{
 			id: fmt.Sprintf("i-%017x", st.seq), reservation: res, image: image, itype: itype, az: az,
@@ -200,13 +214,9 @@ func (st *ec2State) runInstances(w http.ResponseWriter, _ *http.Request, body []
 		}
 		st.instances[in.id] = in
 		st.order = append(st.order, in.id)
-		out.Instances = append(out.Instances, in.xml())
+		out = append(out, in)
 	}
-	if token != "" {
-		st.byToken[token] = out
-	}
-	st.mu.Unlock()
-	writeEC2(w, out)
+	return out
 }
 
 // ec2Filter is one DescribeInstances filter: a name and values that may use

@@ -55,6 +55,7 @@ type Server struct {
 	// per service that needs it, set in registerDefaults.
 	ec2 *ec2State
 	sts *stsState
+	asg *asgState
 }
 
 // Fault is an injected error answer for the next call of an operation.

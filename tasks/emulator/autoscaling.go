@@ -1,0 +1,461 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+)
+
+// Auto Scaling, absent from kumo: a minimal in-memory service in the
+// awsQuery wire format. Groups own real emulated EC2 instances (tagged
+// aws:autoscaling:groupName plus the group's PropagateAtLaunch tags), so
+// SetDesiredCapacity launches and terminates instances that
+// DescribeInstances then shows. Instance refreshes run on the emulator's
+// clock: InProgress, Successful after asgRefreshDuration.
+
+const (
+	asgXMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+	// asgRefreshDuration is how long an emulated instance refresh takes.
+	asgRefreshDuration = 30 * time.Second
+)
+
+// Group is what SeedGroup creates.
+type Group struct {
+	Name              string
+	Min, Max, Desired int
+	AZ                string            // default us-east-1a; instances are t3.micro
+	Tags              map[string]string // propagated to instances
+	TargetGroupARNs   []string
+	HealthCheckType   string // default EC2
+}
+
+type asgGroup struct {
+	name, arn, itype, az, healthCheck string
+	min, max, desired                 int
+	tags                              map[string]string
+	targetGroups                      []string
+	instances                         []string // ec2 ids, launch order
+	created                           time.Time
+}
+
+type asgRefresh struct {
+	id, group  string
+	minHealthy int
+	started    time.Time
+	toUpdate   int
+}
+
+type asgState struct {
+	srv *Server
+	now func() time.Time
+
+	mu        sync.Mutex
+	seq       int
+	groups    map[string]*asgGroup
+	refreshes []*asgRefresh // start order
+}
+
+func (s *Server) registerAutoScaling() {
+	st := &asgState{srv: s, now: time.Now, groups: map[string]*asgGroup{}}
+	s.asg = st
+	s.Handle("autoscaling:CreateAutoScalingGroup", st.create)
+	s.Handle("autoscaling:DescribeAutoScalingGroups", st.describe)
+	s.Handle("autoscaling:SetDesiredCapacity", st.setDesired)
+	s.Handle("autoscaling:StartInstanceRefresh", st.startRefresh)
+	s.Handle("autoscaling:DescribeInstanceRefreshes", st.describeRefreshes)
+}
+
+// SeedGroup creates an Auto Scaling group over the wire.
+func (s *Server) SeedGroup(ctx context.Context, g Group) error {
+	c := autoscaling.NewFromConfig(s.ec2SeedConfig())
+	in := &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(g.Name), MinSize: aws.Int32(int32(g.Min)), MaxSize: aws.Int32(int32(g.Max)),
+		DesiredCapacity: aws.Int32(int32(g.Desired)), TargetGroupARNs: g.TargetGroupARNs,
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("emulator")},
+	}
+	if g.AZ != "" {
+		in.AvailabilityZones = []string{g.AZ}
+	}
+	if g.HealthCheckType != "" {
+		in.HealthCheckType = aws.String(g.HealthCheckType)
+	}
+	for _, k := range slices.Sorted(maps.Keys(g.Tags)) {
+		in.Tags = append(in.Tags, astypes.Tag{Key: aws.String(k), Value: aws.String(g.Tags[k]), PropagateAtLaunch: aws.Bool(true)})
+	}
+	if _, err := c.CreateAutoScalingGroup(ctx, in); err != nil {
+		return fmt.Errorf("seed group %s: %w", g.Name, err)
+	}
+	return nil
+}
+
+// GroupDesired reports a group's desired capacity and live instance count.
+func (s *Server) GroupDesired(name string) (desired, instances int) {
+	s.asg.mu.Lock()
+	defer s.asg.mu.Unlock()
+	g, ok := s.asg.groups[name]
+	if !ok {
+		return -1, -1
+	}
+	return g.desired, len(g.instances)
+}
+
+func (st *asgState) create(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := asgForm(w, body)
+	if !ok {
+		return
+	}
+	name := q.Get("AutoScalingGroupName")
+	minSize, err1 := strconv.Atoi(q.Get("MinSize"))
+	maxSize, err2 := strconv.Atoi(q.Get("MaxSize"))
+	desired := minSize
+	var err3 error
+	if v := q.Get("DesiredCapacity"); v != "" {
+		desired, err3 = strconv.Atoi(v)
+	}
+	switch {
+	case name == "" || len(name) > 255:
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "AutoScalingGroupName must be 1..255 characters")
+		return
+	case err1 != nil || err2 != nil || err3 != nil || minSize < 0 || maxSize < minSize:
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "MinSize, MaxSize and DesiredCapacity must be integers with MinSize <= MaxSize")
+		return
+	case desired < minSize || desired > maxSize:
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("Desired capacity:%d must be between the specified min size:%d and max size:%d", desired, minSize, maxSize))
+		return
+	}
+	g := &asgGroup{name: name, itype: "t3.micro", az: "us-east-1a", healthCheck: "EC2", min: minSize, max: maxSize, tags: map[string]string{},
+		targetGroups: queryList(q, "TargetGroupARNs.member")}
+	if azs := queryList(q, "AvailabilityZones.member"); len(azs) > 0 {
+		g.az = azs[0]
+	}
+	if v := q.Get("HealthCheckType"); v != "" {
+		g.healthCheck = v
+	}
+	for i := 1; q.Has("Tags.member." + strconv.Itoa(i) + ".Key"); i++ {
+		p := "Tags.member." + strconv.Itoa(i)
+		g.tags[q.Get(p+".Key")] = q.Get(p + ".Value")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, dup := st.groups[name]; dup {
+		WriteQueryError(w, http.StatusBadRequest, "AlreadyExists", fmt.Sprintf("AutoScalingGroup by this name already exists - A group with the name %s already exists", name))
+		return
+	}
+	g.created = st.now().UTC()
+	g.arn = fmt.Sprintf("arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:%08x-0000-0000-0000-000000000000:autoScalingGroupName/%s", len(st.groups)+1, name)
+	st.groups[name] = g
+	st.scale(g, desired)
+	writeQueryResponse(w, asgXMLNS, "CreateAutoScalingGroup", struct{}{})
+}
+
+// scale launches or terminates instances so g has desired of them.
+// Caller holds st.mu; ec2's lock is taken inside (always in that order).
+func (st *asgState) scale(g *asgGroup, desired int) {
+	g.desired = desired
+	e := st.srv.ec2
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n := desired - len(g.instances); n > 0 {
+		tags := maps.Clone(g.tags)
+		tags["aws:autoscaling:groupName"] = g.name
+		for _, in := range e.launch(n, "ami-emulator", g.itype, g.az, tags) {
+			g.instances = append(g.instances, in.id)
+		}
+	}
+	for len(g.instances) > desired { // scale in: newest first
+		id := g.instances[len(g.instances)-1]
+		g.instances = g.instances[:len(g.instances)-1]
+		if in, ok := e.instances[id]; ok {
+			in.state = "terminated"
+		}
+	}
+}
+
+func (st *asgState) describe(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := asgForm(w, body)
+	if !ok {
+		return
+	}
+	names := queryList(q, "AutoScalingGroupNames.member")
+	type filter struct {
+		name   string
+		values []string
+	}
+	var filters []filter
+	for i := 1; q.Has("Filters.member." + strconv.Itoa(i) + ".Name"); i++ {
+		p := "Filters.member." + strconv.Itoa(i)
+		f := filter{q.Get(p + ".Name"), queryList(q, p+".Values.member")}
+		if f.name != "tag-key" && f.name != "tag-value" && !strings.HasPrefix(f.name, "tag:") {
+			WriteQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("Filter name %s is not supported", f.name))
+			return
+		}
+		filters = append(filters, f)
+	}
+	limit, start, ok := asgPage(w, q)
+	if !ok {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var matched []*asgGroup
+	for _, name := range sortedKeys(st.groups) {
+		g := st.groups[name]
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
+		keep := true
+		for _, f := range filters {
+			switch {
+			case f.name == "tag-key":
+				keep = keep && slices.ContainsFunc(f.values, func(v string) bool { _, ok := g.tags[v]; return ok })
+			case f.name == "tag-value":
+				keep = keep && slices.ContainsFunc(slices.Collect(maps.Values(g.tags)), func(v string) bool { return slices.Contains(f.values, v) })
+			default:
+				v, ok := g.tags[strings.TrimPrefix(f.name, "tag:")]
+				keep = keep && ok && slices.Contains(f.values, v)
+			}
+		}
+		if keep {
+			matched = append(matched, g)
+		}
+	}
+	type result struct {
+		Groups    []asgXMLGroup `xml:"AutoScalingGroups>member"`
+		NextToken string        `xml:"NextToken,omitempty"`
+	}
+	var out result
+	end := min(start+limit, len(matched))
+	if start > len(matched) {
+		start = len(matched)
+	}
+	for _, g := range matched[start:end] {
+		out.Groups = append(out.Groups, st.groupXML(g))
+	}
+	if end < len(matched) {
+		out.NextToken = "asgtok-" + strconv.Itoa(end)
+	}
+	// AWS sends an empty AutoScalingGroups element when nothing matches.
+	if out.Groups == nil {
+		out.Groups = []asgXMLGroup{}
+	}
+	writeQueryResponse(w, asgXMLNS, "DescribeAutoScalingGroups", out)
+}
+
+// asgPage reads MaxRecords (1..100, default 50) and NextToken.
+func asgPage(w http.ResponseWriter, q url.Values) (limit, start int, ok bool) {
+	limit = 50
+	if v := q.Get("MaxRecords"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			WriteQueryError(w, http.StatusBadRequest, "ValidationError", "MaxRecords must be between 1 and 100")
+			return 0, 0, false
+		}
+		limit = n
+	}
+	if tok := q.Get("NextToken"); tok != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "asgtok-"))
+		if err != nil || !strings.HasPrefix(tok, "asgtok-") || n < 0 {
+			WriteQueryError(w, http.StatusBadRequest, "InvalidNextToken", "The token '"+tok+"' is invalid.")
+			return 0, 0, false
+		}
+		start = n
+	}
+	return limit, start, true
+}
+
+func (st *asgState) setDesired(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := asgForm(w, body)
+	if !ok {
+		return
+	}
+	name := q.Get("AutoScalingGroupName")
+	desired, err := strconv.Atoi(q.Get("DesiredCapacity"))
+	if err != nil {
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "DesiredCapacity must be an integer")
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.groups[name]
+	switch {
+	case !ok:
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "AutoScalingGroup name not found - no such group: "+name)
+		return
+	case desired > g.max:
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("New SetDesiredCapacity value %d is above max value %d for the AutoScalingGroup.", desired, g.max))
+		return
+	case desired < g.min:
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("New SetDesiredCapacity value %d is below min value %d for the AutoScalingGroup.", desired, g.min))
+		return
+	}
+	st.scale(g, desired)
+	writeQueryResponse(w, asgXMLNS, "SetDesiredCapacity", struct{}{})
+}
+
+func (st *asgState) startRefresh(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := asgForm(w, body)
+	if !ok {
+		return
+	}
+	name := q.Get("AutoScalingGroupName")
+	minHealthy := 90
+	if v := q.Get("Preferences.MinHealthyPercentage"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 100 {
+			WriteQueryError(w, http.StatusBadRequest, "ValidationError", "MinHealthyPercentage must be between 0 and 100")
+			return
+		}
+		minHealthy = n
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.groups[name]
+	if !ok {
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "AutoScalingGroup name not found - no such group: "+name)
+		return
+	}
+	now := st.now()
+	for _, r := range st.refreshes {
+		if r.group == name && r.status(now) == "InProgress" {
+			WriteQueryError(w, http.StatusBadRequest, "InstanceRefreshInProgress", fmt.Sprintf("An Instance Refresh is already in progress and blocks the execution of this Instance Refresh (%s).", r.id))
+			return
+		}
+	}
+	st.seq++
+	r := &asgRefresh{id: fmt.Sprintf("%08x-emul-0000-0000-%012x", st.seq, st.seq), group: name, minHealthy: minHealthy, started: now, toUpdate: len(g.instances)}
+	st.refreshes = append(st.refreshes, r)
+	writeQueryResponse(w, asgXMLNS, "StartInstanceRefresh", struct {
+		ID string `xml:"InstanceRefreshId"`
+	}{r.id})
+}
+
+func (r *asgRefresh) status(now time.Time) string {
+	if now.Sub(r.started) >= asgRefreshDuration {
+		return "Successful"
+	}
+	return "InProgress"
+}
+
+func (st *asgState) describeRefreshes(w http.ResponseWriter, _ *http.Request, body []byte) {
+	q, ok := asgForm(w, body)
+	if !ok {
+		return
+	}
+	name := q.Get("AutoScalingGroupName")
+	ids := queryList(q, "InstanceRefreshIds.member")
+	limit, start, ok := asgPage(w, q)
+	if !ok {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := st.now()
+	type prefs struct {
+		MinHealthy int `xml:"MinHealthyPercentage"`
+	}
+	type refresh struct {
+		Group      string `xml:"AutoScalingGroupName"`
+		ID         string `xml:"InstanceRefreshId"`
+		Status     string `xml:"Status"`
+		StartTime  string `xml:"StartTime"`
+		EndTime    string `xml:"EndTime,omitempty"`
+		Percentage int    `xml:"PercentageComplete"`
+		ToUpdate   int    `xml:"InstancesToUpdate"`
+		Prefs      prefs  `xml:"Preferences"`
+	}
+	var all []refresh
+	for i := len(st.refreshes) - 1; i >= 0; i-- { // newest first, as AWS lists them
+		r := st.refreshes[i]
+		if r.group != name || (len(ids) > 0 && !slices.Contains(ids, r.id)) {
+			continue
+		}
+		x := refresh{Group: r.group, ID: r.id, Status: r.status(now), StartTime: r.started.UTC().Format(time.RFC3339), ToUpdate: r.toUpdate, Prefs: prefs{r.minHealthy}}
+		elapsed := now.Sub(r.started)
+		x.Percentage = int(min(100, 100*elapsed/asgRefreshDuration))
+		if x.Status == "Successful" {
+			x.EndTime = r.started.Add(asgRefreshDuration).UTC().Format(time.RFC3339)
+			x.ToUpdate = 0
+		} else {
+			x.ToUpdate = r.toUpdate - r.toUpdate*x.Percentage/100
+		}
+		all = append(all, x)
+	}
+	out := struct {
+		Refreshes []refresh `xml:"InstanceRefreshes>member"`
+		NextToken string    `xml:"NextToken,omitempty"`
+	}{Refreshes: []refresh{}}
+	if start > len(all) {
+		start = len(all)
+	}
+	end := min(start+limit, len(all))
+	out.Refreshes = append(out.Refreshes, all[start:end]...)
+	if end < len(all) {
+		out.NextToken = "asgtok-" + strconv.Itoa(end)
+	}
+	writeQueryResponse(w, asgXMLNS, "DescribeInstanceRefreshes", out)
+}
+
+func asgForm(w http.ResponseWriter, body []byte) (url.Values, bool) {
+	q, err := url.ParseQuery(string(body))
+	if err != nil {
+		WriteQueryError(w, http.StatusBadRequest, "MalformedInput", "malformed form body")
+		return nil, false
+	}
+	return q, true
+}
+
+type asgXMLTag struct {
+	Key          string `xml:"Key"`
+	Value        string `xml:"Value"`
+	ResourceID   string `xml:"ResourceId"`
+	ResourceType string `xml:"ResourceType"`
+	Propagate    bool   `xml:"PropagateAtLaunch"`
+}
+
+type asgXMLInstance struct {
+	ID        string `xml:"InstanceId"`
+	Type      string `xml:"InstanceType"`
+	AZ        string `xml:"AvailabilityZone"`
+	Health    string `xml:"HealthStatus"`
+	Lifecycle string `xml:"LifecycleState"`
+	Protected bool   `xml:"ProtectedFromScaleIn"`
+}
+
+type asgXMLGroup struct {
+	Name         string           `xml:"AutoScalingGroupName"`
+	ARN          string           `xml:"AutoScalingGroupARN"`
+	Min          int              `xml:"MinSize"`
+	Max          int              `xml:"MaxSize"`
+	Desired      int              `xml:"DesiredCapacity"`
+	Cooldown     int              `xml:"DefaultCooldown"`
+	AZs          []string         `xml:"AvailabilityZones>member"`
+	HealthCheck  string           `xml:"HealthCheckType"`
+	Created      string           `xml:"CreatedTime"`
+	Instances    []asgXMLInstance `xml:"Instances>member"`
+	Tags         []asgXMLTag      `xml:"Tags>member"`
+	TargetGroups []string         `xml:"TargetGroupARNs>member"`
+}
+
+// groupXML renders g. Caller holds st.mu.
+func (st *asgState) groupXML(g *asgGroup) asgXMLGroup {
+	x := asgXMLGroup{Name: g.name, ARN: g.arn, Min: g.min, Max: g.max, Desired: g.desired, Cooldown: 300, AZs: []string{g.az},
+		HealthCheck: g.healthCheck, Created: g.created.Format(time.RFC3339), TargetGroups: g.targetGroups}
+	for _, k := range sortedKeys(g.tags) {
+		x.Tags = append(x.Tags, asgXMLTag{Key: k, Value: g.tags[k], ResourceID: g.name, ResourceType: "auto-scaling-group", Propagate: true})
+	}
+	for _, id := range g.instances {
+		x.Instances = append(x.Instances, asgXMLInstance{ID: id, Type: g.itype, AZ: g.az, Health: "Healthy", Lifecycle: "InService"})
+	}
+	return x
+}
