@@ -7,22 +7,27 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// RunGateway receives interactions over the gateway websocket until ctx
-// ends. Use it or HTTPHandler: Discord sends interactions to the
-// Interactions Endpoint URL when one is set, else over the gateway.
-func (a *Adapter) RunGateway(ctx context.Context, e Engine) error {
+// ConnectGateway opens the gateway websocket and answers interactions it
+// delivers until ctx ends, when the connection is closed; discordgo
+// reconnects on its own meanwhile. Use it or HTTPHandler: Discord sends
+// interactions to the Interactions Endpoint URL when one is set, else
+// over the gateway.
+func (a *Adapter) ConnectGateway(ctx context.Context, e Engine) error {
 	remove := a.rest.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 		a.onGatewayInteraction(ctx, e, ic.Interaction)
 	})
-	defer remove()
 	if err := a.rest.Open(); err != nil {
+		remove()
 		return fmt.Errorf("open discord gateway: %w", err)
 	}
 	a.log.InfoContext(ctx, "discord gateway connected")
-	<-ctx.Done()
-	if err := a.rest.Close(); err != nil {
-		return fmt.Errorf("close discord gateway: %w", err)
-	}
+	go func() {
+		<-ctx.Done()
+		remove()
+		if err := a.rest.Close(); err != nil {
+			a.log.Warn("close discord gateway", "err", err)
+		}
+	}()
 	return nil
 }
 
