@@ -11,5 +11,6 @@ func All() []tasks.Action {
 	all = append(all, RDSActions(SDKRDS)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActions(SDKECS)...)
+	all = append(all, S3Actions(SDKS3)...)
 	return all
 }

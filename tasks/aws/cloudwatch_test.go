@@ -244,3 +244,24 @@ func TestCloudWatchRefusesAlarmsOutsideTheApp(t *testing.T) {
 		t.Fatal("refused alarm was muted")
 	}
 }
+
+func TestCloudWatchThrottlingRetriedAndAccessDeniedNamed(t *testing.T) {
+	ctx := context.Background()
+	app := uniq(t, "shop")
+	name := app + "-cpu"
+	putFullAlarm(t, name)
+	sel := tasks.Selector{Type: "cloudwatch:alarm", IDs: []string{name}}
+
+	emu.InjectFault("monitoring:DisableAlarmActions", emulator.Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	r, err := cwAction(t, "cloudwatch.mute-alarm").Run(ctx, invocation(t, sel, tasks.Values{"alarm": name, "duration": time.Hour}), nil)
+	if err != nil || r.Resources[0].Status != tasks.StatusOK || callsMentioning("monitoring:DisableAlarmActions", name) != 2 {
+		t.Fatalf("throttled mute: %v %+v", err, r)
+	}
+
+	emu.InjectFault("monitoring:DescribeAlarms", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized"})
+	_, err = cwAction(t, "cloudwatch.set-threshold").Plan(ctx, invocation(t, sel, tasks.Values{"alarm": name, "threshold": int64(70)}))
+	var ad *AccessDeniedError
+	if !errors.As(err, &ad) || ad.IAMAction != "cloudwatch:DescribeAlarms" || !ad.Declared {
+		t.Fatalf("access denied: %T %v", err, err)
+	}
+}

@@ -20,6 +20,10 @@ func writeFault(w http.ResponseWriter, r *http.Request, svc string, f Fault) {
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
 		WriteJSONError(w, f.Status, f.Code, f.Message)
+	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor": // CloudWatch
+		WriteCBORError(w, f.Status, f.Code, f.Message)
+	case svc == "s3":
+		WriteS3Error(w, f.Status, f.Code, f.Message)
 	case svc == "ec2":
 		WriteEC2Error(w, f.Status, f.Code, f.Message)
 	default:

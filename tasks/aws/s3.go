@@ -1,0 +1,590 @@
+package aws
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// S3API is the part of the S3 API the s3.* actions call.
+type S3API interface {
+	ListBuckets(context.Context, *s3.ListBucketsInput, ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
+	GetBucketTagging(context.Context, *s3.GetBucketTaggingInput, ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error)
+	GetPublicAccessBlock(context.Context, *s3.GetPublicAccessBlockInput, ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+	PutPublicAccessBlock(context.Context, *s3.PutPublicAccessBlockInput, ...func(*s3.Options)) (*s3.PutPublicAccessBlockOutput, error)
+	GetBucketEncryption(context.Context, *s3.GetBucketEncryptionInput, ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
+	PutBucketEncryption(context.Context, *s3.PutBucketEncryptionInput, ...func(*s3.Options)) (*s3.PutBucketEncryptionOutput, error)
+	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	PutBucketVersioning(context.Context, *s3.PutBucketVersioningInput, ...func(*s3.Options)) (*s3.PutBucketVersioningOutput, error)
+	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	PutBucketPolicy(context.Context, *s3.PutBucketPolicyInput, ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
+	DeleteBucketPolicy(context.Context, *s3.DeleteBucketPolicyInput, ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// S3Client builds the client for one invocation's config.
+type S3Client func(awssdk.Config) S3API
+
+// SDKS3 is the production S3Client. A custom endpoint (an emulator, a
+// proxy) gets path-style addressing: virtual hosts need DNS it lacks.
+func SDKS3(cfg awssdk.Config) S3API {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+}
+
+// S3Actions returns the s3.* actions.
+func S3Actions(newClient S3Client) []tasks.Action {
+	bucketParam := tasks.Param{Name: "bucket", Type: tasks.TypeString, Required: true, Description: "bucket name (one of the app's buckets)"}
+	principalParam := tasks.Param{Name: "principal", Type: tasks.TypeString, Required: true, Description: "IAM role or user ARN"}
+	list := []string{"s3:ListAllMyBuckets", "s3:GetBucketTagging"}
+	return []tasks.Action{
+		&stepAction{
+			name: "s3.describe", verb: "described", noun: "buckets",
+			iam: append(slices.Clip(list), "s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration", "s3:GetBucketVersioning", "s3:GetBucketPolicy"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				return bucketPlan(ctx, c, inv, "describe", func(bucket string) (decision, error) {
+					return decision{Run: func(ctx context.Context) (string, error) { return describeBucket(ctx, c, bucket) }}, nil
+				})
+			},
+		},
+		&stepAction{
+			name: "s3.block-public-access", mutating: true, verb: "blocked public access on", noun: "buckets",
+			iam: append(slices.Clip(list), "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				return bucketPlan(ctx, c, inv, "block public access", func(bucket string) (decision, error) {
+					pab, err := publicAccessBlock(ctx, c, bucket)
+					if err != nil {
+						return decision{}, err
+					}
+					if pabText(pab) == "all blocked" {
+						return decision{Skip: "public access is already blocked"}, nil
+					}
+					return decision{Detail: "now: " + pabText(pab), Run: func(ctx context.Context) (string, error) {
+						t := awssdk.Bool(true)
+						_, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: awssdk.String(bucket), PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+							BlockPublicAcls: t, IgnorePublicAcls: t, BlockPublicPolicy: t, RestrictPublicBuckets: t}})
+						if err != nil {
+							return "", err
+						}
+						return "all four public access block settings on", nil
+					}}, nil
+				})
+			},
+		},
+		&stepAction{
+			name: "s3.enable-encryption", mutating: true, verb: "encrypted", noun: "buckets",
+			iam: append(slices.Clip(list), "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				return bucketPlan(ctx, c, inv, "enable default encryption (SSE-S3)", func(bucket string) (decision, error) {
+					enc, err := bucketEncryption(ctx, c, bucket)
+					if err != nil {
+						return decision{}, err
+					}
+					if enc != "none" {
+						return decision{Skip: "default encryption is already " + enc}, nil
+					}
+					return decision{Run: func(ctx context.Context) (string, error) {
+						_, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: awssdk.String(bucket), ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+							Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}})
+						if err != nil {
+							return "", err
+						}
+						return "default encryption AES256 (SSE-S3) for new objects", nil
+					}}, nil
+				})
+			},
+		},
+		&stepAction{
+			name: "s3.enable-versioning", mutating: true, verb: "versioned", noun: "buckets",
+			iam: append(slices.Clip(list), "s3:GetBucketVersioning", "s3:PutBucketVersioning"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				return bucketPlan(ctx, c, inv, "enable versioning", func(bucket string) (decision, error) {
+					v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: awssdk.String(bucket)})
+					if err != nil {
+						return decision{}, fmt.Errorf("get versioning of %s: %w", bucket, err)
+					}
+					if v.Status == s3types.BucketVersioningStatusEnabled {
+						return decision{Skip: "versioning is already enabled"}, nil
+					}
+					return decision{Detail: "now: " + versioningText(v.Status), Run: func(ctx context.Context) (string, error) {
+						_, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: awssdk.String(bucket),
+							VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+						if err != nil {
+							return "", err
+						}
+						return "versioning enabled", nil
+					}}, nil
+				})
+			},
+		},
+		&stepAction{
+			name: "s3.revoke-principal", mutating: true, verb: "revoked access on", noun: "buckets",
+			iam:    []string{"s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"},
+			params: []tasks.Param{bucketParam, principalParam},
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				principal := paramString(inv.Values, "principal", "")
+				return policyPlan(ctx, c, inv, "revoke "+principal, func(p *bucketPolicy) ([]string, error) {
+					return p.removePrincipal(principal), nil
+				})
+			},
+		},
+		&stepAction{
+			name: "s3.grant-read", mutating: true, verb: "granted read on", noun: "buckets",
+			iam: []string{"s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy"},
+			params: []tasks.Param{bucketParam, principalParam, {Name: "duration", Type: tasks.TypeDuration, Default: "24h", Min: ptrFloat(60), Max: ptrFloat(90 * 24 * 3600),
+				Description: "how long the access lasts"}},
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c := newClient(inv.AWS)
+				principal := paramString(inv.Values, "principal", "")
+				expiry := inv.Now.Add(paramDuration(inv.Values, "duration", 24*time.Hour)).UTC().Truncate(time.Second)
+				bucket := paramString(inv.Values, "bucket", "")
+				return policyPlan(ctx, c, inv, fmt.Sprintf("grant %s read until %s", principal, expiry.Format(time.RFC3339)), func(p *bucketPolicy) ([]string, error) {
+					return p.grantRead(bucket, principal, expiry)
+				})
+			},
+		},
+	}
+}
+
+// bucketPlan plans a per-bucket change over the selected buckets; decide
+// may read the bucket (a read error fails the plan: nothing was changed).
+func bucketPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string, decide func(bucket string) (decision, error)) (tasks.Plan, []step, error) {
+	buckets, err := selectBuckets(ctx, c, inv.Target)
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	b := planBuilder{verb: verb, noun: "buckets"}
+	for _, name := range buckets {
+		d, err := decide(name)
+		if err != nil {
+			return tasks.Plan{}, nil, err
+		}
+		b.add(name, "", d)
+	}
+	return b.plan(), b.steps, nil
+}
+
+// selectBuckets lists buckets (paginated) and keeps the selected ones,
+// reading tags only when the selector needs them.
+func selectBuckets(ctx context.Context, c S3API, sel tasks.Selector) ([]string, error) {
+	if err := checkSelector(sel); err != nil {
+		return nil, err
+	}
+	var out []string
+	p := s3.NewListBucketsPaginator(c, &s3.ListBucketsInput{MaxBuckets: awssdk.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list buckets: %w", err)
+		}
+		for _, b := range page.Buckets {
+			name := awssdk.ToString(b.Name)
+			// Cheap checks first: tags cost one call per bucket.
+			if !selects(tasks.Selector{IDs: sel.IDs, Names: sel.Names}, name, "arn:aws:s3:::"+name, nil) {
+				continue
+			}
+			ok, err := bucketTagsMatch(ctx, c, sel, name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, name)
+			}
+		}
+	}
+	return out, nil
+}
+
+func bucketTagsMatch(ctx context.Context, c S3API, sel tasks.Selector, bucket string) (bool, error) {
+	if len(sel.Tags) == 0 {
+		return true, nil
+	}
+	tags := map[string]string{}
+	out, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: awssdk.String(bucket)})
+	switch {
+	case ErrorCode(err) == "NoSuchTagSet":
+	case err != nil:
+		return false, fmt.Errorf("get tags of bucket %s: %w", bucket, err)
+	default:
+		for _, t := range out.TagSet {
+			tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+		}
+	}
+	return selects(tasks.Selector{Tags: sel.Tags}, bucket, "", tags), nil
+}
+
+// checkBucketParam checks that the bucket named by the "bucket" parameter
+// is one the app's selector matches.
+func checkBucketParam(ctx context.Context, c S3API, inv tasks.Invocation) (string, error) {
+	bucket := paramString(inv.Values, "bucket", "")
+	if bucket == "" {
+		return "", &UserError{Msg: "bucket is required: name one of the app's buckets"}
+	}
+	if err := checkSelector(inv.Target); err != nil {
+		return "", err
+	}
+	if !selects(tasks.Selector{IDs: inv.Target.IDs, Names: inv.Target.Names}, bucket, "arn:aws:s3:::"+bucket, nil) {
+		return "", &UserError{Msg: fmt.Sprintf("bucket %q is not one of this app's buckets (%s)", bucket, selectorText(inv.Target))}
+	}
+	ok, err := bucketTagsMatch(ctx, c, inv.Target, bucket)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", &UserError{Msg: fmt.Sprintf("bucket %q is not one of this app's buckets (%s)", bucket, selectorText(inv.Target))}
+	}
+	return bucket, nil
+}
+
+// policyPlan plans an edit of one bucket's policy: edit changes the parsed
+// policy and returns the lines describing each statement it changed.
+func policyPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string, edit func(*bucketPolicy) ([]string, error)) (tasks.Plan, []step, error) {
+	bucket, err := checkBucketParam(ctx, c, inv)
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	if paramString(inv.Values, "principal", "") == "" {
+		return tasks.Plan{}, nil, &UserError{Msg: "principal is required: give an IAM role or user ARN"}
+	}
+	raw := ""
+	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: awssdk.String(bucket)})
+	switch {
+	case ErrorCode(err) == "NoSuchBucketPolicy":
+	case err != nil:
+		return tasks.Plan{}, nil, fmt.Errorf("get policy of bucket %s: %w", bucket, err)
+	default:
+		raw = awssdk.ToString(out.Policy)
+	}
+	p, err := parseBucketPolicy(raw)
+	if err != nil {
+		return tasks.Plan{}, nil, fmt.Errorf("bucket %s: %w", bucket, err)
+	}
+	lines, err := edit(p)
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	b := planBuilder{verb: verb, noun: "buckets"}
+	if len(lines) == 0 {
+		b.add(bucket, "", decision{Skip: "the policy already says so: nothing to change"})
+		return b.plan(), b.steps, nil
+	}
+	doc, err := p.marshal()
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	b.add(bucket, strings.Join(lines, "\n"), decision{Run: func(ctx context.Context) (string, error) {
+		if doc == "" { // no statement left: a policy must have one
+			if _, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: awssdk.String(bucket)}); err != nil {
+				return "", err
+			}
+			return "bucket policy deleted (no statement left)", nil
+		}
+		if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: awssdk.String(bucket), Policy: awssdk.String(doc)}); err != nil {
+			return "", err
+		}
+		return strings.Join(lines, "\n"), nil
+	}})
+	return b.plan(), b.steps, nil
+}
+
+// describeBucket is the one-line security posture of a bucket.
+func describeBucket(ctx context.Context, c S3API, bucket string) (string, error) {
+	pab, err := publicAccessBlock(ctx, c, bucket)
+	if err != nil {
+		return "", err
+	}
+	enc, err := bucketEncryption(ctx, c, bucket)
+	if err != nil {
+		return "", err
+	}
+	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: awssdk.String(bucket)})
+	if err != nil {
+		return "", fmt.Errorf("get versioning of %s: %w", bucket, err)
+	}
+	principals := "no policy"
+	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: awssdk.String(bucket)})
+	switch {
+	case ErrorCode(err) == "NoSuchBucketPolicy":
+	case err != nil:
+		return "", fmt.Errorf("get policy of %s: %w", bucket, err)
+	default:
+		p, err := parseBucketPolicy(awssdk.ToString(out.Policy))
+		if err != nil {
+			return "", fmt.Errorf("bucket %s: %w", bucket, err)
+		}
+		principals = "policy principals: " + strings.Join(p.principals(), ", ")
+	}
+	return fmt.Sprintf("public access block: %s; encryption: %s; versioning: %s; %s", pabText(pab), enc, versioningText(v.Status), principals), nil
+}
+
+func publicAccessBlock(ctx context.Context, c S3API, bucket string) (*s3types.PublicAccessBlockConfiguration, error) {
+	out, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: awssdk.String(bucket)})
+	if ErrorCode(err) == "NoSuchPublicAccessBlockConfiguration" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get public access block of %s: %w", bucket, err)
+	}
+	return out.PublicAccessBlockConfiguration, nil
+}
+
+func pabText(c *s3types.PublicAccessBlockConfiguration) string {
+	if c == nil {
+		return "none"
+	}
+	var off []string
+	for _, f := range []struct {
+		name string
+		on   *bool
+	}{{"BlockPublicAcls", c.BlockPublicAcls}, {"IgnorePublicAcls", c.IgnorePublicAcls}, {"BlockPublicPolicy", c.BlockPublicPolicy}, {"RestrictPublicBuckets", c.RestrictPublicBuckets}} {
+		if !awssdk.ToBool(f.on) {
+			off = append(off, f.name)
+		}
+	}
+	if len(off) == 0 {
+		return "all blocked"
+	}
+	return "off: " + strings.Join(off, ", ")
+}
+
+func bucketEncryption(ctx context.Context, c S3API, bucket string) (string, error) {
+	out, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: awssdk.String(bucket)})
+	if ErrorCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
+		return "none", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get encryption of %s: %w", bucket, err)
+	}
+	if out.ServerSideEncryptionConfiguration == nil || len(out.ServerSideEncryptionConfiguration.Rules) == 0 ||
+		out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault == nil {
+		return "none", nil
+	}
+	return string(out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm), nil
+}
+
+func versioningText(s s3types.BucketVersioningStatus) string {
+	if s == "" {
+		return "never enabled"
+	}
+	return string(s)
+}
+
+// ---- Bucket policy documents -------------------------------------------
+
+// bucketPolicy is a parsed policy. Statements keep every field as sent
+// (only Principal and Sid are interpreted), so an edit changes nothing else.
+type bucketPolicy struct {
+	top        map[string]json.RawMessage
+	statements []map[string]json.RawMessage
+}
+
+func parseBucketPolicy(raw string) (*bucketPolicy, error) {
+	p := &bucketPolicy{top: map[string]json.RawMessage{}}
+	if strings.TrimSpace(raw) == "" {
+		p.top["Version"] = json.RawMessage(`"2012-10-17"`)
+		return p, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &p.top); err != nil {
+		return nil, fmt.Errorf("parse bucket policy: %w", err)
+	}
+	st := p.top["Statement"]
+	if len(st) > 0 && st[0] == '{' { // a single statement may be an object
+		st = json.RawMessage("[" + string(st) + "]")
+	}
+	if len(st) > 0 {
+		if err := json.Unmarshal(st, &p.statements); err != nil {
+			return nil, fmt.Errorf("parse bucket policy statements: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// marshal renders the policy; "" means no statement is left.
+func (p *bucketPolicy) marshal() (string, error) {
+	if len(p.statements) == 0 {
+		return "", nil
+	}
+	st, err := json.Marshal(p.statements)
+	if err != nil {
+		return "", fmt.Errorf("render bucket policy: %w", err)
+	}
+	top := maps.Clone(p.top)
+	top["Statement"] = st
+	b, err := json.Marshal(top)
+	if err != nil {
+		return "", fmt.Errorf("render bucket policy: %w", err)
+	}
+	return string(b), nil
+}
+
+// awsPrincipals reads Principal.AWS (string or list). other reports
+// principals that are not AWS ones ("*", Service, Federated...).
+func awsPrincipals(st map[string]json.RawMessage) (aws []string, other bool) {
+	raw, ok := st["Principal"]
+	if !ok {
+		return nil, false
+	}
+	var star string
+	if json.Unmarshal(raw, &star) == nil {
+		return nil, true
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil, true
+	}
+	for k, v := range m {
+		if k != "AWS" {
+			other = true
+			continue
+		}
+		var one string
+		if json.Unmarshal(v, &one) == nil {
+			aws = []string{one}
+		} else {
+			_ = json.Unmarshal(v, &aws)
+		}
+	}
+	return aws, other
+}
+
+func setAWSPrincipals(st map[string]json.RawMessage, aws []string) {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(st["Principal"], &m)
+	if m == nil {
+		m = map[string]json.RawMessage{}
+	}
+	if len(aws) == 0 {
+		delete(m, "AWS")
+	} else if len(aws) == 1 {
+		m["AWS"], _ = json.Marshal(aws[0])
+	} else {
+		m["AWS"], _ = json.Marshal(aws)
+	}
+	st["Principal"], _ = json.Marshal(m)
+}
+
+func statementName(st map[string]json.RawMessage, i int) string {
+	var sid string
+	if json.Unmarshal(st["Sid"], &sid) == nil && sid != "" {
+		return fmt.Sprintf("%q", sid)
+	}
+	return fmt.Sprintf("#%d", i+1)
+}
+
+func statementJSON(st map[string]json.RawMessage) string {
+	b, _ := json.Marshal(st) // raw messages re-encode as they were parsed
+	return string(b)
+}
+
+// removePrincipal takes principal out of every statement, dropping the
+// statements left without any principal. It returns what it changed.
+func (p *bucketPolicy) removePrincipal(principal string) []string {
+	var lines []string
+	kept := p.statements[:0:0]
+	for i, st := range p.statements {
+		aws, other := awsPrincipals(st)
+		if !slices.Contains(aws, principal) {
+			kept = append(kept, st)
+			continue
+		}
+		rest := slices.DeleteFunc(slices.Clone(aws), func(s string) bool { return s == principal })
+		if len(rest) == 0 && !other {
+			lines = append(lines, fmt.Sprintf("- remove statement %s: %s", statementName(st, i), statementJSON(st)))
+			continue
+		}
+		setAWSPrincipals(st, rest)
+		lines = append(lines, fmt.Sprintf("~ statement %s: remove principal %s (%d other principals stay)", statementName(st, i), principal, len(rest)))
+		kept = append(kept, st)
+	}
+	p.statements = kept
+	return lines
+}
+
+// grantSidPrefix starts the Sid of every grant-read statement; the hash
+// ties a grant to its principal so a new grant replaces the old one.
+func grantSidPrefix(principal string) string {
+	h := sha256.Sum256([]byte(principal))
+	return "day2bot-grant-" + hex.EncodeToString(h[:4]) + "-"
+}
+
+// grantRead adds (or replaces) the time-bound read statement for principal.
+func (p *bucketPolicy) grantRead(bucket, principal string, expiry time.Time) ([]string, error) {
+	var lines []string
+	prefix := grantSidPrefix(principal)
+	kept := p.statements[:0:0]
+	for i, st := range p.statements {
+		var sid string
+		_ = json.Unmarshal(st["Sid"], &sid)
+		if strings.HasPrefix(sid, prefix) {
+			lines = append(lines, fmt.Sprintf("- replace statement %s: %s", statementName(st, i), statementJSON(st)))
+			continue
+		}
+		kept = append(kept, st)
+	}
+	st := map[string]any{
+		"Sid":       prefix + expiry.Format("20060102T150405Z"),
+		"Effect":    "Allow",
+		"Principal": map[string]string{"AWS": principal},
+		"Action":    []string{"s3:GetObject", "s3:ListBucket"},
+		"Resource":  []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"},
+		"Condition": map[string]any{"DateLessThan": map[string]string{"aws:CurrentTime": expiry.Format(time.RFC3339)}},
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("render grant statement: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("render grant statement: %w", err)
+	}
+	p.statements = append(kept, raw)
+	lines = append(lines, "+ add statement: "+statementJSON(raw))
+	return lines, nil
+}
+
+// principals lists the distinct principals of Allow statements.
+func (p *bucketPolicy) principals() []string {
+	var out []string
+	for _, st := range p.statements {
+		var effect string
+		_ = json.Unmarshal(st["Effect"], &effect)
+		if effect != "Allow" {
+			continue
+		}
+		aws, other := awsPrincipals(st)
+		if other {
+			var star string
+			if json.Unmarshal(st["Principal"], &star) == nil && star == "*" {
+				aws = append(aws, "* (public)")
+			} else {
+				aws = append(aws, "service/federated")
+			}
+		}
+		for _, a := range aws {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
+}
