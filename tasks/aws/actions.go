@@ -8,6 +8,7 @@ import "github.com/day2bot/day2bot/tasks"
 func All() []tasks.Action {
 	var all []tasks.Action
 	all = append(all, EC2Actions(SDKEC2)...)
+	all = append(all, AutoScalingActions(SDKAutoScaling)...)
 	all = append(all, RDSActions(SDKRDS)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActions(SDKECS)...)

@@ -1,0 +1,208 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+
+	"github.com/day2bot/day2bot/tasks"
+	"github.com/day2bot/day2bot/tasks/emulator"
+)
+
+// seedGroups creates groups tagged app=<unique> and returns the tag value
+// and the group names in name order.
+func seedGroups(t *testing.T, groups ...emulator.Group) (string, []string) {
+	t.Helper()
+	app := uniq(t, "asg")
+	var names []string
+	for i, g := range groups {
+		g.Name = app + "-" + string(rune('a'+i))
+		g.Tags = map[string]string{"app": app}
+		if err := emu.SeedGroup(context.Background(), g); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, g.Name)
+	}
+	return app, names
+}
+
+func asgInv(t *testing.T, app string, vals tasks.Values) tasks.Invocation {
+	return tasks.Invocation{AWS: testConfig(t), Target: tasks.Selector{Type: "autoscaling:group", Tags: map[string]string{"app": app}}, Values: vals}
+}
+
+func asgAction(t *testing.T, name string) tasks.Action {
+	t.Helper()
+	for _, a := range AutoScalingActions(SDKAutoScaling) {
+		if a.Name() == name {
+			return a
+		}
+	}
+	t.Fatalf("no action %s", name)
+	return nil
+}
+
+func TestAutoScalingDescribe(t *testing.T) {
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 2}, emulator.Group{Min: 0, Max: 2, Desired: 0})
+	before := emu.Count("autoscaling:DescribeAutoScalingGroups")
+	res, err := asgAction(t, "autoscaling.describe").Run(context.Background(), asgInv(t, app, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary != "2 Auto Scaling groups" || res.Resources[0].Resource != names[0] || res.Resources[0].Detail != "desired 2 (min 1, max 4), 2 in service" {
+		t.Fatalf("result %+v", res)
+	}
+	reqs := emu.Requests("autoscaling:DescribeAutoScalingGroups")[before:]
+	if len(reqs) != 1 || !strings.Contains(string(reqs[0].Body), "Filters.member.1.Name=tag%3Aapp") || !strings.Contains(string(reqs[0].Body), "MaxRecords=100") {
+		t.Fatalf("requests %d: %s", len(reqs), reqs[0].Body)
+	}
+}
+
+func TestAutoScalingSetDesiredPlanThenRun(t *testing.T) {
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 6, Desired: 2}, emulator.Group{Min: 1, Max: 6, Desired: 4}, emulator.Group{Min: 0, Max: 8, Desired: 1})
+	act := asgAction(t, "autoscaling.set-desired")
+	inv := asgInv(t, app, tasks.Values{"desired": int64(4)})
+	ctx := context.Background()
+	before := emu.Count("autoscaling:SetDesiredCapacity")
+
+	plan, err := act.Plan(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []tasks.Change{
+		{Resource: names[0], Action: "set desired 2 -> 4", Detail: "min 1, max 6, 2 in service"},
+		{Resource: names[2], Action: "set desired 1 -> 4", Detail: "min 0, max 8, 1 in service"},
+	}
+	if !slices.Equal(plan.Changes, want) || plan.Summary != "set desired capacity to 4 on 2 groups; 1 already at 4" {
+		t.Fatalf("plan %+v", plan)
+	}
+	if emu.Count("autoscaling:SetDesiredCapacity") != before {
+		t.Fatal("Plan wrote")
+	}
+	var progress []tasks.Progress
+	res, err := act.Run(ctx, inv, func(p tasks.Progress) { progress = append(progress, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	for _, c := range plan.Changes {
+		changed = append(changed, c.Resource)
+	}
+	if got := resourcesWith(res.Resources, tasks.StatusOK); !slices.Equal(got, changed) {
+		t.Fatalf("run changed %v, plan said %v", got, changed)
+	}
+	for _, n := range names {
+		if d, live := emu.GroupDesired(n); d != 4 || live != 4 {
+			t.Fatalf("%s desired %d live %d", n, d, live)
+		}
+	}
+	reqs := emu.Requests("autoscaling:SetDesiredCapacity")[before:]
+	if len(reqs) != 2 || !strings.Contains(string(reqs[0].Body), "AutoScalingGroupName="+names[0]) || !strings.Contains(string(reqs[0].Body), "DesiredCapacity=4") {
+		t.Fatalf("requests %d", len(reqs))
+	}
+	if len(progress) != 2 || res.Summary != "set desired capacity to 4 on 2 of 3 groups, 1 skipped" {
+		t.Fatalf("progress %v summary %q", progress, res.Summary)
+	}
+}
+
+func TestAutoScalingSetDesiredOutsideGroupBounds(t *testing.T) {
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 8, Desired: 2}, emulator.Group{Min: 1, Max: 3, Desired: 2})
+	before := emu.Count("autoscaling:SetDesiredCapacity")
+	_, err := asgAction(t, "autoscaling.set-desired").Run(context.Background(), asgInv(t, app, tasks.Values{"desired": int64(5)}), nil)
+	var ue *UserError
+	if !errors.As(err, &ue) || ue.UserMessage() != "desired 5 is outside group "+names[1]+"'s own bounds: min 1, max 3" {
+		t.Fatalf("err = %v", err)
+	}
+	if emu.Count("autoscaling:SetDesiredCapacity") != before {
+		t.Fatal("a group was changed although one is out of bounds")
+	}
+}
+
+// faultFor injects an AWS fault just before the call for one group, so
+// faults land on a chosen group however the action orders its calls.
+type faultFor struct {
+	AutoScalingAPI
+	group string
+	fault emulator.Fault
+}
+
+func (f faultFor) SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, o ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
+	if awssdk.ToString(in.AutoScalingGroupName) == f.group {
+		emu.InjectFault("autoscaling:SetDesiredCapacity", f.fault)
+	}
+	return f.AutoScalingAPI.SetDesiredCapacity(ctx, in, o...)
+}
+
+func TestAutoScalingSetDesiredPartialFailureAndThrottling(t *testing.T) {
+	app, names := seedGroups(t, emulator.Group{Min: 0, Max: 5, Desired: 1}, emulator.Group{Min: 0, Max: 5, Desired: 1})
+	before := emu.Count("autoscaling:SetDesiredCapacity")
+	// First group: throttled once, then the shared retryer retries it.
+	emu.InjectFault("autoscaling:SetDesiredCapacity", emulator.Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	// Second group: AWS refuses with a non-retryable error.
+	fault := emulator.Fault{Status: 400, Code: "ScalingActivityInProgress", Message: "Scaling activity in progress"}
+	act := &asgSetDesired{func(cfg awssdk.Config) AutoScalingAPI { return faultFor{SDKAutoScaling(cfg), names[1], fault} }}
+	res, err := act.Run(context.Background(), asgInv(t, app, tasks.Values{"desired": int64(3)}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.Count("autoscaling:SetDesiredCapacity") - before; n != 3 {
+		t.Fatalf("SetDesiredCapacity calls = %d, want 3 (throttled + retry, refused)", n)
+	}
+	if res.Failed() != 1 || res.Summary != "set desired capacity to 3 on 1 of 2 groups, 1 failed" {
+		t.Fatalf("result %+v", res)
+	}
+	if res.Resources[1].Resource != names[1] || res.Resources[1].Detail != "ScalingActivityInProgress: Scaling activity in progress" {
+		t.Fatalf("failure %+v", res.Resources[1])
+	}
+	if d, _ := emu.GroupDesired(names[0]); d != 3 {
+		t.Fatalf("first group desired %d", d)
+	}
+	if d, _ := emu.GroupDesired(names[1]); d != 1 {
+		t.Fatalf("refused group changed to %d", d)
+	}
+}
+
+func TestAutoScalingInstanceRefresh(t *testing.T) {
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 3})
+	act := asgAction(t, "autoscaling.instance-refresh")
+	ctx := context.Background()
+	inv := asgInv(t, app, tasks.Values{"min_healthy": int64(75)})
+	plan, err := act.Plan(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 1 || plan.Changes[0] != (tasks.Change{Resource: names[0], Action: "instance refresh", Detail: "replaces 3 instances, min healthy 75%"}) {
+		t.Fatalf("plan %+v", plan)
+	}
+	before := emu.Count("autoscaling:StartInstanceRefresh")
+	res, err := act.Run(ctx, inv, nil)
+	if err != nil || res.Failed() != 0 || !strings.HasPrefix(res.Resources[0].Detail, "refresh ") {
+		t.Fatalf("run %v %+v", err, res)
+	}
+	reqs := emu.Requests("autoscaling:StartInstanceRefresh")[before:]
+	if len(reqs) != 1 || !strings.Contains(string(reqs[0].Body), "Preferences.MinHealthyPercentage=75") {
+		t.Fatalf("requests %d", len(reqs))
+	}
+	// A second refresh while the first runs is skipped, not sent.
+	res, err = act.Run(ctx, inv, nil)
+	if err != nil || len(resourcesWith(res.Resources, tasks.StatusSkipped)) != 1 || !strings.Contains(res.Resources[0].Detail, "already InProgress") {
+		t.Fatalf("second run %v %+v", err, res)
+	}
+	if emu.Count("autoscaling:StartInstanceRefresh")-before != 1 {
+		t.Fatal("second refresh was sent")
+	}
+}
+
+func TestAutoScalingAccessDenied(t *testing.T) {
+	app, _ := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 1})
+	emu.InjectFault("autoscaling:StartInstanceRefresh", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "User is not authorized to perform: autoscaling:StartInstanceRefresh"})
+	_, err := asgAction(t, "autoscaling.instance-refresh").Run(context.Background(), asgInv(t, app, nil), nil)
+	var ad *AccessDeniedError
+	if !errors.As(err, &ad) || ad.IAMAction != "autoscaling:StartInstanceRefresh" || !ad.Declared {
+		t.Fatalf("err = %v", err)
+	}
+}
