@@ -34,6 +34,8 @@ type fakeDiscord struct {
 	commands map[string][]*discordgo.ApplicationCommand // PUT path → body
 	limits   map[string]float64                         // "METHOD path-prefix" → retry_after of the next 429
 	notify   chan struct{}                              // closed and replaced on every change
+	gateway  string                                     // what GET /gateway answers
+	buckets  map[string][2]string                       // path prefix → X-RateLimit-Remaining, -Reset-After
 }
 
 type fakeMessage struct {
@@ -58,6 +60,7 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 		original: map[string]string{},
 		commands: map[string][]*discordgo.ApplicationCommand{},
 		limits:   map[string]float64{},
+		buckets:  map[string][2]string{},
 		notify:   make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -67,6 +70,13 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 
 // APIURL is what DISCORD_API_URL would be.
 func (f *fakeDiscord) APIURL() string { return f.srv.URL + "/api/v10" }
+
+// bucket makes responses for paths under prefix carry rate-limit headers.
+func (f *fakeDiscord) bucket(prefix, remaining, resetAfter string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buckets[prefix] = [2]string{remaining, resetAfter}
+}
 
 // limitNext makes the next request matching method and path prefix fail
 // with 429 and retry_after seconds.
@@ -90,6 +100,12 @@ func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.calls = append(f.calls, fakeCall{Method: r.Method, Path: path, Auth: r.Header.Get("Authorization"), Body: body})
+	for prefix, h := range f.buckets {
+		if strings.HasPrefix(path, prefix) {
+			w.Header().Set("X-RateLimit-Remaining", h[0])
+			w.Header().Set("X-RateLimit-Reset-After", h[1])
+		}
+	}
 	for k, after := range f.limits {
 		m, prefix, _ := strings.Cut(k, " ")
 		if m == r.Method && strings.HasPrefix(path, prefix) {
@@ -113,6 +129,10 @@ func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
+	case r.Method == http.MethodGet && path == "/gateway":
+		f.mu.Lock()
+		writeJSON(w, map[string]string{"url": f.gateway})
+		f.mu.Unlock()
 	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "channels" && parts[2] == "messages":
 		f.reply(w, f.create(parts[1], "", false, payload, files))
 	case r.Method == http.MethodPatch && len(parts) == 4 && parts[0] == "channels" && parts[2] == "messages":

@@ -75,6 +75,26 @@ func TestRateLimitedCallIsRetried(t *testing.T) {
 	}
 }
 
+// Discord's rate-limit headers reach discordgo's bucket through the
+// rewriting transport: the next call in that bucket would wait for the
+// reset instead of being sent into a 429.
+func TestRateLimitHeadersAreHonoured(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	fake.bucket("/channels/c1/messages", "0", "30")
+	if _, err := a.Post(context.Background(), "c1", bot.Message{Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	rl := a.rest.Ratelimiter
+	b := rl.GetBucket(discordgo.EndpointChannelMessages("c1"))
+	if wait := rl.GetWaitTime(b, 1); wait < 25*time.Second || wait > 30*time.Second {
+		t.Errorf("next call in the bucket would wait %v, want about 30s", wait)
+	}
+	if other := rl.GetWaitTime(rl.GetBucket(discordgo.EndpointChannelMessages("c2")), 1); other != 0 {
+		t.Errorf("another channel's bucket waits %v", other)
+	}
+}
+
 func TestRateLimitRetriesAreBounded(t *testing.T) {
 	fake := newFakeDiscord(t)
 	waits := &sleeps{}
