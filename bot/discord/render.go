@@ -89,6 +89,14 @@ func render(m bot.Message) rendered {
 	if m.Table != nil && len(m.Table.Rows) > 0 {
 		r.addTable(*m.Table, color)
 	}
+	if embedLen(main) == 0 {
+		// Discord rejects an empty embed, and a message with nothing
+		// visible at all.
+		r.Embeds = r.Embeds[1:]
+		if len(r.Embeds) == 0 && len(r.Files) == 0 {
+			r.Content = "\u200b"
+		}
+	}
 	return r
 }
 

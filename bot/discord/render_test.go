@@ -139,10 +139,21 @@ func TestRenderLimits(t *testing.T) {
 		{Title: long, Text: long, Fields: fields, Buttons: buttons, Context: []string{long}},
 		{Title: long, Text: long, Table: &bot.Table{Columns: []string{"a"}, Rows: [][]string{{long}, {long}}}},
 		{Fields: []bot.Field{{}}},
+		{},
+		{Buttons: []bot.Button{{ID: "b", Label: "only a button"}}},
+		{Table: &bot.Table{Columns: []string{"a"}, Rows: [][]string{{"1"}}}},
 	}
 	for i, m := range cases {
 		r := render(m)
 		assertWithinLimits(t, r)
+		if r.Content == "" && len(r.Embeds) == 0 && len(r.Files) == 0 {
+			t.Errorf("case %d renders an empty message", i)
+		}
+		for _, e := range r.Embeds {
+			if embedLen(e) == 0 {
+				t.Errorf("case %d has an empty embed", i)
+			}
+		}
 		if len(m.Buttons) == 30 && len(r.Components) != maxRows {
 			t.Errorf("case %d: %d rows, want %d", i, len(r.Components), maxRows)
 		}
