@@ -7,6 +7,7 @@ func (s *Server) registerDefaults() {
 	s.registerEC2()
 	s.registerSTS()
 	s.registerAutoScaling()
+	s.registerELBv2()
 	s.registerRDS()
 	s.registerCloudWatch()
 	s.registerCostExplorer()

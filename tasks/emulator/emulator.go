@@ -56,6 +56,7 @@ type Server struct {
 	ec2 *ec2State
 	sts *stsState
 	asg *asgState
+	elb *elbState
 }
 
 // Fault is an injected error answer for the next call of an operation.
