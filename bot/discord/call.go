@@ -74,35 +74,42 @@ func (c *call) Public(ctx context.Context, m bot.Message) (bot.MessageRef, error
 func (c *call) reply(ctx context.Context, m bot.Message, ephemeral bool) (bot.MessageRef, error) {
 	r := render(m)
 	c.mu.Lock()
-	if c.state == waiting {
-		c.leaveWaiting(answered)
-		resp := &discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: r.responseData(ephemeral),
-		}
-		if len(r.Files) > 0 {
-			// Files cannot ride in a JSON interaction response: defer
-			// with the right visibility, then put the message in place.
-			resp = deferral(ephemeral)
-			c.placeholder, c.placeholderEphemeral = true, ephemeral
-		}
-		c.mu.Unlock()
-		c.first <- resp
+	first := c.state == waiting
+	if first {
+		c.state = answered
+	}
+	c.mu.Unlock()
+	if first {
+		return c.firstAnswer(ctx, r, ephemeral)
+	}
+	return c.laterAnswer(ctx, m, r, ephemeral)
+}
+
+// firstAnswer becomes the interaction response itself.
+func (c *call) firstAnswer(ctx context.Context, r rendered, ephemeral bool) (bot.MessageRef, error) {
+	if len(r.Files) > 0 {
+		// Files cannot ride in a JSON interaction response: defer with
+		// the right visibility, then put the message in place.
+		c.first <- deferral(ephemeral)
 		if err := c.waitAck(ctx); err != nil {
 			return bot.MessageRef{}, err
 		}
-		if len(r.Files) == 0 {
-			if ephemeral {
-				return bot.MessageRef{}, nil
-			}
-			return c.original(ctx)
-		}
-		c.mu.Lock()
-		c.placeholder = false
-		c.mu.Unlock()
 		return c.editOriginal(ctx, r, ephemeral)
 	}
-	c.mu.Unlock()
+	c.first <- &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: r.responseData(ephemeral),
+	}
+	if err := c.waitAck(ctx); err != nil || ephemeral {
+		return bot.MessageRef{}, err
+	}
+	return c.original(ctx)
+}
+
+// laterAnswer goes through the interaction's webhook: it replaces a
+// deferred placeholder of the same visibility, else it is a follow-up.
+// Once the token has expired a public answer is posted with the bot token.
+func (c *call) laterAnswer(ctx context.Context, m bot.Message, r rendered, ephemeral bool) (bot.MessageRef, error) {
 	if err := c.waitAck(ctx); err != nil {
 		return bot.MessageRef{}, err
 	}
@@ -143,7 +150,7 @@ func (c *call) updateInline(ctx context.Context, m bot.Message) (done bool, err 
 		c.mu.Unlock()
 		return false, nil
 	}
-	c.leaveWaiting(answered)
+	c.state = answered
 	c.mu.Unlock()
 	resp := &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseUpdateMessage,
@@ -170,7 +177,7 @@ func (c *call) deferNow() *discordgo.InteractionResponse {
 		c.mu.Unlock()
 		return <-c.first
 	}
-	c.leaveWaiting(deferred)
+	c.state = deferred
 	var resp *discordgo.InteractionResponse
 	if c.ix.Type == discordgo.InteractionMessageComponent {
 		resp = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
@@ -183,9 +190,6 @@ func (c *call) deferNow() *discordgo.InteractionResponse {
 	c.mu.Unlock()
 	return resp
 }
-
-// leaveWaiting must be called with mu held.
-func (c *call) leaveWaiting(s callState) { c.state = s }
 
 func (c *call) isClickOn(messageID string) bool {
 	return c.ix.Type == discordgo.InteractionMessageComponent && c.ix.Message != nil && c.ix.Message.ID == messageID

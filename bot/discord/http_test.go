@@ -248,3 +248,64 @@ func TestClickSlowEngineDefersThenEditsThroughWebhook(t *testing.T) {
 		t.Error("message not updated")
 	}
 }
+
+func TestLatePublicAnswerReplacesEphemeralPlaceholder(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.AckTimeout = time.Millisecond })
+	release := make(chan struct{})
+	refs := make(chan bot.MessageRef, 1)
+	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {
+		<-release
+		ref, err := cmd.Reply.Public(ctx, bot.Message{Title: "Approval needed"})
+		if err != nil {
+			t.Errorf("Public: %v", err)
+		}
+		refs <- ref
+	}}
+	_, token := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "shop scale"})
+	close(release)
+	ref := <-refs
+	fake.waitFor("the placeholder deleted", func() bool {
+		return len(fake.callsTo(http.MethodDelete, "/webhooks/app1/"+token+"/messages/@original")) == 1
+	})
+	follow := fake.callsTo(http.MethodPost, "/webhooks/app1/"+token)
+	if len(follow) != 1 || strings.Contains(string(follow[0].Body), `"flags"`) {
+		t.Fatalf("want one public follow-up: %s", fake.describeCalls())
+	}
+	if m := fake.message(ref.ID); m == nil || m.Ephemeral || ref.Channel != "c1" {
+		t.Errorf("ref %+v, message %+v", ref, m)
+	}
+}
+
+func TestAnswersAfterTokenExpiry(t *testing.T) {
+	fake := newFakeDiscord(t)
+	clock := &testClock{now: testNow}
+	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.Now = clock.Now })
+	type result struct {
+		ref    bot.MessageRef
+		ephErr error
+	}
+	resume := make(chan struct{})
+	done := make(chan result, 1)
+	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {
+		_ = cmd.Reply.Ephemeral(ctx, bot.Message{Text: "queued run r-9"})
+		<-resume
+		var res result
+		res.ephErr = cmd.Reply.Ephemeral(ctx, bot.Message{Text: "too late to whisper"})
+		res.ref, _ = cmd.Reply.Public(ctx, bot.Message{Title: "run r-9 done"})
+		done <- res
+	}}
+	fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "shop restart-web"})
+	clock.Advance(20 * time.Minute)
+	close(resume)
+	res := <-done
+	if res.ephErr == nil {
+		t.Error("an ephemeral answer after 15 minutes reported success")
+	}
+	if len(fake.callsTo(http.MethodPost, "/channels/c1/messages")) != 1 || fake.message(res.ref.ID) == nil {
+		t.Errorf("late public answer not posted with the bot token: %s", fake.describeCalls())
+	}
+	if n := len(fake.callsTo(http.MethodPost, "/webhooks/")); n != 0 {
+		t.Errorf("%d webhook calls with an expired token", n)
+	}
+}
