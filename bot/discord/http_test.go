@@ -309,3 +309,14 @@ func TestAnswersAfterTokenExpiry(t *testing.T) {
 		t.Errorf("%d webhook calls with an expired token", n)
 	}
 }
+
+func TestInteractionWithoutUserIsRefused(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	e := &scriptedEngine{command: func(context.Context, bot.Command) { t.Error("engine called without a user") }}
+	body := []byte(`{"id":"5","application_id":"app1","type":2,"token":"t5","version":1,"channel_id":"c1","data":{"name":"day2","options":[{"name":"command","type":3,"value":"help"}]}}`)
+	status, resp := fake.post(endpoint(t, a, e), signedHeader(testKey, testNow, body), body)
+	if status != http.StatusOK || resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != discordgo.MessageFlagsEphemeral {
+		t.Fatalf("got %d %+v, want an ephemeral refusal", status, resp)
+	}
+}

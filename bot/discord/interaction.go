@@ -48,6 +48,11 @@ func day2Command() *discordgo.ApplicationCommand {
 // dispatch answers one verified interaction. It returns once the initial
 // response was sent; the engine may still be working on later answers.
 func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interaction, respond respondFunc) {
+	if user, _ := userOf(ix); user == "" && ix.Type != discordgo.InteractionPing {
+		// Policies key on the user; an interaction without one is refused.
+		a.logSend(ctx, ix, respond(refusal("day2bot cannot tell who sent this.")))
+		return
+	}
 	switch ix.Type {
 	case discordgo.InteractionPing:
 		a.logSend(ctx, ix, respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}))
