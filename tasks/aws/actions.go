@@ -9,6 +9,7 @@ func All() []tasks.Action {
 	var all []tasks.Action
 	all = append(all, EC2Actions(SDKEC2)...)
 	all = append(all, AutoScalingActions(SDKAutoScaling)...)
+	all = append(all, ELBv2Actions(SDKELBv2)...)
 	all = append(all, RDSActions(SDKRDS)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActions(SDKECS)...)

@@ -1,0 +1,212 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// ELBv2API is the part of the ELBv2 client the elbv2.* actions call.
+type ELBv2API interface {
+	DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
+	DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
+	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+}
+
+var _ ELBv2API = (*elb.Client)(nil)
+
+// ELBv2Client builds the client for one invocation's config.
+type ELBv2Client func(awssdk.Config) ELBv2API
+
+// SDKELBv2 is the production ELBv2Client.
+func SDKELBv2(cfg awssdk.Config) ELBv2API { return elb.NewFromConfig(cfg) }
+
+// ELBv2Actions are the elbv2.* actions.
+func ELBv2Actions(client ELBv2Client) []tasks.Action {
+	return []tasks.Action{&targetHealth{client}}
+}
+
+const (
+	tgType = "elbv2:target-group"
+	// tgMaxGroups bounds one task's target groups.
+	tgMaxGroups = 100
+	// tagBatch is DescribeTags' limit of ARNs per call.
+	tagBatch = 20
+)
+
+type targetGroup struct{ Name, ARN string }
+
+// listTargetGroups resolves the selector: ids are ARNs, names are names
+// (both exact, and AWS fails the call if one does not exist); tags are
+// matched with DescribeTags in batches of 20 over the listed groups.
+func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]targetGroup, error) {
+	if sel.Type != tgType {
+		return nil, fmt.Errorf("select target groups: selector type %q, want %s", sel.Type, tgType)
+	}
+	if len(sel.Tags) == 0 && len(sel.Names) == 0 && len(sel.IDs) == 0 {
+		return nil, &UserError{Msg: "the task's target selects no target groups: bind it by tag, name or ARN"}
+	}
+	var groups []targetGroup
+	list := func(in *elb.DescribeTargetGroupsInput) error {
+		for p := elb.NewDescribeTargetGroupsPaginator(c, in); p.HasMorePages(); {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("describe target groups: %w", err)
+			}
+			for _, g := range page.TargetGroups {
+				groups = append(groups, targetGroup{Name: awssdk.ToString(g.TargetGroupName), ARN: awssdk.ToString(g.TargetGroupArn)})
+			}
+		}
+		return nil
+	}
+	// AWS takes names or ARNs in one call, never both.
+	var err error
+	switch {
+	case len(sel.IDs) > 0 && len(sel.Names) > 0:
+		if err = list(&elb.DescribeTargetGroupsInput{TargetGroupArns: sel.IDs}); err == nil {
+			err = list(&elb.DescribeTargetGroupsInput{Names: sel.Names})
+		}
+	case len(sel.IDs) > 0:
+		err = list(&elb.DescribeTargetGroupsInput{TargetGroupArns: sel.IDs})
+	case len(sel.Names) > 0:
+		err = list(&elb.DescribeTargetGroupsInput{Names: sel.Names})
+	default:
+		err = list(&elb.DescribeTargetGroupsInput{PageSize: awssdk.Int32(400)})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Tags) > 0 {
+		if groups, err = filterByTags(ctx, c, groups, sel.Tags); err != nil {
+			return nil, err
+		}
+	}
+	if len(groups) > tgMaxGroups {
+		return nil, &UserError{Msg: fmt.Sprintf("the target selects %d target groups, more than %d; narrow it", len(groups), tgMaxGroups)}
+	}
+	return groups, nil
+}
+
+func filterByTags(ctx context.Context, c ELBv2API, groups []targetGroup, want map[string]string) ([]targetGroup, error) {
+	var out []targetGroup
+	for start := 0; start < len(groups); start += tagBatch {
+		batch := groups[start:min(start+tagBatch, len(groups))]
+		arns := make([]string, len(batch))
+		for i, g := range batch {
+			arns[i] = g.ARN
+		}
+		resp, err := c.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: arns})
+		if err != nil {
+			return nil, fmt.Errorf("describe target group tags: %w", err)
+		}
+		tagsByARN := map[string]map[string]string{}
+		for _, d := range resp.TagDescriptions {
+			m := map[string]string{}
+			for _, t := range d.Tags {
+				m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+			}
+			tagsByARN[awssdk.ToString(d.ResourceArn)] = m
+		}
+		for _, g := range batch {
+			if tagsMatch(tagsByARN[g.ARN], want) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out, nil
+}
+
+// tagsMatch reports whether have carries every key of want with its value.
+func tagsMatch(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+type targetHealth struct{ client ELBv2Client }
+
+var _ tasks.Action = (*targetHealth)(nil)
+
+func (a *targetHealth) Name() string          { return "elbv2.target-health" }
+func (a *targetHealth) Params() []tasks.Param { return nil }
+func (a *targetHealth) Mutating() bool        { return false }
+func (a *targetHealth) IAMActions() []string {
+	return []string{"elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}
+}
+
+func (a *targetHealth) Plan(context.Context, tasks.Invocation) (tasks.Plan, error) {
+	return tasks.Plan{Summary: "read-only: reports the health of the target groups' targets"}, nil
+}
+
+// Run lists every target of every selected group; one resource per
+// target ("group/target"), so an unhealthy one is named in the result.
+func (a *targetHealth) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
+	c := a.client(inv.AWS)
+	groups, err := listTargetGroups(ctx, c, inv.Target)
+	if err != nil {
+		return tasks.Result{}, Classify(err, a.IAMActions())
+	}
+	var res tasks.Result
+	states := map[string]int{}
+	for i, g := range groups {
+		out, err := c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(g.ARN)})
+		if err != nil {
+			err = Classify(err, a.IAMActions())
+			var ad *AccessDeniedError
+			if errors.As(err, &ad) {
+				return res, err
+			}
+			res.Resources = append(res.Resources, Failure(g.Name, err))
+			continue
+		}
+		if len(out.TargetHealthDescriptions) == 0 {
+			res.Resources = append(res.Resources, tasks.ResourceResult{Resource: g.Name, Status: tasks.StatusOK, Detail: "no registered targets"})
+		}
+		for _, d := range out.TargetHealthDescriptions {
+			var state, detail string
+			if d.TargetHealth != nil {
+				state = string(d.TargetHealth.State)
+				detail = state
+				if d.TargetHealth.Reason != "" {
+					detail += " (" + string(d.TargetHealth.Reason)
+					if desc := awssdk.ToString(d.TargetHealth.Description); desc != "" {
+						detail += ": " + desc
+					}
+					detail += ")"
+				}
+			}
+			states[state]++
+			var id string
+			if d.Target != nil {
+				id = awssdk.ToString(d.Target.Id)
+			}
+			res.Resources = append(res.Resources, tasks.ResourceResult{Resource: g.Name + "/" + id, Status: tasks.StatusOK, Detail: detail})
+		}
+		if progress != nil {
+			progress(tasks.Progress{Done: i + 1, Total: len(groups), Message: g.Name})
+		}
+	}
+	var parts []string
+	for _, s := range slices.Sorted(maps.Keys(states)) {
+		parts = append(parts, fmt.Sprintf("%d %s", states[s], s))
+	}
+	res.Summary = fmt.Sprintf("%d target groups", len(groups))
+	if len(parts) > 0 {
+		res.Summary += ": " + strings.Join(parts, ", ")
+	}
+	if n := res.Failed(); n > 0 {
+		res.Summary += fmt.Sprintf(" (%d groups could not be read)", n)
+	}
+	return res, nil
+}
