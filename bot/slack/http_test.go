@@ -115,11 +115,10 @@ func TestCommandDenialIsEphemeralThroughResponseURL(t *testing.T) {
 func TestApprovalFlow(t *testing.T) {
 	e := newEnv(t)
 	var requester string
-	var ref bot.MessageRef
+	refc := make(chan bot.MessageRef, 1)
 	e.rec.onCommand = func(ctx context.Context, c bot.Command) {
 		requester = c.Principal()
-		var err error
-		ref, err = c.Reply.Public(ctx, bot.Message{
+		ref, err := c.Reply.Public(ctx, bot.Message{
 			Title:   "Approval needed: shop scale",
 			Text:    "*" + c.UserName + "* asks to run `scale` with desired=8",
 			Buttons: []bot.Button{{ID: "approve:a-1", Label: "Approve", Style: bot.StylePrimary}, {ID: "deny:a-1", Label: "Deny"}},
@@ -127,6 +126,7 @@ func TestApprovalFlow(t *testing.T) {
 		if err != nil {
 			t.Errorf("public: %v", err)
 		}
+		refc <- ref
 	}
 	e.rec.onAction = func(ctx context.Context, a bot.Action) {
 		if a.Principal() == requester {
@@ -166,7 +166,7 @@ func TestApprovalFlow(t *testing.T) {
 	click("UBOB", "bob")
 	waitFor(t, e.fake, e.rec, "the updated message", func() bool { return e.fake.Messages("C1")[0].Updates == 1 })
 	m := e.fake.Messages("C1")[0]
-	if m.TS != ref.ID || !strings.Contains(m.Blocks, "approved by bob") || !strings.Contains(m.Blocks, "desired 8") || strings.Contains(m.Blocks, "approve:a-1") {
+	if ref := <-refc; m.TS != ref.ID || !strings.Contains(m.Blocks, "approved by bob") || !strings.Contains(m.Blocks, "desired 8") || strings.Contains(m.Blocks, "approve:a-1") {
 		t.Errorf("updated message = %s", m.Blocks)
 	}
 }
