@@ -1,0 +1,154 @@
+package tasks_test
+
+import (
+	"flag"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/tasks"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// iamStub is an action that only declares IAM actions.
+type iamStub struct {
+	stubAction
+	iam []string
+}
+
+func (s iamStub) IAMActions() []string { return s.iam }
+
+func TestIAMPolicy(t *testing.T) {
+	got, err := tasks.IAMPolicy([]tasks.Action{
+		iamStub{stubAction{"ec2.reboot"}, []string{"ec2:RebootInstances", "ec2:DescribeInstances"}},
+		iamStub{stubAction{"ec2.describe"}, []string{"ec2:DescribeInstances"}},
+		iamStub{stubAction{"elbv2.target-health"}, []string{"elasticloadbalancing:DescribeTargetHealth"}},
+		iamStub{stubAction{"asg"}, []string{"autoscaling:SetDesiredCapacity"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Day2botAutoscaling",
+      "Effect": "Allow",
+      "Action": [
+        "autoscaling:SetDesiredCapacity"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "Day2botEc2",
+      "Effect": "Allow",
+      "Action": [
+        "ec2:DescribeInstances",
+        "ec2:RebootInstances"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "Day2botElasticloadbalancing",
+      "Effect": "Allow",
+      "Action": [
+        "elasticloadbalancing:DescribeTargetHealth"
+      ],
+      "Resource": "*"
+    }
+  ]
+}
+`
+	if string(got) != want {
+		t.Fatalf("got\n%s", got)
+	}
+}
+
+func TestIAMPolicyRejects(t *testing.T) {
+	for name, acts := range map[string][]tasks.Action{
+		"wildcard":   {iamStub{stubAction{"x"}, []string{"ec2:*"}}},
+		"no prefix":  {iamStub{stubAction{"x"}, []string{"RebootInstances"}}},
+		"no actions": {iamStub{stubAction{"x"}, nil}},
+	} {
+		if _, err := tasks.IAMPolicy(acts); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestTrustPolicy(t *testing.T) {
+	got, err := tasks.TrustPolicy("arn:aws:iam::123456789012:role/day2bot", "ext-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"AWS": "arn:aws:iam::123456789012:role/day2bot"`, `"sts:AssumeRole"`, `"sts:SetSourceIdentity"`, `"sts:ExternalId": "ext-1"`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("missing %s in\n%s", want, got)
+		}
+	}
+	got, err = tasks.TrustPolicy("arn:aws:iam::123456789012:root", "")
+	if err != nil || strings.Contains(string(got), "Condition") {
+		t.Fatalf("without external id: %v\n%s", err, got)
+	}
+	if _, err := tasks.TrustPolicy("day2bot", ""); err == nil {
+		t.Fatal("non-ARN principal accepted")
+	}
+}
+
+// TestIAMPolicyOfEmbeddedBlueprints pins the policy of every blueprint in
+// the library, built from the real actions' declarations. A change in an
+// action's IAM list shows up here as a reviewable diff.
+func TestIAMPolicyOfEmbeddedBlueprints(t *testing.T) {
+	cat, err := blueprints.Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := tasks.NewRegistry(awsactions.All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range cat.Names() {
+		t.Run(name, func(t *testing.T) {
+			b, _ := cat.Get(name)
+			var acts []tasks.Action
+			for _, tn := range slices.Sorted(maps.Keys(b.Tasks)) {
+				a, ok := reg.Lookup(b.Tasks[tn].Action)
+				if !ok {
+					t.Fatalf("task %s: action %s is not registered", tn, b.Tasks[tn].Action)
+				}
+				acts = append(acts, a)
+			}
+			got, err := tasks.IAMPolicy(acts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "iam-"+name+".golden"), got)
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != string(got) {
+		t.Fatalf("%s differs (run go test -update after review):\ngot\n%s", path, got)
+	}
+}
