@@ -109,6 +109,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newPolicyCmd(g),
 		newAuditCmd(g),
 		newBlueprintsCmd(g),
+		newIAMPolicyCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/internal/suggest"
+	"github.com/day2bot/day2bot/tasks"
+	"github.com/day2bot/day2bot/tasks/aws"
+)
+
+// newIAMPolicyCmd prints the IAM documents an app's role needs: the
+// least-privilege permissions of the app's tasks and the trust policy that
+// lets day2bot assume the role with the chat user as SourceIdentity.
+func newIAMPolicyCmd(g *globals) *cobra.Command {
+	var configPath, principal, document string
+	cmd := &cobra.Command{
+		Use:   "iam-policy APP",
+		Short: "Print the least-privilege IAM policy and trust policy for an app's tasks",
+		Long: `Print the IAM documents for APP's role, from its blueprints' tasks and the
+IAM actions each task's action declares.
+
+--document both (default) prints {"PermissionsPolicy": ..., "TrustPolicy": ...};
+permissions or trust print that one document alone, ready for
+'aws iam put-role-policy' / 'aws iam update-assume-role-policy'.
+The trust principal is --principal (the identity day2bot runs as), else the
+root of the account in the app's role_arn.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			switch document {
+			case "both", "permissions", "trust":
+			default:
+				return usageError("--document must be both, permissions or trust, got %q", document)
+			}
+			docs, err := iamDocuments(configPath, args[0], principal)
+			if err != nil {
+				return err
+			}
+			var out []byte
+			switch document {
+			case "permissions":
+				out = docs.Permissions
+			case "trust":
+				if docs.Trust == nil {
+					return usageError("app %s has no role_arn: pass --principal ARN for the trust policy", args[0])
+				}
+				out = docs.Trust
+			default:
+				if out, err = docs.both(); err != nil {
+					return err
+				}
+			}
+			_, err = g.Stdout.Write(out)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "day2bot.yaml", "config file with the apps")
+	f.StringVar(&principal, "principal", "", "ARN day2bot runs as, trusted to assume the role (default: the role's account root)")
+	f.StringVar(&document, "document", "both", "both, permissions or trust")
+	return cmd
+}
+
+type iamDocs struct {
+	App, RoleARN string
+	Permissions  []byte
+	Trust        []byte // nil when no principal can be named
+}
+
+func (d iamDocs) both() ([]byte, error) {
+	v := struct {
+		App               string          `json:"App"`
+		RoleARN           string          `json:"RoleArn,omitempty"`
+		PermissionsPolicy json.RawMessage `json:"PermissionsPolicy"`
+		TrustPolicy       json.RawMessage `json:"TrustPolicy,omitempty"`
+	}{App: d.App, RoleARN: d.RoleARN, PermissionsPolicy: d.Permissions, TrustPolicy: d.Trust}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal iam documents: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return nil, fmt.Errorf("indent iam documents: %w", err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// appsConfig is the apps part of day2bot.yaml; the other keys belong to
+// serve and are not this command's business.
+type appsConfig struct {
+	blueprints.Config `yaml:",inline"`
+	Rest              map[string]any `yaml:",inline"`
+}
+
+func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
+	data, err := os.ReadFile(configPath)
+	if err != nil {
+		return iamDocs{}, fmt.Errorf("read config: %w", err)
+	}
+	var cfg appsConfig
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		return iamDocs{}, usageError("parse config %s: %v", configPath, err)
+	}
+	app, ok := cfg.Apps[appName]
+	if !ok {
+		names := slices.Sorted(maps.Keys(cfg.Apps))
+		return iamDocs{}, usageError("no app %q in %s (apps: %s)%s", appName, configPath, strings.Join(names, ", "), suggest.DidYouMean(appName, names))
+	}
+	cat, err := blueprints.Library()
+	if err != nil {
+		return iamDocs{}, fmt.Errorf("load blueprint library: %w", err)
+	}
+	for _, d := range cfg.BlueprintDirs {
+		bps, err := blueprints.LoadDir(d)
+		if err != nil {
+			return iamDocs{}, err
+		}
+		if cat, err = cat.With(bps...); err != nil {
+			return iamDocs{}, err
+		}
+	}
+	ra, err := blueprints.ResolveApp(cat, appName, app)
+	if err != nil {
+		return iamDocs{}, fmt.Errorf("%s: %w", configPath, err)
+	}
+	reg, err := tasks.NewRegistry(aws.All()...)
+	if err != nil {
+		return iamDocs{}, fmt.Errorf("build action registry: %w", err)
+	}
+	var acts []tasks.Action
+	for _, tn := range slices.Sorted(maps.Keys(ra.Tasks)) {
+		a, ok := reg.Lookup(ra.Tasks[tn].Task.Action)
+		if !ok {
+			return iamDocs{}, fmt.Errorf("app %s task %s: unknown action %s", appName, tn, ra.Tasks[tn].Task.Action)
+		}
+		acts = append(acts, a)
+	}
+	docs := iamDocs{App: appName, RoleARN: ra.Account.RoleARN}
+	if docs.Permissions, err = tasks.IAMPolicy(acts); err != nil {
+		return iamDocs{}, err
+	}
+	if principal == "" && ra.Account.RoleARN != "" {
+		// arn:aws:iam::123456789012:role/x → arn:aws:iam::123456789012:root
+		parts := strings.SplitN(ra.Account.RoleARN, ":", 6)
+		principal = strings.Join(parts[:5], ":") + ":root"
+	}
+	if principal != "" {
+		if docs.Trust, err = tasks.TrustPolicy(principal, ra.Account.ExternalID); err != nil {
+			return iamDocs{}, usageError("%v", err)
+		}
+	}
+	return docs, nil
+}
