@@ -39,13 +39,16 @@ const UnmuteAction = "cloudwatch.unmute-alarm"
 func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 	describe := "cloudwatch:DescribeAlarms"
 	alarmParam := tasks.Param{Name: "alarm", Type: tasks.TypeString, Required: true, Description: "alarm name"}
-	return []tasks.Action{
+	return forTarget("cloudwatch:alarm",
 		&stepAction{
 			name: "cloudwatch.list-alarms", iam: []string{describe}, verb: "listed", noun: "alarms",
 			params: []tasks.Param{{Name: "state", Type: tasks.TypeEnum, Enum: []string{"ALARM", "OK", "INSUFFICIENT_DATA", "any"}, Default: "any",
 				Description: "only alarms in this state"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
-				state := paramString(inv.Values, "state", "any")
+				state, err := stringValue(inv.Values, "state", "any")
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
 				alarms, err := selectAlarms(ctx, newClient(inv.AWS), inv.Target, state)
 				if err != nil {
 					return tasks.Plan{}, nil, err
@@ -61,11 +64,14 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 		&stepAction{
 			name: "cloudwatch.mute-alarm", mutating: true, verb: "muted", noun: "alarms",
 			iam: []string{describe, "cloudwatch:DisableAlarmActions"},
-			params: []tasks.Param{alarmParam, {Name: "duration", Type: tasks.TypeDuration, Default: "1h", Min: ptrFloat(60), Max: ptrFloat(7 * 24 * 3600),
+			params: []tasks.Param{alarmParam, {Name: "duration", Type: tasks.TypeDuration, Default: "1h", Min: bound(60), Max: bound(7 * 24 * 3600),
 				Description: "how long the alarm's actions stay disabled"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
-				d := paramDuration(inv.Values, "duration", defaultMute)
+				d, err := durationValue(inv.Values, "duration", defaultMute)
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
 				return alarmPlan(ctx, c, inv, func(a cwtypes.MetricAlarm) decision {
 					until := inv.Now.Add(d).UTC().Format("2006-01-02 15:04 MST")
 					return decision{
@@ -83,10 +89,12 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 			// AWS has no expiry for a disabled alarm: the engine persists this
 			// follow-up and re-enables the actions when it is due.
 			followUps: func(inv tasks.Invocation) []tasks.FollowUp {
-				d := paramDuration(inv.Values, "duration", defaultMute)
+				// Plan already read both values without error.
+				d, _ := durationValue(inv.Values, "duration", defaultMute)
+				alarm, _ := stringValue(inv.Values, "alarm", "")
 				return []tasks.FollowUp{{
 					After: d, Action: UnmuteAction,
-					Values: tasks.Values{"alarm": paramString(inv.Values, "alarm", "")},
+					Values: tasks.Values{"alarm": alarm},
 					Reason: "end of a " + tasks.FormatDuration(d) + " mute",
 				}}
 			},
@@ -117,7 +125,14 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 			params: []tasks.Param{alarmParam, {Name: "threshold", Type: tasks.TypeInt, Required: true, Description: "new threshold"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
-				threshold := float64(paramInt(inv.Values, "threshold", 0))
+				n, err := intValue(inv.Values, "threshold", -1)
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
+				if n < 0 {
+					return tasks.Plan{}, nil, &UserError{Msg: "threshold is required"}
+				}
+				threshold := float64(n)
 				return alarmPlan(ctx, c, inv, func(a cwtypes.MetricAlarm) decision {
 					old := awssdk.ToFloat64(a.Threshold)
 					if a.Threshold != nil && old == threshold {
@@ -134,7 +149,7 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 				})
 			},
 		},
-	}
+	)
 }
 
 const defaultMute = time.Hour
@@ -142,7 +157,10 @@ const defaultMute = time.Hour
 // alarmPlan plans a change to the one alarm named by the "alarm" parameter,
 // which must exist and be one of the alarms the target selects.
 func alarmPlan(ctx context.Context, c CloudWatchAPI, inv tasks.Invocation, decide func(cwtypes.MetricAlarm) decision) (tasks.Plan, []step, error) {
-	name := paramString(inv.Values, "alarm", "")
+	name, err := stringValue(inv.Values, "alarm", "")
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
 	if name == "" {
 		return tasks.Plan{}, nil, &UserError{Msg: "alarm is required: name the alarm to change"}
 	}

@@ -32,7 +32,7 @@ func SDKECS(cfg awssdk.Config) ECSAPI { return ecs.NewFromConfig(cfg) }
 // ECSActions returns the ecs.* actions.
 func ECSActions(newClient ECSClient) []tasks.Action {
 	read := []string{"ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"}
-	return []tasks.Action{
+	return forTarget("ecs:service",
 		&stepAction{
 			name: "ecs.describe", iam: read, verb: "described", noun: "services",
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
@@ -44,10 +44,14 @@ func ECSActions(newClient ECSClient) []tasks.Action {
 		&stepAction{
 			name: "ecs.scale", mutating: true, verb: "scaled", noun: "services",
 			iam:    append(slices.Clip(read), "ecs:UpdateService"),
-			params: []tasks.Param{{Name: "desired", Type: tasks.TypeInt, Required: true, Min: ptrFloat(0), Description: "tasks the service should run"}},
+			params: []tasks.Param{{Name: "desired", Type: tasks.TypeInt, Required: true, Min: bound(0), Description: "tasks the service should run"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
-				n := int32(paramInt(inv.Values, "desired", -1))
+				desired, err := intValue(inv.Values, "desired", -1)
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
+				n := int32(desired)
 				if n < 0 {
 					return tasks.Plan{}, nil, &UserError{Msg: "desired is required: how many tasks should the service run?"}
 				}
@@ -86,7 +90,7 @@ func ECSActions(newClient ECSClient) []tasks.Action {
 				})
 			},
 		},
-	}
+	)
 }
 
 func ecsPlan(ctx context.Context, c ECSAPI, inv tasks.Invocation, verb string, decide func(ecstypes.Service) decision) (tasks.Plan, []step, error) {

@@ -3,9 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
-	"path"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,7 +36,7 @@ func SDKRDS(cfg awssdk.Config) RDSAPI { return rds.NewFromConfig(cfg) }
 // RDSActions returns the rds.* actions with clients from newClient.
 func RDSActions(newClient RDSClient) []tasks.Action {
 	describe := []string{"rds:DescribeDBInstances"}
-	return []tasks.Action{
+	return forTarget("rds:db-instance",
 		&stepAction{
 			name: "rds.describe", iam: describe, verb: "described", noun: "DB instances",
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
@@ -54,7 +52,10 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 				Description: "reboot with a Multi-AZ failover to the standby"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
-				failover := paramBool(inv.Values, "failover")
+				failover, err := boolValue(inv.Values, "failover", false)
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
 				verb := "reboot"
 				if failover {
 					verb = "reboot with failover"
@@ -118,7 +119,10 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 				Description: "label in the snapshot name"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
-				label := paramString(inv.Values, "label", "manual")
+				label, err := stringValue(inv.Values, "label", "manual")
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
 				return rdsPlan(ctx, c, inv, "create snapshot", func(db rdstypes.DBInstance) decision {
 					id := snapshotID(awssdk.ToString(db.DBInstanceIdentifier), label, inv.Now)
 					return decision{Action: "create snapshot " + id, Run: func(ctx context.Context) (string, error) {
@@ -132,7 +136,7 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 			},
 		},
 		&rdsListSnapshots{newClient: newClient},
-	}
+	)
 }
 
 // rdsPlan lists the selected instances and asks decide, for each, why it is
@@ -212,16 +216,20 @@ type rdsListSnapshots struct {
 
 func (a *rdsListSnapshots) Name() string { return "rds.list-snapshots" }
 func (a *rdsListSnapshots) Params() []tasks.Param {
-	return []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Default: "20", Min: ptrFloat(1), Max: ptrFloat(500),
+	return []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Default: "20", Min: bound(1), Max: bound(500),
 		Description: "snapshots to list per instance"}}
 }
-func (a *rdsListSnapshots) Mutating() bool { return false }
+func (a *rdsListSnapshots) Mutating() bool     { return false }
+func (a *rdsListSnapshots) TargetType() string { return "rds:db-instance" }
 func (a *rdsListSnapshots) IAMActions() []string {
 	return []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots"}
 }
 
 func (a *rdsListSnapshots) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
-	limit := paramInt(inv.Values, "limit", 20)
+	limit, err := intValue(inv.Values, "limit", 20)
+	if err != nil {
+		return tasks.Plan{}, err
+	}
 	p, _, err := rdsPlan(ctx, a.newClient(inv.AWS), inv, fmt.Sprintf("list up to %d snapshots", limit), func(rdstypes.DBInstance) decision {
 		return decision{Run: func(context.Context) (string, error) { return "", nil }}
 	})
@@ -230,7 +238,10 @@ func (a *rdsListSnapshots) Plan(ctx context.Context, inv tasks.Invocation) (task
 
 func (a *rdsListSnapshots) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
 	c := a.newClient(inv.AWS)
-	limit := int(paramInt(inv.Values, "limit", 20))
+	limit, err := intValue(inv.Values, "limit", 20)
+	if err != nil {
+		return tasks.Result{}, err
+	}
 	dbs, err := selectDBInstances(ctx, c, inv.Target)
 	if err != nil {
 		return tasks.Result{}, Classify(err, a.IAMActions())
@@ -291,195 +302,3 @@ func listSnapshots(ctx context.Context, c RDSAPI, instance string, limit int) ([
 	}
 	return out, nil
 }
-
-// ---- Shared by the rds, ecs, s3 and cloudwatch families ----------------
-//
-// Every action here is "read AWS, decide per resource, then act per
-// resource". Plan and Run share the same planning function, so what a dry
-// run shows is exactly what a run does: Run executes the plan's steps in
-// order, and a skipped change in the plan is a skipped resource in the run.
-
-// step performs one planned change and describes the outcome.
-type step func(ctx context.Context) (detail string, err error)
-
-// decision is the plan for one resource: skipped (Skip says why) or a step
-// to run; Action overrides the plan's verb for this resource.
-type decision struct {
-	Skip   string
-	Action string
-	Detail string
-	Run    step
-}
-
-// planBuilder collects changes and their steps in matching order.
-type planBuilder struct {
-	verb, noun string
-	changes    []tasks.Change
-	steps      []step
-}
-
-func (b *planBuilder) add(resource, detail string, d decision) {
-	ch := tasks.Change{Resource: resource, Action: b.verb, Detail: detail}
-	if d.Action != "" {
-		ch.Action = d.Action
-	}
-	if d.Detail != "" {
-		ch.Detail = d.Detail
-	}
-	if d.Run == nil {
-		ch.Action, ch.Detail = "skip", d.Skip
-	}
-	b.changes = append(b.changes, ch)
-	b.steps = append(b.steps, d.Run)
-}
-
-func (b *planBuilder) plan() tasks.Plan {
-	acting := 0
-	for _, s := range b.steps {
-		if s != nil {
-			acting++
-		}
-	}
-	summary := fmt.Sprintf("%s %d of %d %s", b.verb, acting, len(b.steps), b.noun)
-	if len(b.steps) == 0 {
-		summary = "no " + b.noun + " match the target"
-	}
-	return tasks.Plan{Summary: summary, Changes: b.changes}
-}
-
-// stepAction is an action defined by its metadata and a planning function.
-type stepAction struct {
-	name       string
-	params     []tasks.Param
-	mutating   bool
-	iam        []string
-	verb, noun string
-	plan       func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error)
-	// followUps, if set, is added to the result when a step succeeded.
-	followUps func(inv tasks.Invocation) []tasks.FollowUp
-}
-
-var _ tasks.Action = (*stepAction)(nil)
-
-func (a *stepAction) Name() string          { return a.name }
-func (a *stepAction) Params() []tasks.Param { return a.params }
-func (a *stepAction) Mutating() bool        { return a.mutating }
-func (a *stepAction) IAMActions() []string  { return a.iam }
-
-func (a *stepAction) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
-	p, _, err := a.plan(ctx, inv)
-	if err != nil {
-		return tasks.Plan{}, Classify(err, a.iam)
-	}
-	return p, nil
-}
-
-func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
-	p, steps, err := a.plan(ctx, inv)
-	if err != nil {
-		return tasks.Result{}, Classify(err, a.iam)
-	}
-	var res tasks.Result
-	for i, ch := range p.Changes {
-		rr := tasks.ResourceResult{Resource: ch.Resource, Status: tasks.StatusOK}
-		switch {
-		case steps[i] == nil:
-			rr.Status, rr.Detail = tasks.StatusSkipped, ch.Detail
-		case ctx.Err() != nil:
-			rr = tasks.ResourceResult{Resource: ch.Resource, Status: tasks.StatusFailed, Detail: "not attempted: " + context.Cause(ctx).Error()}
-		default:
-			detail, err := steps[i](ctx)
-			if err != nil {
-				rr = Failure(ch.Resource, Classify(err, a.iam))
-			} else {
-				rr.Detail = detail
-			}
-		}
-		res.Resources = append(res.Resources, rr)
-		if progress != nil {
-			progress(tasks.Progress{Done: i + 1, Total: len(p.Changes), Message: ch.Resource + ": " + string(rr.Status)})
-		}
-	}
-	res.Summary = Summarize(a.verb, a.noun, res.Resources)
-	if len(res.Resources) == 0 {
-		res.Summary = p.Summary
-	}
-	if a.followUps != nil {
-		for _, rr := range res.Resources {
-			if rr.Status == tasks.StatusOK {
-				res.FollowUps = a.followUps(inv)
-				break
-			}
-		}
-	}
-	return res, nil
-}
-
-// checkSelector refuses a selector that selects nothing in particular: an
-// empty binding must not mean "every resource in the account".
-func checkSelector(sel tasks.Selector) error {
-	if len(sel.IDs) == 0 && len(sel.Names) == 0 && len(sel.Tags) == 0 {
-		return &UserError{Msg: fmt.Sprintf("the app's %s binding selects nothing: give it ids, names or tags", sel.Type)}
-	}
-	return nil
-}
-
-// selects reports whether a resource matches every part of the selector
-// that is set: ids (id or ARN), names (globs like "research-*"), tags.
-func selects(sel tasks.Selector, id, arn string, tags map[string]string) bool {
-	if len(sel.IDs) > 0 && !slices.Contains(sel.IDs, id) && (arn == "" || !slices.Contains(sel.IDs, arn)) {
-		return false
-	}
-	if len(sel.Names) > 0 && !matchesAnyName(sel.Names, id) {
-		return false
-	}
-	for k, v := range sel.Tags {
-		if got, ok := tags[k]; !ok || (v != "*" && got != v) {
-			return false
-		}
-	}
-	return true
-}
-
-func matchesAnyName(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, err := path.Match(p, name); ok && err == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// Parameter values arrive validated and typed by the engine (int64, bool,
-// time.Duration, string); these read them with the action's own default.
-
-func paramInt(v tasks.Values, name string, def int64) int64 {
-	switch n := v[name].(type) {
-	case int64:
-		return n
-	case int:
-		return int64(n)
-	}
-	return def
-}
-
-func paramBool(v tasks.Values, name string) bool {
-	b, _ := v[name].(bool)
-	return b
-}
-
-func paramString(v tasks.Values, name, def string) string {
-	if s, ok := v[name].(string); ok && s != "" {
-		return s
-	}
-	return def
-}
-
-func paramDuration(v tasks.Values, name string, def time.Duration) time.Duration {
-	if d, ok := v[name].(time.Duration); ok && d > 0 {
-		return d
-	}
-	return def
-}
-
-func ptrFloat(f float64) *float64 { return &f }

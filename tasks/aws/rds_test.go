@@ -247,3 +247,44 @@ func TestRDSListSnapshotsReadsOnlyWhatTheLimitNeeds(t *testing.T) {
 		t.Fatalf("empty selector: %v", err)
 	}
 }
+
+func TestRDSAccessDeniedMidRunStopsTheRest(t *testing.T) {
+	ctx := context.Background()
+	app := uniq(t, "shop")
+	ids := []string{app + "-a", app + "-b", app + "-c"}
+	seedDBs(t, app, ids)
+	emu.InjectFault("rds:RebootDBInstance", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized"})
+	r, err := rdsAction(t, "rds.reboot").Run(ctx, invocation(t, tasks.Selector{Type: "rds:db-instance", Tags: map[string]string{"app": app}}, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `AWS denied RebootDBInstance: the app's IAM role needs permission "rds:RebootDBInstance"`
+	if r.Failed() != 3 || r.Resources[0].Detail != want || r.Resources[2].Detail != "not attempted: "+want {
+		t.Fatalf("%+v", r.Resources)
+	}
+	if n := callsMentioning("rds:RebootDBInstance", app); n != 1 {
+		t.Fatalf("%d reboot calls after a denial, want 1", n)
+	}
+}
+
+func TestFamiliesDeclareTheirTargetType(t *testing.T) {
+	want := map[string]string{"rds.": "rds:db-instance", "ecs.": "ecs:service", "s3.": "s3:bucket", "cloudwatch.": "cloudwatch:alarm"}
+	var all []tasks.Action
+	all = append(all, RDSActions(SDKRDS)...)
+	all = append(all, ECSActions(SDKECS)...)
+	all = append(all, S3Actions(SDKS3)...)
+	all = append(all, CloudWatchActions(SDKCloudWatch)...)
+	for _, a := range all {
+		tt, ok := a.(interface{ TargetType() string })
+		prefix := a.Name()[:strings.Index(a.Name(), ".")+1]
+		if !ok || tt.TargetType() != want[prefix] {
+			t.Errorf("%s: target type %v", a.Name(), tt)
+		}
+		if len(a.IAMActions()) == 0 {
+			t.Errorf("%s declares no IAM actions", a.Name())
+		}
+	}
+	if _, err := tasks.NewRegistry(all...); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -177,6 +177,11 @@ func TestS3BucketParamMustBeSelected(t *testing.T) {
 			t.Fatalf("%+v: %v", tc.sel, err)
 		}
 	}
+	_, err := s3Action(t, "s3.grant-read").Plan(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", IDs: []string{mine}}, tasks.Values{"bucket": mine, "principal": "*", "duration": time.Hour}))
+	var ue *UserError
+	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "principal must be an IAM role or user ARN") {
+		t.Fatalf("principal *: %v", err)
+	}
 	if callsMentioning("s3:PutBucketPolicy", other) != 0 {
 		t.Fatal("wrote a policy on a bucket outside the app")
 	}
