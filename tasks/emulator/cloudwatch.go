@@ -117,8 +117,8 @@ func (s *Server) registerCloudWatch() {
 	s.Handle("monitoring:GetMetricData", st.getMetricData)
 }
 
-// SeedAlarm creates an alarm with PutMetricAlarm (and SetAlarmState when
-// a.State is not OK), over the wire.
+// SeedAlarm creates an alarm with PutMetricAlarm and sets its state with
+// SetAlarmState, over the wire.
 func (s *Server) SeedAlarm(ctx context.Context, a Alarm) error {
 	c := cloudwatch.NewFromConfig(s.seedConfig())
 	in := &cloudwatch.PutMetricAlarmInput{
@@ -151,12 +151,20 @@ func (s *Server) SeedAlarm(ctx context.Context, a Alarm) error {
 	if _, err := c.PutMetricAlarm(ctx, in); err != nil {
 		return fmt.Errorf("seed alarm %s: %w", a.Name, err)
 	}
-	if a.State != "" && a.State != "OK" {
-		if _, err := c.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
-			AlarmName: aws.String(a.Name), StateValue: cwtypes.StateValue(a.State), StateReason: aws.String("seeded"),
-		}); err != nil {
-			return fmt.Errorf("seed alarm state %s: %w", a.Name, err)
-		}
+	if a.State == "" {
+		a.State = "OK"
+	}
+	return s.SetAlarmState(ctx, a.Name, a.State, "seeded")
+}
+
+// SetAlarmState moves an alarm to state (OK, ALARM, INSUFFICIENT_DATA) with
+// SetAlarmState over the wire, e.g. to make the sandbox's alarm fire.
+func (s *Server) SetAlarmState(ctx context.Context, name, state, reason string) error {
+	c := cloudwatch.NewFromConfig(s.seedConfig())
+	if _, err := c.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+		AlarmName: aws.String(name), StateValue: cwtypes.StateValue(state), StateReason: aws.String(reason),
+	}); err != nil {
+		return fmt.Errorf("set alarm state %s: %w", name, err)
 	}
 	return nil
 }

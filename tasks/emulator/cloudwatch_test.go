@@ -171,3 +171,24 @@ func TestCloudWatchGetMetricData(t *testing.T) {
 		t.Fatalf("501 queries: %v", err)
 	}
 }
+
+func TestSeedAlarmStateDefaultsToOK(t *testing.T) {
+	s := New()
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.SeedAlarm(ctx, Alarm{Name: "quiet", Namespace: "AWS/EC2", Metric: "CPUUtilization", Threshold: 80}); err != nil {
+		t.Fatal(err)
+	}
+	c := cloudwatch.NewFromConfig(s.seedConfig())
+	out, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{StateValue: cwtypes.StateValueOk})
+	if err != nil || len(out.MetricAlarms) != 1 {
+		t.Fatalf("%v %+v", err, out)
+	}
+	if err := s.SetAlarmState(ctx, "quiet", "ALARM", "sandbox: CPU at 95%"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"quiet"}})
+	if err != nil || out.MetricAlarms[0].StateValue != cwtypes.StateValueAlarm || aws.ToString(out.MetricAlarms[0].StateReason) != "sandbox: CPU at 95%" {
+		t.Fatalf("%v %+v", err, out.MetricAlarms)
+	}
+}
