@@ -35,7 +35,7 @@ func (e *Engine) requestApproval(ctx context.Context, c caller, p *prepared, d p
 		e.internal(ctx, reply, "", err)
 		return
 	}
-	ref, err := reply.Public(ctx, approvalMessage(a, storedRef{}, e.now(), ""))
+	ref, err := reply.Public(ctx, e.approvalMsg(ctx, a, storedRef{}, ""))
 	if err != nil {
 		e.log.ErrorContext(ctx, "post approval request", "approval", a.ID, "err", err)
 		// The request stands; `pending` and `approve ID` still reach it.
@@ -75,7 +75,7 @@ func (e *Engine) planApproval(ctx context.Context, c caller, p *prepared, id str
 	if a.State != store.Pending {
 		return // its message already shows the decision or the run
 	}
-	e.update(ctx, sr.MessageRef, approvalMessage(a, sr, e.now(), ""))
+	e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, ""))
 }
 
 // plan runs the action's dry run with the caller's credentials.
@@ -169,7 +169,7 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 			}
 		}
 	}
-	e.updateOrReply(ctx, sr, reply, approvalMessage(res.Approval, sr, e.now(), note))
+	e.updateOrReply(ctx, sr, reply, e.approvalMsg(ctx, res.Approval, sr, note))
 	unlock()
 	if !approve {
 		e.audit(ctx, c.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("denied %s: %s", id, reason))
@@ -217,7 +217,7 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 	e.audit(ctx, voter.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("approval %s cancelled at vote time: %s", ap.ID, d.Reason))
 	if a, err := e.store.Approval(ctx, ap.ID); err == nil {
 		sr, _ := decodeRef(a.MessageRef)
-		e.update(ctx, sr.MessageRef, approvalMessage(a, sr, e.now(), "cancelled: the rules no longer allow it — "+d.Reason))
+		e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, "cancelled: the rules no longer allow it — "+d.Reason))
 	}
 	e.reject(ctx, reply, usagef("approval %s was cancelled: the rules no longer allow it — %s", ap.ID, d.Reason))
 	return false
@@ -234,7 +234,7 @@ func (e *Engine) expireNow(ctx context.Context) {
 		unlock := e.lockMessage(a.ID)
 		sr, ok := decodeRef(a.MessageRef)
 		if ok {
-			e.update(ctx, sr.MessageRef, approvalMessage(a, sr, e.now(), ""))
+			e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, ""))
 		}
 		unlock()
 	}

@@ -80,6 +80,9 @@ func (e *Engine) typo(text string) (error, bool) {
 		return nil, false
 	}
 	w := strings.ToLower(f[0])
+	if !nameRE.MatchString(w) {
+		return nil, false // the parser's own answer (a quote, a flag) is better
+	}
 	if _, ok := e.apps.app(w); ok || slices.Contains(Verbs, Verb(w)) {
 		return nil, false
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -124,13 +125,21 @@ func New(opts Options) (*Engine, error) {
 	if opts.Platforms == nil {
 		opts.Platforms = map[string]Platform{}
 	}
+	// A task whose action this build does not have is left out (and said
+	// so in the log) rather than failing every other app: config
+	// validation is where a missing action is an error.
+	apps := make([]App, 0, len(opts.Apps))
 	for _, a := range opts.Apps {
-		for _, t := range a.Tasks {
+		a.Tasks = slices.DeleteFunc(slices.Clone(a.Tasks), func(t Task) bool {
 			if _, ok := opts.Registry.Lookup(t.Action); !ok {
-				return nil, fmt.Errorf("new engine: app %s task %s uses action %q, which is not registered", a.Name, t.Action, t.Action)
+				opts.Logger.Warn("task left out: its action is not registered", "app", a.Name, "task", t.Name, "action", t.Action)
+				return true
 			}
-		}
+			return false
+		})
+		apps = append(apps, a)
 	}
+	opts.Apps = apps
 	m, err := newMetrics(opts.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("new engine: %w", err)

@@ -83,7 +83,7 @@ func TestApprovalByApprover(t *testing.T) {
 	}
 	id := approvalID(t, out)
 	out = h.say("alice", "press "+id+" approve")
-	mustContain(t, out, "Approved: shop restart-web", "approved by shell:alice", "shop restart-web — succeeded", "approved by shell:alice")
+	mustContain(t, out, "Approved: shop restart-web", "approved by alice", "shop restart-web — succeeded", "approved by alice")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("ran %d times, want 1", n)
 	}
@@ -128,7 +128,7 @@ func TestDenyByApprover(t *testing.T) {
 	h := newHarness(t)
 	id := approvalID(t, h.say("bob", "shop restart-web"))
 	out := h.say("alice", "deny "+id+" not during the sale")
-	mustContain(t, out, "Denied: shop restart-web", "denied by shell:alice", "reason: not during the sale")
+	mustContain(t, out, "Denied: shop restart-web", "denied by alice", "reason: not during the sale")
 	if h.restart.runs.Load() != 0 || len(h.runs("shop")) != 0 {
 		t.Fatal("a denied approval ran")
 	}
@@ -272,7 +272,7 @@ func TestRestartResumesQueuedRun(t *testing.T) {
 	// A run journaled as queued by a process that stopped before a worker
 	// took it.
 	r, err := h.st.CreateRun(h.ctx, store.Run{State: store.Queued, App: "shop", Task: "restart-web",
-		Params: map[string]string{"batch": "1"}, Principal: "shell:alice", Handle: "alice", Platform: "shell", Channel: "ops",
+		Params: map[string]string{"batch": "1"}, Principal: "alice", Handle: "alice", Platform: "shell", Channel: "ops",
 		Decision: store.RunDecision{Effect: policies.Allow, Rule: "ops-all"}})
 	if err != nil {
 		t.Fatal(err)
@@ -514,7 +514,7 @@ func TestComplete(t *testing.T) {
 		{"why sh", []string{"why shop"}},
 		{"nope x", nil},
 	} {
-		got := h.e.Complete(h.ctx, "shell:alice", c.in)
+		got := h.e.Complete(h.ctx, "alice", c.in)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("Complete(%q) = %q, want %q", c.in, got, c.want)
 		}

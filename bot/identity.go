@@ -62,9 +62,13 @@ func (e *Engine) isAdmin(c caller) bool {
 	})
 }
 
-// isOwner reports whether c owns app.
+// isOwner reports whether c owns app: owners are handles, principals or
+// "group:NAME".
 func isOwner(c caller, app *App) bool {
 	return slices.ContainsFunc(app.Owners, func(o string) bool {
+		if g, ok := strings.CutPrefix(o, "group:"); ok {
+			return slices.Contains(c.Groups, g)
+		}
 		return o == c.Principal || (c.Handle != "" && strings.EqualFold(o, c.Handle))
 	})
 }
@@ -92,4 +96,43 @@ func inApproverSet(c caller, app *App, approvers []string) bool {
 		}
 	}
 	return false
+}
+
+// display names a principal for messages: its handle when the store knows
+// one.
+func (e *Engine) display(ctx context.Context, principal string) string {
+	if principal == "" || principal == "day2bot" {
+		return principal
+	}
+	if h, err := e.store.Handle(ctx, principal); err == nil && h != "" {
+		return h
+	}
+	return principal
+}
+
+// named returns a with voters and decider shown by handle.
+func (e *Engine) named(ctx context.Context, a store.Approval) store.Approval {
+	votes := make([]store.Vote, len(a.Votes))
+	for i, v := range a.Votes {
+		v.Voter = e.display(ctx, v.Voter)
+		votes[i] = v
+	}
+	a.Votes = votes
+	a.DecidedBy = e.display(ctx, a.DecidedBy)
+	return a
+}
+
+// namedRun returns r with its approvers shown by handle.
+func (e *Engine) namedRun(ctx context.Context, r store.Run) store.Run {
+	as := make([]string, len(r.Approvers))
+	for i, p := range r.Approvers {
+		as[i] = e.display(ctx, p)
+	}
+	r.Approvers = as
+	return r
+}
+
+// approvalMsg renders an approval with people shown by handle.
+func (e *Engine) approvalMsg(ctx context.Context, a store.Approval, sr storedRef, note string) Message {
+	return approvalMessage(e.named(ctx, a), sr, e.now(), note)
 }

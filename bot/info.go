@@ -376,8 +376,7 @@ func (e *Engine) cancelCommand(ctx context.Context, c caller, id string, reply R
 			return
 		}
 		sr, _ := decodeRef(a.MessageRef)
-		a.DecidedBy = c.who()
-		e.updateOrReply(ctx, sr, reply, approvalMessage(a, sr, e.now(), ""))
+		e.updateOrReply(ctx, sr, reply, e.approvalMsg(ctx, a, sr, ""))
 		if sr.Platform != "" {
 			e.ephemeral(ctx, reply, Message{Text: "cancelled approval " + id})
 		}
@@ -404,7 +403,7 @@ func (e *Engine) cancelCommand(ctx context.Context, c caller, id string, reply R
 			return
 		}
 		e.metrics.runs.WithLabelValues(string(store.Cancelled)).Inc()
-		m := failedMessage(run, "cancelled by "+c.who()+" before it started")
+		m := failedMessage(e.namedRun(ctx, run), "cancelled by "+c.who()+" before it started")
 		m.Title, m.Tone = taskTitle(run.App, run.Task)+" — cancelled", ToneWarning
 		e.announce(ctx, run, m)
 		e.ephemeral(ctx, reply, Message{Text: "cancelled run " + id})

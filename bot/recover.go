@@ -22,7 +22,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	for _, r := range rs {
 		e.log.WarnContext(ctx, "run interrupted by restart", "run", r.ID, "app", r.App, "task", r.Task)
 		e.metrics.runs.WithLabelValues(string(store.Interrupted)).Inc()
-		e.announce(ctx, r, interruptedMessage(r))
+		e.announce(ctx, r, interruptedMessage(e.namedRun(ctx, r)))
 	}
 	queued, err := e.store.Runs(ctx, store.RunFilter{States: []store.State{store.Queued}, Limit: 1000})
 	if err != nil {

@@ -144,6 +144,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		return
 	}
 	run.State = store.Running
+	run = e.namedRun(ctx, run)
 	log := e.log.With("run", id, "app", run.App, "task", run.Task)
 	log.InfoContext(ctx, "run started", "principal", run.Principal, "dry_run", run.DryRun)
 	sr, hasMsg := decodeRef(run.MessageRef)

@@ -106,6 +106,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	})
 	root.AddCommand(
 		newVersionCmd(g),
+		newSandboxCmd(g),
 		newPolicyCmd(g),
 		newAuditCmd(g),
 		newBlueprintsCmd(g),

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/term"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
+	"github.com/day2bot/day2bot/tasks/emulator"
+)
+
+//go:embed sandbox/policy.yaml sandbox/apps.yaml
+var sandboxFiles embed.FS
+
+// sandboxRegion is where the demo resources live.
+const sandboxRegion = "us-east-1"
+
+func newSandboxCmd(g *globals) *cobra.Command {
+	var as string
+	var verbose bool
+	c := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Try day2bot in the terminal against an emulated AWS with demo apps, users and policies",
+		Long: `sandbox starts an in-process AWS emulator seeded with two demo apps (shop: four
+web instances and a database; research: researchers' S3 buckets), a temporary
+database with three demo users and their policies, and a terminal chat.
+
+  alice  ops: may run everything and approves requests
+  bob    developer: read-only tasks; changes to shop need one approval from ops
+  carol  researcher: manages access to her own research buckets only
+
+Type commands as in chat (help, apps, tasks shop, shop restart-web batch=2).
+"as bob" switches user; "press ID approve" presses a button. When stdin is
+not a terminal, one command is read per line, so a script can drive it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !validShellUser(as) {
+				return usageError("--as %q: use a lowercase name like alice", as)
+			}
+			return runSandbox(cmd.Context(), g, as, verbose)
+		},
+	}
+	c.Flags().StringVar(&as, "as", "alice", "the user you speak as first (alice, bob, carol)")
+	c.Flags().BoolVar(&verbose, "verbose", false, "log the engine's work to stderr")
+	return c
+}
+
+func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err error) {
+	log := slog.New(slog.DiscardHandler)
+	if verbose {
+		log = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	emu := emulator.New()
+	defer emu.Close()
+	awsCfg := aws.Config{
+		Region:       sandboxRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSANDBOX", "sandbox", ""),
+		BaseEndpoint: aws.String(emu.URL),
+	}
+	if err := seedSandbox(ctx, emu, awsCfg); err != nil {
+		return err
+	}
+
+	dir, err := os.MkdirTemp("", "day2bot-sandbox-")
+	if err != nil {
+		return fmt.Errorf("make sandbox directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(ctx, filepath.Join(dir, "day2bot.db"), store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := importSandboxPolicy(ctx, st); err != nil {
+		return err
+	}
+
+	cat, err := blueprints.Library()
+	if err != nil {
+		return fmt.Errorf("load blueprint library: %w", err)
+	}
+	appsYAML, err := sandboxFiles.ReadFile("sandbox/apps.yaml")
+	if err != nil {
+		return fmt.Errorf("read sandbox apps: %w", err)
+	}
+	apps, err := blueprints.ParseConfig("sandbox/apps.yaml", appsYAML)
+	if err != nil {
+		return err
+	}
+	reg, err := tasks.NewRegistry(awsactions.All()...)
+	if err != nil {
+		return fmt.Errorf("build action registry: %w", err)
+	}
+	plat := shell.New(g.Stdout)
+	e, err := newEngine(engineDeps{
+		Store: st, Catalog: cat, Apps: apps.Apps, Registry: reg, AWS: staticAWS{cfg: awsCfg},
+		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, e.Close()) }()
+
+	interactive := isTerminal(g.Stdin)
+	if interactive {
+		fmt.Fprint(g.Stdout, sandboxBanner)
+	}
+	s := &shell.Session{Engine: e, Platform: plat, Channel: "ops", User: as, Interactive: interactive, Drain: e.Drain}
+	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return e.Drain(ctx)
+}
+
+const sandboxBanner = `day2bot sandbox — emulated AWS, demo apps shop and research, users alice, bob, carol.
+Try: help · tasks shop · as bob · shop restart-web batch=2 · as alice · press last approve
+     as carol · research revoke-access bucket=research-alice-genomes principal=arn:aws:iam::123456789012:role/visitor
+Type quit to leave.
+`
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func validShellUser(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func importSandboxPolicy(ctx context.Context, st *store.Store) error {
+	data, err := sandboxFiles.ReadFile("sandbox/policy.yaml")
+	if err != nil {
+		return fmt.Errorf("read sandbox policy: %w", err)
+	}
+	var f policies.File
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("parse sandbox policy: %w", err)
+	}
+	if err := st.ImportFile(ctx, "sandbox", f); err != nil {
+		return fmt.Errorf("import sandbox policy: %w", err)
+	}
+	return nil
+}
+
+// sandboxBuckets are the research app's buckets: one person's data each.
+var sandboxBuckets = []string{"research-alice-genomes", "research-bob-models", "research-carol-imaging", "research-carol-trials"}
+
+// seedSandbox creates the demo resources over the wire, as AWS would have
+// them: shop's web tier (4 tagged instances) and database, its CPU alarm,
+// and the research buckets.
+func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) error {
+	if _, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": "shop", "tier": "web", "Name": "shop-web"}}); err != nil {
+		return err
+	}
+	if err := emu.SeedDBInstance(ctx, emulator.DBInstance{ID: "shop-db", Tags: map[string]string{"app": "shop"}}); err != nil && !alreadyExists(err) {
+		return err
+	}
+	if err := emu.SeedAlarm(ctx, emulator.Alarm{Name: "shop-cpu-high", Description: "shop web tier CPU above 90%",
+		Namespace: "AWS/EC2", Metric: "CPUUtilization", Statistic: "Average", Period: 300, EvaluationPeriods: 2,
+		Threshold: 90, ComparisonOperator: "GreaterThanThreshold", State: "OK"}); err != nil {
+		return err
+	}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	for _, b := range sandboxBuckets {
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && !alreadyExists(err) {
+			return fmt.Errorf("seed bucket %s: %w", b, err)
+		}
+		owner := strings.Split(b, "-")[1]
+		if _, err := s3c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b), Tagging: &s3types.Tagging{TagSet: []s3types.Tag{
+			{Key: aws.String("app"), Value: aws.String("research")}, {Key: aws.String("owner"), Value: aws.String(owner)},
+		}}}); err != nil {
+			return fmt.Errorf("tag bucket %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// alreadyExists tolerates seeding twice in one process (kumo's state is
+// process-global; tests run the sandbox more than once).
+func alreadyExists(err error) bool {
+	code := awsactions.ErrorCode(err)
+	return strings.Contains(code, "AlreadyExists") || strings.Contains(code, "AlreadyOwnedByYou")
+}

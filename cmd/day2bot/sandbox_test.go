@@ -1,0 +1,67 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var updateSandbox = flag.Bool("update-sandbox", false, "rewrite the sandbox transcript golden files")
+
+// approvalIDs are random; the transcript shows them normalised.
+var approvalIDs = regexp.MustCompile(`\ba-[23456789abcdefghjkmnpqrstuvwxyz]{5}\b`)
+
+// TestSandboxScript drives `day2bot sandbox` non-interactively with the
+// README's walkthrough script and compares the transcript with its golden
+// file (-update-sandbox rewrites it).
+func TestSandboxScript(t *testing.T) {
+	for _, name := range []string{"sandbox-walkthrough"} {
+		t.Run(name, func(t *testing.T) {
+			script, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCLI(t, string(script), "sandbox")
+			if code != 0 {
+				t.Fatalf("exit %d: %s\n%s", code, errs, out)
+			}
+			got := approvalIDs.ReplaceAllString(out, "a-XXXXX")
+			golden := filepath.Join("testdata", name+".golden")
+			if *updateSandbox {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (run with -update-sandbox to accept):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+func TestSandboxBadInput(t *testing.T) {
+	code, _, errs := runCLI(t, "", "sandbox", "--as", "Bob!")
+	if code != exitUsage || !strings.Contains(errs, "--as") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	// Nonsense lines get one-line answers; the session goes on.
+	code, out, errs := runCLI(t, "as\npress\npress a-zzzzz approve\n\"unterminated\nshop restart-web batch=99\nquit\nhelp\n", "sandbox")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"usage: as USER", "usage: press ID", `no "approve" button on a-zzzzz`, "unterminated quote", "batch must be between 1 and 4, got 99"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "what you, alice, may run") {
+		t.Errorf("a line after quit was run:\n%s", out)
+	}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// engineDeps is what newEngine wires together; serve, shell and sandbox
+// each build one.
+type engineDeps struct {
+	Store     *store.Store
+	Catalog   *blueprints.Catalog
+	Apps      map[string]blueprints.App
+	Registry  *tasks.Registry
+	AWS       bot.AWSProvider
+	Platforms []bot.Platform
+	Admins    []string
+	Logger    *slog.Logger
+	Metrics   prometheus.Registerer // nil: counters stay unregistered
+	Clock     func() time.Time      // nil: time.Now
+	Workers   int
+	Digest    func(ctx context.Context, app string) (bot.Message, error)
+}
+
+// newEngine resolves the apps against the blueprint catalog and builds the
+// engine. The caller starts it.
+func newEngine(d engineDeps) (*bot.Engine, error) {
+	apps, err := resolveApps(d.Catalog, d.Apps)
+	if err != nil {
+		return nil, err
+	}
+	platforms := map[string]bot.Platform{}
+	for _, p := range d.Platforms {
+		platforms[p.Name()] = p
+	}
+	e, err := bot.New(bot.Options{
+		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
+		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
+		Digest: d.Digest,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build engine: %w", err)
+	}
+	return e, nil
+}
+
+// resolveApps turns the configured apps into the engine's view: blueprint
+// tasks bound to each app's resources.
+func resolveApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) ([]bot.App, error) {
+	var out []bot.App
+	for _, name := range slices.Sorted(maps.Keys(cfg)) {
+		ra, err := blueprints.ResolveApp(cat, name, cfg[name])
+		if err != nil {
+			return nil, fmt.Errorf("resolve app %s: %w", name, err)
+		}
+		out = append(out, engineApp(ra))
+	}
+	return out, nil
+}
+
+func engineApp(ra *blueprints.ResolvedApp) bot.App {
+	a := bot.App{
+		Name: ra.Name, Blueprints: ra.Blueprints, Account: ra.Account.RoleARN, Region: ra.Region,
+		Owners: ra.Owners, Channels: ra.Channels,
+	}
+	for _, tn := range slices.Sorted(maps.Keys(ra.Tasks)) {
+		t := ra.Tasks[tn]
+		a.Tasks = append(a.Tasks, bot.Task{
+			Name: tn, Description: t.Task.Description, Blueprint: t.Blueprint, Action: t.Task.Action,
+			Target: t.Target, Params: t.Params(),
+		})
+	}
+	return a
+}
+
+// staticAWS hands every app the same config, pointed at one endpoint: the
+// sandbox's emulator. Real deployments use tasks/awsclient.
+type staticAWS struct{ cfg aws.Config }
+
+func (s staticAWS) Config(_ context.Context, _, region, _ string) (aws.Config, error) {
+	c := s.cfg.Copy()
+	if region != "" {
+		c.Region = region
+	}
+	return c, nil
+}
