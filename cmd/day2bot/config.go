@@ -9,11 +9,16 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/day2bot/day2bot/blueprints"
 )
 
 // Config is day2bot.yaml, parsed once here and passed down as values.
 // Secrets never come from the file: only from the environment (Secrets).
 type Config struct {
+	// Apps and blueprint_dirs: the application catalogue.
+	blueprints.Config `yaml:",inline"`
+
 	// Database is the SQLite path; --db overrides it. Local disk only:
 	// SQLite WAL must not sit on NFS/EFS.
 	Database string `yaml:"database,omitempty"`
