@@ -252,9 +252,10 @@ func notInChannel(err error) bool {
 	return false
 }
 
-// Close stops accepting posts and waits until dispatched commands have
-// been handed over and queued messages are sent, or ctx ends.
-func (a *Adapter) Close(ctx context.Context) error {
+// Wait returns once every command and click acked so far has been handed
+// to the engine, or ctx ends. Serve calls it after the HTTP server and
+// Socket Mode stopped, before draining the engine.
+func (a *Adapter) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		a.inflight.Wait()
@@ -262,9 +263,17 @@ func (a *Adapter) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
+		return fmt.Errorf("wait for slack handovers: %w", ctx.Err())
 	}
-	return a.out.close(ctx)
+}
+
+// Close waits for handovers (Wait), then stops accepting posts and waits
+// until queued messages are sent, or ctx ends. Call it after the engine
+// has finished, so its last messages still go out.
+func (a *Adapter) Close(ctx context.Context) error {
+	return errors.Join(a.Wait(ctx), a.out.close(ctx))
 }
 
 // displayName resolves a user's display name with users.info, cached;

@@ -3,8 +3,8 @@ package slack
 import (
 	"context"
 	"fmt"
-	"strings"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
