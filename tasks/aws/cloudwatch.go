@@ -73,6 +73,11 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 					return tasks.Plan{}, nil, err
 				}
 				return alarmPlan(ctx, c, inv, func(a cwtypes.MetricAlarm) decision {
+					if !awssdk.ToBool(a.ActionsEnabled) {
+						// Someone may have disabled it on purpose: a timed mute
+						// must not end by enabling what it did not disable.
+						return decision{Skip: "actions are already disabled; unmute-alarm enables them"}
+					}
 					until := inv.Now.Add(d).UTC().Format("2006-01-02 15:04 MST")
 					return decision{
 						Action: fmt.Sprintf("disable actions for %s (re-enabled at %s)", tasks.FormatDuration(d), until),
@@ -134,6 +139,9 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 				}
 				threshold := float64(n)
 				return alarmPlan(ctx, c, inv, func(a cwtypes.MetricAlarm) decision {
+					if a.ThresholdMetricId != nil {
+						return decision{Skip: "an anomaly detection alarm has a band, not a threshold"}
+					}
 					old := awssdk.ToFloat64(a.Threshold)
 					if a.Threshold != nil && old == threshold {
 						return decision{Skip: fmt.Sprintf("threshold is already %g", threshold)}

@@ -265,3 +265,17 @@ func TestCloudWatchThrottlingRetriedAndAccessDeniedNamed(t *testing.T) {
 		t.Fatalf("access denied: %T %v", err, err)
 	}
 }
+
+func TestCloudWatchMuteLeavesDisabledAlarmAlone(t *testing.T) {
+	ctx := context.Background()
+	app := uniq(t, "shop")
+	name := app + "-disk"
+	putFullAlarm(t, name)
+	if _, err := cloudwatch.NewFromConfig(testConfig(t)).DisableAlarmActions(ctx, &cloudwatch.DisableAlarmActionsInput{AlarmNames: []string{name}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cwAction(t, "cloudwatch.mute-alarm").Run(ctx, invocation(t, tasks.Selector{Type: "cloudwatch:alarm", IDs: []string{name}}, tasks.Values{"alarm": name, "duration": time.Hour}), nil)
+	if err != nil || r.Resources[0].Status != tasks.StatusSkipped || len(r.FollowUps) != 0 || callsMentioning("monitoring:DisableAlarmActions", name) != 1 {
+		t.Fatalf("%v %+v", err, r)
+	}
+}

@@ -64,6 +64,9 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 					if s := awssdk.ToString(db.DBInstanceStatus); s != "available" {
 						return decision{Skip: "status is " + s + "; only available instances can be rebooted"}
 					}
+					if failover && !awssdk.ToBool(db.MultiAZ) {
+						return decision{Skip: "not Multi-AZ: there is no standby to fail over to"}
+					}
 					return decision{Run: func(ctx context.Context) (string, error) {
 						out, err := c.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: db.DBInstanceIdentifier, ForceFailover: awssdk.Bool(failover)})
 						if err != nil {
@@ -186,6 +189,12 @@ func selectDBInstances(ctx context.Context, c RDSAPI, sel tasks.Selector) ([]rds
 
 func rdsSummary(db rdstypes.DBInstance) string {
 	s := fmt.Sprintf("%s, %s %s", awssdk.ToString(db.DBInstanceStatus), awssdk.ToString(db.DBInstanceClass), awssdk.ToString(db.Engine))
+	if v := awssdk.ToString(db.EngineVersion); v != "" {
+		s += " " + v
+	}
+	if n := awssdk.ToInt32(db.AllocatedStorage); n > 0 {
+		s += fmt.Sprintf(", %d GiB", n)
+	}
 	if db.MultiAZ != nil && *db.MultiAZ {
 		s += ", Multi-AZ"
 	}

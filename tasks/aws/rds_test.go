@@ -88,8 +88,8 @@ func TestRDSRebootPlanThenRun(t *testing.T) {
 		t.Fatalf("plan wrote: %d reboots", n)
 	}
 	want := []tasks.Change{
-		{Resource: a, Action: "reboot", Detail: "available, db.t3.micro postgres"},
-		{Resource: b, Action: "reboot", Detail: "available, db.t3.micro postgres"},
+		{Resource: a, Action: "reboot", Detail: "available, db.t3.micro postgres 16.3, 20 GiB"},
+		{Resource: b, Action: "reboot", Detail: "available, db.t3.micro postgres 16.3, 20 GiB"},
 		{Resource: c, Action: "skip", Detail: "status is stopped; only available instances can be rebooted"},
 	}
 	if fmt.Sprint(p.Changes) != fmt.Sprint(want) || p.Summary != "reboot 2 of 3 DB instances" {
@@ -286,5 +286,36 @@ func TestFamiliesDeclareTheirTargetType(t *testing.T) {
 	}
 	if _, err := tasks.NewRegistry(all...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRDSRebootWithFailoverOnlyMultiAZ(t *testing.T) {
+	ctx := context.Background()
+	app := uniq(t, "shop")
+	multi, single := app+"-multi", app+"-single"
+	for _, in := range []emulator.DBInstance{{ID: multi, MultiAZ: true}, {ID: single}} {
+		in.Tags = map[string]string{"app": app}
+		if err := emu.SeedDBInstance(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := invocation(t, tasks.Selector{Type: "rds:db-instance", Tags: map[string]string{"app": app}}, tasks.Values{"failover": true})
+	p, err := rdsAction(t, "rds.reboot").Plan(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Changes[0].Action != "reboot with failover" || p.Changes[0].Detail != "available, db.t3.micro postgres 16.3, 20 GiB, Multi-AZ" ||
+		p.Changes[1].Action != "skip" || p.Changes[1].Detail != "not Multi-AZ: there is no standby to fail over to" {
+		t.Fatalf("plan %+v", p.Changes)
+	}
+	r, err := rdsAction(t, "rds.reboot").Run(ctx, inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPlanMatchesRun(t, p, r)
+	for _, req := range emu.Requests("rds:RebootDBInstance") {
+		if bytes.Contains(req.Body, []byte(multi)) && !bytes.Contains(req.Body, []byte("ForceFailover=true")) {
+			t.Fatalf("failover not requested: %s", req.Body)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -34,7 +35,13 @@ type DBInstance struct {
 	Class  string // default db.t3.micro
 	Engine string // default postgres
 	Status string // "available" (default) or "stopped"
-	Tags   map[string]string
+	// MultiAZ instances have a standby, the only ones a reboot can fail
+	// over.
+	MultiAZ bool
+	// EngineVersion defaults to 16.3, AllocatedStorage (GiB) to 20.
+	EngineVersion    string
+	AllocatedStorage int32
+	Tags             map[string]string
 }
 
 type rdsInstance struct {
@@ -84,7 +91,8 @@ func (s *Server) SeedDBInstance(ctx context.Context, in DBInstance) error {
 	}
 	if _, err := c.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
 		DBInstanceIdentifier: aws.String(in.ID), DBInstanceClass: aws.String(in.Class),
-		Engine: aws.String(in.Engine), Tags: tags,
+		Engine: aws.String(in.Engine), Tags: tags, MultiAZ: aws.Bool(in.MultiAZ),
+		EngineVersion: aws.String(cmp.Or(in.EngineVersion, "16.3")), AllocatedStorage: aws.Int32(cmp.Or(in.AllocatedStorage, 20)),
 	}); err != nil {
 		return fmt.Errorf("seed db instance %s: %w", in.ID, err)
 	}
@@ -114,6 +122,7 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "DBInstanceIdentifier, DBInstanceClass and Engine are required")
 		return
 	}
+	storage, _ := strconv.Atoi(q.Get("AllocatedStorage"))
 	tags := map[string]string{}
 	for i := 1; q.Has(fmt.Sprintf("Tags.Tag.%d.Key", i)); i++ {
 		tags[q.Get(fmt.Sprintf("Tags.Tag.%d.Key", i))] = q.Get(fmt.Sprintf("Tags.Tag.%d.Value", i))
@@ -125,9 +134,10 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	in := &rdsInstance{
-		DBInstance: DBInstance{ID: id, Class: q.Get("DBInstanceClass"), Engine: q.Get("Engine"), Status: "available", Tags: tags},
-		arn:        "arn:aws:rds:us-east-1:000000000000:db:" + id,
-		created:    st.now().UTC(),
+		DBInstance: DBInstance{ID: id, Class: q.Get("DBInstanceClass"), Engine: q.Get("Engine"), Status: "available", Tags: tags,
+			MultiAZ: q.Get("MultiAZ") == "true", EngineVersion: q.Get("EngineVersion"), AllocatedStorage: int32(storage)},
+		arn:     "arn:aws:rds:us-east-1:000000000000:db:" + id,
+		created: st.now().UTC(),
 	}
 	st.instances[id] = in
 	out := in.xml()
@@ -199,6 +209,10 @@ func (st *rdsState) transition(op, transient, settled, from string) Handler {
 			return
 		}
 		if op == "RebootDBInstance" {
+			if q.Get("ForceFailover") == "true" && !in.MultiAZ {
+				WriteQueryError(w, http.StatusBadRequest, "InvalidParameterCombination", "Reboot with failover is only valid for Multi-AZ instances.")
+				return
+			}
 			in.reboots++
 		}
 		in.Status = settled
@@ -309,6 +323,9 @@ type rdsXMLInstance struct {
 	DBInstanceClass      string      `xml:"DBInstanceClass"`
 	Engine               string      `xml:"Engine"`
 	DBInstanceStatus     string      `xml:"DBInstanceStatus"`
+	EngineVersion        string      `xml:"EngineVersion,omitempty"`
+	AllocatedStorage     int32       `xml:"AllocatedStorage"`
+	MultiAZ              bool        `xml:"MultiAZ"`
 	DBInstanceArn        string      `xml:"DBInstanceArn"`
 	InstanceCreateTime   string      `xml:"InstanceCreateTime"`
 	AvailabilityZone     string      `xml:"AvailabilityZone"`
@@ -319,6 +336,7 @@ func (in *rdsInstance) xml() rdsXMLInstance {
 	out := rdsXMLInstance{
 		DBInstanceIdentifier: in.ID, DBInstanceClass: in.Class, Engine: in.Engine,
 		DBInstanceStatus: in.Status, DBInstanceArn: in.arn,
+		EngineVersion: in.EngineVersion, AllocatedStorage: in.AllocatedStorage, MultiAZ: in.MultiAZ,
 		InstanceCreateTime: in.created.Format(time.RFC3339), AvailabilityZone: "us-east-1a",
 	}
 	for _, k := range sortedKeys(in.Tags) {

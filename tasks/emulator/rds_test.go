@@ -72,6 +72,9 @@ func TestRDSStateTransitionsAndSnapshots(t *testing.T) {
 	if err != nil || aws.ToString(rb.DBInstance.DBInstanceStatus) != "rebooting" {
 		t.Fatalf("reboot: %v", err)
 	}
+	if _, err := c.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: id, ForceFailover: aws.Bool(true)}); errCode(err) != "InvalidParameterCombination" {
+		t.Fatalf("failover without Multi-AZ: %v", err)
+	}
 	if _, err := c.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{DBInstanceIdentifier: aws.String("nope")}); errCode(err) != "DBInstanceNotFound" {
 		t.Fatalf("reboot missing: %v", err)
 	}
