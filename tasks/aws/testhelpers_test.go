@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/day2bot/day2bot/tasks/awsclient"
@@ -28,6 +29,11 @@ func TestMain(m *testing.M) {
 // testRetryer is shared like the production one, without backoff sleeps.
 var testRetryer = awsclient.NewRetryer(awsclient.RetryOptions{MaxAttempts: 3, Backoff: awsclient.NoBackoff})
 
+// testHTTPClient is shared like the production one, and buffers request
+// bodies for the same reason (see awsclient.BufferRequestBodies): without
+// it a spurious SDK retry now and then makes request counts off by one.
+var testHTTPClient = awsclient.BufferRequestBodies(awshttp.NewBuildableClient())
+
 // testConfig is an aws.Config pointing every client at the emulator.
 func testConfig(t testing.TB) awssdk.Config {
 	t.Helper()
@@ -36,6 +42,7 @@ func testConfig(t testing.TB) awssdk.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		BaseEndpoint: awssdk.String(emu.URL),
 		Retryer:      func() awssdk.Retryer { return testRetryer },
+		HTTPClient:   testHTTPClient,
 	}
 }
 

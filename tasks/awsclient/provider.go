@@ -78,6 +78,7 @@ func NewFromConfig(base aws.Config, o Options) *Provider {
 	if base.HTTPClient == nil {
 		base.HTTPClient = awshttp.NewBuildableClient()
 	}
+	base.HTTPClient = BufferRequestBodies(base.HTTPClient)
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = 1024
 	}
