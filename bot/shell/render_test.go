@@ -1,0 +1,69 @@
+package shell
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestRenderGolden(t *testing.T) {
+	msgs := []bot.Message{
+		{Title: "shop restart-web — succeeded", Text: "rebooted 2 of 2 instances", Tone: bot.ToneSuccess,
+			Fields:  []bot.Field{{Name: "Parameters", Value: "batch=2"}},
+			Table:   &bot.Table{Columns: []string{"Resource", "Status", "Detail"}, Rows: [][]string{{"i-1", "ok", "rebooted"}, {"i-22222", "failed", "IncorrectInstanceState: stopped"}}},
+			Context: []string{"run r-7 · requested by bob", "approved by alice"}},
+		{Title: "Approval needed: shop restart-web", Text: "Plan: reboot 4 instances\nin 2 batches", Tone: bot.ToneWarning,
+			Buttons: []bot.Button{{ID: "ap:a-7f3k2", Label: "Approve", Style: bot.StylePrimary}, {ID: "dn:a-7f3k2", Label: "Deny", Style: bot.StyleDanger}},
+			Context: []string{"approval a-7f3k2 · expires in 1h"}},
+		{Text: "batch must be between 1 and 4, got 9", Tone: bot.ToneDanger},
+		{Title: "long", Attachment: &bot.File{Name: "r-1-result.tsv", Content: []byte("a\tb\n")}, Table: &bot.Table{Columns: []string{"A", "Ünïcode"}, Rows: [][]string{{"x"}, {"yy", "z", "extra"}}}},
+	}
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString(Render(m))
+		b.WriteString("----\n")
+	}
+	golden := filepath.Join("testdata", "render.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("rendering differs from %s (-update to accept):\n%s", golden, b.String())
+	}
+}
+
+func TestButtonLookup(t *testing.T) {
+	p := New(&strings.Builder{})
+	ref, _ := p.Post(t.Context(), "ops", bot.Message{Buttons: []bot.Button{{ID: "ap:a-abcde", Label: "Approve"}, {ID: "dn:a-abcde", Label: "Deny"}}})
+	p.Post(t.Context(), "ops", bot.Message{Title: "no buttons"})
+	for _, c := range []struct {
+		id, label, want string
+		ok            bool
+	}{
+		{"a-abcde", "approve", "ap:a-abcde", true},
+		{"A-ABCDE", "DENY", "dn:a-abcde", true},
+		{"#" + ref.ID, "deny", "dn:a-abcde", true},
+		{ref.ID, "approve", "ap:a-abcde", true},
+		{"last", "approve", "ap:a-abcde", true},
+		{"a-zzzzz", "approve", "", false},
+		{"a-abcde", "maybe", "", false},
+		{"2", "approve", "", false},
+	} {
+		_, b, ok := p.button(c.id, c.label)
+		if ok != c.ok || b.ID != c.want {
+			t.Errorf("button(%q, %q) = %q, %v; want %q, %v", c.id, c.label, b.ID, ok, c.want, c.ok)
+		}
+	}
+}
