@@ -107,6 +107,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(g),
 		newSandboxCmd(g),
+		newServeCmd(g),
 		newPolicyCmd(g),
 		newAuditCmd(g),
 		newBlueprintsCmd(g),
