@@ -115,6 +115,7 @@ func (s *Server) registerCloudWatch() {
 	s.Handle("monitoring:EnableAlarmActions", st.setActions(true))
 	s.Handle("monitoring:PutMetricData", st.putMetricData)
 	s.Handle("monitoring:GetMetricData", st.getMetricData)
+	s.Handle("monitoring:GetMetricStatistics", st.getMetricStatistics)
 }
 
 // SeedAlarm creates an alarm with PutMetricAlarm and sets its state with

@@ -158,6 +158,83 @@ func (st *cwState) getMetricData(w http.ResponseWriter, r *http.Request, body []
 	st.write(w, out)
 }
 
+// Datapoints one GetMetricStatistics call may return.
+const cwMaxStatisticsPoints = 1440
+
+// getMetricStatistics answers from the same series as GetMetricData, so
+// both APIs agree; datapoints come oldest first, as AWS returns them.
+func (st *cwState) getMetricStatistics(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Namespace, MetricName string
+		Dimensions            []cwDimension
+		StartTime, EndTime    time.Time
+		Period                int32
+		Statistics            []string
+		ExtendedStatistics    []string
+		Unit                  string
+	}
+	if !st.decode(w, r, body, &in) {
+		return
+	}
+	fail := func(msg string) { WriteCBORError(w, http.StatusBadRequest, "InvalidParameterValue", msg) }
+	switch {
+	case in.Namespace == "" || in.MetricName == "" || in.Period <= 0:
+		fail("Namespace, MetricName and a positive Period are required")
+		return
+	case len(in.Statistics)+len(in.ExtendedStatistics) == 0:
+		fail("one of Statistics or ExtendedStatistics is required")
+		return
+	case !in.StartTime.Before(in.EndTime):
+		fail("The parameter StartTime must be less than the parameter EndTime.")
+		return
+	}
+	stamps := periodStamps(in.StartTime, in.EndTime, time.Duration(in.Period)*time.Second)
+	if len(stamps) > cwMaxStatisticsPoints {
+		fail(fmt.Sprintf("You have requested up to %d datapoints, which exceeds the limit of %d.", len(stamps), cwMaxStatisticsPoints))
+		return
+	}
+	type datapoint struct {
+		Timestamp                                   time.Time
+		SampleCount, Average, Sum, Minimum, Maximum *float64           `cbor:",omitempty"`
+		ExtendedStatistics                          map[string]float64 `cbor:",omitempty"`
+		Unit                                        string             `cbor:",omitempty"`
+	}
+	st.mu.Lock()
+	key := seriesKey(in.Namespace, in.MetricName, in.Dimensions)
+	level, pinned := st.levels[key]
+	st.mu.Unlock()
+	out := struct {
+		Label      string
+		Datapoints []datapoint
+	}{Label: in.MetricName, Datapoints: []datapoint{}}
+	for _, ts := range stamps {
+		dp := datapoint{Timestamp: ts, Unit: in.Unit}
+		for _, stat := range in.Statistics {
+			v := syntheticValue(key, stat, in.Period, ts, level, pinned)
+			switch stat {
+			case "SampleCount":
+				dp.SampleCount = &v
+			case "Average":
+				dp.Average = &v
+			case "Sum":
+				dp.Sum = &v
+			case "Minimum":
+				dp.Minimum = &v
+			case "Maximum":
+				dp.Maximum = &v
+			}
+		}
+		for _, stat := range in.ExtendedStatistics {
+			if dp.ExtendedStatistics == nil {
+				dp.ExtendedStatistics = map[string]float64{}
+			}
+			dp.ExtendedStatistics[stat] = syntheticValue(key, stat, in.Period, ts, level, pinned)
+		}
+		out.Datapoints = append(out.Datapoints, dp)
+	}
+	st.write(w, out)
+}
+
 // periodStamps lists the period starts t with start <= t < end, aligned to
 // the period like CloudWatch's own aggregation buckets.
 func periodStamps(start, end time.Time, period time.Duration) []time.Time {

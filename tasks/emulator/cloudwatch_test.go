@@ -192,3 +192,44 @@ func TestSeedAlarmStateDefaultsToOK(t *testing.T) {
 		t.Fatalf("%v %+v", err, out.MetricAlarms)
 	}
 }
+
+func TestCloudWatchGetMetricStatisticsAgreesWithGetMetricData(t *testing.T) {
+	s := New()
+	defer s.Close()
+	ctx := context.Background()
+	c := cloudwatch.NewFromConfig(s.seedConfig())
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	start := end.Add(-6 * time.Hour)
+	dims := []cwtypes.Dimension{{Name: aws.String("DBInstanceIdentifier"), Value: aws.String("db-1")}}
+	stats, err := c.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace: aws.String("AWS/RDS"), MetricName: aws.String("CPUUtilization"), Dimensions: dims,
+		StartTime: aws.Time(start), EndTime: aws.Time(end), Period: aws.Int32(3600),
+		Statistics: []cwtypes.Statistic{cwtypes.StatisticAverage, cwtypes.StatisticMaximum}, ExtendedStatistics: []string{"p99"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), ScanBy: cwtypes.ScanByTimestampAscending,
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("a"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/RDS"), MetricName: aws.String("CPUUtilization"), Dimensions: dims},
+			Period: aws.Int32(3600), Stat: aws.String("Average")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats.Datapoints) != 6 || len(data.MetricDataResults[0].Values) != 6 {
+		t.Fatalf("points %d / %d", len(stats.Datapoints), len(data.MetricDataResults[0].Values))
+	}
+	for i, dp := range stats.Datapoints {
+		if !dp.Timestamp.Equal(data.MetricDataResults[0].Timestamps[i]) || *dp.Average != data.MetricDataResults[0].Values[i] ||
+			*dp.Maximum <= *dp.Average || dp.ExtendedStatistics["p99"] != *dp.Maximum || dp.Sum != nil {
+			t.Fatalf("point %d: %+v vs %v", i, dp, data.MetricDataResults[0].Values[i])
+		}
+	}
+	_, err = c.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace: aws.String("AWS/RDS"), MetricName: aws.String("CPUUtilization"),
+		StartTime: aws.Time(end.Add(-48 * time.Hour)), EndTime: aws.Time(end), Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticAverage},
+	})
+	if errCode(err) != "InvalidParameterValue" {
+		t.Fatalf("2880 points: %v", err)
+	}
+}
