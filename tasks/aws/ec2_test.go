@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -288,5 +289,35 @@ func TestEC2Selector(t *testing.T) {
 				t.Fatalf("got %s", got)
 			}
 		})
+	}
+}
+
+// A digest of 1,000 instances costs one DescribeInstances call.
+func TestEC2DescribeThousandInOneCall(t *testing.T) {
+	app, _ := seedApp(t, 1000)
+	before := emu.Count("ec2:DescribeInstances")
+	res, err := NewEC2Describe(SDKEC2).Run(context.Background(), ec2Inv(t, app, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Resources) != 1000 || emu.Count("ec2:DescribeInstances")-before != 1 || strings.Contains(res.Summary, "more") {
+		t.Fatalf("%d instances in %d calls, summary %q", len(res.Resources), emu.Count("ec2:DescribeInstances")-before, res.Summary)
+	}
+}
+
+// BenchmarkEC2Describe1000 is the AWS side of a digest of a 1,000-instance
+// app: one page over HTTP from the emulator, decoded by the SDK.
+func BenchmarkEC2Describe1000(b *testing.B) {
+	app := fmt.Sprintf("bench-%d", uniqSeq.Add(1))
+	if _, err := emu.SeedInstances(context.Background(), 1000, emulator.InstanceSpec{Tags: map[string]string{"app": app}}); err != nil {
+		b.Fatal(err)
+	}
+	act := NewEC2Describe(SDKEC2)
+	inv := tasks.Invocation{AWS: testConfig(b), Target: tasks.Selector{Type: "ec2:instance", Tags: map[string]string{"app": app}}}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := act.Run(context.Background(), inv, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

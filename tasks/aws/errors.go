@@ -69,6 +69,13 @@ var deniedCodes = map[string]bool{
 	"AuthorizationError":    true, // SNS/Auto Scaling style
 }
 
+// throttleCodes are AWS's "slow down" answers.
+var throttleCodes = map[string]bool{
+	"Throttling": true, "ThrottlingException": true, "ThrottledException": true, "RequestThrottled": true,
+	"RequestThrottledException": true, "RequestLimitExceeded": true, "TooManyRequestsException": true,
+	"SlowDown": true, "PriorRequestNotComplete": true,
+}
+
 // iamPrefix maps an SDK ServiceID to its IAM service prefix.
 var iamPrefix = map[string]string{
 	"EC2":                       "ec2",
@@ -97,9 +104,8 @@ var iamName = map[string]string{
 
 // Classify turns an SDK error into what the engine needs: an
 // AccessDeniedError naming the permission from declared (the action's
-// IAMActions), a UserError for the caller-fixable codes, or err wrapped
-// unchanged. Throttling never reaches here as such: the shared retryer
-// backs off and retries it first.
+// IAMActions), a UserError for the caller-fixable codes and for throttling
+// that outlasted the shared retryer's retries, or err unchanged.
 func Classify(err error, declared []string) error {
 	if err == nil {
 		return nil
@@ -128,6 +134,10 @@ func Classify(err error, declared []string) error {
 		return &AccessDeniedError{IAMAction: want, Operation: op, Err: err}
 	case strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") || strings.HasSuffix(code, "NotFoundFault"):
 		return &UserError{Msg: fmt.Sprintf("%s: %s", op, apiMessage(api)), Err: err}
+	case throttleCodes[code]:
+		// The shared retryer already backed off and retried; what is left
+		// is for the user to try later, not a bug to log.
+		return &UserError{Msg: fmt.Sprintf("AWS is throttling %s (%s) and retries did not get through; try again in a minute", op, code), Err: err}
 	case code == "ValidationError" || code == "InvalidParameterValue" || code == "InvalidParameterCombination" || code == "IncorrectInstanceState" || code == "IncorrectState":
 		return &UserError{Msg: fmt.Sprintf("AWS refused %s: %s", op, apiMessage(api)), Err: err}
 	}

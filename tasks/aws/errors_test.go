@@ -20,6 +20,7 @@ func TestClassifyOverHTTP(t *testing.T) {
 		wantIAM  string
 		wantDecl bool
 		wantUser string // substring of UserMessage; "" = not a user error
+		faults   int    // how many times to inject fault; 0 means once
 	}{
 		{
 			name:     "ec2 unauthorized names declared action",
@@ -42,6 +43,12 @@ func TestClassifyOverHTTP(t *testing.T) {
 			wantUser: "i-1' does not exist",
 		},
 		{
+			name:     "throttling past the retries",
+			fault:    emulator.Fault{Status: 400, Code: "RequestLimitExceeded"},
+			faults:   3,
+			wantUser: "AWS is throttling DescribeInstances (RequestLimitExceeded)",
+		},
+		{
 			name:  "internal error stays internal",
 			fault: emulator.Fault{Status: 400, Code: "SomethingOdd"},
 		},
@@ -49,7 +56,9 @@ func TestClassifyOverHTTP(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			client := ec2.NewFromConfig(testConfig(t))
-			emu.InjectFault("ec2:DescribeInstances", tc.fault)
+			for range max(tc.faults, 1) {
+				emu.InjectFault("ec2:DescribeInstances", tc.fault)
+			}
 			_, err := client.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{})
 			if err == nil {
 				t.Fatal("want error")
