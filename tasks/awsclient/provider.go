@@ -140,3 +140,16 @@ func (p *Provider) session(k sessionKey, region string) *aws.CredentialsCache {
 	}
 	return s.creds
 }
+
+// ByRole serves callers that know an app's account only by its role ARN,
+// like the engine's AWSProvider: the external id, if any, is looked up by
+// role.
+type ByRole struct {
+	Provider    *Provider
+	ExternalIDs map[string]string // role ARN → external id
+}
+
+// Config is Provider.Config for Account{roleARN, ExternalIDs[roleARN]}.
+func (b ByRole) Config(ctx context.Context, roleARN, region, principal string) (aws.Config, error) {
+	return b.Provider.Config(ctx, Account{RoleARN: roleARN, ExternalID: b.ExternalIDs[roleARN]}, region, principal)
+}

@@ -130,3 +130,16 @@ func TestEmulatorSTSRejectsRawPrincipal(t *testing.T) {
 func stsAssume(ctx context.Context, cfg aws.Config, role, name string) (*sts.AssumeRoleOutput, error) {
 	return sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String(name), SourceIdentity: aws.String(name)})
 }
+
+func TestByRoleLooksUpExternalID(t *testing.T) {
+	p, emu := testProvider(t, 0)
+	role := "arn:aws:iam::123456789012:role/day2bot-blog"
+	cfg, err := ByRole{Provider: p, ExternalIDs: map[string]string{role: "blog-ext"}}.Config(context.Background(), role, "us-east-2", "day2bot:scheduler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, ok := emu.SessionFor(describe(t, emu, cfg))
+	if !ok || as.ExternalID != "blog-ext" || as.SourceIdentity != "day2bot.scheduler" || cfg.Region != "us-east-2" {
+		t.Fatalf("session %+v", as)
+	}
+}
