@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"context"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -13,15 +15,18 @@ func TestSeedBucketSettingsAndMissingConfigErrors(t *testing.T) {
 	s := New()
 	defer s.Close()
 	ctx := context.Background()
-	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"r","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/r"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::emu-seed-full/*"}]}`
-	if err := s.SeedBucket(ctx, Bucket{Name: "emu-seed-full", Tags: map[string]string{"app": "lab"}, Policy: policy, Versioning: true, Encrypted: true, BlockPublicAccess: true}); err != nil {
+	// kumo's S3 is process-global: names must differ between -count runs.
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	fullName, bareName := "emu-seed-full-"+suffix, "emu-seed-bare-"+suffix
+	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"r","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/r"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + fullName + `/*"}]}`
+	if err := s.SeedBucket(ctx, Bucket{Name: fullName, Tags: map[string]string{"app": "lab"}, Policy: policy, Versioning: true, Encrypted: true, BlockPublicAccess: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SeedBucket(ctx, Bucket{Name: "emu-seed-bare"}); err != nil {
+	if err := s.SeedBucket(ctx, Bucket{Name: bareName}); err != nil {
 		t.Fatal(err)
 	}
 	c := s3.NewFromConfig(s.seedConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	full, bare := aws.String("emu-seed-full"), aws.String("emu-seed-bare")
+	full, bare := aws.String(fullName), aws.String(bareName)
 
 	tags, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: full})
 	if err != nil || aws.ToString(tags.TagSet[0].Value) != "lab" {
