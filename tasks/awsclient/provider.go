@@ -38,6 +38,11 @@ type Options struct {
 // config shares one retryer and one HTTP client, so throttling and
 // connection reuse are process-wide; assumed-role credentials are cached
 // per (role, external id, principal) and refreshed before they expire.
+//
+// Actions build their SDK clients from the returned config per invocation
+// (a client costs ~16µs to build); everything worth reusing across clients
+// of a region — connections, the retry budget, credentials — lives in the
+// config and is shared that way.
 type Provider struct {
 	base aws.Config
 	max  int
