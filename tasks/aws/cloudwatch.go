@@ -212,11 +212,11 @@ func selectAlarms(ctx context.Context, c CloudWatchAPI, sel tasks.Selector, stat
 	var inputs []*cloudwatch.DescribeAlarmsInput
 	literal := append(append([]string(nil), sel.IDs...), sel.Names...)
 	switch {
-	case len(sel.IDs) == 0 && len(sel.Names) == 1 && strings.IndexAny(sel.Names[0], "*?[") > 0:
+	case len(sel.IDs) == 0 && len(sel.Names) == 1 && strings.IndexAny(sel.Names[0], "*?") > 0:
 		in := base
-		in.AlarmNamePrefix = awssdk.String(sel.Names[0][:strings.IndexAny(sel.Names[0], "*?[")])
+		in.AlarmNamePrefix = awssdk.String(sel.Names[0][:strings.IndexAny(sel.Names[0], "*?")])
 		inputs = append(inputs, &in)
-	case !strings.ContainsAny(strings.Join(literal, ""), "*?[:"): // names only, no globs, no ARNs
+	case !strings.ContainsAny(strings.Join(literal, ""), "*?:"): // names only, no globs, no ARNs
 		for chunk := range slices.Chunk(literal, 100) {
 			in := base
 			in.AlarmNames = chunk

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 
 	"github.com/day2bot/day2bot/tasks"
@@ -172,11 +171,39 @@ func selects(sel tasks.Selector, id, arn string, tags map[string]string) bool {
 
 func matchesAnyName(patterns []string, name string) bool {
 	for _, p := range patterns {
-		if ok, err := path.Match(p, name); ok && err == nil {
+		if globMatch(p, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// globMatch matches a name glob: * is any run of characters (slashes
+// included: alarm names may contain them), ? is one character, anything
+// else is literal.
+func globMatch(pattern, name string) bool {
+	// Greedy with backtracking to the last star: linear for typical
+	// patterns, never exponential.
+	p, n, star, mark := 0, 0, -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == name[n]):
+			p++
+			n++
+		case star >= 0:
+			p, mark = star+1, mark+1
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // forTarget sets the resource type of a family's step actions.
