@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -318,5 +319,23 @@ func TestInteractionWithoutUserIsRefused(t *testing.T) {
 	status, resp := fake.post(endpoint(t, a, e), signedHeader(testKey, testNow, body), body)
 	if status != http.StatusOK || resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != discordgo.MessageFlagsEphemeral {
 		t.Fatalf("got %d %+v, want an ephemeral refusal", status, resp)
+	}
+}
+
+// BenchmarkSignedCommandEphemeral: verify, parse, hand to the engine and
+// answer inline — what a denial costs before Discord sees the answer.
+func BenchmarkSignedCommandEphemeral(b *testing.B) {
+	a := newTestAdapter(b, "http://127.0.0.1:1/api/v10", func(c *Config) { c.Logger = slog.New(slog.DiscardHandler) })
+	h := a.HTTPHandler(echoEngine{})
+	body := []byte(`{"id":"1","application_id":"app1","type":2,"token":"t","version":1,"channel_id":"c1","member":{"user":{"id":"111"}},"data":{"name":"day2","options":[{"name":"command","type":3,"value":"shop scale desired=40"}]}}`)
+	hdr := signedHeader(testKey, testNow, body)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/discord/interactions", bytes.NewReader(body))
+		req.Header = hdr.Clone()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
 	}
 }
