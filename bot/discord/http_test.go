@@ -339,3 +339,29 @@ func BenchmarkSignedCommandEphemeral(b *testing.B) {
 		}
 	}
 }
+
+// A first answer with a file cannot be a JSON response: it is deferred
+// with the answer's visibility and the message, file included, put in
+// place through the webhook.
+func TestFirstAnswerWithFileIsDeferredThenEdited(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	done := make(chan error, 1)
+	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {
+		done <- cmd.Reply.Ephemeral(ctx, bot.Message{Title: "history", Table: longTable(400)})
+	}}
+	resp, token := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "history shop"})
+	if resp.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || resp.Data == nil || resp.Data.Flags != discordgo.MessageFlagsEphemeral {
+		t.Fatalf("response %d %s, want ephemeral type 5", resp.Type, resp.RawData)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	fake.mu.Lock()
+	id := fake.original[token]
+	fake.mu.Unlock()
+	m := fake.message(id)
+	if m == nil || len(m.Files) != 1 || !strings.HasPrefix(m.Files[0], "table.txt:") || len(m.Msg.Embeds) < 2 {
+		t.Fatalf("original after edit: %+v", m)
+	}
+}
