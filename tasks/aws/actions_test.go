@@ -1,0 +1,57 @@
+package aws
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// contractNames are the action names blueprints are written against
+// (the actions contract); All must provide exactly these.
+var contractNames = []string{
+	"autoscaling.describe", "autoscaling.instance-refresh", "autoscaling.set-desired",
+	"cloudwatch.list-alarms", "cloudwatch.mute-alarm", "cloudwatch.set-threshold", "cloudwatch.unmute-alarm",
+	"ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
+	"ecs.describe", "ecs.force-deployment", "ecs.scale",
+	"elbv2.target-health",
+	"rds.describe", "rds.list-snapshots", "rds.reboot", "rds.snapshot", "rds.start", "rds.stop",
+	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.grant-read", "s3.revoke-principal",
+}
+
+func TestAllActions(t *testing.T) {
+	reg, err := tasks.NewRegistry(All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reg.Names(); !slices.Equal(got, contractNames) {
+		t.Fatalf("registered %v\nwant %v", got, contractNames)
+	}
+	for _, a := range reg.Actions() {
+		t.Run(a.Name(), func(t *testing.T) {
+			if len(a.IAMActions()) == 0 {
+				t.Fatal("declares no IAM actions")
+			}
+			if _, err := tasks.IAMPolicy([]tasks.Action{a}); err != nil {
+				t.Fatal(err)
+			}
+			service, _, _ := strings.Cut(a.Name(), ".")
+			for _, p := range a.Params() {
+				if err := p.Validate(); err != nil {
+					t.Errorf("param %s: %v", p.Name, err)
+				}
+			}
+			// A read-only action must not declare a write permission:
+			// least privilege for a digest-only role depends on it.
+			if !a.Mutating() {
+				for _, ia := range a.IAMActions() {
+					_, op, _ := strings.Cut(ia, ":")
+					if !strings.HasPrefix(op, "Describe") && !strings.HasPrefix(op, "List") && !strings.HasPrefix(op, "Get") {
+						t.Errorf("read-only %s action declares %s", service, ia)
+					}
+				}
+			}
+		})
+	}
+}
