@@ -99,9 +99,9 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) {
 	}
 	switch {
 	case strings.HasPrefix(a.ButtonID, buttonApprove):
-		e.vote(ctx, c, strings.TrimPrefix(a.ButtonID, buttonApprove), true, "", a.Reply)
+		e.vote(ctx, c, strings.TrimPrefix(a.ButtonID, buttonApprove), true, "", a.Reply, a.Message)
 	case strings.HasPrefix(a.ButtonID, buttonDeny):
-		e.vote(ctx, c, strings.TrimPrefix(a.ButtonID, buttonDeny), false, "", a.Reply)
+		e.vote(ctx, c, strings.TrimPrefix(a.ButtonID, buttonDeny), false, "", a.Reply, a.Message)
 	case strings.HasPrefix(a.ButtonID, buttonRemediation):
 		app, task, ok := strings.Cut(strings.TrimPrefix(a.ButtonID, buttonRemediation), ":")
 		if !ok {
@@ -114,13 +114,13 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) {
 	}
 }
 
-// vote is one Approve or Deny, from a button or from `approve ID` /
-// `deny ID reason`. The checks run in this order: the approval exists and
+// vote is one Approve or Deny, from a button (via is the message that
+// carried it) or from `approve ID` / `deny ID reason` (via is zero). The checks run in this order: the approval exists and
 // is pending, the voter is in the approver set and is not the requester
 // (the store checks that again, atomically, with the duplicate vote), the
 // request is still allowed by the current rules; then the store records the
 // vote, and the one vote that reaches the quorum queues the run.
-func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, reason string, reply Responder) {
+func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, reason string, reply Responder, via MessageRef) {
 	id = strings.ToLower(id)
 	ap, err := e.store.Approval(ctx, id)
 	if err != nil {
@@ -161,7 +161,16 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 	if !approve && reason != "" {
 		note = "reason: " + reason
 	}
-	sr, _ := decodeRef(res.Approval.MessageRef)
+	sr, ok := decodeRef(res.Approval.MessageRef)
+	if !ok && via.Platform != "" && via.ID != "" {
+		// The button was pressed before the request's message was
+		// recorded (the post was still returning): the button's own
+		// message is the one to update.
+		sr = storedRef{MessageRef: via}
+		if err := e.store.SetApprovalMessage(ctx, id, encodeStored(sr)); err != nil {
+			e.log.WarnContext(ctx, "store approval message", "approval", id, "err", err)
+		}
+	}
 	if res.Started {
 		if sr.Platform != "" {
 			if err := e.store.SetRunMessage(ctx, res.RunID, encodeRef(sr.MessageRef)); err != nil {

@@ -57,7 +57,7 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 	case VerbPending:
 		e.pendingList(ctx, c, cmd.Reply)
 	case VerbApprove, VerbDeny:
-		e.vote(ctx, c, req.ID, req.Verb == VerbApprove, req.Reason, cmd.Reply)
+		e.vote(ctx, c, req.ID, req.Verb == VerbApprove, req.Reason, cmd.Reply, MessageRef{})
 	case VerbCancel:
 		e.cancelCommand(ctx, c, req.ID, cmd.Reply)
 	case VerbFreeze:

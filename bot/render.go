@@ -169,7 +169,7 @@ func denyMessage(c caller, p *prepared, d policies.Decision) Message {
 	if d.Rule != "" {
 		m.Context = append(m.Context, "rule "+d.Rule)
 	}
-	m.Context = append(m.Context, "see why: why "+p.app.Name+" "+p.task.Name+" "+typedParams(p.params))
+	m.Context = append(m.Context, strings.TrimSpace("see why: why "+p.app.Name+" "+p.task.Name+" "+typedParams(p.params)))
 	return m
 }
 

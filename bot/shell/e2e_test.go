@@ -62,7 +62,7 @@ func (t *transcript) Since(n int) string {
 type emuAWS struct{ url string }
 
 func (a emuAWS) Config(_ context.Context, _, region, _ string) (aws.Config, error) {
-	return aws.Config{Region: region, BaseEndpoint: aws.String(a.url),
+	return aws.Config{Region: region, BaseEndpoint: aws.String(a.url), HTTPClient: emulator.SDKHTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDE2E", "e2e", "")}, nil
 }
 

@@ -50,7 +50,7 @@ func TestButtonLookup(t *testing.T) {
 	p.Post(t.Context(), "ops", bot.Message{Title: "no buttons"})
 	for _, c := range []struct {
 		id, label, want string
-		ok            bool
+		ok              bool
 	}{
 		{"a-abcde", "approve", "ap:a-abcde", true},
 		{"A-ABCDE", "DENY", "dn:a-abcde", true},

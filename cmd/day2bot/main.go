@@ -107,6 +107,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(g),
 		newSandboxCmd(g),
+		newShellCmd(g),
 		newServeCmd(g),
 		newPolicyCmd(g),
 		newAuditCmd(g),

@@ -77,6 +77,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 		Region:       sandboxRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSANDBOX", "sandbox", ""),
 		BaseEndpoint: aws.String(emu.URL),
+		HTTPClient:   emulator.SDKHTTPClient(),
 	}
 	if err := seedSandbox(ctx, emu, awsCfg); err != nil {
 		return err

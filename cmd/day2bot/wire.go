@@ -15,6 +15,7 @@ import (
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
+	"github.com/day2bot/day2bot/tasks/awsclient"
 )
 
 // engineDeps is what newEngine wires together; serve, shell and sandbox
@@ -83,6 +84,27 @@ func engineApp(ra *blueprints.ResolvedApp) bot.App {
 		})
 	}
 	return a
+}
+
+// appAccounts adapts the AWS provider to the engine's view of an app's
+// account (its role ARN), adding each role's external id from the config.
+func appAccounts(p *awsclient.Provider, apps map[string]blueprints.App) bot.AWSProvider {
+	ext := map[string]string{}
+	for _, a := range apps {
+		if a.Account.RoleARN != "" && a.Account.ExternalID != "" {
+			ext[a.Account.RoleARN] = a.Account.ExternalID
+		}
+	}
+	return accountProvider{p: p, externalIDs: ext}
+}
+
+type accountProvider struct {
+	p           *awsclient.Provider
+	externalIDs map[string]string // role ARN -> external id
+}
+
+func (a accountProvider) Config(ctx context.Context, role, region, principal string) (aws.Config, error) {
+	return a.p.Config(ctx, awsclient.Account{RoleARN: role, ExternalID: a.externalIDs[role]}, region, principal)
 }
 
 // staticAWS hands every app the same config, pointed at one endpoint: the

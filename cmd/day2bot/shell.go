@@ -1,0 +1,96 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
+	"github.com/day2bot/day2bot/tasks/awsclient"
+)
+
+func newShellCmd(g *globals) *cobra.Command {
+	var configPath, as, channel string
+	var verbose bool
+	c := &cobra.Command{
+		Use:   "shell",
+		Short: "Chat with day2bot in the terminal against real AWS, as a configured user",
+		Long: `shell is the sandbox's terminal chat on your real config, database and AWS
+account: the same commands, policies and approvals as in Slack or Discord.
+You speak as shell:USER (map it to a handle in the policy file's users).
+When stdin is not a terminal, one command is read per line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if as == "" {
+				return usageError("shell needs --as USER: who you speak as")
+			}
+			if !validShellUser(as) {
+				return usageError("--as %q: use a lowercase name like alice", as)
+			}
+			// The config's database applies unless --db was given.
+			db := ""
+			if f := cmd.Flag("db"); f != nil && f.Changed {
+				db = g.DBPath
+			}
+			return runShell(cmd.Context(), g, configPath, db, as, channel, verbose)
+		},
+	}
+	c.Flags().StringVar(&configPath, "config", "day2bot.yaml", "path of the config file")
+	c.Flags().StringVar(&as, "as", "", "the user you speak as (principal shell:USER)")
+	c.Flags().StringVar(&channel, "channel", "ops", "the channel the commands come from (policy channel shell:CHANNEL)")
+	c.Flags().BoolVar(&verbose, "verbose", false, "log the engine's work to stderr")
+	return c
+}
+
+func runShell(ctx context.Context, g *globals, configPath, db, as, channel string, verbose bool) (err error) {
+	cfg, err := loadConfig(configPath, g.Getenv)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	if verbose {
+		log = slog.New(slog.NewTextHandler(g.Stderr, nil))
+	}
+	st, err := store.Open(ctx, cmp.Or(db, cfg.Database, "day2bot.db"), store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
+	cat, err := loadCatalog(cfg.BlueprintDirs)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	reg, err := tasks.NewRegistry(awsactions.All()...)
+	if err != nil {
+		return fmt.Errorf("build action registry: %w", err)
+	}
+	p, err := awsclient.New(ctx, awsclient.Options{})
+	if err != nil {
+		return err
+	}
+	plat := shell.New(g.Stdout)
+	e, err := newEngine(engineDeps{
+		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg, AWS: appAccounts(p, cfg.Apps),
+		Platforms: []bot.Platform{plat}, Admins: cfg.Admins, Logger: log,
+	})
+	if err != nil {
+		return usageError("%w", err)
+	}
+	if err := e.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, e.Close()) }()
+	s := &shell.Session{Engine: e, Platform: plat, Channel: channel, User: as, Interactive: isTerminal(g.Stdin), Drain: e.Drain}
+	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return e.Drain(ctx)
+}
