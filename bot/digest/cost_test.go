@@ -1,0 +1,104 @@
+package digest
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestCostWindows(t *testing.T) {
+	for _, tc := range []struct {
+		now                            string
+		start, end, prevStart, prevEnd string
+	}{
+		{"2026-03-01T09:00:00Z", "2026-03-01", "2026-03-01", "2026-02-01", "2026-02-01"}, // first day: empty
+		{"2026-03-02T00:00:00Z", "2026-03-01", "2026-03-02", "2026-02-01", "2026-02-02"},
+		{"2026-03-15T23:59:59Z", "2026-03-01", "2026-03-15", "2026-02-01", "2026-02-15"},
+		{"2026-03-31T12:00:00Z", "2026-03-01", "2026-03-31", "2026-02-01", "2026-03-01"},      // clamped to February
+		{"2026-01-10T12:00:00Z", "2026-01-01", "2026-01-10", "2025-12-01", "2025-12-10"},      // across the year
+		{"2028-03-31T12:00:00Z", "2028-03-01", "2028-03-31", "2028-02-01", "2028-03-01"},      // leap February, whole
+		{"2026-05-31T01:00:00+02:00", "2026-05-01", "2026-05-30", "2026-04-01", "2026-04-30"}, // UTC day decides
+	} {
+		now, err := time.Parse(time.RFC3339, tc.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, e, ps, pe := CostWindows(now)
+		got := [4]string{s.Format(time.DateOnly), e.Format(time.DateOnly), ps.Format(time.DateOnly), pe.Format(time.DateOnly)}
+		want := [4]string{tc.start, tc.end, tc.prevStart, tc.prevEnd}
+		if got != want {
+			t.Errorf("CostWindows(%s) = %v, want %v", tc.now, got, want)
+		}
+	}
+}
+
+// TestCostCachedAndFirstDay: the first call asks Cost Explorer once for
+// both windows, the next within 6h is served from the cache, a later one
+// asks again; on the 1st nothing is asked at all.
+func TestCostCachedAndFirstDay(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
+	b := newBuilder(t, openStore(t, clk.Now), clk.Now, func(o *Options) { o.CostTag = "app" })
+	ce := SDKClients(testConfig()).Cost
+	before := emu.Count("ce:GetCostAndUsage")
+
+	c, err := b.costOf(ctx, ce, "shop", clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Known || c.FirstDay || c.MonthToDate <= 0 || c.Previous <= 0 || c.Scope != "tag app=shop" {
+		t.Fatalf("cost = %+v", c)
+	}
+	// The emulator's account cost per day is deterministic; the tag
+	// filter takes a stable share of it, the same share for both windows.
+	var mtd, prev float64
+	for d := day("2026-11-01"); d.Before(day("2026-11-25")); d = d.AddDate(0, 0, 1) {
+		mtd += float64(emulatorDaily(d))
+	}
+	for d := day("2026-10-01"); d.Before(day("2026-10-25")); d = d.AddDate(0, 0, 1) {
+		prev += float64(emulatorDaily(d))
+	}
+	if r1, r2 := c.MonthToDate/mtd, c.Previous/prev; r1 < 0.19 || r1 > 0.6 || r2 < 0.19 || r2 > 0.6 {
+		t.Errorf("shares %.3f %.3f of account cost, want 0.2..0.6", r1, r2)
+	}
+
+	clk.Set(clk.Now().Add(5 * time.Hour))
+	if _, err := b.costOf(ctx, ce, "shop", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := emu.Count("ce:GetCostAndUsage") - before; got != 1 {
+		t.Errorf("calls within 6h = %d, want 1", got)
+	}
+	clk.Set(clk.Now().Add(2 * time.Hour))
+	if _, err := b.costOf(ctx, ce, "shop", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := emu.Count("ce:GetCostAndUsage") - before; got != 2 {
+		t.Errorf("calls after 7h = %d, want 2", got)
+	}
+
+	first := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	c, err = b.costOf(ctx, ce, "shop", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.FirstDay || costText(c) != "first day of the month, no cost yet" {
+		t.Errorf("first day: %+v %q", c, costText(c))
+	}
+	if got := emu.Count("ce:GetCostAndUsage") - before; got != 2 {
+		t.Errorf("calls on the 1st = %d, want none more", got)
+	}
+}
+
+// emulatorDaily is the emulator's account cost of a day in USD.
+func emulatorDaily(d time.Time) float64 {
+	return float64(12000+int64(d.YearDay()%10)*350) / 100
+}
