@@ -68,6 +68,7 @@ func (s *Server) registerEC2() {
 	s.Handle("ec2:TerminateInstances", st.transition("TerminateInstancesResponse", "shutting-down", "terminated", "terminated", "pending", "running", "stopping", "stopped", "shutting-down", "terminated"))
 	s.Handle("ec2:CreateTags", st.tags(true))
 	s.Handle("ec2:DeleteTags", st.tags(false))
+	s.Handle("ec2:DescribeTags", st.describeTags)
 }
 
 // SeedInstances launches n instances over the wire (RunInstances with
