@@ -402,6 +402,9 @@ func (s *Server) seedConfig() aws.Config {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSEED", "seed", ""),
 		BaseEndpoint: aws.String(s.URL),
+		// Buffered bodies: without them a seed may reach the emulator twice
+		// (see SDKHTTPClient), and a repeated create fails.
+		HTTPClient: SDKHTTPClient(),
 	}
 }
 
