@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -88,6 +89,10 @@ type Engine struct {
 	bg       sync.WaitGroup // loops and background work (planning)
 	busy     activity       // queued and running runs plus background work
 	msgLocks keyedMutex
+
+	looseMu sync.Mutex
+	looseOf *policies.RuleSet // the rule set loose was derived from
+	loose   *policies.RuleSet // looseOf without allow/approve parameter conditions
 }
 
 // New checks opts and builds an engine. Call Start to recover and begin

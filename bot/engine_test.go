@@ -571,3 +571,30 @@ func FuzzHandleCommand(f *testing.F) {
 		}
 	})
 }
+
+func TestHelpShowsTasksAllowedForSomeValues(t *testing.T) {
+	h := newHarness(t)
+	f := testPolicy()
+	f.Rules = append(f.Rules, policies.Rule{ID: "carol-small-batches", Effect: policies.Allow, Subjects: []string{"user:carol"},
+		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Params: map[string]string{"batch": ">= 2"}})
+	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.say("carol", "help"), "restart-web", "allowed for some values", "[batch=1]")
+	mustContain(t, h.say("carol", "shop restart-web"), "Denied", "batch=1 is not >= 2")
+	mustContain(t, h.say("carol", "shop restart-web batch=2"), "succeeded")
+}
+
+func TestRateLimitCountsStartedRuns(t *testing.T) {
+	h := newHarness(t)
+	f := testPolicy()
+	f.Rules = append(f.Rules, policies.Rule{ID: "carol-once-an-hour", Effect: policies.Allow, Subjects: []string{"user:carol"},
+		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Rate: "1/1h"})
+	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
+	mustContain(t, h.say("carol", "shop restart-web"), "Denied", "rate limit 1/1h")
+	h.clk.Advance(61 * time.Minute)
+	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
+}

@@ -37,7 +37,53 @@ func (e *Engine) defaultsDecision(ctx context.Context, c caller, rs *policies.Ru
 	}
 	req := policies.Request{Principal: c.Principal, Handle: c.Handle, Groups: c.Groups, App: app.Name, Owners: app.Owners,
 		Task: t.Name, Mutating: act.Mutating(), Params: policyParams(vals, params), Channel: c.channel(), Time: e.now(), Freeze: fr}
-	return rs.Evaluate(req, e.usage(ctx)), true
+	d := rs.Evaluate(req, e.usage(ctx))
+	if d.Effect == policies.Deny && !d.Frozen {
+		// A rule may allow the task only for some values the defaults do
+		// not fill (carol's own bucket): ask the rule set without
+		// parameter conditions on allow and approve rules.
+		if loose := e.paramFree(rs); loose != nil {
+			if ld := loose.Evaluate(req, e.usage(ctx)); ld.Effect != policies.Deny {
+				ld.Reason = "for some parameter values"
+				ld.NearMiss = someValues
+				return ld, true
+			}
+		}
+	}
+	return d, true
+}
+
+// someValues marks a decision that holds only for some parameter values.
+const someValues = "some values"
+
+// paramFree returns rs with the parameter conditions of its allow and
+// approve rules dropped (deny rules kept whole), cached per rule set.
+func (e *Engine) paramFree(rs *policies.RuleSet) *policies.RuleSet {
+	if rs == nil {
+		return nil
+	}
+	e.looseMu.Lock()
+	defer e.looseMu.Unlock()
+	if e.looseOf == rs {
+		return e.loose
+	}
+	rules := rs.Rules()
+	changed := false
+	for i, r := range rules {
+		if r.Effect != policies.Deny && len(r.Params) > 0 {
+			r.Params = nil
+			rules[i] = r
+			changed = true
+		}
+	}
+	var loose *policies.RuleSet
+	if changed {
+		if c, err := policies.Compile(rules); err == nil {
+			loose = c
+		}
+	}
+	e.looseOf, e.loose = rs, loose
+	return loose
 }
 
 func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responder) {
@@ -79,7 +125,7 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 			if !ok || d.Effect == policies.Deny {
 				continue
 			}
-			t.Rows = append(t.Rows, []string{a.Name, task.Name, effectWord(d.Effect), paramSummary(task.Params)})
+			t.Rows = append(t.Rows, []string{a.Name, task.Name, decisionWord(d), paramNames(task.Params)})
 		}
 	}
 	if len(t.Rows) > 0 {
@@ -119,6 +165,14 @@ func effectWord(e policies.Effect) string {
 	return "denied"
 }
 
+// decisionWord is effectWord, qualified when it holds only for some values.
+func decisionWord(d policies.Decision) string {
+	if d.NearMiss == someValues {
+		return effectWord(d.Effect) + " for some values"
+	}
+	return effectWord(d.Effect)
+}
+
 func paramSummary(ps []tasks.Param) string {
 	if len(ps) == 0 {
 		return "—"
@@ -128,6 +182,26 @@ func paramSummary(ps []tasks.Param) string {
 		s[i] = p.String()
 	}
 	return strings.Join(s, "; ")
+}
+
+// paramNames is the short form help shows: required names bare, optional
+// ones with their default: "bucket principal [duration=24h]".
+func paramNames(ps []tasks.Param) string {
+	if len(ps) == 0 {
+		return "—"
+	}
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		switch {
+		case p.Required:
+			s[i] = p.Name
+		case p.Default != "":
+			s[i] = "[" + p.Name + "=" + p.Default + "]"
+		default:
+			s[i] = "[" + p.Name + "]"
+		}
+	}
+	return strings.Join(s, " ")
 }
 
 // mayApprove reports whether any rule names c as an approver.
@@ -192,7 +266,7 @@ func (e *Engine) listTasks(ctx context.Context, c caller, req Request, reply Res
 	for _, task := range a.Tasks {
 		eff := "unknown"
 		if d, ok := e.defaultsDecision(ctx, c, rs, a, &task); ok {
-			eff = effectWord(d.Effect)
+			eff = decisionWord(d)
 		}
 		t.Rows = append(t.Rows, []string{task.Name, eff, paramSummary(task.Params), task.Description})
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
@@ -139,7 +138,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 
 const sandboxBanner = `day2bot sandbox — emulated AWS, demo apps shop and research, users alice, bob, carol.
 Try: help · tasks shop · as bob · shop restart-web batch=2 · as alice · press last approve
-     as carol · research revoke-access bucket=research-alice-genomes principal=arn:aws:iam::123456789012:role/visitor
+     as carol · research revoke-access bucket=research-carol-imaging principal=arn:aws:iam::123456789012:role/visiting-student
 Type quit to leave.
 `
 
@@ -180,11 +179,24 @@ func importSandboxPolicy(ctx context.Context, st *store.Store) error {
 // sandboxBuckets are the research app's buckets: one person's data each.
 var sandboxBuckets = []string{"research-alice-genomes", "research-bob-models", "research-carol-imaging", "research-carol-trials"}
 
+// sandboxVisitor has read access to every research bucket: the access the
+// walkthrough revokes.
+const sandboxVisitor = "arn:aws:iam::123456789012:role/visiting-student"
+
+func sandboxBucketPolicy(bucket string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Sid":"VisitorRead","Effect":"Allow","Principal":{"AWS":"` + sandboxVisitor +
+		`"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::` + bucket + `","arn:aws:s3:::` + bucket + `/*"]}]}`
+}
+
 // seedSandbox creates the demo resources over the wire, as AWS would have
-// them: shop's web tier (4 tagged instances) and database, its CPU alarm,
-// and the research buckets.
+// them: shop's web tier (4 tagged instances in a target group) and database,
+// its CPU alarm, and the research buckets with a visitor's read access.
 func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) error {
-	if _, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": "shop", "tier": "web", "Name": "shop-web"}}); err != nil {
+	ids, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": "shop", "tier": "web", "Name": "shop-web"}})
+	if err != nil {
+		return err
+	}
+	if _, err := emu.SeedTargetGroup(ctx, emulator.TargetGroup{Name: "shop-web", Tags: map[string]string{"app": "shop"}, Targets: ids}); err != nil {
 		return err
 	}
 	if err := emu.SeedDBInstance(ctx, emulator.DBInstance{ID: "shop-db", Tags: map[string]string{"app": "shop"}}); err != nil && !alreadyExists(err) {
@@ -197,14 +209,16 @@ func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) erro
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	for _, b := range sandboxBuckets {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && !alreadyExists(err) {
-			return fmt.Errorf("seed bucket %s: %w", b, err)
-		}
 		owner := strings.Split(b, "-")[1]
-		if _, err := s3c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(b), Tagging: &s3types.Tagging{TagSet: []s3types.Tag{
-			{Key: aws.String("app"), Value: aws.String("research")}, {Key: aws.String("owner"), Value: aws.String(owner)},
-		}}}); err != nil {
-			return fmt.Errorf("tag bucket %s: %w", b, err)
+		err := emu.SeedBucket(ctx, emulator.Bucket{Name: b, Tags: map[string]string{"app": "research", "owner": owner},
+			Policy: sandboxBucketPolicy(b), Encrypted: true})
+		if err != nil && !alreadyExists(err) {
+			return err
+		}
+		// kumo's S3 outlives one sandbox in the same process (tests): put
+		// the starting policy back.
+		if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(sandboxBucketPolicy(b))}); err != nil {
+			return fmt.Errorf("seed policy of %s: %w", b, err)
 		}
 	}
 	return nil
