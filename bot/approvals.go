@@ -91,6 +91,7 @@ func (e *Engine) plan(ctx context.Context, principal string, app *App, t *Task, 
 // an error and answers first within milliseconds: an ephemeral refusal or an
 // update of the message that carried the button.
 func (e *Engine) HandleAction(ctx context.Context, a Action) {
+	ctx = context.WithoutCancel(ctx) // as in HandleCommand
 	defer e.recoverPanic(ctx, a.Reply, "button "+a.ButtonID)
 	c, err := e.identify(ctx, a.Platform, a.User, a.UserName, a.Channel)
 	if err != nil {

@@ -22,6 +22,9 @@ import (
 // to the runner; it does not wait for the run.
 func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 	e.metrics.commands.Inc()
+	// Adapters may cancel their request context once the first answer is
+	// out; the journaling after it must still happen.
+	ctx = context.WithoutCancel(ctx)
 	defer e.recoverPanic(ctx, cmd.Reply, "command "+strconv.Quote(cmd.Text))
 	req, err := Parse(cmd.Text)
 	if err != nil {

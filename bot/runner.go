@@ -39,6 +39,10 @@ func newRunner(e *Engine, workers int) *runner {
 }
 
 func (r *runner) start(ctx context.Context) {
+	// Stopping the engine stops taking work, not the runs in flight: a
+	// half-done reboot is worse than a slower shutdown (and a killed
+	// process has its runs marked interrupted at the next start).
+	ctx = context.WithoutCancel(ctx)
 	for range r.workers {
 		r.wg.Add(1)
 		go func() {

@@ -1,0 +1,101 @@
+package bot_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+)
+
+func withChannel(o *bot.Options) {
+	for i := range o.Apps {
+		o.Apps[i].Channels = []string{"slack:C1", "shell:ops"} // slack is not connected here
+	}
+}
+
+func TestRunScheduledAllowed(t *testing.T) {
+	h := newHarness(t, withChannel)
+	if err := h.st.AddRule(h.ctx, "test", policies.Rule{ID: "sched-list", Effect: policies.Allow,
+		Subjects: []string{"user:scheduler:shop"}, Apps: []string{"shop"}, Tasks: []string{"list-web"}}); err != nil {
+		t.Fatal(err)
+	}
+	mark := h.out.Len()
+	if err := h.e.RunScheduled(h.ctx, "hourly-list", "shop", "list-web", nil); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if n := h.list.runs.Load(); n != 1 {
+		t.Fatalf("list ran %d times, want 1", n)
+	}
+	rs := h.runs("shop")
+	if len(rs) != 1 || rs[0].Principal != "scheduler:shop" || rs[0].State != store.Succeeded || rs[0].Platform != "shell" || rs[0].Channel != "ops" {
+		t.Errorf("run = %+v", rs)
+	}
+	mustContain(t, h.out.Since(mark), "in ops]", "shop list-web")
+}
+
+func TestRunScheduledDenied(t *testing.T) {
+	h := newHarness(t, withChannel)
+	mark := h.out.Len()
+	err := h.e.RunScheduled(h.ctx, "nightly-restart", "shop", "restart-web", nil)
+	var denied *bot.ScheduleDenied
+	if !errors.As(err, &denied) || denied.Schedule != "nightly-restart" {
+		t.Fatalf("err = %v, want ScheduleDenied", err)
+	}
+	h.drain()
+	if n := h.restart.runs.Load(); n != 0 {
+		t.Fatalf("a denied schedule ran %d times", n)
+	}
+	mustContain(t, h.out.Since(mark), "schedule nightly-restart of shop was denied: ", "as scheduler:shop")
+	entries, err := h.st.AuditLog(h.ctx, store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		if e.Actor == "scheduler:shop" && e.Kind == store.KindDecision && strings.HasPrefix(e.Detail, "deny shop/restart-web") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("denial not journaled: %+v", entries)
+	}
+	if len(h.runs("shop")) != 0 {
+		t.Errorf("a denied schedule left a run")
+	}
+}
+
+func TestRunScheduledNeedsApproval(t *testing.T) {
+	h := newHarness(t, withChannel)
+	if err := h.st.AddRule(h.ctx, "test", policies.Rule{ID: "sched-restart", Effect: policies.Approve,
+		Subjects: []string{"user:scheduler:shop"}, Apps: []string{"shop"}, Tasks: []string{"restart-web"},
+		Approvers: []string{"group:ops"}, Quorum: 1}); err != nil {
+		t.Fatal(err)
+	}
+	mark := h.out.Len()
+	if err := h.e.RunScheduled(h.ctx, "nightly-restart", "shop", "restart-web", map[string]string{"batch": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	out := h.out.Since(mark)
+	id := approvalID(t, out)
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("ran before approval")
+	}
+	h.say("alice", "approve "+id)
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Errorf("runs after approval = %d, want 1", n)
+	}
+}
+
+func TestRunScheduledUnknownTask(t *testing.T) {
+	h := newHarness(t, withChannel)
+	mark := h.out.Len()
+	if err := h.e.RunScheduled(h.ctx, "typo", "shop", "restart-wbe", nil); err == nil {
+		t.Fatal("no error for an unknown task")
+	}
+	mustContain(t, h.out.Since(mark), "schedule typo of shop cannot run")
+}
