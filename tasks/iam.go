@@ -29,44 +29,119 @@ type PolicyStatement struct {
 	Effect    string                       `json:"Effect"`
 	Principal map[string]string            `json:"Principal,omitempty"`
 	Action    []string                     `json:"Action"`
-	Resource  string                       `json:"Resource,omitempty"`
+	Resource  any                          `json:"Resource,omitempty"` // string or []string
 	Condition map[string]map[string]string `json:"Condition,omitempty"`
 }
 
-// IAMPolicy returns the least-privilege permissions policy for actions: the
-// union of their IAMActions, deduplicated, sorted, one statement per AWS
-// service so a reader sees at a glance what the app may touch. Resource is
-// "*": the Describe calls the actions start with do not support
-// resource-level permissions, and the app's resources are chosen by tag at
-// run time. The output is deterministic (golden-testable, diffable).
-func IAMPolicy(actions []Action) ([]byte, error) {
-	byService := map[string][]string{}
+// Scope narrows resource ARNs to one partition, region and account; empty
+// fields are wildcards ("aws" for the partition).
+type Scope struct {
+	Partition, Region, Account string
+}
+
+// iamResource says which resource type an IAM action acts on, for the
+// write actions that support resource-level permissions. Read actions
+// (Describe*, List*) mostly do not, and stay on "*". Patterns use
+// {p}artition, {r}egion and {a}ccount.
+var iamResource = map[string]struct {
+	word string
+	arns []string
+}{
+	"ec2:RebootInstances":              {"Instances", []string{"arn:{p}:ec2:{r}:{a}:instance/*"}},
+	"ec2:StartInstances":               {"Instances", []string{"arn:{p}:ec2:{r}:{a}:instance/*"}},
+	"ec2:StopInstances":                {"Instances", []string{"arn:{p}:ec2:{r}:{a}:instance/*"}},
+	"autoscaling:SetDesiredCapacity":   {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
+	"autoscaling:StartInstanceRefresh": {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
+	"rds:RebootDBInstance":             {"Databases", []string{"arn:{p}:rds:{r}:{a}:db:*"}},
+	"rds:StartDBInstance":              {"Databases", []string{"arn:{p}:rds:{r}:{a}:db:*"}},
+	"rds:StopDBInstance":               {"Databases", []string{"arn:{p}:rds:{r}:{a}:db:*"}},
+	"rds:CreateDBSnapshot":             {"Snapshots", []string{"arn:{p}:rds:{r}:{a}:db:*", "arn:{p}:rds:{r}:{a}:snapshot:*"}},
+	"ecs:UpdateService":                {"Services", []string{"arn:{p}:ecs:{r}:{a}:service/*"}},
+	"cloudwatch:PutMetricAlarm":        {"Alarms", []string{"arn:{p}:cloudwatch:{r}:{a}:alarm:*"}},
+	"cloudwatch:DisableAlarmActions":   {"Alarms", []string{"arn:{p}:cloudwatch:{r}:{a}:alarm:*"}},
+	"cloudwatch:EnableAlarmActions":    {"Alarms", []string{"arn:{p}:cloudwatch:{r}:{a}:alarm:*"}},
+	"s3:GetBucketPolicy":               {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:PutBucketPolicy":               {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:DeleteBucketPolicy":            {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:GetBucketPublicAccessBlock":    {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:PutBucketPublicAccessBlock":    {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:GetBucketTagging":              {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:GetBucketVersioning":           {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:PutBucketVersioning":           {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:GetEncryptionConfiguration":    {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:PutEncryptionConfiguration":    {"Buckets", []string{"arn:{p}:s3:::*"}},
+}
+
+// IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region
+// and account, resource types still narrowed.
+func IAMPolicy(actions []Action) ([]byte, error) { return IAMPolicyScoped(actions, Scope{}) }
+
+// IAMPolicyScoped returns the least-privilege permissions policy for
+// actions: the union of their IAMActions, deduplicated and sorted. Actions
+// on a known resource type get that type's ARNs (in scope); the others —
+// the Describe/List calls, which mostly lack resource-level permissions
+// and run before the target is known — get "*". One statement per service
+// and resource type, so a reader sees at a glance what the app may touch.
+// The output is deterministic (golden-testable, diffable).
+func IAMPolicyScoped(actions []Action, scope Scope) ([]byte, error) {
+	type group struct {
+		sid      string
+		resource any // string or []string
+		actions  []string
+	}
+	groups := map[string]*group{}
+	sub := strings.NewReplacer("{p}", or(scope.Partition, "aws"), "{r}", or(scope.Region, "*"), "{a}", or(scope.Account, "*"))
 	for _, a := range actions {
 		for _, ia := range a.IAMActions() {
 			if !iamActionRe.MatchString(ia) {
 				return nil, fmt.Errorf("iam policy: action %s declares %q, not an IAM action like ec2:RebootInstances", a.Name(), ia)
 			}
 			svc, _, _ := strings.Cut(ia, ":")
-			if !slices.Contains(byService[svc], ia) {
-				byService[svc] = append(byService[svc], ia)
+			key, sid := svc, "Day2bot"+sidWord(svc)
+			var resource any = "*"
+			if r, ok := iamResource[ia]; ok {
+				key, sid = svc+" "+r.word, sid+r.word
+				arns := make([]string, len(r.arns))
+				for i, arn := range r.arns {
+					arns[i] = sub.Replace(arn)
+				}
+				resource = arns
+				if len(arns) == 1 {
+					resource = arns[0]
+				}
+			}
+			g, ok := groups[key]
+			if !ok {
+				g = &group{sid: sid, resource: resource}
+				groups[key] = g
+			}
+			if !slices.Contains(g.actions, ia) {
+				g.actions = append(g.actions, ia)
 			}
 		}
 	}
-	if len(byService) == 0 {
+	if len(groups) == 0 {
 		return nil, errors.New("iam policy: the actions need no IAM permissions")
 	}
-	doc := PolicyDocument{Version: "2012-10-17"}
-	services := make([]string, 0, len(byService))
-	for svc := range byService {
-		services = append(services, svc)
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
 	}
-	slices.Sort(services)
-	for _, svc := range services {
-		acts := byService[svc]
-		slices.Sort(acts)
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "Day2bot" + sidWord(svc), Effect: "Allow", Action: acts, Resource: "*"})
+	slices.Sort(keys)
+	doc := PolicyDocument{Version: "2012-10-17"}
+	for _, k := range keys {
+		g := groups[k]
+		slices.Sort(g.actions)
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: g.sid, Effect: "Allow", Action: g.actions, Resource: g.resource})
 	}
 	return marshalPolicy(doc)
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // TrustPolicy returns the trust policy of an app's role: principalARN (the

@@ -38,21 +38,28 @@ func TestIAMPolicy(t *testing.T) {
   "Version": "2012-10-17",
   "Statement": [
     {
-      "Sid": "Day2botAutoscaling",
+      "Sid": "Day2botAutoscalingGroups",
       "Effect": "Allow",
       "Action": [
         "autoscaling:SetDesiredCapacity"
       ],
-      "Resource": "*"
+      "Resource": "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"
     },
     {
       "Sid": "Day2botEc2",
       "Effect": "Allow",
       "Action": [
-        "ec2:DescribeInstances",
-        "ec2:RebootInstances"
+        "ec2:DescribeInstances"
       ],
       "Resource": "*"
+    },
+    {
+      "Sid": "Day2botEc2Instances",
+      "Effect": "Allow",
+      "Action": [
+        "ec2:RebootInstances"
+      ],
+      "Resource": "arn:aws:ec2:*:*:instance/*"
     },
     {
       "Sid": "Day2botElasticloadbalancing",
@@ -67,6 +74,31 @@ func TestIAMPolicy(t *testing.T) {
 `
 	if string(got) != want {
 		t.Fatalf("got\n%s", got)
+	}
+}
+
+func TestIAMPolicyScoped(t *testing.T) {
+	got, err := tasks.IAMPolicyScoped([]tasks.Action{
+		iamStub{stubAction{"rds.snapshot"}, []string{"rds:CreateDBSnapshot", "rds:DescribeDBInstances"}},
+		iamStub{stubAction{"s3.block-public-access"}, []string{"s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets"}},
+	}, tasks.Scope{Partition: "aws-us-gov", Region: "us-gov-west-1", Account: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"arn:aws-us-gov:rds:us-gov-west-1:123456789012:db:*",
+        "arn:aws-us-gov:rds:us-gov-west-1:123456789012:snapshot:*"`,
+		`"Resource": "arn:aws-us-gov:s3:::*"`,
+		`"Sid": "Day2botRdsSnapshots"`,
+		`"Sid": "Day2botS3Buckets"`,
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("missing %s in\n%s", want, got)
+		}
+	}
+	// The reads stay on "*": DescribeDBInstances, ListAllMyBuckets.
+	if strings.Count(string(got), `"Resource": "*"`) != 2 {
+		t.Errorf("want two unscoped read statements:\n%s", got)
 	}
 }
 

@@ -33,7 +33,8 @@ IAM actions each task's action declares.
 permissions or trust print that one document alone, ready for
 'aws iam put-role-policy' / 'aws iam update-assume-role-policy'.
 The trust principal is --principal (the identity day2bot runs as), else the
-root of the account in the app's role_arn.`,
+root of the account in the app's role_arn. Write actions are scoped to their
+resource type in the app's region and the role's account.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			switch document {
@@ -146,13 +147,17 @@ func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
 		acts = append(acts, a)
 	}
 	docs := iamDocs{App: appName, RoleARN: ra.Account.RoleARN}
-	if docs.Permissions, err = tasks.IAMPolicy(acts); err != nil {
-		return iamDocs{}, err
+	// The role's ARN names the partition and account its resources live
+	// in: arn:PARTITION:iam::ACCOUNT:role/NAME (validated by blueprints).
+	scope := tasks.Scope{Region: ra.Region}
+	if parts := strings.SplitN(ra.Account.RoleARN, ":", 6); len(parts) == 6 {
+		scope.Partition, scope.Account = parts[1], parts[4]
+		if principal == "" {
+			principal = strings.Join(parts[:5], ":") + ":root"
+		}
 	}
-	if principal == "" && ra.Account.RoleARN != "" {
-		// arn:aws:iam::123456789012:role/x → arn:aws:iam::123456789012:root
-		parts := strings.SplitN(ra.Account.RoleARN, ":", 6)
-		principal = strings.Join(parts[:5], ":") + ":root"
+	if docs.Permissions, err = tasks.IAMPolicyScoped(acts, scope); err != nil {
+		return iamDocs{}, err
 	}
 	if principal != "" {
 		if docs.Trust, err = tasks.TrustPolicy(principal, ra.Account.ExternalID); err != nil {
