@@ -2,97 +2,86 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
 // maxCompletions is Discord's autocomplete limit.
 const maxCompletions = 25
 
+// appVerbs take an app as their only argument; taskVerbs take APP TASK.
+var (
+	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp}
+	taskVerbs = []Verb{VerbRun, VerbWhy}
+)
+
 // Complete suggests completions of a partial command for autocomplete:
-// command words and app names for the first word, the app's task names for
-// the second ("shop re" → "shop restart-web"). It reads no state that
-// needs the principal today, but takes it so suggestions can be filtered
-// by policy later without an API change.
+// command words and app names first, then the app's task names ("shop re"
+// → "shop restart-web"), then the task's parameter names. Each suggestion
+// is the whole command so far. principal is accepted so suggestions can be
+// filtered by policy later without an API change.
 func (e *Engine) Complete(ctx context.Context, principal, partial string) []string {
-	partial = strings.TrimPrefix(strings.TrimLeft(partial, " "), "/day2 ")
-	words := strings.Fields(strings.ToLower(partial))
-	trailing := strings.HasSuffix(partial, " ")
-	var out []string
-	add := func(s string) bool {
-		out = append(out, s)
-		return len(out) < maxCompletions
+	partial = strings.TrimLeft(partial, " ")
+	if rest, ok := strings.CutPrefix(partial, "/day2 "); ok {
+		partial = rest
 	}
-	switch {
-	case len(words) == 0 || (len(words) == 1 && !trailing):
-		prefix := ""
-		if len(words) == 1 {
-			prefix = words[0]
-		}
-		for _, n := range e.apps.names {
-			if strings.HasPrefix(n, prefix) && !add(n) {
-				return out
-			}
-		}
-		for _, v := range verbWords() {
-			if strings.HasPrefix(v, prefix) && !add(v) {
-				return out
-			}
-		}
-	case len(words) == 1 || (len(words) == 2 && !trailing):
-		appWord, prefix := words[0], ""
-		lead := appWord + " "
-		if appWord == string(VerbRun) || appWord == string(VerbWhy) || appWord == string(VerbTasks) ||
-			appWord == string(VerbStatus) || appWord == string(VerbHistory) || appWord == string(VerbFreeze) {
-			// "why sh" completes the app.
-			if len(words) == 2 {
-				prefix = words[1]
-			}
-			for _, n := range e.apps.names {
-				if strings.HasPrefix(n, prefix) && !add(lead+n) {
-					return out
+	words := strings.Fields(strings.ToLower(partial))
+	trailing := partial == "" || strings.HasSuffix(partial, " ")
+	pos, cur := len(words), ""
+	if !trailing {
+		pos, cur = len(words)-1, words[len(words)-1]
+	}
+	lead := strings.Join(words[:pos], " ")
+	if lead != "" {
+		lead += " "
+	}
+	var out []string
+	offer := func(cands []string) []string {
+		for _, c := range cands {
+			if strings.HasPrefix(c, cur) {
+				out = append(out, lead+c)
+				if len(out) == maxCompletions {
+					break
 				}
 			}
-			return out
 		}
-		a, ok := e.apps.app(appWord)
-		if !ok {
-			return nil
+		return out
+	}
+	if pos == 0 {
+		return offer(append(slices.Clone(e.apps.names), verbWords()...))
+	}
+	first := Verb(words[0])
+	if slices.Contains(appVerbs, first) {
+		if pos == 1 {
+			return offer(e.apps.names)
 		}
-		if len(words) == 2 {
-			prefix = words[1]
+		return nil
+	}
+	off := 0
+	if slices.Contains(taskVerbs, first) {
+		off = 1
+		if pos == 1 {
+			return offer(e.apps.names)
 		}
-		for _, t := range a.taskNames() {
-			if strings.HasPrefix(t, prefix) && !add(lead+t) {
-				return out
-			}
-		}
-	case len(words) >= 2:
-		// After the task: its parameter names.
-		appWord, taskWord, lead := words[0], words[1], strings.Join(words, " ")
-		if appWord == string(VerbRun) || appWord == string(VerbWhy) {
-			if len(words) < 3 {
-				return nil
-			}
-			appWord, taskWord = words[1], words[2]
-		}
-		a, ok := e.apps.app(appWord)
-		if !ok {
-			return nil
-		}
-		t, ok := a.task(taskWord)
-		if !ok {
-			return nil
-		}
-		last := ""
-		if !trailing {
-			last = words[len(words)-1]
-			lead = strings.Join(words[:len(words)-1], " ")
-		}
-		for _, p := range t.Params {
-			if strings.HasPrefix(p.Name+"=", last) && !strings.Contains(" "+lead+" ", " "+p.Name+"=") && !add(lead+" "+p.Name+"=") {
-				return out
-			}
+	} else if slices.Contains(Verbs, first) {
+		return nil // approve ID, policy …: nothing to suggest
+	}
+	a, ok := e.apps.app(words[off])
+	if !ok {
+		return nil
+	}
+	if pos == off+1 {
+		return offer(a.taskNames())
+	}
+	t, ok := a.task(words[off+1])
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, p := range t.Params {
+		if !strings.Contains(" "+lead, " "+p.Name+"=") {
+			names = append(names, p.Name+"=")
 		}
 	}
-	return out
+	return offer(names)
 }

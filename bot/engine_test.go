@@ -512,6 +512,13 @@ func TestComplete(t *testing.T) {
 		{"shop restart-web ", []string{"shop restart-web batch="}},
 		{"shop restart-web ba", []string{"shop restart-web batch="}},
 		{"why sh", []string{"why shop"}},
+		{"run shop ", []string{"run shop list-web", "run shop restart-web"}},
+		{"why shop re", []string{"why shop restart-web"}},
+		{"/day2 shop restart-web batch=2 ", nil},
+		{"shop restart-web batch=2 b", nil},
+		{"status ", []string{"status shop"}},
+		{"approve ", nil},
+		{"", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy"}},
 		{"nope x", nil},
 	} {
 		got := h.e.Complete(h.ctx, "alice", c.in)
@@ -597,4 +604,24 @@ func TestRateLimitCountsStartedRuns(t *testing.T) {
 	mustContain(t, h.say("carol", "shop restart-web"), "Denied", "rate limit 1/1h")
 	h.clk.Advance(61 * time.Minute)
 	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
+}
+
+func TestQuorumOfTwo(t *testing.T) {
+	h := newHarness(t)
+	f := testPolicy()
+	f.Rules[2].Quorum = 2
+	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+		t.Fatal(err)
+	}
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	out := h.say("alice", "press "+id+" approve")
+	mustContain(t, out, "Approval needed", "Approved so far: 1: alice", "[Approve] [Deny]")
+	mustContain(t, h.say("alice", "press "+id+" approve"), "you already voted on "+id)
+	if h.restart.runs.Load() != 0 {
+		t.Fatal("ran with one of two approvals")
+	}
+	mustContain(t, h.say("dave", "approve "+id), "Approved: shop restart-web", "shop restart-web — succeeded", "approved by alice, dave")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Fatalf("ran %d times, want 1", n)
+	}
 }

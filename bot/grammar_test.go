@@ -2,6 +2,7 @@ package bot
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -296,4 +297,55 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseVariants: every accepted command parses the same with the
+// /day2 prefix, extra blanks, and (for command words) any letter case;
+// every typo of a command word within one edit is answered with the word.
+func TestParseVariants(t *testing.T) {
+	accepted := []string{
+		"help", "help shop", "apps", "pending", "tasks shop", "status shop", "digest shop", "history", "history shop",
+		"approve a-1", "deny a-1", "deny a-1 too risky", "cancel r-1", "run shop restart-web", "shop restart-web batch=2",
+		"shop restart-web --dry-run", "why shop scale desired=3", "freeze shop", "freeze shop 1h", "freeze shop 1h why not",
+		"unfreeze shop", "policy list", "policy show r1", "policy remove r1", "policy test bob shop scale desired=3",
+	}
+	n := 0
+	for _, in := range accepted {
+		want, err := Parse(in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		f := strings.Fields(in)
+		variants := []string{"/day2 " + in, "  " + in + "  ", strings.Join(f, "\t"), "day2 " + in,
+			strings.ToUpper(f[0]) + " " + strings.Join(f[1:], " ")}
+		for _, v := range variants {
+			n++
+			got, err := Parse(strings.TrimSpace(v))
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("Parse(%q) = %+v, %v; want %+v", v, got, err, want)
+			}
+		}
+	}
+	for _, v := range Verbs {
+		w := string(v)
+		typos := []string{w[1:], w[:len(w)-1] + "x", w + "s"}
+		if len(w) > 3 {
+			typos = append(typos, w[:1]+w[2:]) // a dropped letter
+		}
+		for _, typo := range typos {
+			if slices.Contains(verbWords(), typo) {
+				continue
+			}
+			n++
+			_, err := Parse(typo)
+			if err == nil || !strings.Contains(err.Error(), "unknown command") {
+				t.Errorf("Parse(%q) = %v, want an unknown-command answer", typo, err)
+				continue
+			}
+			checkUsageError(t, typo, err)
+		}
+	}
+	if n < 150 {
+		t.Fatalf("only %d variants checked", n)
+	}
 }
