@@ -181,12 +181,29 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 	}
 	e.updateOrReply(ctx, sr, reply, e.approvalMsg(ctx, res.Approval, sr, note))
 	unlock()
+	if via.ID == "" && sr.Platform != "" {
+		// Typed, not pressed: the request's message may be elsewhere, so
+		// the voter gets an answer of their own.
+		e.ephemeral(ctx, reply, Message{Text: voteAck(res), Tone: ToneSuccess})
+	}
 	if !approve {
 		e.audit(ctx, c.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("denied %s: %s", id, reason))
 	}
 	if res.Started {
 		e.runner.enqueue(res.RunID)
 	}
+}
+
+// voteAck confirms a typed vote in one line.
+func voteAck(res store.VoteResult) string {
+	a := res.Approval
+	switch {
+	case res.Started:
+		return "approved " + a.ID + ": run " + res.RunID + " queued"
+	case a.State == store.Denied:
+		return "denied " + a.ID
+	}
+	return fmt.Sprintf("approved %s: %d of %d approvals so far", a.ID, a.Approvals(), a.Quorum)
 }
 
 // recheck evaluates the stored request again under the current rules, for

@@ -625,3 +625,34 @@ func TestQuorumOfTwo(t *testing.T) {
 		t.Fatalf("ran %d times, want 1", n)
 	}
 }
+
+// TestEveryCommandAnswersBeforeReturning is the adapters' timing contract:
+// HandleCommand has replied through cmd.Reply by the time it returns, on
+// every path.
+func TestEveryCommandAnswersBeforeReturning(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	id2 := approvalID(t, h.say("bob", "shop restart-web batch=2"))
+	h.say("alice", "shop list-web")
+	for _, c := range []struct{ user, text string }{
+		{"alice", "help"}, {"carol", "help"}, {"alice", "help shop"}, {"alice", "help approve"}, {"alice", "help nothing"},
+		{"alice", "apps"}, {"alice", "tasks shop"}, {"alice", "tasks nope"}, {"alice", "shop list-web"},
+		{"bob", "shop restart-web --dry-run"}, {"bob", "shop restart-web"}, {"carol", "shop restart-web"},
+		{"alice", "shop restart-web batch=99"}, {"alice", "why shop restart-web"}, {"alice", "status shop"},
+		{"alice", "digest shop"}, {"alice", "history"}, {"alice", "history shop"}, {"alice", "pending"},
+		{"dave", "approve " + id}, {"alice", "deny " + id2 + " no"}, {"alice", "approve a-zzzzz"}, {"bob", "cancel r-1"},
+		{"alice", "cancel r-1"}, {"alice", "freeze shop 1h"}, {"alice", "unfreeze shop"}, {"alice", "unfreeze shop"},
+		{"alice", "policy list"}, {"alice", "policy show ops-all"}, {"alice", "policy test bob shop restart-web"},
+		{"bob", "policy list"}, {"alice", "aprove"}, {"alice", `"unterminated`}, {"alice", ""},
+	} {
+		r := &recorder{}
+		h.e.HandleCommand(h.ctx, bot.Command{Platform: "shell", User: c.user, Channel: "ops", Text: c.text, Reply: r})
+		r.mu.Lock()
+		n := len(r.ephemeral) + len(r.public)
+		r.mu.Unlock()
+		if n == 0 {
+			t.Errorf("%s: %q returned without an answer", c.user, c.text)
+		}
+		h.drain()
+	}
+}
