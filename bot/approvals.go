@@ -42,6 +42,7 @@ func (e *Engine) requestApproval(ctx context.Context, c caller, p *prepared, d p
 		e.ephemeral(ctx, reply, Message{Text: "approval " + a.ID + " requested; approvers can use `approve " + a.ID + "`"})
 		return
 	}
+	e.log.InfoContext(ctx, "approval requested", "approval", a.ID, "principal", c.Principal, "app", a.App, "task", a.Task, "rule", a.RuleID)
 	sr := storedRef{MessageRef: ref}
 	if err := e.store.SetApprovalMessage(ctx, a.ID, encodeStored(sr)); err != nil {
 		e.log.ErrorContext(ctx, "store approval message", "approval", a.ID, "err", err)

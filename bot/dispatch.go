@@ -209,6 +209,8 @@ func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Re
 	}
 	e.metrics.decisions.WithLabelValues(string(d.Effect)).Inc()
 	e.auditDecision(ctx, c, p, d, req.DryRun)
+	e.log.InfoContext(ctx, "decision", "principal", c.Principal, "app", p.app.Name, "task", p.task.Name,
+		"effect", string(d.Effect), "rule", d.Rule, "dry_run", req.DryRun)
 	if d.Effect == policies.Deny {
 		e.ephemeral(ctx, reply, denyMessage(c, p, d))
 		return
@@ -246,6 +248,7 @@ func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies
 	} else if err := e.store.SetRunMessage(ctx, run.ID, encodeRef(ref)); err != nil {
 		e.log.ErrorContext(ctx, "store run message", "run", run.ID, "err", err)
 	}
+	e.log.InfoContext(ctx, "run queued", "run", run.ID, "principal", c.Principal, "app", run.App, "task", run.Task)
 	e.runner.enqueue(run.ID)
 }
 
