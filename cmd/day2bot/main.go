@@ -113,6 +113,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newAuditCmd(g),
 		newBlueprintsCmd(g),
 		newIAMPolicyCmd(g),
+		newSchedulesCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,289 @@
+package main
+
+// Routine work of serve and sandbox: the apps' schedules (tasks run as
+// scheduler:<app>, health digests), the digest builder behind `digest APP`
+// and the alarm watcher; and `day2bot schedules list`.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/alerts"
+	"github.com/day2bot/day2bot/bot/digest"
+	"github.com/day2bot/day2bot/bot/schedule"
+	"github.com/day2bot/day2bot/policies/store"
+)
+
+// routineDeps is what newRoutines wires together.
+type routineDeps struct {
+	Store     *store.Store
+	Catalog   *blueprints.Catalog
+	Apps      map[string]blueprints.App
+	AWS       bot.AWSProvider
+	Platforms []bot.Platform
+	Logger    *slog.Logger
+	// Clock drives schedules and alert polling; nil is the real one.
+	Clock schedule.Clock
+	// CostTag is the cost-allocation tag carrying the app name ("" for
+	// the whole account's cost).
+	CostTag string
+	// AlertEvery is the alarm polling interval; 0 means 1m.
+	AlertEvery time.Duration
+}
+
+// routines are built before the engine (which takes Digest) and started
+// after it (scheduled tasks go through it).
+type routines struct {
+	apps      map[string]*blueprints.ResolvedApp
+	platforms map[string]bot.Platform
+	st        *store.Store
+	log       *slog.Logger
+	clock     schedule.Clock
+	digests   *digest.Builder
+	alerts    *alerts.Watcher
+	sched     *schedule.Scheduler
+	jobs      []schedule.Job
+	engine    *bot.Engine
+}
+
+func newRoutines(d routineDeps) (*routines, error) {
+	apps, err := resolvedApps(d.Catalog, d.Apps)
+	if err != nil {
+		return nil, err
+	}
+	log := cmp.Or(d.Logger, slog.New(slog.DiscardHandler))
+	clock := d.Clock
+	if clock == nil {
+		clock = realClock{}
+	}
+	r := &routines{apps: apps, platforms: map[string]bot.Platform{}, st: d.Store, log: log, clock: clock}
+	for _, p := range d.Platforms {
+		r.platforms[p.Name()] = p
+	}
+	awsFor := func(ctx context.Context, app *blueprints.ResolvedApp) (digest.Clients, error) {
+		cfg, err := d.AWS.Config(ctx, app.Account.RoleARN, app.Region, bot.SchedulerPrincipal(app.Name))
+		if err != nil {
+			return digest.Clients{}, fmt.Errorf("aws config for %s: %w", app.Name, err)
+		}
+		return digest.SDKClients(cfg), nil
+	}
+	r.digests, err = digest.New(digest.Options{Clients: awsFor, Journal: d.Store, Clock: clock.Now, CostTag: d.CostTag, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	r.alerts, err = alerts.New(alerts.Options{
+		Apps: slices.Collect(maps.Values(apps)),
+		Clients: func(ctx context.Context, app *blueprints.ResolvedApp) (alerts.CloudWatchAPI, error) {
+			c, err := awsFor(ctx, app)
+			return c.CloudWatch, err
+		},
+		State: d.Store, Platforms: r.platforms, Clock: clock, Every: d.AlertEvery, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.jobs = r.scheduleJobs()
+	// Specs are checked now, so a bad one is a config error at start-up.
+	if r.sched, err = schedule.New(r.jobs, d.Store, clock, log, r.notify); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// resolvedApps resolves every configured app against the catalog.
+func resolvedApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) (map[string]*blueprints.ResolvedApp, error) {
+	out := make(map[string]*blueprints.ResolvedApp, len(cfg))
+	for name, app := range cfg {
+		ra, err := blueprints.ResolveApp(cat, name, app)
+		if err != nil {
+			return nil, fmt.Errorf("resolve app %s: %w", name, err)
+		}
+		out[name] = ra
+	}
+	return out, nil
+}
+
+// Digest builds an app's digest for `digest APP` (engine Options.Digest).
+func (r *routines) Digest(ctx context.Context, app string) (bot.Message, error) {
+	ra, ok := r.apps[app]
+	if !ok {
+		return bot.Message{}, fmt.Errorf("digest: unknown app %q", app)
+	}
+	return r.digests.Message(ctx, ra)
+}
+
+// scheduleJobs turns every app's schedules into jobs, in key order.
+func (r *routines) scheduleJobs() []schedule.Job {
+	var jobs []schedule.Job
+	for _, name := range slices.Sorted(maps.Keys(r.apps)) {
+		for _, s := range r.apps[name].Schedules {
+			j := schedule.Job{Key: s.Key, Spec: s.Cron, CatchUp: s.CatchUp}
+			if s.Digest {
+				j.Run = func(ctx context.Context, _ time.Time) error { return r.postDigest(ctx, name) }
+			} else {
+				j.Run = func(ctx context.Context, _ time.Time) error {
+					if r.engine == nil {
+						return errors.New("engine not started")
+					}
+					return r.engine.RunScheduled(ctx, s.Name, name, s.Task, s.Params)
+				}
+			}
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs
+}
+
+// postDigest posts an app's digest to each of its connected channels.
+func (r *routines) postDigest(ctx context.Context, app string) error {
+	m, err := r.Digest(ctx, app)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ch := range r.apps[app].Channels {
+		plat, id, _ := strings.Cut(ch, ":")
+		p, ok := r.platforms[plat]
+		if !ok {
+			continue
+		}
+		if _, err := p.Post(ctx, id, m); err != nil {
+			errs = append(errs, fmt.Errorf("post digest of %s to %s: %w", app, ch, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notify logs what the scheduler did. Denied schedules were already posted
+// in the app's channel by the engine.
+func (r *routines) notify(ev schedule.Event) {
+	var denied *bot.ScheduleDenied
+	switch {
+	case ev.Kind == schedule.Failed && errors.As(ev.Err, &denied):
+		r.log.Warn("schedule denied", "schedule", ev.Key, "at", ev.At, "reason", denied.Reason)
+	case ev.Kind == schedule.Failed:
+		r.log.Error("schedule failed", "schedule", ev.Key, "at", ev.At, "err", ev.Err)
+	case ev.Kind == schedule.Skipped, ev.Kind == schedule.Missed, ev.Kind == schedule.CaughtUp:
+		r.log.Warn("schedule "+string(ev.Kind), "schedule", ev.Key, "at", ev.At)
+	default:
+		r.log.Debug("schedule "+string(ev.Kind), "schedule", ev.Key, "at", ev.At)
+	}
+}
+
+// start catches up or skips missed runs, then starts the schedules and the
+// alarm watcher; they stop with ctx, and wait waits for them.
+func (r *routines) start(ctx context.Context, e *bot.Engine) error {
+	r.engine = e
+	if err := r.sched.Recover(ctx); err != nil {
+		return fmt.Errorf("start schedules: %w", err)
+	}
+	r.sched.Start(ctx)
+	r.alerts.Start(ctx)
+	return nil
+}
+
+func (r *routines) wait() {
+	r.sched.Wait()
+	r.alerts.Wait()
+}
+
+// realClock is the wall clock for schedules and alert polling.
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func newSchedulesCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "schedules",
+		Short: "Show the apps' schedules (routine tasks and digests)",
+	}
+	var configPath string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List every app's schedules with their next run and the last run recorded in the database",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dbPath := ""
+			if cmd.Flags().Changed("db") {
+				dbPath = g.DBPath
+			}
+			return listSchedules(cmd.Context(), g, configPath, dbPath, time.Now)
+		},
+	}
+	list.Flags().StringVar(&configPath, "config", "day2bot.yaml", "path of the config file")
+	c.AddCommand(list)
+	return c
+}
+
+// listSchedules prints KEY, SPEC, CATCH-UP, NEXT and LAST for every schedule.
+func listSchedules(ctx context.Context, g *globals, configPath, dbPath string, now func() time.Time) error {
+	cfg, err := loadConfig(configPath, g.Getenv)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	cat, err := loadCatalog(cfg.BlueprintDirs)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	apps, err := resolvedApps(cat, cfg.Apps)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	st, err := store.Open(ctx, cmp.Or(dbPath, cfg.Database, "day2bot.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var jobs []schedule.Job
+	kind := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(apps)) {
+		for _, s := range apps[name].Schedules {
+			jobs = append(jobs, schedule.Job{Key: s.Key, Spec: s.Cron, CatchUp: s.CatchUp})
+			kind[s.Key] = "task " + s.Task
+			if s.Digest {
+				kind[s.Key] = "digest"
+			}
+		}
+	}
+	sc, err := schedule.New(jobs, st, fixedClock(now), slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return usageError("%w", err)
+	}
+	infos, err := sc.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(infos) == 0 {
+		fmt.Fprintln(g.Stdout, "no schedules")
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCHEDULE\tRUNS\tCRON\tCATCH-UP\tNEXT\tLAST")
+	for _, in := range infos {
+		last := "never"
+		if !in.Last.IsZero() {
+			last = in.Last.UTC().Format("2006-01-02 15:04 MST")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", in.Key, kind[in.Key], in.Spec, in.CatchUp, in.Next.UTC().Format("2006-01-02 15:04 MST"), last)
+	}
+	return tw.Flush()
+}
+
+// fixedClock is a schedule.Clock for listings: Now only.
+type fixedClock func() time.Time
+
+func (c fixedClock) Now() time.Time                     { return c() }
+func (fixedClock) After(time.Duration) <-chan time.Time { return nil }
