@@ -656,3 +656,27 @@ func TestEveryCommandAnswersBeforeReturning(t *testing.T) {
 		h.drain()
 	}
 }
+
+func TestWorkersBoundConcurrentRuns(t *testing.T) {
+	h := newHarness(t) // Workers: 2
+	h.restart.gate = make(chan struct{})
+	h.restart.started = make(chan string, 3)
+	for range 3 {
+		h.session("alice").Line(h.ctx, "shop restart-web")
+	}
+	<-h.restart.started
+	<-h.restart.started
+	// Both workers are held at the gate: the third run must still wait.
+	states := map[store.State]int{}
+	for _, r := range h.runs("shop") {
+		states[r.State]++
+	}
+	if states[store.Running] != 2 || states[store.Queued] != 1 {
+		t.Fatalf("states with 2 workers busy = %v, want 2 running and 1 queued", states)
+	}
+	close(h.restart.gate)
+	h.drain()
+	if n := h.restart.runs.Load(); n != 3 {
+		t.Fatalf("runs = %d, want 3", n)
+	}
+}
