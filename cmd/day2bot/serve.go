@@ -117,9 +117,15 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 		}
 		awsp = roleProvider{p}
 	}
+	// Schedules, digests and alerts (schedules.go): built before the
+	// engine, which answers `digest APP` with them, started after it.
+	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: cfg.Apps, AWS: awsp, Platforms: platforms, Logger: log})
+	if err != nil {
+		return usageError("%w", err)
+	}
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
-		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg,
+		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest,
 	})
 	if err != nil {
 		return usageError("%w", err)
@@ -130,6 +136,10 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := rt.start(ctx, e); err != nil {
+		cancel()
+		return errors.Join(err, shutdownEngine(e, o))
+	}
 	mux := http.NewServeMux()
 	for _, r := range baseRoutes(reg) {
 		mux.Handle(r.pattern, r.handler)
@@ -190,6 +200,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	sctx, scancel := context.WithTimeout(context.Background(), grace)
 	defer scancel()
 	errs := []error{runErr, srv.Shutdown(sctx)}
+	rt.wait() // schedules and alerts stop with ctx; a scheduled run in flight is queued in the engine
 	for _, wait := range bg {
 		wait()
 	}
