@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,20 +15,24 @@ func TestEC2DescribeTagsMergesKumoAndInstances(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	// kumo keeps the VPC (and its tag) after Close: the app value is unique
+	// per run, so VPCs of earlier -count runs never match the filters below.
+	app := uniq("tags") + "-test"
 	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	vpcID := aws.ToString(vpc.Vpc.VpcId)
-	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{vpcID}, Tags: []ec2types.Tag{{Key: aws.String("app"), Value: aws.String("tags-test")}}}); err != nil {
+	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{vpcID}, Tags: []ec2types.Tag{{Key: aws.String("app"), Value: aws.String(app)}}}); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := s.SeedInstances(ctx, 3, InstanceSpec{Tags: map[string]string{"app": "tags-test", "Name": "web"}})
+	ids, err := s.SeedInstances(ctx, 3, InstanceSpec{Tags: map[string]string{"app": app, "Name": "web"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	byValue := []ec2types.Filter{{Name: aws.String("value"), Values: []string{"tags-*"}}}
+	// A wildcard on the value: matches this run's app and nothing older.
+	byValue := []ec2types.Filter{{Name: aws.String("value"), Values: []string{strings.TrimSuffix(app, "test") + "*"}}}
 	var got []ec2types.TagDescription
 	pages := 0
 	for p := ec2.NewDescribeTagsPaginator(c, &ec2.DescribeTagsInput{Filters: byValue, MaxResults: aws.Int32(5)}); p.HasMorePages(); {

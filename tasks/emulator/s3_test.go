@@ -2,9 +2,7 @@ package emulator
 
 import (
 	"context"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -16,8 +14,7 @@ func TestSeedBucketSettingsAndMissingConfigErrors(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	// kumo's S3 is process-global: names must differ between -count runs.
-	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	fullName, bareName := "emu-seed-full-"+suffix, "emu-seed-bare-"+suffix
+	fullName, bareName := uniq("emu-seed-full"), uniq("emu-seed-bare")
 	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"r","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/r"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + fullName + `/*"}]}`
 	if err := s.SeedBucket(ctx, Bucket{Name: fullName, Tags: map[string]string{"app": "lab"}, Policy: policy, Versioning: true, Encrypted: true, BlockPublicAccess: true}); err != nil {
 		t.Fatal(err)
