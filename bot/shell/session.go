@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/day2bot/day2bot/bot"
 )
@@ -39,6 +40,10 @@ type Session struct {
 	Drain func(ctx context.Context) error
 }
 
+// interactiveWait is how long a terminal session waits for a command's
+// work before prompting again.
+const interactiveWait = 2 * time.Second
+
 var userRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
 
 // Run reads lines from in until it ends, ctx is done or the user quits.
@@ -47,9 +52,13 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 	sc.Buffer(make([]byte, 64*1024), 64*1024)
 	for {
 		if s.Interactive {
-			s.Platform.Printf("%s@day2> ", s.User)
+			s.Platform.showPrompt(s.User + "@day2> ")
 		}
-		if !sc.Scan() {
+		more := sc.Scan()
+		if s.Interactive {
+			s.Platform.showPrompt("")
+		}
+		if !more {
 			break
 		}
 		if ctx.Err() != nil {
@@ -66,11 +75,20 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 			return nil
 		}
 		s.Line(ctx, line)
-		if !s.Interactive && s.Drain != nil {
+		if s.Drain == nil {
+			continue
+		}
+		if !s.Interactive {
 			if err := s.Drain(ctx); err != nil {
 				return fmt.Errorf("wait for the engine: %w", err)
 			}
+			continue
 		}
+		// At a terminal, quick results come before the next prompt; long
+		// runs report in when they finish.
+		wctx, cancel := context.WithTimeout(ctx, interactiveWait)
+		_ = s.Drain(wctx)
+		cancel()
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read input: %w", err)
