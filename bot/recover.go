@@ -53,13 +53,20 @@ func (e *Engine) announce(ctx context.Context, r store.Run, m Message) {
 	}
 }
 
-// Sweep does the periodic work now: expire overdue approvals and run due
-// follow-ups. The engine's loop calls it every SweepEvery; tests call it
-// after advancing their clock.
+// Sweep does the periodic work now: expire overdue approvals, run due
+// follow-ups and forget rule uses older than any rate window. The engine's
+// loop calls it every SweepEvery; tests call it after advancing their clock.
 func (e *Engine) Sweep(ctx context.Context) {
 	e.expireNow(ctx)
 	e.runFollowUps(ctx)
+	if err := e.store.PruneUses(ctx, e.now().Add(-maxRateWindow)); err != nil {
+		e.log.ErrorContext(ctx, "prune rule uses", "err", err)
+	}
 }
+
+// maxRateWindow is the longest rate period a rule may have (policies
+// refuses longer ones).
+const maxRateWindow = 31 * 24 * time.Hour
 
 func (e *Engine) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(e.opts.SweepEvery)

@@ -62,6 +62,7 @@ type Freezes interface {
 type RateUses interface {
 	RecordUse(ctx context.Context, ruleID, principal string, at time.Time) error
 	UsageFor(ctx context.Context, principal string, since time.Time) (policies.Usage, error)
+	PruneUses(ctx context.Context, before time.Time) error
 }
 
 // FollowUps are deferred actions that survive restarts; ClaimFollowUp is
