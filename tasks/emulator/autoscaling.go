@@ -78,7 +78,7 @@ func (s *Server) registerAutoScaling() {
 
 // SeedGroup creates an Auto Scaling group over the wire.
 func (s *Server) SeedGroup(ctx context.Context, g Group) error {
-	c := autoscaling.NewFromConfig(s.ec2SeedConfig())
+	c := autoscaling.NewFromConfig(s.seedConfig())
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName: aws.String(g.Name), MinSize: aws.Int32(int32(g.Min)), MaxSize: aws.Int32(int32(g.Max)),
 		DesiredCapacity: aws.Int32(int32(g.Desired)), TargetGroupARNs: g.TargetGroupARNs,

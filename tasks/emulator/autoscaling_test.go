@@ -25,7 +25,7 @@ func TestAutoScalingGroupsScaleAndPage(t *testing.T) {
 	if err := s.SeedGroup(ctx, Group{Name: "blog", Min: 0, Max: 1, Desired: 0, Tags: map[string]string{"app": "blog"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := autoscaling.NewFromConfig(s.ec2SeedConfig())
+	c := autoscaling.NewFromConfig(s.seedConfig())
 	in := &autoscaling.DescribeAutoScalingGroupsInput{Filters: []astypes.Filter{{Name: aws.String("tag:app"), Values: []string{"shop"}}}, MaxRecords: aws.Int32(2)}
 	var names []string
 	pages := 0
@@ -58,7 +58,7 @@ func TestAutoScalingGroupsScaleAndPage(t *testing.T) {
 		t.Fatalf("desired %d instances %d", d, n)
 	}
 	// The group's instances are EC2 instances, tagged like AWS tags them.
-	out, err := ec2.NewFromConfig(s.ec2SeedConfig()).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+	out, err := ec2.NewFromConfig(s.seedConfig()).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag:aws:autoscaling:groupName"), Values: []string{"shop-web-0"}}, {Name: aws.String("instance-state-name"), Values: []string{"running"}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestAutoScalingInstanceRefresh(t *testing.T) {
 	if err := s.SeedGroup(ctx, Group{Name: "web", Min: 1, Max: 4, Desired: 2}); err != nil {
 		t.Fatal(err)
 	}
-	c := autoscaling.NewFromConfig(s.ec2SeedConfig())
+	c := autoscaling.NewFromConfig(s.seedConfig())
 	start, err := c.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), Preferences: &astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(50)}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,10 +11,12 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
-// SDK clients of the emulator itself: the Seed helpers go over the wire like
-// any client, so what they create is what a real client would see.
-
-func (s *Server) ec2SeedConfig() aws.Config {
+// seedConfig is the SDK config of the emulator's own clients: the Seed
+// helpers go over the wire like any client, so what they create is what a
+// real client would see. Its HTTP client buffers bodies (SDKHTTPClient):
+// without that a seed may reach the emulator twice and a repeated create
+// fails, or request counts are off by one.
+func (s *Server) seedConfig() aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
 		Credentials:  staticSeedCredentials{},

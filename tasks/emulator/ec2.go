@@ -74,7 +74,7 @@ func (s *Server) registerEC2() {
 // SeedInstances launches n instances over the wire (RunInstances with
 // TagSpecifications, in calls of at most 1000) and returns their ids.
 func (s *Server) SeedInstances(ctx context.Context, n int, spec InstanceSpec) ([]string, error) {
-	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	c := ec2.NewFromConfig(s.seedConfig())
 	if spec.Type == "" {
 		spec.Type = "t3.micro"
 	}

@@ -14,7 +14,7 @@ func TestEC2DescribeTagsMergesKumoAndInstances(t *testing.T) {
 	s := New()
 	defer s.Close()
 	ctx := context.Background()
-	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	c := ec2.NewFromConfig(s.seedConfig())
 	// kumo keeps the VPC (and its tag) after Close: the app value is unique
 	// per run, so VPCs of earlier -count runs never match the filters below.
 	app := uniq("tags") + "-test"

@@ -23,7 +23,7 @@ func TestEC2DescribeFiltersTagsAndPages(t *testing.T) {
 	if _, err := s.SeedInstances(ctx, 3, InstanceSpec{Tags: map[string]string{"app": "blog"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	c := ec2.NewFromConfig(s.seedConfig())
 	s.SetInstanceState(web[0], "stopped")
 
 	in := &ec2.DescribeInstancesInput{
@@ -78,7 +78,7 @@ func TestEC2ThousandInstancesOnePage(t *testing.T) {
 	if _, err := s.SeedInstances(ctx, 1000, InstanceSpec{Tags: tag}); err != nil {
 		t.Fatal(err)
 	}
-	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	c := ec2.NewFromConfig(s.seedConfig())
 	before := s.Count("ec2:DescribeInstances")
 	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("tag:app"), Values: []string{tag["app"]}}}, MaxResults: aws.Int32(1000)})
 	if err != nil {
@@ -101,7 +101,7 @@ func TestEC2RebootStopStartTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	c := ec2.NewFromConfig(s.seedConfig())
 	if _, err := c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids}); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func assertEC2Code(t *testing.T, err error, code string) {
 func TestEC2RunInstancesClientTokenIdempotent(t *testing.T) {
 	s := New()
 	defer s.Close()
-	c := ec2.NewFromConfig(s.ec2SeedConfig())
+	c := ec2.NewFromConfig(s.seedConfig())
 	in := &ec2.RunInstancesInput{ImageId: aws.String("ami-1"), MinCount: aws.Int32(2), MaxCount: aws.Int32(2), ClientToken: aws.String("tok-" + t.Name())}
 	a, err := c.RunInstances(context.Background(), in)
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *Server) registerELBv2() {
 // SeedTargetGroup creates a target group with tags and registered
 // targets over the wire and returns its ARN.
 func (s *Server) SeedTargetGroup(ctx context.Context, g TargetGroup) (string, error) {
-	c := elb.NewFromConfig(s.ec2SeedConfig())
+	c := elb.NewFromConfig(s.seedConfig())
 	if g.Port == 0 {
 		g.Port = 80
 	}

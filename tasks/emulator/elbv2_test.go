@@ -26,7 +26,7 @@ func TestELBv2TargetGroupsAndHealth(t *testing.T) {
 		}
 		arns = append(arns, arn)
 	}
-	c := elb.NewFromConfig(s.ec2SeedConfig())
+	c := elb.NewFromConfig(s.seedConfig())
 
 	var names []string
 	pages := 0

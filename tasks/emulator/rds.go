@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 )
@@ -392,20 +391,6 @@ func writeQueryResponse(w http.ResponseWriter, xmlns, op string, result any) {
 	w.Header().Set("Content-Type", "text/xml")
 	_, _ = w.Write([]byte(xml.Header))
 	_, _ = w.Write(buf.Bytes())
-}
-
-// seedConfig is an SDK config aimed at this emulator, for the Seed helpers:
-// seeding goes over the wire like any client, so the state it creates is the
-// state a real client would see.
-func (s *Server) seedConfig() aws.Config {
-	return aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSEED", "seed", ""),
-		BaseEndpoint: aws.String(s.URL),
-		// Buffered bodies: without them a seed may reach the emulator twice
-		// (see SDKHTTPClient), and a repeated create fails.
-		HTTPClient: SDKHTTPClient(),
-	}
 }
 
 // queryList reads an awsQuery list: prefix.1, prefix.2, ...

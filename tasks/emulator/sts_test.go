@@ -13,7 +13,7 @@ import (
 func TestSTSAssumeRoleEchoesAndValidates(t *testing.T) {
 	s := New()
 	defer s.Close()
-	c := sts.NewFromConfig(s.ec2SeedConfig())
+	c := sts.NewFromConfig(s.seedConfig())
 	ctx := context.Background()
 	out, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/day2bot"), RoleSessionName: aws.String("slack.U123"),
