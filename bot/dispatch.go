@@ -176,24 +176,6 @@ func policyParams(vals tasks.Values, params map[string]string) map[string]string
 	return out
 }
 
-// decide evaluates p for c now.
-func (e *Engine) decide(ctx context.Context, c caller, p *prepared) (policies.Decision, error) {
-	rs, err := e.store.RuleSet(ctx)
-	if err != nil {
-		return policies.Decision{}, fmt.Errorf("load rules: %w", err)
-	}
-	fr, err := e.freezeOf(ctx, p.app.Name)
-	if err != nil {
-		return policies.Decision{}, err
-	}
-	req := policies.Request{
-		Principal: c.Principal, Handle: c.Handle, Groups: c.Groups,
-		App: p.app.Name, Owners: p.app.Owners, Task: p.task.Name, Mutating: p.action.Mutating(),
-		Params: policyParams(p.values, p.params), Channel: c.channel(), Time: e.now(), Freeze: fr,
-	}
-	return rs.Evaluate(req, e.usage(ctx)), nil
-}
-
 // runCommand is APP TASK …: resolve, validate, decide, then allow (queue),
 // approve (ask) or deny (explain). Nothing touches AWS before the decision.
 func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Responder) {

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -14,77 +13,6 @@ import (
 )
 
 // The read-only commands: help, apps, tasks, status, history, pending.
-
-// defaultsDecision evaluates a task for c with only its default values, the
-// question help and tasks answer: "could you run this at all?".
-func (e *Engine) defaultsDecision(ctx context.Context, c caller, rs *policies.RuleSet, app *App, t *Task) (policies.Decision, bool) {
-	act, ok := e.reg.Lookup(t.Action)
-	if !ok {
-		return policies.Decision{}, false
-	}
-	vals, params := tasks.Values{}, map[string]string{}
-	for _, p := range t.Params {
-		if p.Default == "" {
-			continue
-		}
-		if v, err := p.Parse(p.Default); err == nil {
-			vals[p.Name], params[p.Name] = v, formatValue(v)
-		}
-	}
-	fr, err := e.freezeOf(ctx, app.Name)
-	if err != nil {
-		return policies.Decision{}, false
-	}
-	req := policies.Request{Principal: c.Principal, Handle: c.Handle, Groups: c.Groups, App: app.Name, Owners: app.Owners,
-		Task: t.Name, Mutating: act.Mutating(), Params: policyParams(vals, params), Channel: c.channel(), Time: e.now(), Freeze: fr}
-	d := rs.Evaluate(req, e.usage(ctx))
-	if d.Effect == policies.Deny && !d.Frozen {
-		// A rule may allow the task only for some values the defaults do
-		// not fill (carol's own bucket): ask the rule set without
-		// parameter conditions on allow and approve rules.
-		if loose := e.paramFree(rs); loose != nil {
-			if ld := loose.Evaluate(req, e.usage(ctx)); ld.Effect != policies.Deny {
-				ld.Reason = "for some parameter values"
-				ld.NearMiss = someValues
-				return ld, true
-			}
-		}
-	}
-	return d, true
-}
-
-// someValues marks a decision that holds only for some parameter values.
-const someValues = "some values"
-
-// paramFree returns rs with the parameter conditions of its allow and
-// approve rules dropped (deny rules kept whole), cached per rule set.
-func (e *Engine) paramFree(rs *policies.RuleSet) *policies.RuleSet {
-	if rs == nil {
-		return nil
-	}
-	e.looseMu.Lock()
-	defer e.looseMu.Unlock()
-	if e.looseOf == rs {
-		return e.loose
-	}
-	rules := rs.Rules()
-	changed := false
-	for i, r := range rules {
-		if r.Effect != policies.Deny && len(r.Params) > 0 {
-			r.Params = nil
-			rules[i] = r
-			changed = true
-		}
-	}
-	var loose *policies.RuleSet
-	if changed {
-		if c, err := policies.Compile(rules); err == nil {
-			loose = c
-		}
-	}
-	e.looseOf, e.loose = rs, loose
-	return loose
-}
 
 func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responder) {
 	if req.Topic != "" {
@@ -163,25 +91,6 @@ func effectWord(e policies.Effect) string {
 		return "needs approval"
 	}
 	return "denied"
-}
-
-// decisionWord is effectWord, qualified when it holds only for some values.
-func decisionWord(d policies.Decision) string {
-	if d.NearMiss == someValues {
-		return effectWord(d.Effect) + " for some values"
-	}
-	return effectWord(d.Effect)
-}
-
-func paramSummary(ps []tasks.Param) string {
-	if len(ps) == 0 {
-		return "—"
-	}
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, "; ")
 }
 
 // paramNames is the short form help shows: required names bare, optional
@@ -419,103 +328,4 @@ func (e *Engine) pendingList(ctx context.Context, c caller, reply Responder) {
 		return
 	}
 	e.ephemeral(ctx, reply, Message{Title: "Pending approvals", Table: t, Context: []string{"approve ID · deny ID [reason]"}})
-}
-
-// cancelCommand cancels a run (queued or running) or withdraws a pending
-// approval. The requester and admins may cancel; so may the approvers of
-// an approval.
-func (e *Engine) cancelCommand(ctx context.Context, c caller, id string, reply Responder) {
-	id = strings.ToLower(id)
-	if strings.HasPrefix(id, "a-") {
-		a, err := e.store.Approval(ctx, id)
-		if err != nil {
-			e.reject(ctx, reply, err)
-			return
-		}
-		app, _ := e.apps.app(a.App)
-		mine := a.Requester == c.Principal || (c.Handle != "" && a.RequesterHandle == c.Handle)
-		if !mine && !e.isAdmin(c) && !inApproverSet(c, app, a.Approvers) {
-			e.reject(ctx, reply, usagef("only the requester, an approver or an admin may cancel %s", id))
-			return
-		}
-		unlock := e.lockMessage(id)
-		defer unlock()
-		if err := e.store.CancelApproval(ctx, id, c.Principal); err != nil {
-			e.reject(ctx, reply, err)
-			return
-		}
-		a, err = e.store.Approval(ctx, id)
-		if err != nil {
-			e.internal(ctx, reply, "", err)
-			return
-		}
-		sr, _ := decodeRef(a.MessageRef)
-		e.updateOrReply(ctx, sr, reply, e.approvalMsg(ctx, a, sr, ""))
-		if sr.Platform != "" {
-			e.ephemeral(ctx, reply, Message{Text: "cancelled approval " + id})
-		}
-		return
-	}
-	run, err := e.store.Run(ctx, id)
-	if err != nil {
-		e.reject(ctx, reply, err)
-		return
-	}
-	mine := run.Principal == c.Principal || (c.Handle != "" && run.Handle == c.Handle)
-	if !mine && !e.isAdmin(c) {
-		e.reject(ctx, reply, usagef("only %s or an admin may cancel %s", who(run.Handle, run.Principal), id))
-		return
-	}
-	switch run.State {
-	case store.Queued:
-		if err := e.store.TransitionRun(ctx, id, store.Queued, store.Cancelled, "cancelled by "+c.who()); err != nil {
-			if e.runner.cancel(id, c.who()) { // it started meanwhile
-				e.ephemeral(ctx, reply, Message{Text: "cancelling run " + id + "…"})
-				return
-			}
-			e.reject(ctx, reply, err)
-			return
-		}
-		e.metrics.runs.WithLabelValues(string(store.Cancelled)).Inc()
-		m := failedMessage(e.namedRun(ctx, run), "cancelled by "+c.who()+" before it started")
-		m.Title, m.Tone = taskTitle(run.App, run.Task)+" — cancelled", ToneWarning
-		e.announce(ctx, run, m)
-		e.ephemeral(ctx, reply, Message{Text: "cancelled run " + id})
-	case store.Running:
-		if !e.runner.cancel(id, c.who()) {
-			e.reject(ctx, reply, usagef("run %s is running in another day2bot process; it cannot be cancelled from here", id))
-			return
-		}
-		e.ephemeral(ctx, reply, Message{Text: "cancelling run " + id + "…"})
-	default:
-		e.reject(ctx, reply, usagef("run %s is already %s", id, run.State))
-	}
-}
-
-// freezeOf is the app's freeze, if any.
-func (e *Engine) freezeOf(ctx context.Context, app string) (*policies.Freeze, error) {
-	f, err := e.store.FreezeOf(ctx, app)
-	if err != nil {
-		return nil, fmt.Errorf("read freeze of %s: %w", app, err)
-	}
-	return f, nil
-}
-
-// usage counts the caller's rule uses for rate limits. If they cannot be
-// read the limit counts as reached (logged): a guardrail fails closed.
-func (e *Engine) usage(ctx context.Context) policies.Usage {
-	return usageFunc(func(rule, principal string, since time.Time) int {
-		u, err := e.store.UsageFor(ctx, principal, since)
-		if err != nil {
-			e.log.ErrorContext(ctx, "read rule uses", "err", err)
-			return math.MaxInt32
-		}
-		return u.Used(rule, principal, since)
-	})
-}
-
-type usageFunc func(rule, principal string, since time.Time) int
-
-func (f usageFunc) Used(rule, principal string, since time.Time) int {
-	return f(rule, principal, since)
 }
