@@ -680,3 +680,32 @@ func TestWorkersBoundConcurrentRuns(t *testing.T) {
 		t.Fatalf("runs = %d, want 3", n)
 	}
 }
+
+// FuzzHandleAction: any button id from any user gets an answer and never
+// a panic or an internal error.
+func FuzzHandleAction(f *testing.F) {
+	for _, s := range []string{"ap:a-xxxxx", "dn:a-xxxxx", "rm:shop:restart-web", "rm:shop", "rm::", "ap:", "zz", "", "ap:../../etc", "rm:nope:x"} {
+		f.Add("alice", s)
+	}
+	h := newHarness(f)
+	f.Fuzz(func(t *testing.T, user, id string) {
+		if user != "alice" && user != "carol" {
+			user = "bob"
+		}
+		r := &recorder{}
+		h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: user, Channel: "ops", ButtonID: id, Reply: r})
+		if err := h.e.Drain(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.ephemeral)+len(r.public) == 0 {
+			t.Fatalf("no answer to button %q", id)
+		}
+		for _, m := range r.ephemeral {
+			if strings.Contains(m.Text, "internal error") {
+				t.Fatalf("internal error for %q: %+v", id, m)
+			}
+		}
+	})
+}
