@@ -362,11 +362,15 @@ func TestLongResultIsPaginated(t *testing.T) {
 
 func TestProgressIsThrottled(t *testing.T) {
 	h := newHarness(t)
-	h.restart.progress = []tasks.Progress{{Done: 1, Total: 4}, {Done: 2, Total: 4}, {Done: 3, Total: 4}}
+	h.restart.progress = []tasks.Progress{{Done: 1, Total: 5}, {Done: 2, Total: 5}, {Done: 3, Total: 5}, {Done: 4, Total: 5}, {Done: 5, Total: 5}}
+	// Seconds since the run started, at each report: quick work shows no
+	// progress, then at most one update per 2s.
+	at := []time.Duration{time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second, 6 * time.Second}
+	start := h.clk.Now()
+	h.restart.beforeProgress = func(i int) { h.clk.Advance(start.Add(at[i]).Sub(h.clk.Now())) }
 	out := h.say("alice", "shop restart-web")
-	// The clock does not move: only the first progress report is shown.
-	mustContain(t, out, "1 of 4 done.")
-	mustNotContain(t, out, "2 of 4 done.", "3 of 4 done.")
+	mustContain(t, out, "2 of 5 done.", "4 of 5 done.", "shop restart-web — succeeded")
+	mustNotContain(t, out, "1 of 5 done.", "3 of 5 done.", "5 of 5 done.")
 }
 
 func TestFollowUpRunsOnceWhenDue(t *testing.T) {

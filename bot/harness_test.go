@@ -52,6 +52,9 @@ type fakeAction struct {
 	// result builds the result; default one ok row per target id.
 	result   func(inv tasks.Invocation) (tasks.Result, error)
 	progress []tasks.Progress
+	// beforeProgress runs before each progress report (tests move the
+	// clock there).
+	beforeProgress func(i int)
 	planErr  error
 }
 
@@ -74,7 +77,10 @@ func (a *fakeAction) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan
 
 func (a *fakeAction) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
 	a.runs.Add(1)
-	for _, p := range a.progress {
+	for i, p := range a.progress {
+		if a.beforeProgress != nil {
+			a.beforeProgress(i)
+		}
 		if progress != nil {
 			progress(p)
 		}

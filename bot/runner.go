@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -247,16 +246,17 @@ func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 	}
 }
 
-// progress returns the action's progress callback: it updates the run's
-// message at most every ProgressEvery by the engine's clock, so a chatty
-// action cannot flood the platform's rate limits.
+// progress returns the action's progress callback. Work shorter than
+// ProgressEvery shows no progress at all (the result follows at once);
+// longer work updates the run's message at most every ProgressEvery by the
+// engine's clock, so a chatty action cannot flood the platform's limits.
 func (e *Engine) progress(ctx context.Context, run store.Run, show func(Message)) func(tasks.Progress) {
 	var mu sync.Mutex
-	var last time.Time
+	last := e.now() // the "running" message was just shown
 	return func(p tasks.Progress) {
 		mu.Lock()
 		now := e.now()
-		if !last.IsZero() && now.Sub(last) < e.opts.ProgressEvery {
+		if now.Sub(last) < e.opts.ProgressEvery {
 			mu.Unlock()
 			return
 		}
