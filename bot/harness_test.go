@@ -55,7 +55,7 @@ type fakeAction struct {
 	// beforeProgress runs before each progress report (tests move the
 	// clock there).
 	beforeProgress func(i int)
-	planErr  error
+	planErr        error
 }
 
 func (a *fakeAction) Name() string          { return a.name }
