@@ -63,9 +63,12 @@ func pointsIn(window, period time.Duration) int {
 // MetricSummary is one health metric over the window.
 type MetricSummary struct {
 	Name, Unit string
-	Stat       string
-	Below      bool
-	Period     time.Duration
+	// Resource is the blueprint resource the metric is read for ("" for
+	// fixed dimensions).
+	Resource string
+	Stat     string
+	Below    bool
+	Period   time.Duration
 	// Resources is how many series were read; zero with Note set when the
 	// metric's resource could not be resolved.
 	Resources int
@@ -104,7 +107,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, ids map[string][]string, f
 	var qs []query
 	for i, m := range metrics {
 		p := ChoosePeriod(window, m.Period)
-		sums[i] = MetricSummary{Name: m.Name, Unit: m.Unit, Stat: m.Stat, Below: m.Below(), Period: p, Warning: m.Warn, Critical: m.Critical}
+		sums[i] = MetricSummary{Name: m.Name, Resource: m.Resource, Unit: m.Unit, Stat: m.Stat, Below: m.Below(), Period: p, Warning: m.Warn, Critical: m.Critical}
 		members := []string{""}
 		dim := m.Dimension
 		if m.Resource != "" {
@@ -113,7 +116,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, ids map[string][]string, f
 				dim = blueprints.DimensionFor(m.Select.Type)
 			}
 			if len(members) == 0 || dim == "" {
-				sums[i].Note = "no " + m.Resource + " to read (" + m.Select.Type + " selected by tag is not resolved by digests)"
+				sums[i].Note = "not read: digests find " + m.Select.Type + " by id or name only"
 				if m.Select.Type == "ec2:instance" || m.Select.Type == "rds:db-instance" {
 					sums[i].Note = "no " + m.Resource + " found"
 				}

@@ -26,14 +26,14 @@ func Message(r Report, chart []byte) bot.Message {
 		{Name: "Cost", Value: costText(r.Cost)},
 	}
 	if len(r.Metrics) > 0 {
-		t := &bot.Table{Columns: []string{"Metric", "Stat", "Mean", "Worst", "Level", "Note"}}
+		t := &bot.Table{Columns: []string{"Metric", "Of", "Stat", "Mean", "Worst", "Level", "Note"}}
 		for _, s := range r.Metrics {
 			worst := "—"
 			mean := "—"
 			if s.Level != "" {
 				mean = value(s.Mean, s.Unit)
 				worst = value(s.Worst, s.Unit)
-				if s.WorstID != "" && s.Resources > 1 {
+				if s.WorstID != "" && s.Resources > 1 && s.Level != "ok" {
 					worst += " (" + s.WorstID + ")"
 				}
 			}
@@ -41,7 +41,7 @@ func Message(r Report, chart []byte) bot.Message {
 			if s.Resources > 1 && (s.Warn > 0 || s.Crit > 0) {
 				note = strings.TrimSpace(fmt.Sprintf("%d of %d warn, %d critical %s", s.Warn, s.Resources, s.Crit, note))
 			}
-			t.Rows = append(t.Rows, []string{s.Name, s.Stat, mean, worst, marker(s.Level), note})
+			t.Rows = append(t.Rows, []string{s.Name, s.Resource, s.Stat, mean, worst, marker(s.Level), note})
 		}
 		m.Table = t
 	}

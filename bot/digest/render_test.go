@@ -49,10 +49,10 @@ func sampleReport() Report {
 			{Name: "instances", Type: "ec2:instance", Up: 3, Expected: 4, Down: []string{"i-0abc stopped"}},
 		},
 		Metrics: []MetricSummary{
-			{Name: "cpu", Unit: "Percent", Stat: "Average", Period: 15 * time.Minute, Resources: 4, Mean: 51.25, Worst: 93.5, WorstID: "i-0abd",
+			{Name: "cpu", Resource: "instances", Unit: "Percent", Stat: "Average", Period: 15 * time.Minute, Resources: 4, Mean: 51.25, Worst: 93.5, WorstID: "i-0abd",
 				Level: "critical", Warn: 1, Crit: 1, Warning: f64(70), Critical: f64(90), Series: series},
-			{Name: "free-storage", Unit: "Bytes", Stat: "Minimum", Below: true, Period: 15 * time.Minute, Resources: 1, Mean: 20 << 30, Worst: 20 << 30, WorstID: "shop-db", Level: "ok"},
-			{Name: "response-time", Unit: "Seconds", Stat: "p95", Period: 15 * time.Minute,
+			{Name: "free-storage", Resource: "db", Unit: "Bytes", Stat: "Minimum", Below: true, Period: 15 * time.Minute, Resources: 1, Mean: 20 << 30, Worst: 20 << 30, WorstID: "shop-db", Level: "ok"},
+			{Name: "response-time", Resource: "load-balancer", Unit: "Seconds", Stat: "p95", Period: 15 * time.Minute,
 				Note: "no load-balancer to read (elbv2:load-balancer selected by tag is not resolved by digests)"},
 		},
 		Alarms:   []FiringAlarm{{Name: "shop-web-cpu-high", Reason: "Threshold Crossed: 2 datapoints were greater than the threshold (90.0)", Since: to.Add(-40 * time.Minute)}},
