@@ -113,9 +113,14 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 		return fmt.Errorf("build action registry: %w", err)
 	}
 	plat := shell.New(g.Stdout)
+	// Digests on demand and `alarm NAME` (sandbox_ops.go).
+	ops, err := newSandboxOps(ctx, emu, awsCfg, st, cat, apps.Apps, plat, log)
+	if err != nil {
+		return err
+	}
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: apps.Apps, Registry: reg, AWS: staticAWS{cfg: awsCfg},
-		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log,
+		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest,
 	})
 	if err != nil {
 		return err
@@ -129,7 +134,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	if interactive {
 		fmt.Fprint(g.Stdout, sandboxBanner)
 	}
-	s := &shell.Session{Engine: e, Platform: plat, Channel: "ops", User: as, Interactive: interactive, Drain: e.Drain}
+	s := &shell.Session{Engine: ops.wrap(e), Platform: plat, Channel: "ops", User: as, Interactive: interactive, Drain: e.Drain}
 	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -139,6 +144,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 const sandboxBanner = `day2bot sandbox — emulated AWS, demo apps shop and research, users alice, bob, carol.
 Try: help · tasks shop · as bob · shop restart-web batch=2 · as alice · press last approve
      as carol · research revoke-access bucket=research-carol-imaging principal=arn:aws:iam::123456789012:role/visiting-student
+     digest shop · alarm shop-cpu-high (then press last restart-web) · alarm shop-cpu-high ok
 Type quit to leave.
 `
 

@@ -1,0 +1,135 @@
+package main
+
+// The sandbox's schedules, digests and alerts: `digest shop` posts a
+// digest of the emulated account (metrics seeded so one instance is at
+// warn), and the sandbox line `alarm NAME [ok]` flips an emulated alarm
+// and polls it, so its alert with remediation buttons shows at once.
+// Schedules and the alarm loop are not started: in a terminal session
+// (and its scripted transcripts) output only follows what was typed.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks/emulator"
+)
+
+// sandboxCPU is the CPU each of shop's web instances reports, in launch
+// order: one runs hot enough for a warn marker in the digest.
+var sandboxCPU = []float64{34, 41, 48, 76}
+
+type sandboxOps struct {
+	rt   *routines
+	cw   *cloudwatch.Client
+	plat *shell.Platform
+}
+
+// newSandboxOps seeds the digest's metrics and builds the routines. The
+// sandbox watches every alarm named after an app ("shop-…") besides the
+// blueprints' prefixes, so the demo alarm shop-cpu-high is one of shop's.
+func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, st *store.Store, cat *blueprints.Catalog,
+	apps map[string]blueprints.App, plat *shell.Platform, log *slog.Logger) (*sandboxOps, error) {
+	if err := seedSandboxMetrics(ctx, emu, cfg); err != nil {
+		return nil, err
+	}
+	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: apps, AWS: staticAWS{cfg: cfg},
+		Platforms: []bot.Platform{plat}, Logger: log, CostTag: "app"})
+	if err != nil {
+		return nil, err
+	}
+	for name, ra := range rt.apps {
+		if p := name + "-"; !slices.Contains(ra.AlarmPrefixes, p) {
+			ra.AlarmPrefixes = append(ra.AlarmPrefixes, p)
+		}
+	}
+	return &sandboxOps{rt: rt, cw: cloudwatch.NewFromConfig(cfg), plat: plat}, nil
+}
+
+// seedSandboxMetrics pins the CPU of shop's web instances.
+func seedSandboxMetrics(ctx context.Context, emu *emulator.Server, cfg aws.Config) error {
+	out, err := ec2.NewFromConfig(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:app"), Values: []string{"shop"}}, {Name: aws.String("tag:tier"), Values: []string{"web"}},
+	}})
+	if err != nil {
+		return fmt.Errorf("seed sandbox metrics: %w", err)
+	}
+	i := 0
+	for _, r := range out.Reservations {
+		for _, in := range r.Instances {
+			dims := map[string]string{"InstanceId": aws.ToString(in.InstanceId)}
+			if err := emu.SetMetric(ctx, "AWS/EC2", "CPUUtilization", dims, sandboxCPU[i%len(sandboxCPU)]); err != nil {
+				return err
+			}
+			if err := emu.SetMetric(ctx, "AWS/EC2", "StatusCheckFailed", dims, 0); err != nil {
+				return err
+			}
+			i++
+		}
+	}
+	// The emulator's unpinned series are percent-like; the database's
+	// byte and latency metrics get values of their own.
+	db := map[string]string{"DBInstanceIdentifier": "shop-db"}
+	for metric, v := range map[string]float64{"FreeStorageSpace": 21.5 * (1 << 30), "FreeableMemory": 1.4 * (1 << 30),
+		"ReadLatency": 0.004, "DatabaseConnections": 23, "CPUUtilization": 18} {
+		if err := emu.SetMetric(ctx, "AWS/RDS", metric, db, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wrap is the engine as the sandbox's session drives it: the line
+// `alarm NAME [ok]` is the sandbox's, everything else the engine's.
+func (o *sandboxOps) wrap(e *bot.Engine) shell.Engine { return sandboxEngine{Engine: e, ops: o} }
+
+type sandboxEngine struct {
+	*bot.Engine
+	ops *sandboxOps
+}
+
+func (s sandboxEngine) HandleCommand(ctx context.Context, cmd bot.Command) {
+	f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(cmd.Text), "/day2 "))
+	if len(f) == 0 || f[0] != "alarm" {
+		s.Engine.HandleCommand(ctx, cmd)
+		return
+	}
+	if len(f) < 2 || len(f) > 3 || (len(f) == 3 && f[2] != "ok") {
+		s.ops.plat.Printf("usage: alarm NAME [ok] — sets an emulated alarm to ALARM (or back to OK)\n")
+		return
+	}
+	if err := s.ops.flip(ctx, f[1], len(f) == 3); err != nil {
+		s.ops.plat.Printf("alarm %s: %v\n", f[1], err)
+	}
+}
+
+// flip sets the alarm's state in the emulated CloudWatch and polls it.
+func (o *sandboxOps) flip(ctx context.Context, name string, ok bool) error {
+	state, reason := cwtypes.StateValueAlarm, "Threshold Crossed: 2 out of the last 2 datapoints [96.4 (5 min ago), 93.1 (10 min ago)] were greater than the threshold (90.0)."
+	if ok {
+		state, reason = cwtypes.StateValueOk, "Threshold Crossed: 2 out of the last 2 datapoints [41.0, 38.7] were not greater than the threshold (90.0)."
+	}
+	if _, err := o.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name), StateValue: state, StateReason: aws.String(reason)}); err != nil {
+		return fmt.Errorf("set state: %w", err)
+	}
+	owned := false
+	for _, ra := range o.rt.apps {
+		owned = owned || ra.OwnsAlarm(name)
+	}
+	if !owned {
+		return fmt.Errorf("set to %s, but no app watches it (names start with an app, like shop-cpu-high)", state)
+	}
+	return o.rt.alerts.PollAlarm(ctx, name)
+}
