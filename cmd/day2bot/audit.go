@@ -24,26 +24,23 @@ votes, and run state changes. Kinds: decision, policy, approval, run, freeze.`,
 			if f.Limit < 1 {
 				return usageError("--limit must be at least 1")
 			}
-			s, err := openStore(cmd.Context(), g, true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			es, err := s.AuditLog(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tACTOR\tKIND\tAPP/TASK\tRUN\tDETAIL")
-			for _, e := range es {
-				what := e.App
-				if e.Task != "" {
-					what += "/" + e.Task
+			return withStore(cmd.Context(), g, true, func(s *store.Store) error {
+				es, err := s.AuditLog(cmd.Context(), f)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), dash(e.Actor), e.Kind,
-					dash(what), dash(e.RunID), strings.ReplaceAll(e.Detail, "\n", " "))
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "TIME\tACTOR\tKIND\tAPP/TASK\tRUN\tDETAIL")
+				for _, e := range es {
+					what := e.App
+					if e.Task != "" {
+						what += "/" + e.Task
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), dash(e.Actor), e.Kind,
+						dash(what), dash(e.RunID), strings.ReplaceAll(e.Detail, "\n", " "))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	fl := cmd.Flags()
