@@ -1,4 +1,4 @@
-package awsclient
+package awsclient_test
 
 import (
 	"context"
@@ -10,15 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/day2bot/day2bot/tasks/awsclient"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
-func testProvider(t *testing.T, maxSessions int) (*Provider, *emulator.Server) {
+func testProvider(t *testing.T, maxSessions int) (*awsclient.Provider, *emulator.Server) {
 	t.Helper()
 	emu := emulator.New()
 	t.Cleanup(emu.Close)
 	base := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDBASE", "secret", "")}
-	return NewFromConfig(base, Options{EndpointURL: emu.URL, Retry: RetryOptions{MaxAttempts: 3, Backoff: NoBackoff}, MaxSessions: maxSessions}), emu
+	return awsclient.NewFromConfig(base, awsclient.Options{EndpointURL: emu.URL, Retry: awsclient.RetryOptions{MaxAttempts: 3, Backoff: awsclient.NoBackoff}, MaxSessions: maxSessions}), emu
 }
 
 // describe makes one EC2 call with cfg and returns the access key it was
@@ -35,7 +36,7 @@ func describe(t *testing.T, emu *emulator.Server, cfg aws.Config) string {
 func TestAssumeRoleCarriesSourceIdentity(t *testing.T) {
 	p, emu := testProvider(t, 0)
 	ctx := context.Background()
-	acct := Account{RoleARN: "arn:aws:iam::123456789012:role/day2bot-shop", ExternalID: "ext-42"}
+	acct := awsclient.Account{RoleARN: "arn:aws:iam::123456789012:role/day2bot-shop", ExternalID: "ext-42"}
 
 	cfg, err := p.Config(ctx, acct, "eu-west-1", "slack:U123")
 	if err != nil {
@@ -79,7 +80,7 @@ func TestAssumeRoleCarriesSourceIdentity(t *testing.T) {
 
 func TestNoRoleUsesBaseCredentials(t *testing.T) {
 	p, emu := testProvider(t, 0)
-	cfg, err := p.Config(context.Background(), Account{}, "", "slack:U1")
+	cfg, err := p.Config(context.Background(), awsclient.Account{}, "", "slack:U1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestNoRoleUsesBaseCredentials(t *testing.T) {
 func TestSessionCacheIsBounded(t *testing.T) {
 	p, emu := testProvider(t, 1)
 	ctx := context.Background()
-	acct := Account{RoleARN: "arn:aws:iam::123456789012:role/r"}
+	acct := awsclient.Account{RoleARN: "arn:aws:iam::123456789012:role/r"}
 	for _, user := range []string{"slack:A1", "slack:B2", "slack:A1"} {
 		cfg, err := p.Config(ctx, acct, "", user)
 		if err != nil {
@@ -103,14 +104,14 @@ func TestSessionCacheIsBounded(t *testing.T) {
 		describe(t, emu, cfg)
 	}
 	// A1 was evicted by B2, so its return costs a fresh AssumeRole.
-	if n := emu.Count("sts:AssumeRole"); n != 3 || p.lru.Len() != 1 {
-		t.Fatalf("AssumeRole calls %d, cached %d", n, p.lru.Len())
+	if n := emu.Count("sts:AssumeRole"); n != 3 || awsclient.CachedSessions(p) != 1 {
+		t.Fatalf("AssumeRole calls %d, cached %d", n, awsclient.CachedSessions(p))
 	}
 }
 
 func TestConfigRejectsEmptyPrincipal(t *testing.T) {
 	p, _ := testProvider(t, 0)
-	if _, err := p.Config(context.Background(), Account{RoleARN: "arn:aws:iam::123456789012:role/r"}, "", ""); err == nil {
+	if _, err := p.Config(context.Background(), awsclient.Account{RoleARN: "arn:aws:iam::123456789012:role/r"}, "", ""); err == nil {
 		t.Fatal("empty principal accepted")
 	}
 }
@@ -134,7 +135,7 @@ func stsAssume(ctx context.Context, cfg aws.Config, role, name string) (*sts.Ass
 func TestByRoleLooksUpExternalID(t *testing.T) {
 	p, emu := testProvider(t, 0)
 	role := "arn:aws:iam::123456789012:role/day2bot-blog"
-	cfg, err := ByRole{Provider: p, ExternalIDs: map[string]string{role: "blog-ext"}}.Config(context.Background(), role, "us-east-2", "day2bot:scheduler")
+	cfg, err := awsclient.ByRole{Provider: p, ExternalIDs: map[string]string{role: "blog-ext"}}.Config(context.Background(), role, "us-east-2", "day2bot:scheduler")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,12 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/day2bot/day2bot/tasks/awsclient"
 )
 
 // seedConfig is the SDK config of the emulator's own clients: the Seed
@@ -25,29 +23,12 @@ func (s *Server) seedConfig() aws.Config {
 	}
 }
 
-// SDKHTTPClient is an HTTP client for SDK clients talking to the emulator.
-// It buffers request bodies before sending: the SDK closes its body stream
-// when the response arrives, and net/http may still be reading it for its
-// end-of-body check, which closes the connection under the response
-// (aws/aws-sdk-go-v2#2737). The SDK then retries, so a seed or a
-// non-idempotent call would reach the emulator twice. (awsclient has the
-// production twin; the emulator cannot import it without a test cycle.)
-func SDKHTTPClient() aws.HTTPClient { return bufferingClient{awshttp.NewBuildableClient()} }
-
-type bufferingClient struct{ next aws.HTTPClient }
-
-func (b bufferingClient) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.Do(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, fmt.Errorf("buffer request body: %w", err)
-	}
-	r = r.Clone(r.Context())
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	return b.next.Do(r)
+// SDKHTTPClient is an HTTP client for SDK clients talking to the emulator:
+// the production client's body buffering (awsclient.BufferRequestBodies,
+// aws/aws-sdk-go-v2#2737), without which a spurious SDK retry makes a seed
+// or a non-idempotent call reach the emulator twice.
+func SDKHTTPClient() aws.HTTPClient {
+	return awsclient.BufferRequestBodies(awshttp.NewBuildableClient())
 }
 
 // staticSeedCredentials signs seeding calls; the emulator checks no
