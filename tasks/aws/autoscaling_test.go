@@ -37,13 +37,7 @@ func asgInv(t *testing.T, app string, vals tasks.Values) tasks.Invocation {
 
 func asgAction(t *testing.T, name string) tasks.Action {
 	t.Helper()
-	for _, a := range AutoScalingActions(SDKAutoScaling) {
-		if a.Name() == name {
-			return a
-		}
-	}
-	t.Fatalf("no action %s", name)
-	return nil
+	return findAction(t, AutoScalingActions(SDKAutoScaling), name)
 }
 
 func TestAutoScalingDescribe(t *testing.T) {

@@ -19,13 +19,7 @@ import (
 
 func cwAction(t *testing.T, name string) tasks.Action {
 	t.Helper()
-	for _, a := range CloudWatchActions(SDKCloudWatch) {
-		if a.Name() == name {
-			return a
-		}
-	}
-	t.Fatalf("no action %s", name)
-	return nil
+	return findAction(t, CloudWatchActions(SDKCloudWatch), name)
 }
 
 func TestCloudWatchListAlarmsPagesPastFifty(t *testing.T) {

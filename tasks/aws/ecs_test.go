@@ -12,13 +12,7 @@ import (
 
 func ecsAction(t *testing.T, name string) tasks.Action {
 	t.Helper()
-	for _, a := range ECSActions(SDKECS) {
-		if a.Name() == name {
-			return a
-		}
-	}
-	t.Fatalf("no action %s", name)
-	return nil
+	return findAction(t, ECSActions(SDKECS), name)
 }
 
 func seedServices(t *testing.T, cluster, app string, desired ...int32) []string {

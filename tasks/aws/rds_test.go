@@ -17,13 +17,7 @@ var testNow = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
 
 func rdsAction(t *testing.T, name string) tasks.Action {
 	t.Helper()
-	for _, a := range RDSActions(SDKRDS) {
-		if a.Name() == name {
-			return a
-		}
-	}
-	t.Fatalf("no action %s", name)
-	return nil
+	return findAction(t, RDSActions(SDKRDS), name)
 }
 
 // callsMentioning counts recorded calls of op whose body names id, so tests

@@ -18,13 +18,7 @@ import (
 
 func s3Action(t *testing.T, name string) tasks.Action {
 	t.Helper()
-	for _, a := range S3Actions(SDKS3) {
-		if a.Name() == name {
-			return a
-		}
-	}
-	t.Fatalf("no action %s", name)
-	return nil
+	return findAction(t, S3Actions(SDKS3), name)
 }
 
 func seedBucket(t *testing.T, b emulator.Bucket) {

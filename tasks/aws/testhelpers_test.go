@@ -11,6 +11,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/awsclient"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -55,4 +56,16 @@ func uniq(t testing.TB, prefix string) string {
 		name = name[:30]
 	}
 	return fmt.Sprintf("%s-%s-%d", prefix, strings.Trim(name, "-"), uniqSeq.Add(1))
+}
+
+// findAction returns the action called name, failing the test if there is none.
+func findAction(t testing.TB, actions []tasks.Action, name string) tasks.Action {
+	t.Helper()
+	for _, a := range actions {
+		if a.Name() == name {
+			return a
+		}
+	}
+	t.Fatalf("no action %s", name)
+	return nil
 }
