@@ -235,16 +235,11 @@ func (st *asgState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 		NextToken string        `xml:"NextToken,omitempty"`
 	}
 	var out result
-	end := min(start+limit, len(matched))
-	if start > len(matched) {
-		start = len(matched)
-	}
-	for _, g := range matched[start:end] {
+	groups, next := page(matched, start, limit, "asgtok-")
+	for _, g := range groups {
 		out.Groups = append(out.Groups, st.groupXML(g))
 	}
-	if end < len(matched) {
-		out.NextToken = "asgtok-" + strconv.Itoa(end)
-	}
+	out.NextToken = next
 	// AWS sends an empty AutoScalingGroups element when nothing matches.
 	if out.Groups == nil {
 		out.Groups = []asgXMLGroup{}
@@ -254,22 +249,13 @@ func (st *asgState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 
 // asgPage reads MaxRecords (1..100, default 50) and NextToken.
 func asgPage(w http.ResponseWriter, q url.Values) (limit, start int, ok bool) {
-	limit = 50
-	if v := q.Get("MaxRecords"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			WriteQueryError(w, http.StatusBadRequest, "ValidationError", "MaxRecords must be between 1 and 100")
-			return 0, 0, false
-		}
-		limit = n
+	if limit, ok = parsePageSize(q.Get("MaxRecords"), 50, 1, 100); !ok {
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "MaxRecords must be between 1 and 100")
+		return 0, 0, false
 	}
-	if tok := q.Get("NextToken"); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "asgtok-"))
-		if err != nil || !strings.HasPrefix(tok, "asgtok-") || n < 0 {
-			WriteQueryError(w, http.StatusBadRequest, "InvalidNextToken", "The token '"+tok+"' is invalid.")
-			return 0, 0, false
-		}
-		start = n
+	if start, ok = parsePageToken(q.Get("NextToken"), "asgtok-"); !ok {
+		WriteQueryError(w, http.StatusBadRequest, "InvalidNextToken", "The token '"+q.Get("NextToken")+"' is invalid.")
+		return 0, 0, false
 	}
 	return limit, start, true
 }
@@ -395,14 +381,9 @@ func (st *asgState) describeRefreshes(w http.ResponseWriter, _ *http.Request, bo
 		Refreshes []refresh `xml:"InstanceRefreshes>member"`
 		NextToken string    `xml:"NextToken,omitempty"`
 	}{Refreshes: []refresh{}}
-	if start > len(all) {
-		start = len(all)
-	}
-	end := min(start+limit, len(all))
-	out.Refreshes = append(out.Refreshes, all[start:end]...)
-	if end < len(all) {
-		out.NextToken = "asgtok-" + strconv.Itoa(end)
-	}
+	refreshes, next := page(all, start, limit, "asgtok-")
+	out.Refreshes = append(out.Refreshes, refreshes...)
+	out.NextToken = next
 	writeQueryResponse(w, asgXMLNS, "DescribeInstanceRefreshes", out)
 }
 

@@ -228,27 +228,13 @@ func (st *ec2State) describeInstances(w http.ResponseWriter, _ *http.Request, bo
 		}
 		filters = append(filters, f)
 	}
-	limit := 0
-	if v := q.Get("MaxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 5 || n > 1000 {
-			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", v))
-			return
-		}
-		if len(ids) > 0 {
-			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
-			return
-		}
-		limit = n
+	limit, start, ok := ec2PageParams(w, q, "ec2tok-")
+	if !ok {
+		return
 	}
-	start := 0
-	if tok := q.Get("NextToken"); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "ec2tok-"))
-		if err != nil || !strings.HasPrefix(tok, "ec2tok-") || n < 0 {
-			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "The token '"+tok+"' is invalid")
-			return
-		}
-		start = n
+	if limit > 0 && len(ids) > 0 {
+		WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
+		return
 	}
 
 	st.mu.Lock()
@@ -262,26 +248,16 @@ func (st *ec2State) describeInstances(w http.ResponseWriter, _ *http.Request, bo
 		candidates = ids
 	}
 	// start and the next token index into the filtered list, which only
-	// grows at the end as instances launch, so pages neither skip nor repeat.
-	var page []*ec2Instance
-	next, matched := "", 0
+	// grows at the end as instances launch.
+	var matched []*ec2Instance
 	for _, id := range candidates {
-		in := st.instances[id]
-		if !in.matches(filters) {
-			continue
+		if in := st.instances[id]; in.matches(filters) {
+			matched = append(matched, in)
 		}
-		matched++
-		if matched <= start {
-			continue
-		}
-		if limit > 0 && len(page) == limit {
-			next = "ec2tok-" + strconv.Itoa(start+limit)
-			break
-		}
-		page = append(page, in)
 	}
+	instances, next := page(matched, start, limit, "ec2tok-")
 	out := ec2DescribeResponse{Xmlns: ec2XMLNS, RequestID: "emulator", NextToken: next}
-	for _, in := range page {
+	for _, in := range instances {
 		// Instances launched together share a reservation, as in AWS.
 		if n := len(out.Reservations); n > 0 && out.Reservations[n-1].ReservationID == in.reservation {
 			out.Reservations[n-1].Instances = append(out.Reservations[n-1].Instances, in.xml())

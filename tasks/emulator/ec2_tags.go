@@ -43,23 +43,9 @@ func (st *ec2State) describeTags(w http.ResponseWriter, r *http.Request, body []
 		}
 		filters = append(filters, f)
 	}
-	limit := 0
-	if v := q.Get("MaxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 5 || n > 1000 {
-			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "MaxResults must be between 5 and 1000")
-			return
-		}
-		limit = n
-	}
-	start := 0
-	if tok := q.Get("NextToken"); tok != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(tok, "tagtok-"))
-		if err != nil || !strings.HasPrefix(tok, "tagtok-") || n < 0 {
-			WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "The token '"+tok+"' is invalid")
-			return
-		}
-		start = n
+	limit, start, ok := ec2PageParams(w, q, "tagtok-")
+	if !ok {
+		return
 	}
 
 	var entries []ec2TagEntry
@@ -83,20 +69,14 @@ func (st *ec2State) describeTags(w http.ResponseWriter, r *http.Request, body []
 	slices.SortFunc(entries, func(a, b ec2TagEntry) int {
 		return cmp.Or(cmp.Compare(a.ResourceID, b.ResourceID), cmp.Compare(a.Key, b.Key))
 	})
-	start = min(start, len(entries))
-	end := len(entries)
-	next := ""
-	if limit > 0 && start+limit < len(entries) {
-		end = start + limit
-		next = "tagtok-" + strconv.Itoa(end)
-	}
+	tags, next := page(entries, start, limit, "tagtok-")
 	writeEC2(w, struct {
 		XMLName   xml.Name      `xml:"DescribeTagsResponse"`
 		Xmlns     string        `xml:"xmlns,attr"`
 		RequestID string        `xml:"requestId"`
 		Tags      []ec2TagEntry `xml:"tagSet>item"`
 		NextToken string        `xml:"nextToken,omitempty"`
-	}{Xmlns: ec2XMLNS, RequestID: "emulator", Tags: entries[start:end], NextToken: next})
+	}{Xmlns: ec2XMLNS, RequestID: "emulator", Tags: tags, NextToken: next})
 }
 
 // onlyInstances reports filters that can match instance tags only, so kumo

@@ -175,3 +175,17 @@ type ec2ReturnResponse struct {
 	RequestID string `xml:"requestId"`
 	Return    bool   `xml:"return"`
 }
+
+// ec2PageParams reads MaxResults (5 to 1000; absent: no limit) and a
+// NextToken written with prefix.
+func ec2PageParams(w http.ResponseWriter, q url.Values, prefix string) (limit, start int, ok bool) {
+	if limit, ok = parsePageSize(q.Get("MaxResults"), 0, 5, 1000); !ok {
+		WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", q.Get("MaxResults")))
+		return 0, 0, false
+	}
+	if start, ok = parsePageToken(q.Get("NextToken"), prefix); !ok {
+		WriteEC2Error(w, http.StatusBadRequest, "InvalidParameterValue", "The token '"+q.Get("NextToken")+"' is invalid")
+		return 0, 0, false
+	}
+	return limit, start, true
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -379,21 +378,16 @@ func ecsPage(w http.ResponseWriter, all []string, maxResults, def int, token str
 		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "maxResults must be between 1 and 100")
 		return nil, nil, false
 	}
-	start := 0
-	if token != "" {
-		n, err := strconv.Atoi(token)
-		if err != nil || n < 0 || n > len(all) {
-			WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "Invalid nextToken")
-			return nil, nil, false
-		}
-		start = n
+	start, ok := parsePageToken(token, "")
+	if !ok || start > len(all) {
+		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "Invalid nextToken")
+		return nil, nil, false
 	}
-	end := min(start+maxResults, len(all))
-	var next *string
-	if end < len(all) {
-		next = aws.String(strconv.Itoa(end))
+	items, next := page(all, start, maxResults, "")
+	if next == "" {
+		return append([]string{}, items...), nil, true
 	}
-	return append([]string{}, all[start:end]...), next, true
+	return append([]string{}, items...), aws.String(next), true
 }
 
 func decodeJSON(w http.ResponseWriter, body []byte, v any) bool {

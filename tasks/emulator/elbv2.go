@@ -146,23 +146,15 @@ func (st *elbState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Target group ARNs and names cannot be specified at the same time")
 		return
 	}
-	size := 400
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 400 {
-			WriteQueryError(w, http.StatusBadRequest, "ValidationError", "PageSize must be between 1 and 400")
-			return
-		}
-		size = n
+	size, ok := parsePageSize(q.Get("PageSize"), 400, 1, 400)
+	if !ok {
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "PageSize must be between 1 and 400")
+		return
 	}
-	start := 0
-	if m := q.Get("Marker"); m != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(m, "elbtok-"))
-		if err != nil || !strings.HasPrefix(m, "elbtok-") || n < 0 {
-			WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Invalid marker")
-			return
-		}
-		start = n
+	start, ok := parsePageToken(q.Get("Marker"), "elbtok-")
+	if !ok {
+		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Invalid marker")
+		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -191,14 +183,10 @@ func (st *elbState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 			matched = append(matched, st.groups[arn])
 		}
 	}
-	start = min(start, len(matched))
-	end := min(start+size, len(matched))
-	out := elbGroupsResult{Groups: []elbXMLGroup{}}
-	for _, g := range matched[start:end] {
+	groups, next := page(matched, start, size, "elbtok-")
+	out := elbGroupsResult{Groups: []elbXMLGroup{}, NextMarker: next}
+	for _, g := range groups {
 		out.Groups = append(out.Groups, g.xml())
-	}
-	if end < len(matched) {
-		out.NextMarker = "elbtok-" + strconv.Itoa(end)
 	}
 	writeQueryResponse(w, elbXMLNS, "DescribeTargetGroups", out)
 }
