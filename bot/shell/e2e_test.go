@@ -350,3 +350,30 @@ func TestE2ERestartWithRunLeftRunning(t *testing.T) {
 		t.Fatalf("RebootInstances called %d times, want 1: an interrupted run is never retried", n)
 	}
 }
+
+// Two day2bot processes on one host share the database file: approvals
+// clicked on both still reboot once.
+func TestE2ETwoProcessesOneDatabase(t *testing.T) {
+	x := newE2E(t)
+	id := approvalIn(t, x.say("bob", "shop restart-web batch=4"))
+	y := &e2e{t: t, ctx: x.ctx, emu: x.emu, ids: x.ids, path: x.path, clk: x.clk, out: x.out, plat: x.plat}
+	y.open()
+	y.start()
+	t.Cleanup(y.stop)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := []*e2e{x, y}[i%2]
+			p.session([]string{"alice", "dave"}[(i/2)%2]).Line(x.ctx, "press "+id+" approve")
+		}()
+	}
+	wg.Wait()
+	x.drain()
+	y.drain()
+	x.wantReboots(1)
+	if n := x.emu.Count("ec2:RebootInstances"); n != 1 {
+		t.Fatalf("RebootInstances called %d times by two processes, want 1", n)
+	}
+}
