@@ -11,7 +11,7 @@ const maxCompletions = 25
 
 // appVerbs take an app as their only argument; taskVerbs take APP TASK.
 var (
-	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp}
+	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbSchedules, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp}
 	taskVerbs = []Verb{VerbRun, VerbWhy}
 )
 

@@ -55,6 +55,8 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		e.status(ctx, c, req, cmd.Reply)
 	case VerbDigest:
 		e.digest(ctx, c, req, cmd.Reply)
+	case VerbSchedules:
+		e.schedules(ctx, req, cmd.Reply)
 	case VerbHistory:
 		e.history(ctx, c, req, cmd.Reply)
 	case VerbPending:

@@ -66,6 +66,9 @@ type Options struct {
 	// Digest builds an app's health digest for `digest APP`; nil answers
 	// that digests are not set up.
 	Digest func(ctx context.Context, app string) (Message, error)
+	// Schedules lists an app's schedules for `schedules APP`; nil answers
+	// that schedules are not set up.
+	Schedules func(ctx context.Context, app string) (Message, error)
 }
 
 // Engine is the dispatcher, approval keeper and job runner. It is safe for

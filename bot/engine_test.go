@@ -522,7 +522,8 @@ func TestComplete(t *testing.T) {
 		{"shop restart-web batch=2 b", nil},
 		{"status ", []string{"status shop"}},
 		{"approve ", nil},
-		{"", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy"}},
+		{"", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
+		{"schedules s", []string{"schedules shop"}},
 		{"nope x", nil},
 	} {
 		got := h.e.Complete(h.ctx, "alice", c.in)

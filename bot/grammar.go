@@ -9,7 +9,7 @@ package bot
 //	apps                           the apps you can see
 //	tasks APP                      an app's tasks and their parameters
 //	APP TASK [k=v …] [--dry-run]   run a task (also: run APP TASK …)
-//	status APP · digest APP · history [APP] · pending
+//	status APP · digest APP · schedules APP · history [APP] · pending
 //	approve ID · deny ID [reason] · cancel ID
 //	why APP TASK [k=v …]           explain the policy decision
 //	freeze APP [DURATION] [reason] · unfreeze APP
@@ -49,11 +49,13 @@ const (
 	VerbFreeze   Verb = "freeze"
 	VerbUnfreeze Verb = "unfreeze"
 	VerbPolicy   Verb = "policy"
+	// VerbSchedules lists an app's schedules (next and last runs).
+	VerbSchedules Verb = "schedules"
 )
 
 // Verbs lists every command word, in the order help shows them.
 var Verbs = []Verb{VerbHelp, VerbApps, VerbTasks, VerbRun, VerbStatus, VerbDigest, VerbHistory,
-	VerbPending, VerbApprove, VerbDeny, VerbCancel, VerbWhy, VerbFreeze, VerbUnfreeze, VerbPolicy}
+	VerbPending, VerbApprove, VerbDeny, VerbCancel, VerbWhy, VerbFreeze, VerbUnfreeze, VerbPolicy, VerbSchedules}
 
 // PolicyOp is a subcommand of `policy`.
 type PolicyOp string
@@ -70,7 +72,7 @@ var policyOps = []string{string(PolicyList), string(PolicyShow), string(PolicyRe
 // Request is one parsed command.
 type Request struct {
 	Verb Verb
-	// App and Task for tasks, run, status, digest, history, why, freeze,
+	// App and Task for tasks, run, status, digest, schedules, history, why, freeze,
 	// unfreeze and policy test. Task names are as typed (lowercased).
 	App  string
 	Task string
@@ -159,7 +161,7 @@ func Parse(text string) (Request, error) {
 			return Request{}, usagef("%s takes no arguments", v)
 		}
 		return Request{Verb: v}, nil
-	case VerbTasks, VerbStatus, VerbDigest, VerbUnfreeze:
+	case VerbTasks, VerbStatus, VerbDigest, VerbUnfreeze, VerbSchedules:
 		if len(args) != 1 {
 			return Request{}, usagef("usage: %s APP", v)
 		}

@@ -66,21 +66,22 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 
 // usage is the one-line synopsis of each command.
 var usage = map[Verb]string{
-	VerbHelp:     "`help [command|app]` — this list",
-	VerbApps:     "`apps` — the apps",
-	VerbTasks:    "`tasks APP` — an app's tasks and parameters",
-	VerbRun:      "`APP TASK [key=value …] [--dry-run]` — run a task (also `run APP TASK …`)",
-	VerbWhy:      "`why APP TASK [key=value …]` — explain the policy decision",
-	VerbStatus:   "`status APP` — freeze, runs in progress, pending approvals",
-	VerbDigest:   "`digest APP` — the app's health digest",
-	VerbHistory:  "`history [APP]` — recent runs",
-	VerbPending:  "`pending` — approvals waiting",
-	VerbCancel:   "`cancel ID` — cancel your run or approval request",
-	VerbApprove:  "`approve ID` — approve a request",
-	VerbDeny:     "`deny ID [reason]` — deny a request",
-	VerbFreeze:   "`freeze APP [duration] [reason]` — stop mutating tasks",
-	VerbUnfreeze: "`unfreeze APP` — lift a freeze",
-	VerbPolicy:   "`policy list|show ID|remove ID|test USER APP TASK [k=v …]` — manage guardrails",
+	VerbHelp:      "`help [command|app]` — this list",
+	VerbApps:      "`apps` — the apps",
+	VerbTasks:     "`tasks APP` — an app's tasks and parameters",
+	VerbRun:       "`APP TASK [key=value …] [--dry-run]` — run a task (also `run APP TASK …`)",
+	VerbWhy:       "`why APP TASK [key=value …]` — explain the policy decision",
+	VerbStatus:    "`status APP` — freeze, runs in progress, pending approvals",
+	VerbDigest:    "`digest APP` — the app's health digest",
+	VerbSchedules: "`schedules APP` — the app's schedules with their next and last runs",
+	VerbHistory:   "`history [APP]` — recent runs",
+	VerbPending:   "`pending` — approvals waiting",
+	VerbCancel:    "`cancel ID` — cancel your run or approval request",
+	VerbApprove:   "`approve ID` — approve a request",
+	VerbDeny:      "`deny ID [reason]` — deny a request",
+	VerbFreeze:    "`freeze APP [duration] [reason]` — stop mutating tasks",
+	VerbUnfreeze:  "`unfreeze APP` — lift a freeze",
+	VerbPolicy:    "`policy list|show ID|remove ID|test USER APP TASK [k=v …]` — manage guardrails",
 }
 
 func effectWord(e policies.Effect) string {

@@ -120,7 +120,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	}
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: apps.Apps, Registry: reg, AWS: staticAWS{cfg: awsCfg},
-		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest,
+		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest, Schedules: ops.rt.Schedules,
 	})
 	if err != nil {
 		return err

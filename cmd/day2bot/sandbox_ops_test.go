@@ -11,6 +11,7 @@ import (
 func TestSandboxDigestAndAlarm(t *testing.T) {
 	script := strings.Join([]string{
 		"digest shop",
+		"schedules shop",
 		"alarm shop-cpu-high",
 		"alarm shop-cpu-high", // unchanged: no second alert
 		"as bob",
@@ -27,6 +28,9 @@ func TestSandboxDigestAndAlarm(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Health digest — shop",
+		"Schedules of shop",
+		"nightly-snapshot",
+		"task snapshot-db",
 		"Resources up: db 1/1 · instances 4/4",
 		"⚠ warn",
 		"month to date vs",

@@ -287,3 +287,50 @@ type fixedClock func() time.Time
 
 func (c fixedClock) Now() time.Time                     { return c() }
 func (fixedClock) After(time.Duration) <-chan time.Time { return nil }
+
+// Schedules lists an app's schedules for `schedules APP` (engine
+// Options.Schedules): next run from the scheduler, last from the store.
+func (r *routines) Schedules(ctx context.Context, app string) (bot.Message, error) {
+	infos, err := r.sched.List(ctx)
+	if err != nil {
+		return bot.Message{}, fmt.Errorf("list schedules of %s: %w", app, err)
+	}
+	ra, ok := r.apps[app]
+	if !ok {
+		return bot.Message{}, fmt.Errorf("list schedules: unknown app %q", app)
+	}
+	runs := map[string]string{}
+	for _, s := range ra.Schedules {
+		runs[s.Key] = "task " + s.Task
+		if s.Digest {
+			runs[s.Key] = "digest"
+		}
+	}
+	t := &bot.Table{Columns: []string{"Schedule", "Runs", "Cron", "Next", "Last"}}
+	for _, in := range infos {
+		kind, mine := runs[in.Key]
+		if !mine {
+			continue
+		}
+		last := "never"
+		if !in.Last.IsZero() {
+			last = in.Last.UTC().Format("Jan 2 15:04 MST")
+		}
+		if in.Running {
+			last += " (running)"
+		}
+		name := strings.TrimPrefix(in.Key, app+"/")
+		if in.CatchUp {
+			name += " (catch-up)"
+		}
+		t.Rows = append(t.Rows, []string{name, kind, in.Spec, in.Next.UTC().Format("Jan 2 15:04 MST"), last})
+	}
+	m := bot.Message{Title: "Schedules of " + app}
+	if len(t.Rows) == 0 {
+		m.Text = "no schedules"
+		return m, nil
+	}
+	m.Table = t
+	m.Context = []string{"scheduled tasks run as " + bot.SchedulerPrincipal(app) + ", through the same policies as typed commands"}
+	return m, nil
+}

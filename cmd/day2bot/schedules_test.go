@@ -219,6 +219,21 @@ func TestSchedulesThroughEngine(t *testing.T) {
 		t.Errorf("StopInstances called %d times", n)
 	}
 
+	m, err := g.r.Schedules(g.ctx, g.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := shell.Render(m)
+	for _, want := range []string{"hourly-describe (catch-up)", "task describe-web", "nightly-stop", "CRON_TZ=Europe/Berlin 0 3 * * *",
+		"morning-digest", "digest", "Nov 26 03:00 UTC", "Nov 27 02:00 UTC", "never", "scheduler:" + g.app} {
+		if !strings.Contains(listed, want) {
+			t.Errorf("schedules listing lacks %q:\n%s", want, listed)
+		}
+	}
+	if strings.Contains(listed, "target-health-check") {
+		t.Errorf("a disabled schedule is listed:\n%s", listed)
+	}
+
 	mark := len(g.out.String())
 	g.tick(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)) // Thursday 08:00: morning-digest
 	if digest := g.out.String()[mark:]; !strings.Contains(digest, "Health digest — "+g.app) || !strings.Contains(digest, "instances 2/2") {

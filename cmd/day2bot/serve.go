@@ -125,7 +125,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	}
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
-		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest,
+		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Schedules: rt.Schedules,
 	})
 	if err != nil {
 		return usageError("%w", err)

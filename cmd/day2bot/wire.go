@@ -33,6 +33,7 @@ type engineDeps struct {
 	Clock     func() time.Time      // nil: time.Now
 	Workers   int
 	Digest    func(ctx context.Context, app string) (bot.Message, error)
+	Schedules func(ctx context.Context, app string) (bot.Message, error)
 }
 
 // newEngine resolves the apps against the blueprint catalog and builds the
@@ -49,7 +50,7 @@ func newEngine(d engineDeps) (*bot.Engine, error) {
 	e, err := bot.New(bot.Options{
 		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
 		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
-		Digest: d.Digest,
+		Digest: d.Digest, Schedules: d.Schedules,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
