@@ -111,7 +111,7 @@ func (s *Server) GroupDesired(name string) (desired, instances int) {
 }
 
 func (st *asgState) create(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -183,7 +183,7 @@ func (st *asgState) scale(g *asgGroup, desired int) {
 }
 
 func (st *asgState) describe(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -261,7 +261,7 @@ func asgPage(w http.ResponseWriter, q url.Values) (limit, start int, ok bool) {
 }
 
 func (st *asgState) setDesired(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -290,7 +290,7 @@ func (st *asgState) setDesired(w http.ResponseWriter, _ *http.Request, body []by
 }
 
 func (st *asgState) startRefresh(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -334,7 +334,7 @@ func (r *asgRefresh) status(now time.Time) string {
 }
 
 func (st *asgState) describeRefreshes(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -385,15 +385,6 @@ func (st *asgState) describeRefreshes(w http.ResponseWriter, _ *http.Request, bo
 	out.Refreshes = append(out.Refreshes, refreshes...)
 	out.NextToken = next
 	writeQueryResponse(w, asgXMLNS, "DescribeInstanceRefreshes", out)
-}
-
-func asgForm(w http.ResponseWriter, body []byte) (url.Values, bool) {
-	q, err := url.ParseQuery(string(body))
-	if err != nil {
-		WriteQueryError(w, http.StatusBadRequest, "MalformedInput", "malformed form body")
-		return nil, false
-	}
-	return q, true
 }
 
 type asgXMLTag struct {

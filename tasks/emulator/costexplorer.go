@@ -131,8 +131,7 @@ func getCostAndUsage(w http.ResponseWriter, r *http.Request, body []byte) {
 		out.ResultsByTime = append(out.ResultsByTime, res)
 		t = segEnd
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(out)
+	writeJSON(w, out)
 }
 
 func ceMetrics(metrics []string, cents int64) map[string]ceAmount {

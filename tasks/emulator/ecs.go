@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -388,20 +387,4 @@ func ecsPage(w http.ResponseWriter, all []string, maxResults, def int, token str
 		return append([]string{}, items...), nil, true
 	}
 	return append([]string{}, items...), aws.String(next), true
-}
-
-func decodeJSON(w http.ResponseWriter, body []byte, v any) bool {
-	if len(body) == 0 {
-		return true
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		WriteJSONError(w, http.StatusBadRequest, "SerializationException", err.Error())
-		return false
-	}
-	return true
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -110,7 +110,7 @@ func (s *Server) SetTargetHealth(targetGroupARN, id, state, reason, description 
 }
 
 func (st *elbState) create(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -137,7 +137,7 @@ func (st *elbState) create(w http.ResponseWriter, _ *http.Request, body []byte) 
 }
 
 func (st *elbState) describe(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -193,7 +193,7 @@ func (st *elbState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 
 func (st *elbState) register(add bool) Handler {
 	return func(w http.ResponseWriter, _ *http.Request, body []byte) {
-		q, ok := asgForm(w, body)
+		q, ok := queryForm(w, body)
 		if !ok {
 			return
 		}
@@ -226,7 +226,7 @@ func (st *elbState) register(add bool) Handler {
 }
 
 func (st *elbState) targetHealth(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -294,7 +294,7 @@ func (st *elbState) healthOf(g *elbTargetGroup, id string) elbHealth {
 
 // addTags tags target groups; requests naming other ARNs go to kumo.
 func (st *elbState) addTags(w http.ResponseWriter, r *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}
@@ -313,7 +313,7 @@ func (st *elbState) addTags(w http.ResponseWriter, r *http.Request, body []byte)
 }
 
 func (st *elbState) describeTags(w http.ResponseWriter, r *http.Request, body []byte) {
-	q, ok := asgForm(w, body)
+	q, ok := queryForm(w, body)
 	if !ok {
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 
@@ -259,4 +260,15 @@ func s3Operation(r *http.Request) string {
 	default:
 		return verb + "Bucket" + strings.ToUpper(sub[:1]) + sub[1:]
 	}
+}
+
+// sortedKeys lists the keys of m in order, for answers that do not depend
+// on map iteration order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

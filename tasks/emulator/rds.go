@@ -1,15 +1,11 @@
 package emulator
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -115,7 +111,10 @@ func (s *Server) SeedDBSnapshot(ctx context.Context, instanceID, snapshotID stri
 }
 
 func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body []byte) {
-	q, _ := url.ParseQuery(string(body))
+	q, ok := queryForm(w, body)
+	if !ok {
+		return
+	}
 	id := q.Get("DBInstanceIdentifier")
 	if id == "" || q.Get("DBInstanceClass") == "" || q.Get("Engine") == "" {
 		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "DBInstanceIdentifier, DBInstanceClass and Engine are required")
@@ -147,7 +146,10 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 }
 
 func (st *rdsState) describeInstances(w http.ResponseWriter, r *http.Request, body []byte) {
-	q, _ := url.ParseQuery(string(body))
+	q, ok := queryForm(w, body)
+	if !ok {
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	ids := sortedKeys(st.instances)
@@ -194,7 +196,10 @@ func (st *rdsState) describeInstances(w http.ResponseWriter, r *http.Request, bo
 // status AWS reports, the stored state is where the instance settles.
 func (st *rdsState) transition(op, transient, settled, from string) Handler {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
-		q, _ := url.ParseQuery(string(body))
+		q, ok := queryForm(w, body)
+		if !ok {
+			return
+		}
 		id := q.Get("DBInstanceIdentifier")
 		st.mu.Lock()
 		defer st.mu.Unlock()
@@ -224,7 +229,10 @@ func (st *rdsState) transition(op, transient, settled, from string) Handler {
 }
 
 func (st *rdsState) createSnapshot(w http.ResponseWriter, r *http.Request, body []byte) {
-	q, _ := url.ParseQuery(string(body))
+	q, ok := queryForm(w, body)
+	if !ok {
+		return
+	}
 	id, inst := q.Get("DBSnapshotIdentifier"), q.Get("DBInstanceIdentifier")
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -249,7 +257,10 @@ func (st *rdsState) createSnapshot(w http.ResponseWriter, r *http.Request, body 
 }
 
 func (st *rdsState) describeSnapshots(w http.ResponseWriter, r *http.Request, body []byte) {
-	q, _ := url.ParseQuery(string(body))
+	q, ok := queryForm(w, body)
+	if !ok {
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var all []*rdsSnapshot
@@ -286,30 +297,19 @@ func (st *rdsState) describeSnapshots(w http.ResponseWriter, r *http.Request, bo
 
 // rdsPage applies MaxRecords (20..100, default 100, as AWS enforces) and an
 // opaque Marker, which here is the offset of the next record.
-func rdsPage(w http.ResponseWriter, q url.Values, keys []string) (page []string, marker string, ok bool) {
-	max := 100
-	if v := q.Get("MaxRecords"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 20 || n > 100 {
-			WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxRecords must be between 20 and 100.")
-			return nil, "", false
-		}
-		max = n
+func rdsPage(w http.ResponseWriter, q url.Values, keys []string) ([]string, string, bool) {
+	limit, ok := parsePageSize(q.Get("MaxRecords"), 100, 20, 100)
+	if !ok {
+		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxRecords must be between 20 and 100.")
+		return nil, "", false
 	}
-	start := 0
-	if m := q.Get("Marker"); m != "" {
-		n, err := strconv.Atoi(m)
-		if err != nil || n < 0 || n > len(keys) {
-			WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "Invalid Marker.")
-			return nil, "", false
-		}
-		start = n
+	start, ok := parsePageToken(q.Get("Marker"), "")
+	if !ok || start > len(keys) {
+		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "Invalid Marker.")
+		return nil, "", false
 	}
-	end := min(start+max, len(keys))
-	if end < len(keys) {
-		marker = strconv.Itoa(end)
-	}
-	return keys[start:end], marker, true
+	items, marker := page(keys, start, limit, "")
+	return items, marker, true
 }
 
 type rdsXMLTag struct {
@@ -367,46 +367,4 @@ func (sn *rdsSnapshot) xml() rdsXMLSnapshot {
 // <OpResponse xmlns><OpResult>result</OpResult><ResponseMetadata/></OpResponse>.
 func writeRDS(w http.ResponseWriter, op string, result any) {
 	writeQueryResponse(w, rdsXMLNS, op, result)
-}
-
-// writeQueryResponse encodes an awsQuery success envelope.
-func writeQueryResponse(w http.ResponseWriter, xmlns, op string, result any) {
-	var buf bytes.Buffer
-	enc := xml.NewEncoder(&buf)
-	resp := xml.StartElement{Name: xml.Name{Local: op + "Response"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlns}}}
-	meta := xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}}
-	err := errors.Join(
-		enc.EncodeToken(resp),
-		enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: op + "Result"}}),
-		enc.EncodeToken(meta),
-		enc.EncodeElement("emulator", xml.StartElement{Name: xml.Name{Local: "RequestId"}}),
-		enc.EncodeToken(meta.End()),
-		enc.EncodeToken(resp.End()),
-		enc.Flush(),
-	)
-	if err != nil {
-		WriteQueryError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml")
-	_, _ = w.Write([]byte(xml.Header))
-	_, _ = w.Write(buf.Bytes())
-}
-
-// queryList reads an awsQuery list: prefix.1, prefix.2, ...
-func queryList(q url.Values, prefix string) []string {
-	var out []string
-	for i := 1; q.Has(prefix + "." + strconv.Itoa(i)); i++ {
-		out = append(out, q.Get(prefix+"."+strconv.Itoa(i)))
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

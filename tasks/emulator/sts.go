@@ -3,10 +3,8 @@ package emulator
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -66,9 +64,8 @@ func SigningKey(r Request) string {
 }
 
 func (st *stsState) assumeRole(w http.ResponseWriter, _ *http.Request, body []byte) {
-	q, err := url.ParseQuery(string(body))
-	if err != nil {
-		WriteQueryError(w, http.StatusBadRequest, "MalformedInput", "malformed form body")
+	q, ok := queryForm(w, body)
+	if !ok {
 		return
 	}
 	role, name, srcID := q.Get("RoleArn"), q.Get("RoleSessionName"), q.Get("SourceIdentity")
@@ -115,20 +112,11 @@ func (st *stsState) assumeRole(w http.ResponseWriter, _ *http.Request, body []by
 		Credentials     creds  `xml:"Credentials"`
 		SourceIdentity  string `xml:"SourceIdentity,omitempty"`
 	}
-	type response struct {
-		XMLName   xml.Name `xml:"AssumeRoleResponse"`
-		Xmlns     string   `xml:"xmlns,attr"`
-		Result    result   `xml:"AssumeRoleResult"`
-		RequestID string   `xml:"ResponseMetadata>RequestId"`
-	}
-	out := response{Xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", RequestID: stsRandomHex(16), Result: result{
+	writeQueryResponse(w, "https://sts.amazonaws.com/doc/2011-06-15/", "AssumeRole", result{
 		AssumedRoleUser: user{Arn: fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", account, roleName, name), AssumedRoleID: "AROA" + strings.ToUpper(stsRandomHex(8)) + ":" + name},
 		Credentials:     creds{AccessKeyID: as.AccessKeyID, SecretAccessKey: stsRandomHex(20), SessionToken: "emulator-" + stsRandomHex(32), Expiration: as.Expires.Format(time.RFC3339)},
 		SourceIdentity:  srcID,
-	}}
-	w.Header().Set("Content-Type", "text/xml")
-	_, _ = w.Write([]byte(xml.Header))
-	_ = xml.NewEncoder(w).Encode(out)
+	})
 }
 
 func stsRandomHex(n int) string {
