@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,11 @@ type Options struct {
 	MaxBody int64
 	// UserCacheTTL is how long a display name is reused; default 1h.
 	UserCacheTTL time.Duration
+	// Concurrency bounds the commands and clicks handed to the engine at
+	// once; default 2×GOMAXPROCS. HandoverWait is how long one waits for
+	// a slot before it runs anyway; default 200ms. See handover.go.
+	Concurrency  int
+	HandoverWait time.Duration
 }
 
 // Adapter is the Slack platform: bot.Platform for the engine, HTTP
@@ -77,9 +83,9 @@ type Adapter struct {
 	users   *userCache
 	replay  *replayGuard
 
-	// inflight counts dispatches handed to the engine, so shutdown can
+	// inflight runs the dispatches handed to the engine, so shutdown can
 	// wait for them.
-	inflight sync.WaitGroup
+	inflight *handover
 }
 
 var _ bot.Platform = (*Adapter)(nil)
@@ -114,6 +120,12 @@ func New(opts Options) (*Adapter, error) {
 	if opts.UserCacheTTL <= 0 {
 		opts.UserCacheTTL = time.Hour
 	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.HandoverWait <= 0 {
+		opts.HandoverWait = 2 * time.Second
+	}
 	m, err := newMetrics(opts.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("new slack adapter: %w", err)
@@ -132,6 +144,8 @@ func New(opts Options) (*Adapter, error) {
 		metrics: m,
 		users:   newUserCache(opts.UserCacheTTL),
 		replay:  newReplayGuard(),
+
+		inflight: newHandover(opts.Concurrency, opts.HandoverWait),
 	}
 	a.out.onLimit = func(channel string, wait time.Duration) {
 		a.log.Warn("slack rate limited; retrying", "channel", channel, "retry_after", wait)
