@@ -42,15 +42,7 @@ func TestCloudWatchListAlarmsPagesPastFifty(t *testing.T) {
 
 	before := callsMentioning("monitoring:DescribeAlarms", app)
 	inv := invocation(t, sel, tasks.Values{"state": "any"})
-	p, err := act.Plan(ctx, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := act.Run(ctx, inv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertPlanMatchesRun(t, p, r)
+	_, r := planAndRun(ctx, t, act, inv)
 	if len(r.Resources) != 120 || r.Resources[0].Detail != "OK, CPUUtilization > 80 (Average 300s x1), actions enabled" && r.Resources[0].Detail != "ALARM, CPUUtilization > 80 (Average 300s x1), actions enabled" {
 		t.Fatalf("got %d: %+v", len(r.Resources), r.Resources[:1])
 	}
@@ -59,7 +51,7 @@ func TestCloudWatchListAlarmsPagesPastFifty(t *testing.T) {
 		t.Fatalf("DescribeAlarms calls = %d, want 4", n)
 	}
 
-	r, err = act.Run(ctx, invocation(t, sel, tasks.Values{"state": "ALARM"}), nil)
+	r, err := act.Run(ctx, invocation(t, sel, tasks.Values{"state": "ALARM"}), nil)
 	if err != nil || len(r.Resources) != 3 || !strings.HasPrefix(r.Resources[0].Detail, "ALARM") {
 		t.Fatalf("ALARM only: %v %+v", err, r.Resources)
 	}

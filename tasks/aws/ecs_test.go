@@ -74,15 +74,7 @@ func TestECSPartialFailureAndForceDeployment(t *testing.T) {
 	act := ecsAction(t, "ecs.force-deployment")
 
 	emu.InjectFault("ecs:UpdateService", emulator.Fault{Status: 400, Code: "InvalidParameterException", Message: "deployment in progress"})
-	p, err := act.Plan(ctx, inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := act.Run(ctx, inv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertPlanMatchesRun(t, p, r)
+	_, r := planAndRun(ctx, t, act, inv)
 	if r.Resources[0].Status != tasks.StatusFailed || r.Resources[0].Detail != "InvalidParameterException: deployment in progress" ||
 		r.Resources[1].Status != tasks.StatusOK || !strings.Contains(r.Resources[1].Detail, "IN_PROGRESS") || r.Summary != "redeployed 1 of 2 services, 1 failed" {
 		t.Fatalf("result %+v", r)

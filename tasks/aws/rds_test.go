@@ -7,29 +7,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
-var testNow = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
-
 func rdsAction(t *testing.T, name string) tasks.Action {
 	t.Helper()
 	return findAction(t, RDSActions(SDKRDS), name)
-}
-
-// callsMentioning counts recorded calls of op whose body names id, so tests
-// sharing the package emulator only see their own traffic.
-func callsMentioning(op, id string) int {
-	n := 0
-	for _, r := range emu.Requests(op) {
-		if bytes.Contains(r.Body, []byte(id)) {
-			n++
-		}
-	}
-	return n
 }
 
 // seedDBs creates instances tagged app=<app>; stopped ones are listed.
@@ -44,24 +29,6 @@ func seedDBs(t *testing.T, app string, ids []string, stopped ...string) {
 		}
 		if err := emu.SeedDBInstance(context.Background(), emulator.DBInstance{ID: id, Status: st, Tags: map[string]string{"app": app}}); err != nil {
 			t.Fatal(err)
-		}
-	}
-}
-
-func invocation(t *testing.T, sel tasks.Selector, v tasks.Values) tasks.Invocation {
-	return tasks.Invocation{AWS: testConfig(t), Target: sel, Values: v, Now: testNow}
-}
-
-// assertPlanMatchesRun checks the run did exactly what the plan said.
-func assertPlanMatchesRun(t *testing.T, p tasks.Plan, r tasks.Result) {
-	t.Helper()
-	if len(p.Changes) != len(r.Resources) {
-		t.Fatalf("plan has %d changes, run %d resources:\n%+v\n%+v", len(p.Changes), len(r.Resources), p.Changes, r.Resources)
-	}
-	for i, ch := range p.Changes {
-		rr := r.Resources[i]
-		if ch.Resource != rr.Resource || (ch.Action == "skip") != (rr.Status == tasks.StatusSkipped) {
-			t.Fatalf("change %d: plan %+v, run %+v", i, ch, rr)
 		}
 	}
 }
@@ -172,15 +139,7 @@ func TestRDSStartStopSnapshotPlanThenRun(t *testing.T) {
 	} {
 		inv := invocation(t, sel, tc.values)
 		act := rdsAction(t, tc.action)
-		p, err := act.Plan(ctx, inv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := act.Run(ctx, inv, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		assertPlanMatchesRun(t, p, r)
+		_, r := planAndRun(ctx, t, act, inv)
 		if tc.acted != "" {
 			if callsMentioning(tc.op, tc.acted) != 1 || r.Resources[0].Detail != tc.detail && r.Resources[1].Detail != tc.detail {
 				t.Fatalf("%s: %+v", tc.action, r.Resources)

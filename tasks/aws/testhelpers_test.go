@@ -1,11 +1,14 @@
 package aws
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -68,4 +71,53 @@ func findAction(t testing.TB, actions []tasks.Action, name string) tasks.Action 
 	}
 	t.Fatalf("no action %s", name)
 	return nil
+}
+
+var testNow = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
+
+// invocation aims an action at the emulator with testNow as its clock.
+func invocation(t *testing.T, sel tasks.Selector, v tasks.Values) tasks.Invocation {
+	return tasks.Invocation{AWS: testConfig(t), Target: sel, Values: v, Now: testNow}
+}
+
+// assertPlanMatchesRun checks the run did exactly what the plan said.
+func assertPlanMatchesRun(t *testing.T, p tasks.Plan, r tasks.Result) {
+	t.Helper()
+	if len(p.Changes) != len(r.Resources) {
+		t.Fatalf("plan has %d changes, run %d resources:\n%+v\n%+v", len(p.Changes), len(r.Resources), p.Changes, r.Resources)
+	}
+	for i, ch := range p.Changes {
+		rr := r.Resources[i]
+		if ch.Resource != rr.Resource || (ch.Action == "skip") != (rr.Status == tasks.StatusSkipped) {
+			t.Fatalf("change %d: plan %+v, run %+v", i, ch, rr)
+		}
+	}
+}
+
+// planAndRun plans, then runs act on inv, failing the test on an error or
+// when the run did not do what the plan said.
+func planAndRun(ctx context.Context, t *testing.T, act tasks.Action, inv tasks.Invocation) (tasks.Plan, tasks.Result) {
+	t.Helper()
+	p, err := act.Plan(ctx, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := act.Run(ctx, inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPlanMatchesRun(t, p, r)
+	return p, r
+}
+
+// callsMentioning counts recorded calls of op whose body names id, so tests
+// sharing the package emulator only see their own traffic.
+func callsMentioning(op, id string) int {
+	n := 0
+	for _, r := range emu.Requests(op) {
+		if bytes.Contains(r.Body, []byte(id)) {
+			n++
+		}
+	}
+	return n
 }
