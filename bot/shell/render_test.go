@@ -1,7 +1,10 @@
 package shell
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +68,27 @@ func TestButtonLookup(t *testing.T) {
 		if ok != c.ok || b.ID != c.want {
 			t.Errorf("button(%q, %q) = %q, %v; want %q, %v", c.id, c.label, b.ID, ok, c.want, c.ok)
 		}
+	}
+}
+
+type blockingReader struct{ ch chan struct{} }
+
+func (b blockingReader) Read([]byte) (int, error) { <-b.ch; return 0, io.EOF }
+
+// A cancelled context ends a session that waits for input.
+func TestRunEndsOnCancel(t *testing.T) {
+	var out strings.Builder
+	s := &Session{Engine: nil, Platform: New(&out), Channel: "ops", User: "alice", Interactive: true}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	r := blockingReader{ch: make(chan struct{})}
+	defer close(r.ch)
+	go func() { done <- s.Run(ctx, r) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	if !strings.Contains(out.String(), "alice@day2> ") {
+		t.Fatalf("no prompt: %q", out.String())
 	}
 }

@@ -47,24 +47,46 @@ const interactiveWait = 2 * time.Second
 var userRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
 
 // Run reads lines from in until it ends, ctx is done or the user quits.
+// Reading happens on its own goroutine so that ctx (Ctrl-C) ends the
+// session even while a terminal waits for a line.
 func (s *Session) Run(ctx context.Context, in io.Reader) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 64*1024)
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 64*1024)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+		close(lines)
+	}()
 	for {
 		if s.Interactive {
 			s.Platform.showPrompt(s.User + "@day2> ")
 		}
-		more := sc.Scan()
+		var raw string
+		var more bool
+		select {
+		case raw, more = <-lines:
+		case <-ctx.Done():
+			if s.Interactive {
+				s.Platform.showPrompt("")
+				s.Platform.Printf("\n")
+			}
+			return ctx.Err()
+		}
 		if s.Interactive {
 			s.Platform.showPrompt("")
 		}
 		if !more {
 			break
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		line := strings.TrimSpace(sc.Text())
+		line := strings.TrimSpace(raw)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -90,7 +112,7 @@ func (s *Session) Run(ctx context.Context, in io.Reader) error {
 		_ = s.Drain(wctx)
 		cancel()
 	}
-	if err := sc.Err(); err != nil {
+	if err := <-readErr; err != nil {
 		return fmt.Errorf("read input: %w", err)
 	}
 	return nil

@@ -138,6 +138,9 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	if ctx.Err() != nil {
+		return nil // Ctrl-C: a normal way to leave
+	}
 	return e.Drain(ctx)
 }
 

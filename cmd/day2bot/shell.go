@@ -92,5 +92,8 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
+	if ctx.Err() != nil {
+		return nil // Ctrl-C: a normal way to leave
+	}
 	return e.Drain(ctx)
 }
