@@ -214,9 +214,12 @@ func fetchBatch(ctx context.Context, c CloudWatchAPI, b []query, from, to time.T
 		}
 		for _, r := range out.MetricDataResults {
 			id := aws.ToString(r.Id)
-			for k := range min(len(r.Timestamps), len(r.Values)) {
-				series[id] = append(series[id], Point{r.Timestamps[k], r.Values[k]})
+			n := min(len(r.Timestamps), len(r.Values))
+			pts := slices.Grow(series[id], n)
+			for k := range n {
+				pts = append(pts, Point{r.Timestamps[k], r.Values[k]})
 			}
+			series[id] = pts
 		}
 		if aws.ToString(out.NextToken) == "" {
 			return series, nil
@@ -232,7 +235,7 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 	type acc struct {
 		sum   float64
 		n     int
-		byT   map[time.Time][2]float64 // sum, count
+		byT   map[int64][2]float64 // by Unix second: sum, count
 		first bool
 	}
 	accs := make([]acc, len(metrics))
@@ -256,11 +259,12 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 			s.Warn++
 		}
 		if a.byT == nil {
-			a.byT = map[time.Time][2]float64{}
+			a.byT = make(map[int64][2]float64, len(pts))
 		}
 		for _, p := range pts {
-			x := a.byT[p.T]
-			a.byT[p.T] = [2]float64{x[0] + p.V, x[1] + 1}
+			k := p.T.Unix()
+			x := a.byT[k]
+			a.byT[k] = [2]float64{x[0] + p.V, x[1] + 1}
 		}
 	}
 	for i := range sums {
@@ -273,14 +277,11 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 		}
 		sums[i].Mean = a.sum / float64(a.n)
 		sums[i].Level = metrics[i].Level(sums[i].Worst)
-		ts := make([]time.Time, 0, len(a.byT))
-		for t := range a.byT {
-			ts = append(ts, t)
-		}
-		slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
+		ts := slices.Sorted(maps.Keys(a.byT))
+		sums[i].Series = make([]Point, 0, len(ts))
 		for _, t := range ts {
 			x := a.byT[t]
-			sums[i].Series = append(sums[i].Series, Point{t, x[0] / x[1]})
+			sums[i].Series = append(sums[i].Series, Point{time.Unix(t, 0).UTC(), x[0] / x[1]})
 		}
 	}
 }
