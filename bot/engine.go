@@ -183,7 +183,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Unlock()
 
 	e.runner.start(loopCtx)
-	if err := e.recover(ctx); err != nil {
+	if err := e.resume(ctx); err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
 	e.bg.Add(1)

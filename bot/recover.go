@@ -10,11 +10,11 @@ import (
 	"github.com/day2bot/day2bot/tasks"
 )
 
-// recover picks up after the previous process: runs it left running may
+// resume picks up after the previous process: runs it left running may
 // have half-happened, so they are marked interrupted and announced, never
 // retried; runs it left queued had not started and are resumed; pending
 // approvals live in the store and keep working as they are.
-func (e *Engine) recover(ctx context.Context) error {
+func (e *Engine) resume(ctx context.Context) error {
 	rs, err := e.store.InterruptRunning(ctx, e.now())
 	if err != nil {
 		return err
