@@ -269,6 +269,47 @@ func (st *ec2State) describeInstances(w http.ResponseWriter, _ *http.Request, bo
 }
 
 func (st *ec2State) rebootInstances(w http.ResponseWriter, _ *http.Request, body []byte) {
+	badState := func(id, s string) string {
+		return fmt.Sprintf("The instance '%s' is not in a state from which it can be rebooted (%s).", id, s)
+	}
+	st.changeInstances(w, body, []string{"running"}, badState, func(ids []string) any {
+		for _, id := range ids {
+			st.reboots[id]++
+		}
+		return ec2ReturnResponse{XMLName: xml.Name{Local: "RebootInstancesResponse"}, Xmlns: ec2XMLNS, RequestID: "emulator", Return: true}
+	})
+}
+
+// transition answers Start/Stop/Terminate: instances in an allowed state
+// move to settled (reported as the transient state, as AWS does); settled
+// instances stay put; anything else fails the whole call.
+func (st *ec2State) transition(respName, transient, settled string, allowed ...string) Handler {
+	badState := func(id, _ string) string {
+		return fmt.Sprintf("The instance '%s' is not in a state from which it can be %s.", id, strings.TrimSuffix(respName, "InstancesResponse"))
+	}
+	return func(w http.ResponseWriter, _ *http.Request, body []byte) {
+		st.changeInstances(w, body, allowed, badState, func(ids []string) any {
+			out := ec2ChangeResponse{XMLName: xml.Name{Local: respName}, Xmlns: ec2XMLNS, RequestID: "emulator"}
+			for _, id := range ids {
+				in := st.instances[id]
+				prev, cur := in.state, transient
+				if prev == settled {
+					cur = settled
+				}
+				in.state = settled
+				out.Changes = append(out.Changes, ec2Change{ID: id, Current: ec2XMLState{ec2StateCodes[cur], cur}, Previous: ec2XMLState{ec2StateCodes[prev], prev}})
+			}
+			return out
+		})
+	}
+}
+
+// changeInstances answers a call on InstanceId.N: the ids must be given
+// and known and every instance in an allowed state, else the call fails
+// with badState's message. AWS checks the whole request before acting, so
+// one bad instance changes nothing. Then apply runs under the lock and
+// its value is the answer.
+func (st *ec2State) changeInstances(w http.ResponseWriter, body []byte, allowed []string, badState func(id, state string) string, apply func(ids []string) any) {
 	q, ok := ec2Form(w, body)
 	if !ok {
 		return
@@ -284,58 +325,13 @@ func (st *ec2State) rebootInstances(w http.ResponseWriter, _ *http.Request, body
 		ec2NotFound(w, missing)
 		return
 	}
-	// AWS checks the whole request before acting: one bad instance fails
-	// the call and reboots nothing.
 	for _, id := range ids {
-		if s := st.instances[id].state; s != "running" {
-			WriteEC2Error(w, http.StatusBadRequest, "IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be rebooted (%s).", id, s))
+		if s := st.instances[id].state; !slices.Contains(allowed, s) {
+			WriteEC2Error(w, http.StatusBadRequest, "IncorrectInstanceState", badState(id, s))
 			return
 		}
 	}
-	for _, id := range ids {
-		st.reboots[id]++
-	}
-	writeEC2(w, ec2ReturnResponse{XMLName: xml.Name{Local: "RebootInstancesResponse"}, Xmlns: ec2XMLNS, RequestID: "emulator", Return: true})
-}
-
-// transition answers Start/Stop/Terminate: instances in an allowed state
-// move to settled (reported as the transient state, as AWS does); settled
-// instances stay put; anything else fails the whole call.
-func (st *ec2State) transition(respName, transient, settled string, allowed ...string) Handler {
-	return func(w http.ResponseWriter, _ *http.Request, body []byte) {
-		q, ok := ec2Form(w, body)
-		if !ok {
-			return
-		}
-		ids := ec2List(q, "InstanceId")
-		if len(ids) == 0 {
-			WriteEC2Error(w, http.StatusBadRequest, "MissingParameter", "The request must contain the parameter InstanceId")
-			return
-		}
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if missing := st.missing(ids); len(missing) > 0 {
-			ec2NotFound(w, missing)
-			return
-		}
-		for _, id := range ids {
-			if s := st.instances[id].state; !slices.Contains(allowed, s) {
-				WriteEC2Error(w, http.StatusBadRequest, "IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be %s.", id, strings.TrimSuffix(respName, "InstancesResponse")))
-				return
-			}
-		}
-		out := ec2ChangeResponse{XMLName: xml.Name{Local: respName}, Xmlns: ec2XMLNS, RequestID: "emulator"}
-		for _, id := range ids {
-			in := st.instances[id]
-			prev, cur := in.state, transient
-			if prev == settled {
-				cur = settled
-			}
-			in.state = settled
-			out.Changes = append(out.Changes, ec2Change{ID: id, Current: ec2XMLState{ec2StateCodes[cur], cur}, Previous: ec2XMLState{ec2StateCodes[prev], prev}})
-		}
-		writeEC2(w, out)
-	}
+	writeEC2(w, apply(ids))
 }
 
 // tags answers CreateTags/DeleteTags for instance ids; requests naming

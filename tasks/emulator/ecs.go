@@ -129,23 +129,13 @@ func (st *ecsState) createCluster(w http.ResponseWriter, r *http.Request, body [
 }
 
 func (st *ecsState) listClusters(w http.ResponseWriter, r *http.Request, body []byte) {
-	var in struct {
-		MaxResults int    `json:"maxResults"`
-		NextToken  string `json:"nextToken"`
-	}
-	if !decodeJSON(w, body, &in) {
-		return
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	arns := make([]string, len(st.clusters))
-	for i, c := range st.clusters {
-		arns[i] = ecsARN + "cluster/" + c
-	}
-	page, next, ok := ecsPage(w, arns, in.MaxResults, 100, in.NextToken)
-	if ok {
-		writeJSON(w, map[string]any{"clusterArns": page, "nextToken": next})
-	}
+	st.list(w, body, "clusterArns", 100, false, func(ecsListRequest, string) []string {
+		arns := make([]string, len(st.clusters))
+		for i, c := range st.clusters {
+			arns[i] = ecsARN + "cluster/" + c
+		}
+		return arns
+	})
 }
 
 func (st *ecsState) createService(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -186,28 +176,13 @@ func (st *ecsState) createService(w http.ResponseWriter, r *http.Request, body [
 }
 
 func (st *ecsState) listServices(w http.ResponseWriter, r *http.Request, body []byte) {
-	var in struct {
-		Cluster    string `json:"cluster"`
-		MaxResults int    `json:"maxResults"`
-		NextToken  string `json:"nextToken"`
-	}
-	if !decodeJSON(w, body, &in) {
-		return
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	cluster, ok := st.cluster(w, in.Cluster)
-	if !ok {
-		return
-	}
-	var arns []string
-	for _, svc := range st.services[cluster] {
-		arns = append(arns, svc.ServiceArn)
-	}
-	page, next, ok := ecsPage(w, arns, in.MaxResults, 10, in.NextToken)
-	if ok {
-		writeJSON(w, map[string]any{"serviceArns": page, "nextToken": next})
-	}
+	st.list(w, body, "serviceArns", 10, true, func(_ ecsListRequest, cluster string) []string {
+		var arns []string
+		for _, svc := range st.services[cluster] {
+			arns = append(arns, svc.ServiceArn)
+		}
+		return arns
+	})
 }
 
 func (st *ecsState) describeServices(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -302,33 +277,49 @@ func (st *ecsState) updateService(w http.ResponseWriter, r *http.Request, body [
 }
 
 func (st *ecsState) listTasks(w http.ResponseWriter, r *http.Request, body []byte) {
-	var in struct {
-		Cluster     string `json:"cluster"`
-		ServiceName string `json:"serviceName"`
-		MaxResults  int    `json:"maxResults"`
-		NextToken   string `json:"nextToken"`
-	}
+	st.list(w, body, "taskArns", 100, true, func(in ecsListRequest, cluster string) []string {
+		var arns []string
+		for _, svc := range st.services[cluster] {
+			if in.ServiceName != "" && svc.ServiceName != in.ServiceName {
+				continue
+			}
+			for i := range svc.RunningCount {
+				arns = append(arns, fmt.Sprintf("%stask/%s/%s-%s-%d", ecsARN, cluster, svc.ServiceName, svc.Deployments[0].ID[len("ecs-svc/"):], i))
+			}
+		}
+		return arns
+	})
+}
+
+// ecsListRequest is the input of the List operations (ListClusters reads
+// only the paging fields).
+type ecsListRequest struct {
+	Cluster     string `json:"cluster"`
+	ServiceName string `json:"serviceName"`
+	MaxResults  int    `json:"maxResults"`
+	NextToken   string `json:"nextToken"`
+}
+
+// list answers a List operation: arns lists everything under the lock
+// (in the request's cluster, resolved first when inCluster), and one page
+// of it is answered under key, def ARNs a page unless maxResults says.
+func (st *ecsState) list(w http.ResponseWriter, body []byte, key string, def int, inCluster bool, arns func(in ecsListRequest, cluster string) []string) {
+	var in ecsListRequest
 	if !decodeJSON(w, body, &in) {
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	cluster, ok := st.cluster(w, in.Cluster)
-	if !ok {
-		return
-	}
-	var arns []string
-	for _, svc := range st.services[cluster] {
-		if in.ServiceName != "" && svc.ServiceName != in.ServiceName {
-			continue
-		}
-		for i := range svc.RunningCount {
-			arns = append(arns, fmt.Sprintf("%stask/%s/%s-%s-%d", ecsARN, cluster, svc.ServiceName, svc.Deployments[0].ID[len("ecs-svc/"):], i))
+	cluster := ""
+	if inCluster {
+		var ok bool
+		if cluster, ok = st.cluster(w, in.Cluster); !ok {
+			return
 		}
 	}
-	page, next, ok := ecsPage(w, arns, in.MaxResults, 100, in.NextToken)
+	page, next, ok := ecsPage(w, arns(in, cluster), in.MaxResults, def, in.NextToken)
 	if ok {
-		writeJSON(w, map[string]any{"taskArns": page, "nextToken": next})
+		writeJSON(w, map[string]any{key: page, "nextToken": next})
 	}
 }
 
