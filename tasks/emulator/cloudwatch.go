@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -243,7 +241,7 @@ func (st *cwState) describeAlarms(w http.ResponseWriter, r *http.Request, body [
 		}
 		max = int(in.MaxRecords)
 	}
-	if len(in.AlarmTypes) > 0 && !containsString(in.AlarmTypes, "MetricAlarm") {
+	if len(in.AlarmTypes) > 0 && !slices.Contains(in.AlarmTypes, "MetricAlarm") {
 		st.write(w, struct{}{}) // composite alarms are not emulated
 		return
 	}
@@ -253,7 +251,7 @@ func (st *cwState) describeAlarms(w http.ResponseWriter, r *http.Request, body [
 	for _, n := range sortedKeys(st.alarms) {
 		a := st.alarms[n]
 		switch {
-		case len(in.AlarmNames) > 0 && !containsString(in.AlarmNames, n),
+		case len(in.AlarmNames) > 0 && !slices.Contains(in.AlarmNames, n),
 			!strings.HasPrefix(n, in.AlarmNamePrefix),
 			in.StateValue != "" && a.StateValue != in.StateValue,
 			in.ActionPrefix != "" && !hasPrefixed(a.AlarmActions, in.ActionPrefix) && !hasPrefixed(a.OKActions, in.ActionPrefix) && !hasPrefixed(a.InsufficientDataActions, in.ActionPrefix):
@@ -351,57 +349,6 @@ func (st *cwState) setActions(enabled bool) Handler {
 		}
 		st.write(w, struct{}{})
 	}
-}
-
-func (st *cwState) decode(w http.ResponseWriter, r *http.Request, body []byte, v any) bool {
-	if r.Header.Get("Content-Encoding") == "gzip" { // the SDK compresses PutMetricData
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err == nil {
-			body, err = io.ReadAll(zr)
-		}
-		if err != nil {
-			WriteCBORError(w, http.StatusBadRequest, "SerializationException", "gunzip request: "+err.Error())
-			return false
-		}
-	}
-	if len(body) == 0 {
-		return true
-	}
-	if err := st.dec.Unmarshal(body, v); err != nil {
-		WriteCBORError(w, http.StatusBadRequest, "SerializationException", "decode request: "+err.Error())
-		return false
-	}
-	return true
-}
-
-func (st *cwState) write(w http.ResponseWriter, v any) {
-	b, err := st.enc.Marshal(v)
-	if err != nil {
-		WriteCBORError(w, http.StatusInternalServerError, "InternalServiceFault", err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-	_, _ = w.Write(b)
-}
-
-// WriteCBORError writes a smithy rpc-v2-cbor error body, the shape the SDK
-// reads error codes from for CloudWatch.
-func WriteCBORError(w http.ResponseWriter, status int, code, msg string) {
-	b, _ := cbor.Marshal(map[string]string{"__type": code, "message": msg}) // a string map always encodes
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func hasPrefixed(list []string, prefix string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -204,7 +205,7 @@ func (st *ecsState) describeServices(w http.ResponseWriter, r *http.Request, bod
 	if !ok {
 		return
 	}
-	withTags := containsString(in.Include, "TAGS")
+	withTags := slices.Contains(in.Include, "TAGS")
 	out := struct {
 		Services []ecsService        `json:"services"`
 		Failures []map[string]string `json:"failures"`
