@@ -28,6 +28,8 @@ type Config struct {
 	Discord DiscordConfig `yaml:"discord,omitempty"`
 	// Admins are handles or principals allowed to run `/day2 policy …`.
 	Admins []string `yaml:"admins,omitempty"`
+	// Routines tune digests and alerts (schedules.go).
+	Routines RoutinesConfig `yaml:"routines,omitempty"`
 
 	Secrets Secrets `yaml:"-"`
 }

@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
 
 	"github.com/day2bot/day2bot/blueprints"
@@ -37,10 +39,36 @@ type routineDeps struct {
 	// Clock drives schedules and alert polling; nil is the real one.
 	Clock schedule.Clock
 	// CostTag is the cost-allocation tag carrying the app name ("" for
-	// the whole account's cost).
+	// the whole account's cost); Config.CostTag overrides it.
 	CostTag string
-	// AlertEvery is the alarm polling interval; 0 means 1m.
-	AlertEvery time.Duration
+	// Config is the routines part of day2bot.yaml.
+	Config RoutinesConfig
+}
+
+// RoutinesConfig is `routines:` in day2bot.yaml.
+type RoutinesConfig struct {
+	// CostTag is the cost-allocation tag whose value is the app name, e.g.
+	// "app". Cost Explorer only knows tags activated as cost-allocation
+	// tags in the Billing console; empty reports the whole account.
+	CostTag string `yaml:"cost_tag,omitempty"`
+	// AlertEvery is how often alarms are polled, e.g. "1m" (default).
+	AlertEvery string `yaml:"alert_every,omitempty"`
+	// AlertQueue is the URL of an SQS queue subscribed to the alarms' SNS
+	// topic; notifications make alerts post before the next poll.
+	AlertQueue string `yaml:"alert_queue,omitempty"`
+}
+
+// alertEvery parses AlertEvery: at least 10s, since every poll is one
+// DescribeAlarms per app prefix.
+func (c RoutinesConfig) alertEvery() (time.Duration, error) {
+	if c.AlertEvery == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.AlertEvery)
+	if err != nil || d < 10*time.Second {
+		return 0, fmt.Errorf("routines.alert_every: %q is not a duration of at least 10s, like 1m", c.AlertEvery)
+	}
+	return d, nil
 }
 
 // routines are built before the engine (which takes Digest) and started
@@ -56,6 +84,9 @@ type routines struct {
 	sched     *schedule.Scheduler
 	jobs      []schedule.Job
 	engine    *bot.Engine
+	aws       bot.AWSProvider
+	queue     string // SQS queue of alarm notifications, optional
+	feedDone  chan struct{}
 }
 
 func newRoutines(d routineDeps) (*routines, error) {
@@ -68,7 +99,11 @@ func newRoutines(d routineDeps) (*routines, error) {
 	if clock == nil {
 		clock = realClock{}
 	}
-	r := &routines{apps: apps, platforms: map[string]bot.Platform{}, st: d.Store, log: log, clock: clock}
+	every, err := d.Config.alertEvery()
+	if err != nil {
+		return nil, err
+	}
+	r := &routines{apps: apps, platforms: map[string]bot.Platform{}, st: d.Store, log: log, clock: clock, aws: d.AWS, queue: d.Config.AlertQueue}
 	for _, p := range d.Platforms {
 		r.platforms[p.Name()] = p
 	}
@@ -79,7 +114,7 @@ func newRoutines(d routineDeps) (*routines, error) {
 		}
 		return digest.SDKClients(cfg), nil
 	}
-	r.digests, err = digest.New(digest.Options{Clients: awsFor, Journal: d.Store, Clock: clock.Now, CostTag: d.CostTag, Logger: log})
+	r.digests, err = digest.New(digest.Options{Clients: awsFor, Journal: d.Store, Clock: clock.Now, CostTag: cmp.Or(d.Config.CostTag, d.CostTag), Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +124,7 @@ func newRoutines(d routineDeps) (*routines, error) {
 			c, err := awsFor(ctx, app)
 			return c.CloudWatch, err
 		},
-		State: d.Store, Platforms: r.platforms, Clock: clock, Every: d.AlertEvery, Logger: log,
+		State: d.Store, Platforms: r.platforms, Clock: clock, Every: every, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -191,12 +226,43 @@ func (r *routines) start(ctx context.Context, e *bot.Engine) error {
 	}
 	r.sched.Start(ctx)
 	r.alerts.Start(ctx)
+	if r.queue != "" {
+		// The queue is the bot's own, read with the default credentials
+		// in the queue's region.
+		cfg, err := r.aws.Config(ctx, "", queueRegion(r.queue), "day2bot")
+		if err != nil {
+			return fmt.Errorf("start alarm feed: %w", err)
+		}
+		f := &alerts.Feed{Queue: r.queue, SQS: sqs.NewFromConfig(cfg), Watcher: r.alerts}
+		r.feedDone = make(chan struct{})
+		go func() {
+			defer close(r.feedDone)
+			_ = f.Run(ctx) // ends with ctx; errors are logged by the feed
+		}()
+	}
 	return nil
 }
 
 func (r *routines) wait() {
 	r.sched.Wait()
 	r.alerts.Wait()
+	if r.feedDone != nil {
+		<-r.feedDone
+	}
+}
+
+// queueRegion is the region in an SQS queue URL
+// (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), "" if it has none.
+func queueRegion(queueURL string) string {
+	u, err := url.Parse(queueURL)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(u.Hostname(), ".")
+	if len(parts) >= 4 && parts[0] == "sqs" {
+		return parts[1]
+	}
+	return ""
 }
 
 // realClock is the wall clock for schedules and alert polling.

@@ -309,3 +309,32 @@ func TestSchedulesListCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutinesConfig(t *testing.T) {
+	for _, tc := range []struct {
+		every string
+		want  time.Duration
+		ok    bool
+	}{{"", 0, true}, {"1m", time.Minute, true}, {"10s", 10 * time.Second, true}, {"5s", 0, false}, {"soon", 0, false}} {
+		got, err := RoutinesConfig{AlertEvery: tc.every}.alertEvery()
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("alert_every %q = %v, %v; want %v ok=%v", tc.every, got, err, tc.want, tc.ok)
+		}
+	}
+	for url, want := range map[string]string{
+		"https://sqs.eu-central-1.amazonaws.com/123456789012/alarms": "eu-central-1",
+		"http://localhost:4566/000000000000/alarms":                  "",
+		"::bad": "",
+	} {
+		if got := queueRegion(url); got != want {
+			t.Errorf("queueRegion(%q) = %q, want %q", url, got, want)
+		}
+	}
+	cfg, err := parseConfig("x.yaml", []byte("routines:\n  cost_tag: app\n  alert_every: 2m\n  alert_queue: https://sqs.us-east-1.amazonaws.com/1/q\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Routines.CostTag != "app" || cfg.Routines.AlertEvery != "2m" || cfg.Routines.AlertQueue == "" {
+		t.Errorf("routines = %+v", cfg.Routines)
+	}
+}

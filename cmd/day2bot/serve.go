@@ -119,7 +119,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	}
 	// Schedules, digests and alerts (schedules.go): built before the
 	// engine, which answers `digest APP` with them, started after it.
-	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: cfg.Apps, AWS: awsp, Platforms: platforms, Logger: log})
+	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: cfg.Apps, AWS: awsp, Platforms: platforms, Logger: log, Config: cfg.Routines})
 	if err != nil {
 		return usageError("%w", err)
 	}
