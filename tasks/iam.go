@@ -72,9 +72,26 @@ var iamResource = map[string]struct {
 	"s3:PutEncryptionConfiguration":    {"Buckets", []string{"arn:{p}:s3:::*"}},
 }
 
+// DigestIAMActions are the reads day2bot makes with an app's role outside
+// any task: the health digest (bot/digest: instances, databases, metrics,
+// alarms, cost) and the alarm watcher (bot/alerts: DescribeAlarms). Pass
+// them as IAMPolicyScoped's extra so the role allows them. A new slice
+// each call: callers may append to it.
+func DigestIAMActions() []string {
+	return []string{
+		"ce:GetCostAndUsage",
+		"cloudwatch:DescribeAlarms",
+		"cloudwatch:GetMetricData",
+		"ec2:DescribeInstances",
+		"rds:DescribeDBInstances",
+	}
+}
+
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region
 // and account, resource types still narrowed.
-func IAMPolicy(actions []Action) ([]byte, error) { return IAMPolicyScoped(actions, Scope{}) }
+func IAMPolicy(actions []Action, extra ...string) ([]byte, error) {
+	return IAMPolicyScoped(actions, Scope{}, extra...)
+}
 
 // IAMPolicyScoped returns the least-privilege permissions policy for
 // actions: the union of their IAMActions, deduplicated and sorted. Actions
@@ -83,7 +100,11 @@ func IAMPolicy(actions []Action) ([]byte, error) { return IAMPolicyScoped(action
 // and run before the target is known — get "*". One statement per service
 // and resource type, so a reader sees at a glance what the app may touch.
 // The output is deterministic (golden-testable, diffable).
-func IAMPolicyScoped(actions []Action, scope Scope) ([]byte, error) {
+//
+// extra are IAM actions needed beyond the tasks' own, such as
+// DigestIAMActions. They must be reads (Describe, List, Get): they come
+// from no action's declaration, so nothing else vouches for them.
+func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, error) {
 	type group struct {
 		sid      string
 		resource any // string or []string
@@ -91,34 +112,43 @@ func IAMPolicyScoped(actions []Action, scope Scope) ([]byte, error) {
 	}
 	groups := map[string]*group{}
 	sub := strings.NewReplacer("{p}", or(scope.Partition, "aws"), "{r}", or(scope.Region, "*"), "{a}", or(scope.Account, "*"))
+	add := func(ia string) {
+		svc, _, _ := strings.Cut(ia, ":")
+		key, sid := svc, "Day2bot"+sidWord(svc)
+		var resource any = "*"
+		if r, ok := iamResource[ia]; ok {
+			key, sid = svc+" "+r.word, sid+r.word
+			arns := make([]string, len(r.arns))
+			for i, arn := range r.arns {
+				arns[i] = sub.Replace(arn)
+			}
+			resource = arns
+			if len(arns) == 1 {
+				resource = arns[0]
+			}
+		}
+		g, ok := groups[key]
+		if !ok {
+			g = &group{sid: sid, resource: resource}
+			groups[key] = g
+		}
+		if !slices.Contains(g.actions, ia) {
+			g.actions = append(g.actions, ia)
+		}
+	}
 	for _, a := range actions {
 		for _, ia := range a.IAMActions() {
 			if !iamActionRe.MatchString(ia) {
 				return nil, fmt.Errorf("iam policy: action %s declares %q, not an IAM action like ec2:RebootInstances", a.Name(), ia)
 			}
-			svc, _, _ := strings.Cut(ia, ":")
-			key, sid := svc, "Day2bot"+sidWord(svc)
-			var resource any = "*"
-			if r, ok := iamResource[ia]; ok {
-				key, sid = svc+" "+r.word, sid+r.word
-				arns := make([]string, len(r.arns))
-				for i, arn := range r.arns {
-					arns[i] = sub.Replace(arn)
-				}
-				resource = arns
-				if len(arns) == 1 {
-					resource = arns[0]
-				}
-			}
-			g, ok := groups[key]
-			if !ok {
-				g = &group{sid: sid, resource: resource}
-				groups[key] = g
-			}
-			if !slices.Contains(g.actions, ia) {
-				g.actions = append(g.actions, ia)
-			}
+			add(ia)
 		}
+	}
+	for _, ia := range extra {
+		if !iamActionRe.MatchString(ia) || !isReadAction(ia) {
+			return nil, fmt.Errorf("iam policy: extra %q is not a read IAM action like ec2:DescribeInstances", ia)
+		}
+		add(ia)
 	}
 	if len(groups) == 0 {
 		return nil, errors.New("iam policy: the actions need no IAM permissions")
@@ -135,6 +165,17 @@ func IAMPolicyScoped(actions []Action, scope Scope) ([]byte, error) {
 		doc.Statement = append(doc.Statement, PolicyStatement{Sid: g.sid, Effect: "Allow", Action: g.actions, Resource: g.resource})
 	}
 	return marshalPolicy(doc)
+}
+
+// isReadAction reports whether an IAM action only reads, by its verb.
+func isReadAction(ia string) bool {
+	_, name, _ := strings.Cut(ia, ":")
+	for _, verb := range []string{"Describe", "List", "Get"} {
+		if strings.HasPrefix(name, verb) {
+			return true
+		}
+	}
+	return false
 }
 
 func or(s, def string) string {

@@ -114,6 +114,55 @@ func TestIAMPolicyRejects(t *testing.T) {
 	}
 }
 
+func TestIAMPolicyExtraReads(t *testing.T) {
+	acts := []tasks.Action{iamStub{stubAction{"ec2.reboot"}, []string{"ec2:RebootInstances", "ec2:DescribeInstances"}}}
+	got, err := tasks.IAMPolicy(acts, tasks.DigestIAMActions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"Sid": "Day2botCe",
+      "Effect": "Allow",
+      "Action": [
+        "ce:GetCostAndUsage"
+      ],
+      "Resource": "*"`,
+		`"Sid": "Day2botCloudwatch",
+      "Effect": "Allow",
+      "Action": [
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:GetMetricData"
+      ],
+      "Resource": "*"`,
+		`"Sid": "Day2botRds",
+      "Effect": "Allow",
+      "Action": [
+        "rds:DescribeDBInstances"
+      ],
+      "Resource": "*"`,
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("missing %s in\n%s", want, got)
+		}
+	}
+	// DescribeInstances is both the task's and the digest's: listed once.
+	if n := strings.Count(string(got), `"ec2:DescribeInstances"`); n != 1 {
+		t.Errorf("ec2:DescribeInstances listed %d times:\n%s", n, got)
+	}
+	// Extra actions name no task, so only reads are taken.
+	for _, bad := range []string{"ec2:RebootInstances", "cloudwatch:PutMetricAlarm", "ec2:*", "DescribeInstances"} {
+		if _, err := tasks.IAMPolicy(acts, bad); err == nil {
+			t.Errorf("extra %q accepted", bad)
+		}
+	}
+	// The caller's copy is its own.
+	d := tasks.DigestIAMActions()
+	d[0] = "changed"
+	if tasks.DigestIAMActions()[0] == "changed" {
+		t.Error("DigestIAMActions shares its slice")
+	}
+}
+
 func TestTrustPolicy(t *testing.T) {
 	got, err := tasks.TrustPolicy("arn:aws:iam::123456789012:role/day2bot", "ext-1")
 	if err != nil {
@@ -134,8 +183,9 @@ func TestTrustPolicy(t *testing.T) {
 }
 
 // TestIAMPolicyOfEmbeddedBlueprints pins the policy of every blueprint in
-// the library, built from the real actions' declarations. A change in an
-// action's IAM list shows up here as a reviewable diff.
+// the library as iam-policy prints it: the real actions' declarations plus
+// the digest's reads. A change in an action's IAM list shows up here as a
+// reviewable diff.
 func TestIAMPolicyOfEmbeddedBlueprints(t *testing.T) {
 	cat, err := blueprints.Library()
 	if err != nil {
@@ -156,7 +206,7 @@ func TestIAMPolicyOfEmbeddedBlueprints(t *testing.T) {
 				}
 				acts = append(acts, a)
 			}
-			got, err := tasks.IAMPolicy(acts)
+			got, err := tasks.IAMPolicy(acts, tasks.DigestIAMActions()...)
 			if err != nil {
 				t.Fatal(err)
 			}
