@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/day2bot/day2bot/internal/suggest"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -23,6 +25,9 @@ votes, and run state changes. Kinds: decision, policy, approval, run, freeze.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.Limit < 1 {
 				return usageError("--limit must be at least 1")
+			}
+			if f.Kind != "" && !slices.Contains(auditKinds, f.Kind) {
+				return usageError("--kind %q: want one of %s%s", f.Kind, strings.Join(auditKinds, ", "), suggest.DidYouMean(f.Kind, auditKinds))
 			}
 			return withStore(cmd.Context(), g, true, func(s *store.Store) error {
 				es, err := s.AuditLog(cmd.Context(), f)
@@ -51,6 +56,10 @@ votes, and run state changes. Kinds: decision, policy, approval, run, freeze.`,
 	fl.IntVar(&f.Limit, "limit", 50, "show at most N entries")
 	return cmd
 }
+
+// auditKinds are the kinds --kind accepts: a misspelt kind would otherwise
+// show an empty log.
+var auditKinds = []string{store.KindDecision, store.KindPolicy, store.KindApproval, store.KindRun, store.KindFreeze}
 
 func dash(s string) string {
 	if s == "" {

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
@@ -29,7 +30,6 @@ func newPolicyCmd(g *globals) *cobra.Command {
 kept in the SQLite database (--db). Every change is recorded in the audit log
 with the actor (--actor, default cli:$USER).`,
 	}
-	cmd.PersistentFlags().String("actor", "", "who is making the change, for the audit log (default cli:$USER)")
 	cmd.AddCommand(
 		newPolicyListCmd(g),
 		newPolicyAddCmd(g),
@@ -45,8 +45,11 @@ with the actor (--actor, default cli:$USER).`,
 func newPolicyListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "List the rules in evaluation order",
-		Args:  cobra.NoArgs,
+		Short: "List the rules in source order",
+		Long: `List the rules in source order. Order matters only among matching rules of
+the same effect: the first one decides. Across effects a freeze wins, then
+any deny, then a used-up rate limit, then approve, then allow; default deny.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), g, true, func(s *store.Store) error {
 				rules, err := s.Rules(cmd.Context())
@@ -95,8 +98,8 @@ Examples:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file != "" {
-				if cmd.Flags().Changed("id") || cmd.Flags().Changed("effect") || len(r.Subjects) > 0 {
-					return usageError("give the rule either with --file or with flags, not both")
+				if fs := ruleFlagsSet(cmd); len(fs) > 0 {
+					return usageError("give the rule either with --file or with flags, not both (%s given)", strings.Join(fs, ", "))
 				}
 				b, err := readInput(g, file)
 				if err != nil {
@@ -110,6 +113,9 @@ Examples:
 					return usageError("--id and --effect are required (or use --file)")
 				}
 				r.Effect = policies.Effect(effect)
+				if r.Effect == policies.Approve && !cmd.Flags().Changed("quorum") {
+					r.Quorum = 1 // as --help says; a policy file must say it
+				}
 				if len(params) > 0 {
 					r.Params = map[string]string{}
 				}
@@ -159,11 +165,25 @@ Examples:
 	f.StringArrayVar(&r.Approvers, "approver", nil, "for approve: who may approve (repeatable)")
 	f.IntVar(&r.Quorum, "quorum", 0, "for approve: how many approvals are needed (default 1)")
 	f.StringVar(&r.Expiry, "expiry", "", "for approve: how long the request stays open, e.g. 2h")
-	return cmd
+	return withActorFlag(cmd)
+}
+
+// ruleFlagsSet lists the flags of `policy add` that describe a rule and were
+// given, so that --file does not silently ignore them.
+func ruleFlagsSet(cmd *cobra.Command) []string {
+	var set []string
+	cmd.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+		switch {
+		case !f.Changed, f.Name == "file", f.Name == "replace", f.Name == "actor":
+		default:
+			set = append(set, "--"+f.Name)
+		}
+	})
+	return set
 }
 
 func newPolicyRemoveCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	return withActorFlag(&cobra.Command{
 		Use:   "remove ID...",
 		Short: "Remove rules by id",
 		Args:  cobra.MinimumNArgs(1),
@@ -178,7 +198,7 @@ func newPolicyRemoveCmd(g *globals) *cobra.Command {
 				return nil
 			})
 		},
-	}
+	})
 }
 
 // withStore opens the database, runs fn on it and closes it. Commands that
@@ -205,6 +225,12 @@ func openStore(ctx context.Context, g *globals, existing bool) (*store.Store, er
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return s, nil
+}
+
+// withActorFlag adds --actor to a command that changes the policy.
+func withActorFlag(cmd *cobra.Command) *cobra.Command {
+	cmd.Flags().String("actor", "", "who is making the change, for the audit log (default cli:$USER)")
+	return cmd
 }
 
 // actor is who the audit log records for a change.

@@ -34,6 +34,9 @@ func newPolicyGroupCmd(g *globals) *cobra.Command {
 					if err != nil {
 						return err
 					}
+					if len(groups) == 0 {
+						fmt.Fprintln(g.Stdout, "no groups")
+					}
 					for _, n := range slices.Sorted(maps.Keys(groups)) {
 						fmt.Fprintf(g.Stdout, "%s: %s\n", n, strings.Join(groups[n], ", "))
 					}
@@ -52,7 +55,7 @@ type memberChange func(s *store.Store, ctx context.Context, actor, group, member
 // in the store method, whether the database must exist, and the words
 // (done is a format of member then group).
 func newGroupMemberCmd(g *globals, verb, short string, existing bool, change memberChange, done string) *cobra.Command {
-	return &cobra.Command{
+	return withActorFlag(&cobra.Command{
 		Use:   verb + " GROUP MEMBER",
 		Short: short,
 		Args:  cobra.ExactArgs(2),
@@ -66,5 +69,5 @@ func newGroupMemberCmd(g *globals, verb, short string, existing bool, change mem
 				return nil
 			})
 		},
-	}
+	})
 }

@@ -1,7 +1,7 @@
 package main
 
-// `policy import` and `policy export`, and the strict YAML reading that
-// `policy add --file` shares with import.
+// `policy import` and `policy export`. Reading the YAML strictly, with
+// errors that name the rule and field, is in policy_decode.go.
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 )
 
 func newPolicyImportCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	return withActorFlag(&cobra.Command{
 		Use:   "import FILE",
 		Short: "Replace all rules, users and groups with those of a policy file",
 		Long: `Replace all rules, users and groups with those of a YAML policy file
@@ -42,11 +42,11 @@ command names the rule and field and the database is left unchanged.`,
 					}
 					return err
 				}
-				fmt.Fprintf(g.Stdout, "imported %d rules, %d users, %d groups\n", len(f.Rules), len(f.Users), len(f.Groups))
+				fmt.Fprintf(g.Stdout, "imported %s\n", summary(f))
 				return nil
 			})
 		},
-	}
+	})
 }
 
 func newPolicyExportCmd(g *globals) *cobra.Command {
@@ -72,12 +72,18 @@ func newPolicyExportCmd(g *globals) *cobra.Command {
 				if err := os.WriteFile(out, b, 0o644); err != nil {
 					return fmt.Errorf("write %s: %w", out, err)
 				}
+				fmt.Fprintf(g.Stdout, "exported %s to %s\n", summary(f), out)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 	return cmd
+}
+
+// summary counts what a policy file holds.
+func summary(f policies.File) string {
+	return fmt.Sprintf("%d rules, %d users, %d groups", len(f.Rules), len(f.Users), len(f.Groups))
 }
 
 // readInput reads a named file, or stdin for "-".
@@ -94,33 +100,6 @@ func readInput(g *globals, name string) ([]byte, error) {
 		return nil, usageError("read policy: %v", err)
 	}
 	return b, nil
-}
-
-// decodeFile parses a policy file strictly: an unknown field (a typo such as
-// "subject:") is an error with its line, not a silently ignored condition.
-func decodeFile(b []byte) (policies.File, error) {
-	var f policies.File
-	err := decodeStrict(b, &f, "empty policy file")
-	return f, err
-}
-
-// decodeRule parses the single rule of `policy add --file`, as strictly.
-func decodeRule(b []byte) (policies.Rule, error) {
-	var r policies.Rule
-	err := decodeStrict(b, &r, "empty rule file")
-	return r, err
-}
-
-func decodeStrict(b []byte, v any, empty string) error {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New(empty)
-		}
-		return err
-	}
-	return nil
 }
 
 func encodeFile(f policies.File) ([]byte, error) {

@@ -188,3 +188,51 @@ func TestPolicyAddRemoveGroupAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPolicyAddAndFlagsFixes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "day2bot.db")
+	exported := filepath.Join(t.TempDir(), "out.yaml")
+	steps := []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		// --help promises a quorum of 1 when --quorum is not given.
+		{"", []string{"policy", "add", "--id", "scale", "--effect", "approve", "--subject", "*", "--approver", "group:ops"}, 0, "added rule scale"},
+		{"", []string{"policy", "list"}, 0, "1 of group:ops"},
+		{"", []string{"policy", "group", "list"}, 0, "no groups"},
+		// --file does not silently drop rule flags.
+		{"id: a\neffect: deny\nsubjects: ['*']\n", []string{"policy", "add", "--file", "-", "--app", "shop", "--quorum", "2"}, exitUsage,
+			"not both (--app, --quorum given)"},
+		{"id: a\neffect: deny\nsubjects: ['*']\n", []string{"policy", "add", "--file", "-", "--replace", "--actor", "admin"}, 0, "added rule a"},
+		{"rules: []\n", []string{"policy", "add", "--file", "-"}, exitUsage, "'policy import'"},
+		// --actor belongs to the commands that change something.
+		{"", []string{"policy", "list", "--actor", "x"}, exitUsage, "unknown flag: --actor"},
+		{"", []string{"policy", "test", "--actor", "x", "--user", "carol", "--app", "a", "--task", "t"}, exitUsage, "unknown flag: --actor"},
+		{"", []string{"policy", "export", "-o", exported}, 0, "exported 2 rules, 0 users, 0 groups to " + exported},
+		{"", []string{"audit", "--actor", "admin"}, 0, "added rule a"},
+	}
+	for _, s := range steps {
+		code, out, errs := runCLI(t, s.stdin, append([]string{"--db", db}, s.args...)...)
+		if code != s.code || !strings.Contains(out+errs, s.want) {
+			t.Fatalf("%v: exit %d (want %d), output lacks %q:\n%s%s", s.args, code, s.code, s.want, out, errs)
+		}
+	}
+}
+
+// Every policy subcommand has help, and --actor is offered exactly where
+// the command records a change.
+func TestPolicyHelp(t *testing.T) {
+	changes := map[string]bool{"add": true, "remove": true, "import": true, "group add": true, "group remove": true}
+	for _, sub := range []string{"", "list", "add", "remove", "import", "export", "test", "group", "group add", "group remove", "group list"} {
+		args := append([]string{"policy"}, strings.Fields(sub)...)
+		code, out, errs := runCLI(t, "", append(args, "--help")...)
+		if code != 0 || !strings.Contains(out, "Usage:\n  day2bot "+strings.Join(args, " ")) {
+			t.Fatalf("%s --help: exit %d\n%s%s", sub, code, out, errs)
+		}
+		if got := strings.Contains(out, "--actor string"); got != changes[sub] {
+			t.Errorf("policy %s --help offers --actor: %v, want %v", sub, got, changes[sub])
+		}
+	}
+}

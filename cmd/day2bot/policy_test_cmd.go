@@ -53,10 +53,10 @@ Exit status: 0 allow, 3 needs approval, 4 deny, 2 usage error, 1 other error.`,
 	f.StringVar(&pt.user, "user", "", "principal (slack:U123) or handle (carol) of the caller")
 	f.StringArrayVar(&pt.groups, "group", nil, "extra group of the caller (repeatable)")
 	f.StringArrayVar(&pt.owners, "owner", nil, "an owner of the app, for rules with subject owner (repeatable)")
-	f.StringVar(&pt.app, "app", "", "app")
-	f.StringVar(&pt.task, "task", "", "task")
+	f.StringVar(&pt.app, "app", "", "the app, as in the apps config (required)")
+	f.StringVar(&pt.task, "task", "", "the task, as the user types it (required)")
 	f.StringVar(&pt.channel, "channel", "", "channel the command is typed in")
-	f.BoolVar(&pt.mutating, "mutating", true, "whether the task changes anything")
+	f.BoolVar(&pt.mutating, "mutating", true, "whether the task changes anything (false for a read-only task)")
 	f.StringVar(&pt.at, "time", "", "evaluate at this RFC 3339 time instead of now")
 	return cmd
 }
