@@ -73,16 +73,21 @@ var iamResource = map[string]struct {
 }
 
 // DigestIAMActions are the reads day2bot makes with an app's role outside
-// any task: the health digest (bot/digest: instances, databases, metrics,
-// alarms, cost) and the alarm watcher (bot/alerts: DescribeAlarms). Pass
-// them as IAMPolicyScoped's extra so the role allows them. A new slice
-// each call: callers may append to it.
+// any task: the health digest (bot/digest: instances, groups, target
+// groups and their health, databases, metrics, alarms, cost) and the alarm
+// watcher (bot/alerts: DescribeAlarms). Pass them as IAMPolicyScoped's
+// extra so the role allows them. A new slice each call: callers may
+// append to it.
 func DigestIAMActions() []string {
 	return []string{
+		"autoscaling:DescribeAutoScalingGroups",
 		"ce:GetCostAndUsage",
 		"cloudwatch:DescribeAlarms",
 		"cloudwatch:GetMetricData",
 		"ec2:DescribeInstances",
+		"elasticloadbalancing:DescribeTags",
+		"elasticloadbalancing:DescribeTargetGroups",
+		"elasticloadbalancing:DescribeTargetHealth",
 		"rds:DescribeDBInstances",
 	}
 }
