@@ -24,9 +24,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/day2bot/day2bot/blueprints"
@@ -36,19 +38,23 @@ import (
 
 // Clients are the AWS clients one app's digest uses.
 type Clients struct {
-	EC2        EC2API
-	RDS        RDSAPI
-	CloudWatch CloudWatchAPI
-	Cost       CostAPI
+	EC2         EC2API
+	RDS         RDSAPI
+	AutoScaling AutoScalingAPI
+	ELB         ELBv2API
+	CloudWatch  CloudWatchAPI
+	Cost        CostAPI
 }
 
 // SDKClients builds the clients from an app's aws.Config. Cost Explorer
 // has a single endpoint in us-east-1, whatever the app's region.
 func SDKClients(cfg aws.Config) Clients {
 	return Clients{
-		EC2:        ec2.NewFromConfig(cfg),
-		RDS:        rds.NewFromConfig(cfg),
-		CloudWatch: cloudwatch.NewFromConfig(cfg),
+		EC2:         ec2.NewFromConfig(cfg),
+		RDS:         rds.NewFromConfig(cfg),
+		AutoScaling: autoscaling.NewFromConfig(cfg),
+		ELB:         elasticloadbalancingv2.NewFromConfig(cfg),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg),
 		Cost: costexplorer.NewFromConfig(cfg, func(o *costexplorer.Options) {
 			o.Region = "us-east-1"
 		}),
@@ -169,12 +175,12 @@ func (b *Builder) Build(ctx context.Context, app *blueprints.ResolvedApp) (Repor
 	}
 	wg.Go(func() {
 		// Metrics need the resources' ids, so they follow them.
-		res, ids, err := collectResources(ctx, cl, app)
+		res, found, err := collectResources(ctx, cl, app)
 		if err != nil {
 			problem("resources", err)
 		}
 		r.Resources = res
-		ms, period, err := collectMetrics(ctx, cl.CloudWatch, app.Metrics, ids, r.From, r.To)
+		ms, period, err := collectMetrics(ctx, cl.CloudWatch, app.Metrics, found, r.From, r.To)
 		if err != nil {
 			problem("metrics", err)
 		}

@@ -194,7 +194,7 @@ func instanceIDs(t *testing.T, app *blueprints.ResolvedApp) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ids["instances"]
+	return ids.ids["instances"]
 }
 
 // TestFiringAlarmsPaginate seeds more alarms in ALARM than one page holds

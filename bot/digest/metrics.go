@@ -101,7 +101,7 @@ type query struct {
 }
 
 // planQueries makes one query per (metric, resource member).
-func planQueries(metrics []blueprints.ResolvedMetric, ids map[string][]string, from, to time.Time) ([]query, []MetricSummary) {
+func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to time.Time) ([]query, []MetricSummary) {
 	window := to.Sub(from)
 	sums := make([]MetricSummary, len(metrics))
 	var qs []query
@@ -111,13 +111,14 @@ func planQueries(metrics []blueprints.ResolvedMetric, ids map[string][]string, f
 		members := []string{""}
 		dim := m.Dimension
 		if m.Resource != "" {
-			members = ids[m.Resource]
+			members = found.ids[m.Resource]
 			if dim == "" {
 				dim = blueprints.DimensionFor(m.Select.Type)
 			}
 			if len(members) == 0 || dim == "" {
 				sums[i].Note = "not read: digests find " + m.Select.Type + " by id or name only"
-				if m.Select.Type == "ec2:instance" || m.Select.Type == "rds:db-instance" {
+				if m.Select.Type == "ec2:instance" || m.Select.Type == "rds:db-instance" ||
+					m.Select.Type == "autoscaling:group" || m.Select.Type == "elbv2:target-group" {
 					sums[i].Note = "no " + m.Resource + " found"
 				}
 				continue
@@ -130,6 +131,11 @@ func planQueries(metrics []blueprints.ResolvedMetric, ids map[string][]string, f
 			}
 			if id != "" {
 				dims = append(dims, cwtypes.Dimension{Name: aws.String(dim), Value: aws.String(id)})
+				for _, k := range sortedKeys(found.dims[id]) {
+					if _, fixed := m.Dimensions[k]; !fixed && m.Namespace == "AWS/ApplicationELB" {
+						dims = append(dims, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(found.dims[id][k])})
+					}
+				}
 			}
 			qid := "m" + strconv.Itoa(i) + "_" + strconv.Itoa(j)
 			qs = append(qs, query{id: qid, metric: i, res: id, points: pointsIn(window, p), q: cwtypes.MetricDataQuery{
@@ -165,8 +171,8 @@ func batch(qs []query) [][]query {
 
 // collectMetrics reads every metric over [from, to) and summarises it. The
 // returned period is the one most metrics were read at, for the header.
-func collectMetrics(ctx context.Context, c CloudWatchAPI, metrics []blueprints.ResolvedMetric, ids map[string][]string, from, to time.Time) ([]MetricSummary, time.Duration, error) {
-	qs, sums := planQueries(metrics, ids, from, to)
+func collectMetrics(ctx context.Context, c CloudWatchAPI, metrics []blueprints.ResolvedMetric, found members, from, to time.Time) ([]MetricSummary, time.Duration, error) {
+	qs, sums := planQueries(metrics, found, from, to)
 	header := ChoosePeriod(to.Sub(from), 0)
 	if len(qs) == 0 {
 		return sums, header, nil

@@ -48,13 +48,22 @@ const maxDownListed = 5
 // ec2PageSize is the largest DescribeInstances page AWS serves.
 const ec2PageSize = 1000
 
-// collectResources counts the app's EC2 instances and RDS databases and
-// returns the ids of every resource whose members it could list, by
-// resource name, for the metrics' dimensions. Resources of other types
+// members are what collectResources found, for the metrics' dimensions:
+// the dimension values of each resource by resource name, and extra
+// dimensions some members need (a target group's load balancer).
+type members struct {
+	ids  map[string][]string
+	dims map[string]map[string]string // by id
+}
+
+// collectResources counts the app's EC2 instances, RDS databases, Auto
+// Scaling groups and target groups, and returns the dimension values of
+// every resource whose members it could list. Resources of other types
 // contribute the ids and names their selector states outright.
-func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedApp) ([]ResourceCount, map[string][]string, error) {
+func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedApp) ([]ResourceCount, members, error) {
 	var out []ResourceCount
-	ids := map[string][]string{}
+	found := members{ids: map[string][]string{}, dims: map[string]map[string]string{}}
+	ids := found.ids
 	var dbs []rdstypes.DBInstance
 	dbsRead := false
 	for _, name := range slices.Sorted(maps.Keys(app.Resources)) {
@@ -63,14 +72,26 @@ func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedA
 		case "ec2:instance":
 			rc, got, err := countInstances(ctx, cl.EC2, name, sel)
 			if err != nil {
-				return out, ids, fmt.Errorf("count %s: %w", name, err)
+				return out, found, fmt.Errorf("count %s: %w", name, err)
+			}
+			out, ids[name] = append(out, rc), got
+		case "autoscaling:group":
+			rc, got, err := countGroups(ctx, cl.AutoScaling, name, sel)
+			if err != nil {
+				return out, found, fmt.Errorf("count %s: %w", name, err)
+			}
+			out, ids[name] = append(out, rc), got
+		case "elbv2:target-group":
+			rc, got, err := countTargets(ctx, cl.ELB, name, sel, found.dims)
+			if err != nil {
+				return out, found, fmt.Errorf("count %s: %w", name, err)
 			}
 			out, ids[name] = append(out, rc), got
 		case "rds:db-instance":
 			if !dbsRead {
 				var err error
 				if dbs, err = listDBs(ctx, cl.RDS); err != nil {
-					return out, ids, fmt.Errorf("count %s: %w", name, err)
+					return out, found, fmt.Errorf("count %s: %w", name, err)
 				}
 				dbsRead = true
 			}
@@ -82,7 +103,7 @@ func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedA
 			}
 		}
 	}
-	return out, ids, nil
+	return out, found, nil
 }
 
 // countInstances lists the selected, not terminated instances in pages of

@@ -19,6 +19,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
@@ -77,6 +78,17 @@ func seedSandboxMetrics(ctx context.Context, emu *emulator.Server, cfg aws.Confi
 				return err
 			}
 			i++
+		}
+	}
+	tgs, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeTargetGroups(ctx, &elasticloadbalancingv2.DescribeTargetGroupsInput{Names: []string{"shop-web"}})
+	if err != nil {
+		return fmt.Errorf("seed sandbox metrics: %w", err)
+	}
+	for _, g := range tgs.TargetGroups {
+		arn := aws.ToString(g.TargetGroupArn)
+		tg := arn[strings.Index(arn, ":targetgroup/")+1:]
+		if err := emu.SetMetric(ctx, "AWS/ApplicationELB", "UnHealthyHostCount", map[string]string{"TargetGroup": tg}, 0); err != nil {
+			return err
 		}
 	}
 	// The emulator's unpinned series are percent-like; the database's
