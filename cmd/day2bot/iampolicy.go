@@ -156,7 +156,7 @@ func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
 			principal = strings.Join(parts[:5], ":") + ":root"
 		}
 	}
-	if docs.Permissions, err = tasks.IAMPolicyScoped(acts, scope); err != nil {
+	if docs.Permissions, err = tasks.IAMPolicyScoped(acts, scope, tasks.DigestIAMActions()...); err != nil {
 		return iamDocs{}, err
 	}
 	if principal != "" {
