@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
 )
 
 // Routine work: tasks the scheduler runs on an app's schedules. A
@@ -29,10 +30,29 @@ func (e *ScheduleDenied) Error() string {
 	return fmt.Sprintf("schedule %s of %s was denied: %s", e.Schedule, e.App, e.Reason)
 }
 
+// ScheduleBusy is returned by RunScheduled when the previous fire of the
+// same task is still queued, running or waiting for approval: a schedule
+// never overlaps itself, even though runs finish after RunScheduled
+// returns (and across restarts, since the check reads the journal).
+type ScheduleBusy struct {
+	Schedule, App, Task string
+	// Run or Approval is what is still in progress.
+	Run, Approval string
+}
+
+func (e *ScheduleBusy) Error() string {
+	what := "run " + e.Run
+	if e.Approval != "" {
+		what = "approval " + e.Approval
+	}
+	return fmt.Sprintf("schedule %s of %s skipped: %s of %s is still in progress", e.Schedule, e.App, what, e.Task)
+}
+
 // RunScheduled runs task of app for the schedule named schedule, as
 // SchedulerPrincipal(app). Its messages go to the app's first channel on a
 // connected platform. It returns once the run is queued or the approval
-// posted; a denial is a *ScheduleDenied.
+// posted; a denial is a *ScheduleDenied, a skip because the previous one
+// is still in progress a *ScheduleBusy.
 func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, params map[string]string) error {
 	a, ok := e.apps.app(app)
 	if !ok {
@@ -45,6 +65,9 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 		return fmt.Errorf("run schedule %s: groups of %s: %w", schedule, c.Principal, err)
 	}
 	c.Groups = gs
+	if err := e.scheduleBusy(ctx, schedule, a.Name, task, c.Principal); err != nil {
+		return err
+	}
 	p, err := e.resolve(a.Name, task, params)
 	if err != nil {
 		var um interface{ UserMessage() string }
@@ -70,6 +93,30 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 		e.requestApproval(ctx, c, p, d, reply)
 	default:
 		e.queueRun(ctx, c, p, d, false, reply)
+	}
+	return nil
+}
+
+// scheduleBusy reports a *ScheduleBusy when principal has task of app
+// queued, running or waiting for approval.
+func (e *Engine) scheduleBusy(ctx context.Context, schedule, app, task, principal string) error {
+	runs, err := e.store.Runs(ctx, store.RunFilter{App: app, States: []store.State{store.Queued, store.Running}, Limit: 1000})
+	if err != nil {
+		return fmt.Errorf("run schedule %s: %w", schedule, err)
+	}
+	for _, r := range runs {
+		if r.Principal == principal && strings.EqualFold(r.Task, task) {
+			return &ScheduleBusy{Schedule: schedule, App: app, Task: task, Run: r.ID}
+		}
+	}
+	pend, err := e.store.PendingApprovals(ctx, app)
+	if err != nil {
+		return fmt.Errorf("run schedule %s: %w", schedule, err)
+	}
+	for _, ap := range pend {
+		if ap.Requester == principal && strings.EqualFold(ap.Task, task) {
+			return &ScheduleBusy{Schedule: schedule, App: app, Task: task, Approval: ap.ID}
+		}
 	}
 	return nil
 }

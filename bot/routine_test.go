@@ -99,3 +99,52 @@ func TestRunScheduledUnknownTask(t *testing.T) {
 	}
 	mustContain(t, h.out.Since(mark), "schedule typo of shop cannot run")
 }
+
+// TestRunScheduledNeverOverlaps: while a scheduled run is still running
+// (or its approval pending), the next fire is skipped, not queued behind.
+func TestRunScheduledNeverOverlaps(t *testing.T) {
+	h := newHarness(t, withChannel)
+	if err := h.st.AddRule(h.ctx, "test", policies.Rule{ID: "sched-list", Effect: policies.Allow,
+		Subjects: []string{"user:scheduler:shop"}, Apps: []string{"shop"}, Tasks: []string{"list-web"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.list.gate = make(chan struct{})
+	h.list.started = make(chan string, 1)
+	if err := h.e.RunScheduled(h.ctx, "hourly-list", "shop", "list-web", nil); err != nil {
+		t.Fatal(err)
+	}
+	<-h.list.started
+	err := h.e.RunScheduled(h.ctx, "hourly-list", "shop", "list-web", nil)
+	var busy *bot.ScheduleBusy
+	if !errors.As(err, &busy) || busy.Run == "" {
+		t.Fatalf("second fire err = %v, want ScheduleBusy with the run", err)
+	}
+	close(h.list.gate)
+	h.drain()
+	if n := h.list.runs.Load(); n != 1 {
+		t.Errorf("runs = %d, want 1", n)
+	}
+	// Finished: the next fire runs again.
+	if err := h.e.RunScheduled(h.ctx, "hourly-list", "shop", "list-web", nil); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if n := h.list.runs.Load(); n != 2 {
+		t.Errorf("runs = %d, want 2", n)
+	}
+
+	// A fire waiting for approval blocks the next one too.
+	if err := h.st.AddRule(h.ctx, "test", policies.Rule{ID: "sched-restart", Effect: policies.Approve,
+		Subjects: []string{"user:scheduler:shop"}, Apps: []string{"shop"}, Tasks: []string{"restart-web"},
+		Approvers: []string{"group:ops"}, Quorum: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.e.RunScheduled(h.ctx, "nightly-restart", "shop", "restart-web", nil); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	err = h.e.RunScheduled(h.ctx, "nightly-restart", "shop", "restart-web", nil)
+	if !errors.As(err, &busy) || busy.Approval == "" {
+		t.Fatalf("fire during a pending approval err = %v, want ScheduleBusy with the approval", err)
+	}
+}

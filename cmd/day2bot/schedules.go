@@ -205,9 +205,12 @@ func (r *routines) postDigest(ctx context.Context, app string) error {
 // in the app's channel by the engine.
 func (r *routines) notify(ev schedule.Event) {
 	var denied *bot.ScheduleDenied
+	var busy *bot.ScheduleBusy
 	switch {
 	case ev.Kind == schedule.Failed && errors.As(ev.Err, &denied):
 		r.log.Warn("schedule denied", "schedule", ev.Key, "at", ev.At, "reason", denied.Reason)
+	case ev.Kind == schedule.Failed && errors.As(ev.Err, &busy):
+		r.log.Warn("schedule skipped: previous still in progress", "schedule", ev.Key, "at", ev.At, "run", busy.Run, "approval", busy.Approval)
 	case ev.Kind == schedule.Failed:
 		r.log.Error("schedule failed", "schedule", ev.Key, "at", ev.At, "err", ev.Err)
 	case ev.Kind == schedule.Skipped, ev.Kind == schedule.Missed, ev.Kind == schedule.CaughtUp:
