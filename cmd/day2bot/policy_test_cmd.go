@@ -42,7 +42,9 @@ rule that came closest). Parameters are given as k=v arguments.
 --user is a principal (slack:U123) or a handle (carol); the other one is
 looked up in the users of the policy. The user's groups are those of the
 policy plus any given with --group. The app's freeze, if any, applies, and
-rate limits count the uses recorded in the database.
+rate limits count the uses recorded in the database. The app's owners and
+whether the task changes anything come from the bot's config, which this
+command does not read: give them with --owner and --mutating.
 
 Exit status: 0 allow, 3 needs approval, 4 deny, 2 usage error, 1 other error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -186,12 +188,25 @@ func printDecision(w io.Writer, d policies.Decision) {
 	if d.Effect == policies.Approve {
 		fmt.Fprintf(w, "approvers: %d of %s\n", d.Quorum, strings.Join(d.Approvers, ", "))
 		if d.Expiry > 0 {
-			fmt.Fprintf(w, "expires after: %s\n", d.Expiry)
+			fmt.Fprintf(w, "expires after: %s\n", shortDuration(d.Expiry))
 		}
 	}
 	if d.NearMiss != "" {
 		fmt.Fprintf(w, "near miss: %s\n", d.NearMiss)
 	}
+}
+
+// shortDuration writes whole hours and minutes as a policy does: 30m, 2h,
+// not 30m0s, 2h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // longestRate is how far back rate-limit uses matter for these rules.
