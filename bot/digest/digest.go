@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
@@ -42,6 +43,7 @@ type Clients struct {
 	RDS         RDSAPI
 	AutoScaling AutoScalingAPI
 	ELB         ELBv2API
+	S3          S3API
 	CloudWatch  CloudWatchAPI
 	Cost        CostAPI
 }
@@ -54,7 +56,12 @@ func SDKClients(cfg aws.Config) Clients {
 		RDS:         rds.NewFromConfig(cfg),
 		AutoScaling: autoscaling.NewFromConfig(cfg),
 		ELB:         elasticloadbalancingv2.NewFromConfig(cfg),
-		CloudWatch:  cloudwatch.NewFromConfig(cfg),
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			// An endpoint override (an emulator, a proxy) has no
+			// per-bucket host names.
+			o.UsePathStyle = cfg.BaseEndpoint != nil
+		}),
+		CloudWatch: cloudwatch.NewFromConfig(cfg),
 		Cost: costexplorer.NewFromConfig(cfg, func(o *costexplorer.Options) {
 			o.Region = "us-east-1"
 		}),

@@ -118,7 +118,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 			if len(members) == 0 || dim == "" {
 				sums[i].Note = "not read: digests find " + m.Select.Type + " by id or name only"
 				if m.Select.Type == "ec2:instance" || m.Select.Type == "rds:db-instance" ||
-					m.Select.Type == "autoscaling:group" || m.Select.Type == "elbv2:target-group" {
+					m.Select.Type == "autoscaling:group" || m.Select.Type == "elbv2:target-group" || m.Select.Type == "s3:bucket" {
 					sums[i].Note = "no " + m.Resource + " found"
 				}
 				continue

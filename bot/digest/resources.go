@@ -87,6 +87,16 @@ func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedA
 				return out, found, fmt.Errorf("count %s: %w", name, err)
 			}
 			out, ids[name] = append(out, rc), got
+		case "s3:bucket":
+			got, err := findBuckets(ctx, cl.S3, sel)
+			if len(got) > 0 {
+				ids[name] = got
+			}
+			// A bucket has no "down"; the count says how many were found.
+			out = append(out, ResourceCount{Name: name, Type: sel.Type, Up: len(got), Expected: len(got)})
+			if err != nil {
+				return out, found, fmt.Errorf("find %s: %w", name, err)
+			}
 		case "rds:db-instance":
 			if !dbsRead {
 				var err error

@@ -91,6 +91,16 @@ func seedSandboxMetrics(ctx context.Context, emu *emulator.Server, cfg aws.Confi
 			return err
 		}
 	}
+	for i, b := range sandboxBuckets {
+		size := map[string]string{"BucketName": b, "StorageType": "StandardStorage"}
+		if err := emu.SetMetric(ctx, "AWS/S3", "BucketSizeBytes", size, float64(i+1)*3.2*(1<<30)); err != nil {
+			return err
+		}
+		objects := map[string]string{"BucketName": b, "StorageType": "AllStorageTypes"}
+		if err := emu.SetMetric(ctx, "AWS/S3", "NumberOfObjects", objects, float64((i+1)*12500)); err != nil {
+			return err
+		}
+	}
 	// The emulator's unpinned series are percent-like; the database's
 	// byte and latency metrics get values of their own.
 	db := map[string]string{"DBInstanceIdentifier": "shop-db"}
