@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -159,27 +158,10 @@ func globs(gs []string) string {
 	return strings.Join(gs, ", ")
 }
 
+// conditions is the rule's conditions on one line, in the order
+// policies.Rule.Conditions gives them, so a listing reads the same each time.
 func conditions(r policies.Rule) string {
-	var cs []string
-	if r.Mutating != nil {
-		cs = append(cs, fmt.Sprintf("mutating=%v", *r.Mutating))
-	}
-	for k, v := range r.Params {
-		cs = append(cs, k+" "+v)
-	}
-	if len(r.Channels) > 0 {
-		cs = append(cs, "in "+strings.Join(r.Channels, ", "))
-	}
-	if r.Window != "" {
-		cs = append(cs, r.Window)
-	}
-	if r.Rate != "" {
-		cs = append(cs, "rate "+r.Rate)
-	}
-	if r.Effect == policies.Approve {
-		q := max(r.Quorum, 1)
-		cs = append(cs, fmt.Sprintf("%d of %s", q, strings.Join(r.Approvers, ", ")))
-	}
+	cs := r.Conditions()
 	if len(cs) == 0 {
 		return "—"
 	}

@@ -466,6 +466,29 @@ func TestPolicyCommandsForAdmins(t *testing.T) {
 	mustContain(t, h.say("bob", "shop restart-web"), "Denied")
 }
 
+// A rule with several parameter conditions lists them sorted by name, the
+// same on every call (they live in a map).
+func TestPolicyListIsDeterministic(t *testing.T) {
+	h := newHarness(t)
+	r := policies.Rule{ID: "many-params", Effect: policies.Allow, Subjects: []string{"group:ops"}, Tasks: []string{"restart-web"},
+		Params: map[string]string{"e": "<= 5", "a": "<= 1", "d": "<= 4", "c": "<= 3", "b": "<= 2", "f": "<= 6"}}
+	if err := h.st.AddRule(h.ctx, "test", r); err != nil {
+		t.Fatal(err)
+	}
+	want := "a <= 1; b <= 2; c <= 3; d <= 4; e <= 5; f <= 6"
+	list, show := h.say("alice", "policy list"), h.say("alice", "policy show many-params")
+	mustContain(t, list, want)
+	mustContain(t, show, want)
+	for range 10 {
+		if got := h.say("alice", "policy list"); got != list {
+			t.Fatalf("policy list changed between calls:\n%s\nthen\n%s", list, got)
+		}
+		if got := h.say("alice", "policy show many-params"); got != show {
+			t.Fatalf("policy show changed between calls:\n%s\nthen\n%s", show, got)
+		}
+	}
+}
+
 func TestButtonsFromOtherPlatformsAndUnknownButtons(t *testing.T) {
 	h := newHarness(t)
 	r := &recorder{}

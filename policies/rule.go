@@ -1,5 +1,12 @@
 package policies
 
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // Effect is what a matching rule decides.
 type Effect string
 
@@ -47,4 +54,31 @@ type File struct {
 	Users  map[string][]string `yaml:"users,omitempty" json:"users,omitempty"`
 	Groups map[string][]string `yaml:"groups,omitempty" json:"groups,omitempty"`
 	Rules  []Rule              `yaml:"rules" json:"rules"`
+}
+
+// Conditions are the rule's conditions as short phrases, in a fixed order
+// (mutating, parameters sorted by name, channels, window, rate, approvers),
+// so that listings of a policy read the same every time. A rule without
+// conditions has none.
+func (r Rule) Conditions() []string {
+	var cs []string
+	if r.Mutating != nil {
+		cs = append(cs, "mutating="+strconv.FormatBool(*r.Mutating))
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+		cs = append(cs, k+" "+r.Params[k])
+	}
+	if len(r.Channels) > 0 {
+		cs = append(cs, "in "+strings.Join(r.Channels, ", "))
+	}
+	if r.Window != "" {
+		cs = append(cs, r.Window)
+	}
+	if r.Rate != "" {
+		cs = append(cs, "rate "+r.Rate)
+	}
+	if r.Effect == Approve {
+		cs = append(cs, strconv.Itoa(max(r.Quorum, 1))+" of "+strings.Join(r.Approvers, ", "))
+	}
+	return cs
 }

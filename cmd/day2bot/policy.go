@@ -8,10 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -253,29 +250,7 @@ func list(ss []string) string {
 
 // conditions summarises a rule's conditions on one line.
 func conditions(r policies.Rule) string {
-	var cs []string
-	if r.Mutating != nil {
-		cs = append(cs, "mutating="+strconv.FormatBool(*r.Mutating))
-	}
-	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
-		cs = append(cs, k+" "+r.Params[k])
-	}
-	if len(r.Channels) > 0 {
-		cs = append(cs, "in "+strings.Join(r.Channels, ","))
-	}
-	if r.Window != "" {
-		cs = append(cs, r.Window)
-	}
-	if r.Rate != "" {
-		cs = append(cs, "rate "+r.Rate)
-	}
-	if r.Effect == policies.Approve {
-		q := r.Quorum
-		if q == 0 {
-			q = 1
-		}
-		cs = append(cs, fmt.Sprintf("%d of %s", q, strings.Join(r.Approvers, ",")))
-	}
+	cs := r.Conditions()
 	if len(cs) == 0 {
 		return "-"
 	}
