@@ -30,7 +30,9 @@ func TestIAMActionsCoverEveryCall(t *testing.T) {
 	if _, err := emu.SeedInstances(ctx, 1, emulator.InstanceSpec{Tags: map[string]string{"app": name}}); err != nil {
 		t.Fatal(err)
 	}
-	sel := func(typ string) tasks.Selector { return tasks.Selector{Type: typ, Tags: map[string]string{"app": name}} }
+	sel := func(typ string) tasks.Selector {
+		return tasks.Selector{Type: typ, Tags: map[string]string{"app": name}}
+	}
 	app := &blueprints.ResolvedApp{Name: name, AlarmPrefixes: []string{name + "-"}, Resources: map[string]blueprints.ResolvedResource{}}
 	for _, typ := range []string{"ec2:instance", "rds:db-instance", "autoscaling:group", "elbv2:target-group", "s3:bucket"} {
 		app.Resources[typ] = blueprints.ResolvedResource{Name: typ, Select: sel(typ)}
