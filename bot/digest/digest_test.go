@@ -121,6 +121,13 @@ func webApp(t testing.TB, n, metrics int) *blueprints.ResolvedApp {
 func TestDigestCallBudget(t *testing.T) {
 	ctx := context.Background()
 	app := webApp(t, 1000, 10)
+	// 60 firing alarms: more than CloudWatch's default page of 50.
+	for i := range 60 {
+		if err := emu.SeedAlarm(ctx, emulator.Alarm{Name: fmt.Sprintf("%s%02d", app.AlarmPrefixes[0], i), Namespace: "AWS/EC2",
+			Metric: "CPUUtilization", Threshold: 90, State: "ALARM"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	b := newBuilder(t, openStore(t, func() time.Time { return now }), func() time.Time { return now }, nil)
 
@@ -137,6 +144,9 @@ func TestDigestCallBudget(t *testing.T) {
 	}
 	if got := emu.Count("monitoring:GetMetricData") - gm; got > 20 || got == 0 {
 		t.Errorf("GetMetricData calls = %d, want 1..20", got)
+	}
+	if len(r.Alarms) != 60 {
+		t.Errorf("alarms in ALARM = %d, want 60 (past one default page)", len(r.Alarms))
 	}
 	if len(r.Resources) != 1 || r.Resources[0].Expected != 1000 || r.Resources[0].Up != 1000 {
 		t.Errorf("resources = %+v, want 1000/1000 up", r.Resources)
