@@ -129,26 +129,14 @@ func (e *Engine) policyCommand(ctx context.Context, c caller, req Request, reply
 	}
 }
 
-// subjectOf builds the caller policy test evaluates for: a principal
-// ("slack:U1") or a handle ("bob"), in the admin's channel.
+// subjectOf builds the caller policy test evaluates for, in the admin's
+// channel: user is a principal ("slack:U1") or a handle ("bob"), resolved as
+// `day2bot policy test --user` resolves it.
 func (e *Engine) subjectOf(ctx context.Context, user string, admin caller) (caller, error) {
 	s := caller{Platform: admin.Platform, Channel: admin.Channel}
-	if strings.Contains(user, ":") {
-		s.Principal = user
-		h, err := e.store.Handle(ctx, user)
-		if err != nil {
-			return s, err
-		}
-		s.Handle = h
-	} else {
-		s.Principal, s.Handle = "handle:"+user, user
-	}
-	gs, err := e.store.GroupsOf(ctx, s.Principal, s.Handle)
-	if err != nil {
-		return s, err
-	}
-	s.Groups = gs
-	return s, nil
+	var err error
+	s.Principal, s.Handle, s.Groups, err = e.store.Identify(ctx, user)
+	return s, err
 }
 
 func globs(gs []string) string {

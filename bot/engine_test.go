@@ -466,6 +466,21 @@ func TestPolicyCommandsForAdmins(t *testing.T) {
 	mustContain(t, h.say("bob", "shop restart-web"), "Denied")
 }
 
+// policy test with a handle answers as the handle's first principal, the
+// way the person's own chat command is decided (and as the CLI's policy
+// test does), so a rule naming that principal applies.
+func TestPolicyTestResolvesHandleToPrincipal(t *testing.T) {
+	h := newHarness(t)
+	r := policies.Rule{ID: "carol-lists", Effect: policies.Allow, Subjects: []string{"user:shell:carol"}, Tasks: []string{"list-web"}}
+	if err := h.st.AddRule(h.ctx, "test", r); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.say("carol", "shop list-web"), "succeeded")
+	mustContain(t, h.say("alice", "policy test carol shop list-web"), "allowed by rule \"carol-lists\"")
+	mustContain(t, h.say("alice", "policy test shell:carol shop list-web"), "allowed by rule \"carol-lists\"")
+	mustContain(t, h.say("alice", "policy test carol shop restart-web"), "denied")
+}
+
 // A rule with several parameter conditions lists them sorted by name, the
 // same on every call (they live in a map).
 func TestPolicyListIsDeterministic(t *testing.T) {

@@ -17,6 +17,9 @@ type Identities interface {
 	Handle(ctx context.Context, principal string) (string, error)
 	// GroupsOf lists the groups a principal or handle belongs to.
 	GroupsOf(ctx context.Context, principal, handle string) ([]string, error)
+	// Identify resolves a principal or a handle to the principal, handle
+	// and groups a request is evaluated with (policy test).
+	Identify(ctx context.Context, user string) (principal, handle string, groups []string, err error)
 }
 
 // Rules is the policy side of the store.

@@ -123,13 +123,10 @@ func decide(ctx context.Context, s *store.Store, req policies.Request, user stri
 	if err := identify(ctx, s, &req, user); err != nil {
 		return policies.Decision{}, err
 	}
-	groups, err := s.GroupsOf(ctx, req.Principal, req.Handle)
-	if err != nil {
-		return policies.Decision{}, err
-	}
-	groups = append(groups, extraGroups...)
+	groups := append(req.Groups, extraGroups...)
 	slices.Sort(groups)
 	req.Groups = slices.Compact(groups)
+	var err error
 	if req.Freeze, err = s.FreezeOf(ctx, req.App); err != nil {
 		return policies.Decision{}, err
 	}
@@ -148,30 +145,15 @@ func decide(ctx context.Context, s *store.Store, req policies.Request, user stri
 	return policies.Evaluate(rs, req, usage), nil
 }
 
-// identify fills Principal and Handle from --user, which may be either.
+// identify fills Principal, Handle and Groups from --user, which may be
+// either a principal or a handle, as the bot's policy test does.
 func identify(ctx context.Context, s *store.Store, req *policies.Request, user string) error {
-	if strings.Contains(user, ":") {
-		h, err := s.Handle(ctx, user)
-		if err != nil {
-			return err
-		}
-		req.Principal, req.Handle = user, h
-		return nil
-	}
-	if !policies.ValidHandle(user) {
+	if !strings.Contains(user, ":") && !policies.ValidHandle(user) {
 		return usageError("--user %q: want a principal such as slack:U123 or a handle such as carol", user)
 	}
-	users, err := s.Users(ctx)
-	if err != nil {
-		return err
-	}
-	req.Handle = user
-	if ps := users[user]; len(ps) > 0 {
-		req.Principal = ps[0]
-	} else {
-		req.Principal = "cli:" + user
-	}
-	return nil
+	var err error
+	req.Principal, req.Handle, req.Groups, err = s.Identify(ctx, user)
+	return err
 }
 
 func printDecision(w io.Writer, d policies.Decision) {

@@ -65,6 +65,37 @@ func (s *Store) Handle(ctx context.Context, principal string) (string, error) {
 	return h, nil
 }
 
+// Identify resolves a user given as a principal ("slack:U123") or as a
+// handle ("carol") to the principal, handle and groups a request is
+// evaluated with, so that chat and the CLI answer "what may carol do" alike.
+// A handle stands for its first principal, or for "handle:carol" when it
+// has none; a principal nobody claimed has no handle. A user that is
+// neither is an ErrInvalid user error.
+func (s *Store) Identify(ctx context.Context, user string) (principal, handle string, groups []string, err error) {
+	if strings.Contains(user, ":") {
+		principal = user
+		if handle, err = s.Handle(ctx, user); err != nil {
+			return "", "", nil, err
+		}
+	} else {
+		if !policies.ValidHandle(user) {
+			return "", "", nil, &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("user %q is neither a principal such as slack:U123 nor a handle such as carol", user)}
+		}
+		handle = user
+		err := s.rdb.QueryRowContext(ctx, `SELECT principal FROM user_principals WHERE handle = ? ORDER BY position LIMIT 1`, user).Scan(&principal)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			principal = "handle:" + user
+		case err != nil:
+			return "", "", nil, fmt.Errorf("look up principal of %s: %w", user, err)
+		}
+	}
+	if groups, err = s.GroupsOf(ctx, principal, handle); err != nil {
+		return "", "", nil, err
+	}
+	return principal, handle, groups, nil
+}
+
 // Users returns every handle with its principals.
 func (s *Store) Users(ctx context.Context) (map[string][]string, error) {
 	m, err := readSets(ctx, s.rdb, `SELECT u.handle, p.principal FROM users u

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/day2bot/day2bot/policies"
+)
+
+func TestIdentify(t *testing.T) {
+	s, _, _ := openTemp(t)
+	ctx := context.Background()
+	f := policies.File{
+		Users: map[string][]string{"carol": {"slack:U100", "discord:200"}, "erin": {"slack:U102"}},
+		Groups: map[string][]string{
+			"ops": {"carol"}, "night": {"discord:200"}, "data": {"slack:U900"}, "guests": {"frank"},
+		},
+	}
+	if err := s.ImportFile(ctx, "admin", f); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		user, principal, handle string
+		groups                  []string
+	}{
+		{"carol", "slack:U100", "carol", []string{"ops"}}, // first principal; night lists discord:200
+		{"discord:200", "discord:200", "carol", []string{"night", "ops"}},
+		{"slack:U100", "slack:U100", "carol", []string{"ops"}},
+		{"erin", "slack:U102", "erin", nil},
+		{"slack:U900", "slack:U900", "", []string{"data"}}, // nobody claimed it
+		{"frank", "handle:frank", "frank", []string{"guests"}},
+		{"nobody", "handle:nobody", "nobody", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.user, func(t *testing.T) {
+			p, h, gs, err := s.Identify(ctx, tt.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p != tt.principal || h != tt.handle || !slices.Equal(gs, tt.groups) {
+				t.Errorf("Identify(%q) = %q, %q, %q; want %q, %q, %q", tt.user, p, h, gs, tt.principal, tt.handle, tt.groups)
+			}
+		})
+	}
+	var ue *UserError
+	if _, _, _, err := s.Identify(ctx, "Bad Handle!"); !errors.As(err, &ue) || !errors.Is(err, ErrInvalid) {
+		t.Errorf("Identify of a bad handle: %v, want an ErrInvalid user error", err)
+	}
+}
