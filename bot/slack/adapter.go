@@ -65,7 +65,7 @@ type Options struct {
 	UserCacheTTL time.Duration
 	// Concurrency bounds the commands and clicks handed to the engine at
 	// once; default 2×GOMAXPROCS. HandoverWait is how long one waits for
-	// a slot before it runs anyway; default 200ms. See handover.go.
+	// a slot before it runs anyway; default 5s. See handover.go.
 	Concurrency  int
 	HandoverWait time.Duration
 }
@@ -124,7 +124,7 @@ func New(opts Options) (*Adapter, error) {
 		opts.Concurrency = 2 * runtime.GOMAXPROCS(0)
 	}
 	if opts.HandoverWait <= 0 {
-		opts.HandoverWait = 2 * time.Second
+		opts.HandoverWait = 5 * time.Second
 	}
 	m, err := newMetrics(opts.Metrics)
 	if err != nil {

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -9,11 +10,11 @@ func TestHandoverBoundsConcurrency(t *testing.T) {
 	h := newHandover(1, time.Hour)
 	release := make(chan struct{})
 	started := make(chan int, 2)
-	h.Go(func() { started <- 1; <-release })
+	h.Go(context.Background(), func(context.Context) { started <- 1; <-release })
 	if got := <-started; got != 1 {
 		t.Fatal(got)
 	}
-	h.Go(func() { started <- 2 })
+	h.Go(context.Background(), func(context.Context) { started <- 2 })
 	select {
 	case <-started:
 		t.Fatal("second ran while the only slot was busy")
@@ -32,11 +33,28 @@ func TestHandoverRunsAfterMaxWait(t *testing.T) {
 	h := newHandover(1, time.Millisecond)
 	release := make(chan struct{})
 	held := make(chan struct{})
-	h.Go(func() { close(held); <-release })
+	h.Go(context.Background(), func(context.Context) { close(held); <-release })
 	<-held
 	ran := make(chan struct{})
-	h.Go(func() { close(ran) })
+	h.Go(context.Background(), func(context.Context) { close(ran) })
 	<-ran
+	close(release)
+	h.Wait()
+}
+
+func TestHandoverSlotYieldedWhileWaitingForAChannel(t *testing.T) {
+	h := newHandover(1, time.Hour)
+	release := make(chan struct{})
+	yielded := make(chan struct{})
+	h.Go(context.Background(), func(ctx context.Context) {
+		yieldSlot(ctx) // as outbox.do does before waiting for the pace
+		close(yielded)
+		<-release
+	})
+	<-yielded
+	ran := make(chan struct{})
+	h.Go(context.Background(), func(context.Context) { close(ran) })
+	<-ran // the slot was free although the first is still blocked
 	close(release)
 	h.Wait()
 }

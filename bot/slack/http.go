@@ -72,7 +72,7 @@ func slashFromForm(f url.Values) slack.SlashCommand {
 func (a *Adapter) dispatchCommand(ctx context.Context, h Handler, sc slack.SlashCommand) {
 	issued := a.now()
 	ctx = context.WithoutCancel(ctx)
-	a.inflight.Go(func() {
+	a.inflight.Go(ctx, func(ctx context.Context) {
 		name := a.displayName(ctx, sc.UserID, sc.UserName)
 		a.log.DebugContext(ctx, "slack command", "user", sc.UserID, "channel", sc.ChannelID, "command", sc.Command)
 		h.HandleCommand(ctx, bot.Command{
@@ -104,7 +104,7 @@ func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.I
 	if ts == "" {
 		ts = cb.Message.Timestamp
 	}
-	a.inflight.Go(func() {
+	a.inflight.Go(ctx, func(ctx context.Context) {
 		name := a.displayName(ctx, cb.User.ID, cb.User.Name)
 		for _, act := range cb.ActionCallback.BlockActions {
 			h.HandleAction(ctx, bot.Action{

@@ -70,6 +70,8 @@ func newOutbox(interval time.Duration, size int, after func(time.Duration) <-cha
 // first, do returns ctx.Err() but the call still happens: the message was
 // accepted and is not dropped.
 func (o *outbox) do(ctx context.Context, channel string, call func(context.Context) error) error {
+	// Waiting for the channel's pace takes no CPU: let other handovers run.
+	yieldSlot(ctx)
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
