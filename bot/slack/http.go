@@ -23,6 +23,11 @@ func (a *Adapter) CommandsHandler(h Handler) http.Handler {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}
+		if form.Get("ssl_check") == "1" {
+			// Slack checking the certificate of the Request URL.
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		sc := slashFromForm(form)
 		if sc.UserID == "" || sc.ChannelID == "" {
 			http.Error(w, "missing user_id or channel_id", http.StatusBadRequest)

@@ -67,6 +67,18 @@ func TestCommandsVerification(t *testing.T) {
 	}
 }
 
+func TestSSLCheckIsAnsweredAndIgnored(t *testing.T) {
+	e := newEnv(t)
+	body := []byte("ssl_check=1&token=x")
+	if code := e.post(t, "/slack/commands", body, time.Now()); code != http.StatusOK {
+		t.Fatalf("ssl_check: status %d", code)
+	}
+	e.adapter.inflight.Wait()
+	if n := len(e.rec.Commands()); n != 0 {
+		t.Errorf("ssl_check reached the engine as %d command(s)", n)
+	}
+}
+
 func TestInteractionsVerification(t *testing.T) {
 	e := newEnv(t)
 	payload, _ := json.Marshal(slackfake.BlockActions("UBOB", "bob", "C1", "1700000000.000001", "approve:a-1", e.fake.ResponseURL()))
