@@ -37,6 +37,9 @@ type App struct {
 	// "slack:C0123", "discord:123456789", "shell:ops".
 	Channels  []string     `yaml:"channels,omitempty"`
 	Schedules AppSchedules `yaml:"schedules,omitempty"`
+	// AlarmPrefixes add CloudWatch alarm name prefixes to the blueprints'
+	// own, for teams whose alarm naming predates day2bot (e.g. "shop-").
+	AlarmPrefixes []string `yaml:"alarm_prefixes,omitempty"`
 }
 
 // Account says which AWS credentials the app's tasks use.
@@ -144,6 +147,11 @@ func validateApp(ce *errs, cat *Catalog, name string, app App) {
 		if !ok || id == "" || !slices.Contains(ChannelPlatforms, plat) || strings.ContainsAny(id, " \t\n") {
 			ce.add(join(p, "channels", idx(i)), "%q is not a channel; use PLATFORM:ID with platform %s, e.g. slack:C0123",
 				ch, strings.Join(ChannelPlatforms, ", "))
+		}
+	}
+	for i, a := range app.AlarmPrefixes {
+		if strings.TrimSpace(a) == "" || strings.ContainsAny(a, " \t\n*?") {
+			ce.add(join(p, "alarm_prefixes", idx(i)), "%q is not an alarm name prefix: use the literal start of alarm names, e.g. shop-", a)
 		}
 	}
 	var bps []*Blueprint

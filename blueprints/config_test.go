@@ -104,6 +104,8 @@ func TestConfigErrors(t *testing.T) {
 			`day2bot.yaml: apps.shop.region: "Ireland" is not an AWS region like eu-west-1`},
 		{"bad channel", func(c *Config) { setApp(c, "shop", func(a *App) { a.Channels = []string{"teams:abc"} }) },
 			`day2bot.yaml: apps.shop.channels[0]: "teams:abc" is not a channel; use PLATFORM:ID with platform slack, discord, shell, e.g. slack:C0123`},
+		{"bad alarm prefix", func(c *Config) { setApp(c, "shop", func(a *App) { a.AlarmPrefixes = []string{"shop-*"} }) },
+			`day2bot.yaml: apps.shop.alarm_prefixes[0]: "shop-*" is not an alarm name prefix`},
 		{"bad owner", func(c *Config) { setApp(c, "shop", func(a *App) { a.Owners = []string{"alice smith"} }) },
 			`day2bot.yaml: apps.shop.owners[0]: "alice smith" is not an owner`},
 		{"task clash", func(c *Config) { setApp(c, "lab", func(a *App) { a.Blueprints = []string{"s3-data", "clash"} }) },

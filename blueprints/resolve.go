@@ -190,6 +190,11 @@ func resolve(ce *errs, p, name string, app App, bps []*Blueprint) *ResolvedApp {
 			ra.Remediations = append(ra.Remediations, ResolvedRemediation{Blueprint: b.Name, Remediation: r})
 		}
 	}
+	for _, a := range app.AlarmPrefixes {
+		if !slices.Contains(ra.AlarmPrefixes, a) {
+			ra.AlarmPrefixes = append(ra.AlarmPrefixes, a)
+		}
+	}
 	ra.Schedules = resolveSchedules(ce, p, name, app.Schedules, bps, ra.Tasks)
 	return ra
 }

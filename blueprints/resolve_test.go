@@ -168,3 +168,25 @@ func TestMetricLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestAppAlarmPrefixesAddToBlueprints(t *testing.T) {
+	c, cat := loadConfig(t)
+	app := c.Apps["shop"]
+	app.AlarmPrefixes = []string{"legacy-shop-", "shop-web-"} // the second is the blueprint's own: not repeated
+	ra, err := ResolveApp(cat, "shop", app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ra.OwnsAlarm("legacy-shop-cpu-high") || !ra.OwnsAlarm("shop-web-cpu-high") || ra.OwnsAlarm("other-cpu-high") {
+		t.Fatalf("prefixes %v", ra.AlarmPrefixes)
+	}
+	n := 0
+	for _, p := range ra.AlarmPrefixes {
+		if p == "shop-web-" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("shop-web- listed %d times in %v", n, ra.AlarmPrefixes)
+	}
+}

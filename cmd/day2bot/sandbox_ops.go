@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,9 +37,8 @@ type sandboxOps struct {
 	plat *shell.Platform
 }
 
-// newSandboxOps seeds the digest's metrics and builds the routines. The
-// sandbox watches every alarm named after an app ("shop-…") besides the
-// blueprints' prefixes, so the demo alarm shop-cpu-high is one of shop's.
+// newSandboxOps seeds the digest's metrics and builds the routines. The demo
+// alarm shop-cpu-high is shop's through the app's alarm_prefixes.
 func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, st *store.Store, cat *blueprints.Catalog,
 	apps map[string]blueprints.App, plat *shell.Platform, log *slog.Logger) (*sandboxOps, error) {
 	if err := seedSandboxMetrics(ctx, emu, cfg); err != nil {
@@ -50,11 +48,6 @@ func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, st
 		Platforms: []bot.Platform{plat}, Logger: log, CostTag: "app"})
 	if err != nil {
 		return nil, err
-	}
-	for name, ra := range rt.apps {
-		if p := name + "-"; !slices.Contains(ra.AlarmPrefixes, p) {
-			ra.AlarmPrefixes = append(ra.AlarmPrefixes, p)
-		}
 	}
 	return &sandboxOps{rt: rt, cw: cloudwatch.NewFromConfig(cfg), plat: plat}, nil
 }
