@@ -72,26 +72,6 @@ var iamResource = map[string]struct {
 	"s3:PutEncryptionConfiguration":    {"Buckets", []string{"arn:{p}:s3:::*"}},
 }
 
-// DigestIAMActions are the reads day2bot makes with an app's role outside
-// any task: the health digest (bot/digest: instances, groups, target
-// groups and their health, databases, metrics, alarms, cost) and the alarm
-// watcher (bot/alerts: DescribeAlarms). Pass them as IAMPolicyScoped's
-// extra so the role allows them. A new slice each call: callers may
-// append to it.
-func DigestIAMActions() []string {
-	return []string{
-		"autoscaling:DescribeAutoScalingGroups",
-		"ce:GetCostAndUsage",
-		"cloudwatch:DescribeAlarms",
-		"cloudwatch:GetMetricData",
-		"ec2:DescribeInstances",
-		"elasticloadbalancing:DescribeTags",
-		"elasticloadbalancing:DescribeTargetGroups",
-		"elasticloadbalancing:DescribeTargetHealth",
-		"rds:DescribeDBInstances",
-	}
-}
-
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region
 // and account, resource types still narrowed.
 func IAMPolicy(actions []Action, extra ...string) ([]byte, error) {
@@ -107,7 +87,7 @@ func IAMPolicy(actions []Action, extra ...string) ([]byte, error) {
 // The output is deterministic (golden-testable, diffable).
 //
 // extra are IAM actions needed beyond the tasks' own, such as
-// DigestIAMActions. They must be reads (Describe, List, Get): they come
+// bot/digest.IAMActions. They must be reads (Describe, List, Get): they come
 // from no action's declaration, so nothing else vouches for them.
 func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, error) {
 	type group struct {

@@ -13,6 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot/alerts"
+	"github.com/day2bot/day2bot/bot/digest"
 	"github.com/day2bot/day2bot/internal/suggest"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/aws"
@@ -156,7 +158,10 @@ func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
 			principal = strings.Join(parts[:5], ":") + ":root"
 		}
 	}
-	if docs.Permissions, err = tasks.IAMPolicyScoped(acts, scope, tasks.DigestIAMActions()...); err != nil {
+	// Digests and the alarm watcher read with the app's role too, outside
+	// any task; the packages that make those calls list what they need.
+	reads := append(digest.IAMActions(), alerts.IAMActions()...)
+	if docs.Permissions, err = tasks.IAMPolicyScoped(acts, scope, reads...); err != nil {
 		return iamDocs{}, err
 	}
 	if principal != "" {
