@@ -33,3 +33,21 @@ func BenchmarkFirstAnswer(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkComplete measures an autocomplete request filtered by policy:
+// the rule-set version check, the caller's identity and groups, and one
+// evaluation per task of the cached completion rule set.
+func BenchmarkComplete(b *testing.B) {
+	for _, c := range []struct{ name, principal, text string }{
+		{"apps", "shell:bob", ""},
+		{"tasks", "shell:bob", "shop "},
+		{"params", "shell:bob", "shop restart-web "},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := newHarness(b)
+			for b.Loop() {
+				h.e.Complete(h.ctx, c.principal, c.text)
+			}
+		})
+	}
+}

@@ -18,8 +18,10 @@ var (
 // Complete suggests completions of a partial command for autocomplete:
 // command words and app names first, then the app's task names ("shop re"
 // → "shop restart-web"), then the task's parameter names. Each suggestion
-// is the whole command so far. principal is accepted so suggestions can be
-// filtered by policy later without an API change.
+// is the whole command so far. Apps and tasks to run are offered only if
+// the policy lets principal run them at all (see mayRunFilter); after why,
+// status and the other app verbs every app and task is offered, since
+// asking about something you may not run is the point of why.
 func (e *Engine) Complete(ctx context.Context, principal, partial string) []string {
 	partial = strings.TrimLeft(partial, " ")
 	if rest, ok := strings.CutPrefix(partial, "/day2 "); ok {
@@ -48,7 +50,7 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		return out
 	}
 	if pos == 0 {
-		return offer(append(slices.Clone(e.apps.names), verbWords()...))
+		return offer(append(e.runnableApps(ctx, principal), verbWords()...))
 	}
 	first := Verb(words[0])
 	if slices.Contains(appVerbs, first) {
@@ -57,10 +59,13 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		}
 		return nil
 	}
-	off := 0
+	off, filtered := 0, first != VerbWhy
 	if slices.Contains(taskVerbs, first) {
 		off = 1
 		if pos == 1 {
+			if filtered {
+				return offer(e.runnableApps(ctx, principal))
+			}
 			return offer(e.apps.names)
 		}
 	} else if slices.Contains(Verbs, first) {
@@ -71,7 +76,17 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		return nil
 	}
 	if pos == off+1 {
-		return offer(a.taskNames())
+		if !filtered {
+			return offer(a.taskNames())
+		}
+		may := e.mayRunFilter(ctx, principal)
+		var names []string
+		for _, n := range a.taskNames() {
+			if t, _ := a.task(n); may(a, t) {
+				names = append(names, n)
+			}
+		}
+		return offer(names)
 	}
 	t, ok := a.task(words[off+1])
 	if !ok {
@@ -84,4 +99,16 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		}
 	}
 	return offer(names)
+}
+
+// runnableApps are the apps with some task principal may run.
+func (e *Engine) runnableApps(ctx context.Context, principal string) []string {
+	may := e.mayRunFilter(ctx, principal)
+	var out []string
+	for _, n := range e.apps.names {
+		if a, _ := e.apps.app(n); anyRunnable(a, may) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -96,6 +96,8 @@ type Engine struct {
 	looseMu sync.Mutex
 	looseOf *policies.RuleSet // the rule set loose was derived from
 	loose   *policies.RuleSet // looseOf without allow/approve parameter conditions
+
+	completion reachableRules // the rule set completions are filtered with
 }
 
 // New checks opts and builds an engine. Call Start to recover and begin

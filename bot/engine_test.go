@@ -571,6 +571,57 @@ func TestComplete(t *testing.T) {
 	}
 }
 
+// Completions offer apps and tasks to run only to those the policy lets
+// run them at all: conditions the autocomplete cannot know (channel,
+// window, values, rate) do not hide a task, a deny does. why offers all.
+func TestCompleteFiltersByPolicy(t *testing.T) {
+	h := newHarness(t)
+	complete := func(principal, in string) string { return fmt.Sprint(h.e.Complete(h.ctx, principal, in)) }
+	verbs := fmt.Sprint(verbsOnly())
+	check := func(principal, in, want string) {
+		t.Helper()
+		if got := complete(principal, in); got != want {
+			t.Errorf("Complete(%s, %q) = %s, want %s", principal, in, got, want)
+		}
+	}
+	// carol may run nothing on shop.
+	check("shell:carol", "", verbs)
+	check("shell:carol", "sh", "[]")
+	check("shell:carol", "shop ", "[]")
+	check("shell:carol", "run ", "[]")
+	check("shell:carol", "why ", "[why shop]")
+	check("shell:carol", "why shop ", "[why shop list-web why shop restart-web]")
+	check("shell:carol", "status ", "[status shop]")
+	// bob: read-only allowed, mutating needs approval — both offered.
+	check("shell:bob", "shop ", "[shop list-web shop restart-web]")
+
+	// An allow for carol from another channel, in a window, rate-limited,
+	// still offers the task; the command says what is missing.
+	add := func(r policies.Rule) {
+		t.Helper()
+		if err := h.st.AddRule(h.ctx, "test", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(policies.Rule{ID: "carol-lists-elsewhere", Effect: policies.Allow, Subjects: []string{"user:carol"}, Tasks: []string{"list-web"},
+		Channels: []string{"shell:elsewhere"}, Window: "Sun 03:00-04:00 UTC", Rate: "1/1d"})
+	check("shell:carol", "sh", "[shop]")
+	check("shell:carol", "shop ", "[shop list-web]")
+	check("shell:carol", "run shop ", "[run shop list-web]")
+	mustContain(t, h.say("carol", "shop list-web"), "Denied")
+
+	// A deny hides the task, now.
+	add(policies.Rule{ID: "bob-no-restart", Effect: policies.Deny, Subjects: []string{"user:bob"}, Tasks: []string{"restart-web"}})
+	check("shell:bob", "shop ", "[shop list-web]")
+	check("shell:bob", "shop re", "[]")
+	check("shell:bob", "why shop re", "[why shop restart-web]")
+}
+
+// verbsOnly is what an empty completion offers someone who may run nothing.
+func verbsOnly() []string {
+	return []string{"help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}
+}
+
 // recorder is a Responder that keeps what it was sent.
 type recorder struct {
 	mu        sync.Mutex
