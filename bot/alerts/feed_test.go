@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
@@ -72,8 +71,7 @@ func TestFeedPostsAtOnce(t *testing.T) {
 	w := newWatcher(t, app, openStore(t, filepath.Join(t.TempDir(), "a.db")), p)
 	poll(t, w) // OK is recorded, nothing posted
 
-	q := sqs.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(emu.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDFEED", "secret", "")})
+	q := sqs.NewFromConfig(emu.ClientConfig("us-east-1", "AKIDFEED"))
 	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(app.Name + "-alarms")})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
@@ -33,11 +32,7 @@ func TestMain(m *testing.M) {
 }
 
 func cw() *cloudwatch.Client {
-	return cloudwatch.NewFromConfig(aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDALERTS", "secret", ""),
-		BaseEndpoint: aws.String(emu.URL),
-	})
+	return cloudwatch.NewFromConfig(emu.ClientConfig("us-east-1", "AKIDALERTS"))
 }
 
 var uniqSeq atomic.Int64

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/policies/store"
@@ -30,11 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 func testConfig() aws.Config {
-	return aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDIGEST", "secret", ""),
-		BaseEndpoint: aws.String(emu.URL),
-	}
+	return emu.ClientConfig("us-east-1", "AKIDDIGEST")
 }
 
 var uniqSeq atomic.Int64

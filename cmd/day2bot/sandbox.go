@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -72,12 +71,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	}
 	emu := emulator.New()
 	defer emu.Close()
-	awsCfg := aws.Config{
-		Region:       sandboxRegion,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSANDBOX", "sandbox", ""),
-		BaseEndpoint: aws.String(emu.URL),
-		HTTPClient:   emulator.SDKHTTPClient(),
-	}
+	awsCfg := emu.ClientConfig(sandboxRegion, "AKIDSANDBOX")
 	if err := seedSandbox(ctx, emu, awsCfg); err != nil {
 		return err
 	}

@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
@@ -131,8 +128,7 @@ func (g *routineRig) start() {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	awsp := staticAWS{cfg: aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(g.emu.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDSCHED", "s", "")}}
+	awsp := staticAWS{cfg: g.emu.ClientConfig("us-east-1", "AKIDSCHED")}
 	g.shell = shell.New(g.out)
 	g.r, err = newRoutines(routineDeps{Store: g.st, Catalog: cat, Apps: g.apps, AWS: awsp,
 		Platforms: []bot.Platform{g.shell}, Clock: g.clk})

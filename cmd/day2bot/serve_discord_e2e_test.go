@@ -18,9 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -189,11 +186,7 @@ func startDiscordServe(t *testing.T) *discordServe {
 	runCtx, cancel := context.WithCancel(ctx)
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSERVE", "serve", ""),
-		BaseEndpoint: aws.String(emu.URL),
-	}
+	awsCfg := emu.ClientConfig("us-east-1", "AKIDSERVE")
 	go func() {
 		done <- runServe(runCtx, g, serveOptions{
 			ConfigPath: cfgPath, Listen: "127.0.0.1:0", AWS: staticAWS{cfg: awsCfg},

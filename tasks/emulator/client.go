@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/day2bot/day2bot/tasks/awsclient"
 )
@@ -18,6 +19,19 @@ func (s *Server) seedConfig() aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
 		Credentials:  staticSeedCredentials{},
+		BaseEndpoint: aws.String(s.URL),
+		HTTPClient:   SDKHTTPClient(),
+	}
+}
+
+// ClientConfig is an SDK config for clients of this emulator, signed as
+// accessKeyID (so a test can tell its calls apart), with the body-buffering
+// HTTP client. Tests, the sandbox and tools use it rather than assembling
+// their own, which is how a missing HTTPClient once made counts flaky.
+func (s *Server) ClientConfig(region, accessKeyID string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, "emulator", ""),
 		BaseEndpoint: aws.String(s.URL),
 		HTTPClient:   SDKHTTPClient(),
 	}
