@@ -148,7 +148,7 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 		return
 	}
 	if approve {
-		if ok := e.recheck(ctx, ap, c, reply); !ok {
+		if ok := e.recheck(ctx, ap, c, reply, via); !ok {
 			return
 		}
 	}
@@ -163,16 +163,7 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 	if !approve && reason != "" {
 		note = "reason: " + reason
 	}
-	sr, ok := decodeRef(res.Approval.MessageRef)
-	if !ok && via.Platform != "" && via.ID != "" {
-		// The button was pressed before the request's message was
-		// recorded (the post was still returning): the button's own
-		// message is the one to update.
-		sr = storedRef{MessageRef: via}
-		if err := e.store.SetApprovalMessage(ctx, id, encodeStored(sr)); err != nil {
-			e.log.WarnContext(ctx, "store approval message", "approval", id, "err", err)
-		}
-	}
+	sr := e.approvalRef(ctx, res.Approval, via)
 	if res.Started {
 		if sr.Platform != "" {
 			if err := e.store.SetRunMessage(ctx, res.RunID, encodeRef(sr.MessageRef)); err != nil {
@@ -207,10 +198,28 @@ func voteAck(res store.VoteResult) string {
 	return fmt.Sprintf("approved %s: %d of %d approvals so far", a.ID, a.Approvals(), a.Quorum)
 }
 
+// approvalRef is where approval a's message is: the stored ref, or, when
+// the button was pressed before the request's message was recorded (over
+// Discord HTTP the post learns its message id one request after the message
+// appears), the button's own message, via, which is then stored. Call it
+// with the approval's message lock held.
+func (e *Engine) approvalRef(ctx context.Context, a store.Approval, via MessageRef) storedRef {
+	sr, ok := decodeRef(a.MessageRef)
+	if ok || via.Platform == "" || via.ID == "" {
+		return sr
+	}
+	sr = storedRef{MessageRef: via}
+	if err := e.store.SetApprovalMessage(ctx, a.ID, encodeStored(sr)); err != nil {
+		e.log.WarnContext(ctx, "store approval message", "approval", a.ID, "err", err)
+	}
+	return sr
+}
+
 // recheck evaluates the stored request again under the current rules, for
 // the requester as they are now: a request the rules no longer allow is
-// cancelled instead of approved.
-func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder) bool {
+// cancelled instead of approved, on its message (via, the pressed button's
+// message, if the request's is not recorded yet).
+func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder, via MessageRef) bool {
 	requester := caller{Principal: ap.Requester, Platform: ap.Platform, Channel: ap.Channel}
 	var err error
 	if requester.Handle, err = e.store.Handle(ctx, ap.Requester); err == nil {
@@ -244,8 +253,9 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 	}
 	e.audit(ctx, voter.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("approval %s cancelled at vote time: %s", ap.ID, d.Reason))
 	if a, err := e.store.Approval(ctx, ap.ID); err == nil {
-		sr, _ := decodeRef(a.MessageRef)
-		e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, "cancelled: the rules no longer allow it — "+d.Reason))
+		if sr := e.approvalRef(ctx, a, via); sr.Platform != "" {
+			e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, "cancelled: the rules no longer allow it — "+d.Reason))
+		}
 	}
 	e.reject(ctx, reply, usagef("approval %s was cancelled: the rules no longer allow it — %s", ap.ID, d.Reason))
 	return false
