@@ -778,7 +778,7 @@ func TestWorkersBoundConcurrentRuns(t *testing.T) {
 // FuzzHandleAction: any button id from any user gets an answer and never
 // a panic or an internal error.
 func FuzzHandleAction(f *testing.F) {
-	for _, s := range []string{"ap:a-xxxxx", "dn:a-xxxxx", "rm:shop:restart-web", "rm:shop", "rm::", "ap:", "zz", "", "ap:../../etc", "rm:nope:x"} {
+	for _, s := range []string{"ap:a-xxxxx", "dn:a-xxxxx", "rm:shop:restart-web", "rm:shop", "rm::", "ap:", "zz", "", "ap:../../etc", "rm:nope:x", "ra:x2345678:0", "ra:", "ra:x:99999999999999999999"} {
 		f.Add("alice", s)
 	}
 	h := newHarness(f)

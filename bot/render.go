@@ -22,6 +22,9 @@ const (
 	buttonApprove     = "ap:"
 	buttonDeny        = "dn:"
 	buttonRemediation = "rm:"
+	// buttonAlertAction is "ra:ID:INDEX", an alert's remediation with its
+	// parameters, kept in the store (AlertActions).
+	buttonAlertAction = "ra:"
 )
 
 func taskTitle(app, task string) string { return app + " " + task }

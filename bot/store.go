@@ -76,6 +76,12 @@ type FollowUps interface {
 	ClaimFollowUp(ctx context.Context, id int64) (bool, error)
 }
 
+// AlertActions are the remediations offered on alerts; a button names one
+// by the alert's short id and an index (bot/alerts saves them).
+type AlertActions interface {
+	AlertAction(ctx context.Context, id string, i int) (app string, a store.AlertAction, err error)
+}
+
 // Store is everything the engine keeps in the database.
 type Store interface {
 	Identities
@@ -85,6 +91,7 @@ type Store interface {
 	Freezes
 	RateUses
 	FollowUps
+	AlertActions
 }
 
 var _ Store = (*store.Store)(nil)

@@ -98,7 +98,7 @@ func TestRemediationClick(t *testing.T) {
 	defer e.Close()
 
 	poll(t, newWatcher(t, app, st, p))
-	if len(p.posts) != 1 || len(p.posts[0].Buttons) != 1 {
+	if len(p.posts) != 1 || len(p.posts[0].Buttons) != 2 || p.posts[0].Buttons[0].Label != "restart-web" {
 		t.Fatalf("alert = %+v", p.posts)
 	}
 	button := p.posts[0].Buttons[0]

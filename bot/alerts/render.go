@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,15 +15,24 @@ import (
 	"github.com/day2bot/day2bot/bot"
 )
 
-// ButtonPrefix starts a remediation button's id: "rm:APP:TASK". The
-// engine routes a press of it like the typed command `APP TASK`.
+// ButtonPrefix starts a remediation button's id on alerts posted before
+// remediations were saved: "rm:APP:TASK". The engine still routes a press
+// of it like the typed command `APP TASK`.
 const ButtonPrefix = "rm:"
+
+// ActionButtonPrefix starts a remediation button's id: "ra:ID:INDEX", the
+// INDEXth remediation saved under ID (State.SaveAlertActions). The engine
+// routes a press like the typed `APP TASK k=v …`.
+const ActionButtonPrefix = "ra:"
 
 // maxButtonID is Discord's custom_id limit, which the engine keeps to.
 const maxButtonID = 100
 
-// alertMessage is the post for an alarm that went to ALARM.
-func alertMessage(app *blueprints.ResolvedApp, a cwtypes.MetricAlarm) bot.Message {
+// alertMessage is the post for an alarm that went to ALARM. actionsID
+// names the saved remediations (in the order RemediationsFor gives them);
+// without it a remediation without parameters gets an "rm:" button and one
+// with parameters is offered as the command to type.
+func alertMessage(app *blueprints.ResolvedApp, a cwtypes.MetricAlarm, actionsID string) bot.Message {
 	name := aws.ToString(a.AlarmName)
 	m := bot.Message{
 		Title:  "ALARM — " + name,
@@ -30,21 +40,29 @@ func alertMessage(app *blueprints.ResolvedApp, a cwtypes.MetricAlarm) bot.Messag
 		Tone:   bot.ToneDanger,
 		Fields: fields(app, a),
 	}
-	var typed []string
-	for _, s := range app.RemediationsFor(name) {
+	var typed, runs []string
+	for i, s := range app.RemediationsFor(name) {
+		cmd := "`" + app.Name + " " + s.Task
 		if len(s.Params) > 0 {
-			// Prefilled values do not fit a button id safely; the command
-			// to type goes the same way through the policies.
-			typed = append(typed, "`"+app.Name+" "+s.Task+" "+params(s.Params)+"`")
-			continue
+			cmd += " " + params(s.Params)
 		}
+		cmd += "`"
 		id := ButtonPrefix + app.Name + ":" + s.Task
-		if len(id) > maxButtonID {
-			typed = append(typed, "`"+app.Name+" "+s.Task+"`")
+		switch {
+		case actionsID != "":
+			id = ActionButtonPrefix + actionsID + ":" + strconv.Itoa(i)
+			if len(s.Params) > 0 {
+				// The label is the task; what the button fills in is said
+				// here, so nobody presses blind.
+				runs = append(runs, s.Task+" runs "+cmd)
+			}
+		case len(s.Params) > 0 || len(id) > maxButtonID:
+			typed = append(typed, cmd)
 			continue
 		}
 		m.Buttons = append(m.Buttons, bot.Button{ID: id, Label: s.Task, Style: bot.StylePrimary})
 	}
+	m.Context = append(m.Context, runs...)
 	if len(typed) > 0 {
 		m.Context = append(m.Context, "also: "+strings.Join(typed, " · "))
 	}

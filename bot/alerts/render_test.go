@@ -50,7 +50,10 @@ func TestAlertGolden(t *testing.T) {
 		Namespace:   aws.String("AWS/EC2"), MetricName: aws.String("CPUUtilization"), Statistic: cwtypes.StatisticAverage, Period: aws.Int32(300),
 		Threshold: aws.Float64(90), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, StateTransitionedTimestamp: &at,
 	}
-	golden(t, "alert", []byte(shell.Render(alertMessage(app, a))))
+	golden(t, "alert", []byte(shell.Render(alertMessage(app, a, "xk7m2p9qa"))))
+	// The remediations could not be saved: buttons for what needs no
+	// values, the rest to type.
+	golden(t, "alert-unsaved", []byte(shell.Render(alertMessage(app, a, ""))))
 	ok := a
 	ok.StateValue, ok.StateReason = cwtypes.StateValueOk, aws.String("Threshold Crossed: 1 datapoint [41.0] was not greater than the threshold (90.0).")
 	later := at.Add(25 * time.Minute)

@@ -10,9 +10,11 @@
 // A feed of the alarms' SNS topic through SQS (feed.go) only makes it look
 // sooner: the state CloudWatch reports is always the truth.
 //
-// A remediation button's id is "rm:APP:TASK"; the engine treats a press
-// exactly like the typed command `APP TASK` from the person who pressed,
-// policy check and approval included.
+// An alert's remediations, with their prefilled parameters, are saved in
+// the store; a button's id is "ra:ID:INDEX" (alarm names do not fit
+// Discord's 100-byte ids). The engine treats a press exactly like the typed
+// command `APP TASK k=v …` from the person who pressed, policy check and
+// approval included. Messages from before still carry "rm:APP:TASK".
 package alerts
 
 import (
@@ -42,11 +44,13 @@ type CloudWatchAPI interface {
 
 var _ CloudWatchAPI = (*cloudwatch.Client)(nil)
 
-// State persists what was last seen and posted per alarm
+// State persists what was last seen and posted per alarm, and the
+// remediations an alert offers, which its buttons name by a short id
 // (*store.Store implements it).
 type State interface {
 	AlarmState(ctx context.Context, alarm string) (state, msgRef string, err error)
 	SetAlarmState(ctx context.Context, alarm, state, msgRef string) error
+	SaveAlertActions(ctx context.Context, app, alarm string, actions []store.AlertAction) (id string, err error)
 }
 
 var _ State = (*store.Store)(nil)
@@ -234,7 +238,7 @@ func (w *Watcher) observe(ctx context.Context, app *blueprints.ResolvedApp, a cw
 	refs := decodeRefs(rawRefs)
 	switch {
 	case cur == string(cwtypes.StateValueAlarm):
-		refs = w.post(ctx, app, alertMessage(app, a))
+		refs = w.post(ctx, app, alertMessage(app, a, w.saveActions(ctx, app, name)))
 		w.opts.Logger.InfoContext(ctx, "alarm", "app", app.Name, "alarm", name, "from", prev, "posted", len(refs))
 	case prev == string(cwtypes.StateValueAlarm):
 		m := resolvedMessage(app, a)
@@ -247,6 +251,25 @@ func (w *Watcher) observe(ctx context.Context, app *blueprints.ResolvedApp, a cw
 		return fmt.Errorf("record alarm state: %w", err)
 	}
 	return nil
+}
+
+// saveActions keeps the alarm's remediations for the alert's buttons and
+// returns their id; "" if there are none or they could not be saved (the
+// alert then offers the commands to type, still worth posting).
+func (w *Watcher) saveActions(ctx context.Context, app *blueprints.ResolvedApp, alarm string) string {
+	var acts []store.AlertAction
+	for _, s := range app.RemediationsFor(alarm) {
+		acts = append(acts, store.AlertAction{Task: s.Task, Params: s.Params})
+	}
+	if len(acts) == 0 {
+		return ""
+	}
+	id, err := w.opts.State.SaveAlertActions(ctx, app.Name, alarm, acts)
+	if err != nil {
+		w.opts.Logger.ErrorContext(ctx, "save alert actions", "app", app.Name, "alarm", alarm, "err", err)
+		return ""
+	}
+	return id
 }
 
 // post sends m to every channel of the app and returns where it landed.

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -162,12 +163,14 @@ func TestAlertLifecycle(t *testing.T) {
 	if m.Tone != bot.ToneDanger || !strings.Contains(m.Title, alarm) || !strings.Contains(m.Text, "97.5") {
 		t.Errorf("alert = %+v", m)
 	}
-	if len(m.Buttons) != 1 || m.Buttons[0].ID != "rm:"+app.Name+":restart-web" {
-		t.Errorf("buttons = %+v, want one rm:%s:restart-web", m.Buttons, app.Name)
+	if len(m.Buttons) != 2 || m.Buttons[0].Label != "restart-web" || m.Buttons[1].Label != "mute-alarm" ||
+		!strings.HasPrefix(m.Buttons[0].ID, "ra:") || !strings.HasSuffix(m.Buttons[0].ID, ":0") ||
+		m.Buttons[1].ID != strings.TrimSuffix(m.Buttons[0].ID, "0")+"1" {
+		t.Errorf("buttons = %+v, want restart-web ra:ID:0 and mute-alarm ra:ID:1", m.Buttons)
 	}
 	ctx := strings.Join(m.Context, "\n")
 	for _, want := range []string{
-		"`" + app.Name + " mute-alarm alarm=" + alarm + " duration=1h`",
+		"mute-alarm runs `" + app.Name + " mute-alarm alarm=" + alarm + " duration=1h`",
 		"https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/" + alarm,
 	} {
 		if !strings.Contains(ctx, want) {
@@ -303,5 +306,32 @@ func TestWatcherLoop(t *testing.T) {
 	w.Wait()
 	if posts, _ := p.counts(); posts != 2 {
 		t.Errorf("posts = %d, want 2", posts)
+	}
+}
+
+// unsavedState cannot save alert actions.
+type unsavedState struct{ *store.Store }
+
+func (unsavedState) SaveAlertActions(context.Context, string, string, []store.AlertAction) (string, error) {
+	return "", errors.New("disk full")
+}
+
+// TestAlertWhenActionsCannotBeSaved: the alert is still posted, with an
+// "rm:" button for what needs no values and the rest as commands to type.
+func TestAlertWhenActionsCannotBeSaved(t *testing.T) {
+	app := testApp()
+	alarm := app.Name + "-web-cpu-high"
+	seedAlarm(t, alarm, "ALARM")
+	p := newRec("test")
+	poll(t, newWatcher(t, app, unsavedState{openStore(t, filepath.Join(t.TempDir(), "a.db"))}, p))
+	if len(p.posts) != 1 {
+		t.Fatalf("posts = %+v", p.posts)
+	}
+	m := p.posts[0]
+	if len(m.Buttons) != 1 || m.Buttons[0].ID != "rm:"+app.Name+":restart-web" {
+		t.Errorf("buttons = %+v, want one rm:%s:restart-web", m.Buttons, app.Name)
+	}
+	if ctx := strings.Join(m.Context, "\n"); !strings.Contains(ctx, "also: `"+app.Name+" mute-alarm alarm="+alarm+" duration=1h`") {
+		t.Errorf("context %q lacks the command to type", ctx)
 	}
 }

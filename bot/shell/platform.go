@@ -109,7 +109,7 @@ func (p *Platform) button(id, label string) (bot.MessageRef, bot.Button, bool) {
 			continue
 		}
 		for _, b := range m.Buttons {
-			_, target, _ := strings.Cut(b.ID, ":")
+			target := buttonTarget(b.ID)
 			if !strings.EqualFold(b.Label, label) {
 				continue
 			}
@@ -122,6 +122,16 @@ func (p *Platform) button(id, label string) (bot.MessageRef, bot.Button, bool) {
 		}
 	}
 	return bot.MessageRef{}, bot.Button{}, false
+}
+
+// buttonTarget is what a button acts on, the field after its prefix:
+// the approval of "ap:a-7f3k2", the saved alert actions of "ra:x3k9…:2",
+// the app of "rm:shop:restart-web". The buttons of one message share it,
+// so `press TARGET LABEL` reaches each of them.
+func buttonTarget(id string) string {
+	_, rest, _ := strings.Cut(id, ":")
+	target, _, _ := strings.Cut(rest, ":")
+	return target
 }
 
 // Render formats a message as indented plain text ending in a newline.
@@ -150,7 +160,7 @@ func Render(m bot.Message) string {
 		for _, btn := range m.Buttons {
 			bs = append(bs, "["+btn.Label+"]")
 		}
-		_, target, _ := strings.Cut(m.Buttons[0].ID, ":")
+		target := buttonTarget(m.Buttons[0].ID)
 		labels := make([]string, len(m.Buttons))
 		for i, btn := range m.Buttons {
 			labels[i] = strings.ToLower(btn.Label)

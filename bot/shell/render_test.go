@@ -49,6 +49,9 @@ func TestRenderGolden(t *testing.T) {
 
 func TestButtonLookup(t *testing.T) {
 	p := New(&strings.Builder{})
+	// Alerts: an old one with "rm:" buttons, a new one with saved actions.
+	p.Post(t.Context(), "ops", bot.Message{Buttons: []bot.Button{{ID: "rm:shop:restart-web", Label: "restart-web"}, {ID: "rm:shop:describe-web", Label: "describe-web"}}})
+	p.Post(t.Context(), "ops", bot.Message{Buttons: []bot.Button{{ID: "ra:xk7m2p9qa:0", Label: "restart-web"}, {ID: "ra:xk7m2p9qa:1", Label: "mute-alarm"}}})
 	ref, _ := p.Post(t.Context(), "ops", bot.Message{Buttons: []bot.Button{{ID: "ap:a-abcde", Label: "Approve"}, {ID: "dn:a-abcde", Label: "Deny"}}})
 	p.Post(t.Context(), "ops", bot.Message{Title: "no buttons"})
 	for _, c := range []struct {
@@ -63,6 +66,11 @@ func TestButtonLookup(t *testing.T) {
 		{"a-zzzzz", "approve", "", false},
 		{"a-abcde", "maybe", "", false},
 		{"2", "approve", "", false},
+		{"xk7m2p9qa", "mute-alarm", "ra:xk7m2p9qa:1", true},
+		{"XK7M2P9QA", "restart-web", "ra:xk7m2p9qa:0", true},
+		{"shop", "describe-web", "rm:shop:describe-web", true},
+		{"1", "restart-web", "rm:shop:restart-web", true},
+		{"xk7m2p9qa:1", "mute-alarm", "", false},
 	} {
 		_, b, ok := p.button(c.id, c.label)
 		if ok != c.ok || b.ID != c.want {

@@ -22,8 +22,9 @@ type Engine interface {
 // current user in Channel. Besides the bot's commands it understands
 //
 //	as USER                 speak as another user from now on
-//	press ID LABEL          press a button: ID is the approval id shown
-//	                        next to it, a message number (#3) or "last"
+//	press ID LABEL          press a button: ID is the id shown next to
+//	                        the buttons (an approval's, an alert's), a
+//	                        message number (#3) or "last"
 //	quit / exit             end the session
 //
 // Lines starting with # are comments.

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+)
+
+func TestAlertActions(t *testing.T) {
+	ctx := context.Background()
+	s, _, path := openTemp(t)
+	alarm := "shop-" + strings.Repeat("x", 250) // alarm names may be 255 bytes
+	want := []AlertAction{
+		{Task: "restart-web"},
+		{Task: "mute-alarm", Params: map[string]string{"alarm": alarm, "duration": "1h"}},
+	}
+	id, err := s.SaveAlertActions(ctx, "shop", alarm, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(id) != 9 || id[0] != 'x' {
+		t.Fatalf("id = %q, want x and 8 characters", id)
+	}
+	other, err := s.SaveAlertActions(ctx, "shop", alarm, want[:1])
+	if err != nil || other == id {
+		t.Fatalf("second save = %q, %v (first %q)", other, err, id)
+	}
+
+	// Read back through a second Store on the same file: what a restarted
+	// process sees when an old button is pressed.
+	s2 := openAt(t, path, newClock())
+	for i, w := range want {
+		app, got, err := s2.AlertAction(ctx, strings.ToUpper(id), i)
+		if err != nil {
+			t.Fatalf("action %d: %v", i, err)
+		}
+		if app != "shop" || got.Task != w.Task || !maps.Equal(got.Params, w.Params) {
+			t.Errorf("action %d = %s %+v, want shop %+v", i, app, got, w)
+		}
+	}
+	for _, c := range []struct {
+		id string
+		i  int
+	}{{id, 2}, {id, -1}, {other, 1}, {"xnotthere", 0}, {"", 0}} {
+		if _, _, err := s2.AlertAction(ctx, c.id, c.i); !errors.Is(err, ErrNotFound) {
+			t.Errorf("AlertAction(%q, %d) = %v, want not found", c.id, c.i, err)
+		}
+	}
+	for _, bad := range [][]AlertAction{nil, {{Task: ""}}} {
+		if _, err := s.SaveAlertActions(ctx, "shop", alarm, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("save %+v = %v, want invalid", bad, err)
+		}
+	}
+	if _, err := s.SaveAlertActions(ctx, "", alarm, want); !errors.Is(err, ErrInvalid) {
+		t.Errorf("save without app = %v, want invalid", err)
+	}
+}
