@@ -424,6 +424,7 @@ func TestHelpListsOnlyWhatCallerMayRun(t *testing.T) {
 	h := newHarness(t)
 	carol := h.say("carol", "help")
 	mustNotContain(t, carol, "restart-web", "list-web", "policy list", "approve ID", "freeze APP")
+	mustContain(t, carol, "`digest APP`", "`schedules APP`", "`history [APP]`") // info commands are for everyone
 	bob := h.say("bob", "help")
 	mustContain(t, bob, "restart-web", "needs approval", "list-web")
 	mustNotContain(t, bob, "policy list", "approve ID")

@@ -34,7 +34,7 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 		return
 	}
 	lines := []string{usage[VerbApps], usage[VerbTasks], usage[VerbRun], usage[VerbWhy], usage[VerbStatus],
-		usage[VerbDigest], usage[VerbHistory], usage[VerbPending], usage[VerbCancel]}
+		usage[VerbDigest], usage[VerbSchedules], usage[VerbHistory], usage[VerbPending], usage[VerbCancel]}
 	if e.mayApprove(c, rs) {
 		lines = append(lines, usage[VerbApprove], usage[VerbDeny])
 	}
