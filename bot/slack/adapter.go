@@ -281,6 +281,12 @@ func (a *Adapter) Wait(ctx context.Context) error {
 	}
 }
 
+// GiveUpAt makes the adapter drop what it has not sent yet, and fail
+// every caller still waiting on a paced channel, once ctx ends. Serve
+// passes its shutdown deadline so a long backlog (one message per second
+// per channel) cannot hold the process past it.
+func (a *Adapter) GiveUpAt(ctx context.Context) { a.out.abortWhen(ctx) }
+
 // Close waits for handovers (Wait), then stops accepting posts and waits
 // until queued messages are sent, or ctx ends. Call it after the engine
 // has finished, so its last messages still go out.

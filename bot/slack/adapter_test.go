@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -233,4 +234,33 @@ func (o *outbox) full(channel string, n int) bool {
 	defer o.mu.Unlock()
 	l := o.lanes[channel]
 	return l != nil && l.pending == n && len(l.jobs) == cap(l.jobs)
+}
+
+// TestOutboxGivesUpAtTheDeadline checks that a backlog cannot hold
+// shutdown: past the deadline, queued and blocked senders all return.
+func TestOutboxGivesUpAtTheDeadline(t *testing.T) {
+	o := newOutbox(time.Second, 1, func(d time.Duration) <-chan time.Time { return nil }) // the pace never ticks
+	ctx := context.Background()
+	noop := func(context.Context) error { return nil }
+	if err := o.do(ctx, "C1", noop); err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan error, 2)
+	for range 2 {
+		go func() { results <- o.do(ctx, "C1", noop) }()
+	}
+	for !o.full("C1", 2) {
+		runtime.Gosched()
+	}
+	deadline, cancel := context.WithCancel(ctx)
+	o.abortWhen(deadline)
+	cancel()
+	for range 2 {
+		if err := <-results; !errors.Is(err, errOutboxClosed) {
+			t.Errorf("blocked sender got %v, want errOutboxClosed", err)
+		}
+	}
+	if err := o.close(ctx); !errors.Is(err, errOutboxClosed) {
+		t.Errorf("close after giving up: %v", err)
+	}
 }

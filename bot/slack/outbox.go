@@ -36,6 +36,7 @@ type outbox struct {
 	wg      sync.WaitGroup
 	closing chan struct{} // closed when shutdown begins: lanes exit once empty
 	quit    chan struct{} // closed when shutdown gives up on queued work
+	abort   func()        // closes quit, once
 }
 
 type lane struct {
@@ -53,7 +54,7 @@ type job struct {
 var errOutboxClosed = errors.New("slack outbox closed")
 
 func newOutbox(interval time.Duration, size int, after func(time.Duration) <-chan time.Time) *outbox {
-	return &outbox{
+	o := &outbox{
 		interval:       interval,
 		idle:           max(30*interval, time.Second),
 		size:           size,
@@ -64,6 +65,8 @@ func newOutbox(interval time.Duration, size int, after func(time.Duration) <-cha
 		closing:        make(chan struct{}),
 		quit:           make(chan struct{}),
 	}
+	o.abort = sync.OnceFunc(func() { close(o.quit) })
+	return o
 }
 
 // do runs call in channel's lane and waits for its result. If ctx ends
@@ -95,12 +98,16 @@ func (o *outbox) do(ctx context.Context, channel string, call func(context.Conte
 		l.pending--
 		o.mu.Unlock()
 		return fmt.Errorf("queue message for %s: %w", channel, ctx.Err())
+	case <-o.quit:
+		return fmt.Errorf("queue message for %s: %w", channel, errOutboxClosed)
 	}
 	select {
 	case err := <-j.done:
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("wait for message to %s: %w", channel, ctx.Err())
+	case <-o.quit:
+		return fmt.Errorf("wait for message to %s: %w", channel, errOutboxClosed)
 	}
 }
 
@@ -184,9 +191,25 @@ func (o *outbox) close(ctx context.Context) error {
 	select {
 	case <-drained:
 		return nil
+	case <-o.quit:
+		<-drained
+		return fmt.Errorf("drain slack outbox: %w", errOutboxClosed)
 	case <-ctx.Done():
-		close(o.quit)
+		o.abort()
 		<-drained
 		return fmt.Errorf("drain slack outbox: %w", ctx.Err())
 	}
+}
+
+// abortWhen gives up on everything queued, and fails every waiting
+// sender, once ctx ends: the deadline of a graceful shutdown. Until then
+// the outbox works as usual.
+func (o *outbox) abortWhen(ctx context.Context) {
+	go func() {
+		select {
+		case <-ctx.Done():
+			o.abort()
+		case <-o.quit:
+		}
+	}()
 }

@@ -199,6 +199,10 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	grace := cmp.Or(o.ShutdownGrace, 30*time.Second)
 	sctx, scancel := context.WithTimeout(context.Background(), grace)
 	defer scancel()
+	if slk != nil {
+		// Past the grace period, unsent Slack messages are given up.
+		slk.adapter.GiveUpAt(sctx)
+	}
 	errs := []error{runErr, srv.Shutdown(sctx)}
 	rt.wait() // schedules and alerts stop with ctx; a scheduled run in flight is queued in the engine
 	for _, wait := range bg {

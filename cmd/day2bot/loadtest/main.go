@@ -189,11 +189,15 @@ func run(bin string, n, rounds int, mix, logPath string) error {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}, Timeout: 10 * time.Second}
 	texts := []func(i int) (user, text string){
 		func(int) (string, string) { return "UALICE", "help" },
-		func(int) (string, string) { return "UCAROL", app + " restart-web batch=1" },    // denied
-		func(int) (string, string) { return "UBOB", "tasks " + app },                    // list
-		func(int) (string, string) { return "UALICE", "why " + app + " restart-web" },   // explain
-		func(int) (string, string) { return "UBOB", app + " restart-web batch=2" },      // approval request
-		func(int) (string, string) { return "UALICE", app + " describe-web --dry-run" }, // planned on the emulator
+		func(int) (string, string) { return "UCAROL", app + " restart-web batch=1" },  // denied
+		func(int) (string, string) { return "UBOB", "tasks " + app },                  // list
+		func(int) (string, string) { return "UALICE", "why " + app + " restart-web" }, // explain
+	}
+	if mix == "all" {
+		texts = append(texts,
+			func(int) (string, string) { return "UBOB", app + " restart-web batch=2" },      // approval request, planned on the emulator
+			func(int) (string, string) { return "UALICE", app + " describe-web --dry-run" }, // dry run on the emulator
+		)
 	}
 	seq := 0
 	fire := func(base string) ([]time.Duration, error) {
