@@ -11,12 +11,15 @@ package slack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,6 +83,7 @@ type Adapter struct {
 	metrics metrics
 	users   *userCache
 	replay  *replayGuard
+	threads *threadMemo
 
 	// inflight runs the dispatches handed to the engine, so shutdown can
 	// wait for them.
@@ -142,6 +146,7 @@ func New(opts Options) (*Adapter, error) {
 		metrics: m,
 		users:   newUserCache(opts.UserCacheTTL),
 		replay:  newReplayGuard(),
+		threads: &threadMemo{seen: map[bot.MessageRef][sha256.Size]byte{}},
 
 		inflight: newHandover(opts.Concurrency, opts.HandoverWait),
 	}
@@ -172,6 +177,7 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 		return bot.MessageRef{}, err
 	}
 	ref := bot.MessageRef{Platform: a.Name(), Channel: channel, ID: ts}
+	a.threads.changed(ref, msgs[1:], m.Attachment)
 	if err := a.postRest(ctx, ref, msgs[1:], m.Attachment); err != nil {
 		return ref, err
 	}
@@ -190,6 +196,11 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message)
 	if err != nil {
 		return fmt.Errorf("update slack message %s in %s: %w", ref.ID, ref.Channel, err)
 	}
+	// A message updated several times (approval, progress, result) must
+	// not repeat the same continuation or file in its thread.
+	if !a.threads.changed(ref, msgs[1:], m.Attachment) {
+		return nil
+	}
 	return a.postRest(ctx, ref, msgs[1:], m.Attachment)
 }
 
@@ -207,6 +218,43 @@ func (a *Adapter) postRest(ctx context.Context, ref bot.MessageRef, rest []rende
 		}
 	}
 	return nil
+}
+
+// threadMemo remembers, per message, a digest of what was last posted in
+// its thread, so updates only post a continuation or file that changed.
+// It forgets everything when it grows past maxThreadMemo entries; the cost
+// is one repeated continuation.
+type threadMemo struct {
+	mu   sync.Mutex
+	seen map[bot.MessageRef][sha256.Size]byte
+}
+
+const maxThreadMemo = 10000
+
+// changed records what goes in ref's thread now and reports whether it
+// differs from what was posted there before.
+func (t *threadMemo) changed(ref bot.MessageRef, rest []rendered, file *bot.File) bool {
+	if len(rest) == 0 && (file == nil || len(file.Content) == 0) {
+		return false
+	}
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode(rest)
+	if file != nil {
+		fmt.Fprintf(h, "%s\x00%s\x00", file.Name, file.Type)
+		h.Write(file.Content)
+	}
+	var sum [sha256.Size]byte
+	copy(sum[:], h.Sum(nil))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if prev, ok := t.seen[ref]; ok && prev == sum {
+		return false
+	}
+	if len(t.seen) >= maxThreadMemo {
+		clear(t.seen)
+	}
+	t.seen[ref] = sum
+	return true
 }
 
 // postMessage sends one rendered message through the channel's queue.

@@ -264,3 +264,29 @@ func TestOutboxGivesUpAtTheDeadline(t *testing.T) {
 		t.Errorf("close after giving up: %v", err)
 	}
 }
+
+func TestUpdatesDoNotRepeatTheThread(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ref, err := e.adapter.Post(ctx, "C1", bot.Message{Title: "run r-5 running"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := longMessage()
+	for range 2 {
+		if err := e.adapter.Update(ctx, ref, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parts := len(render(long)) - 1
+	if n := len(e.fake.Messages("C1")) - 1; n != parts {
+		t.Errorf("%d thread replies after two identical updates, want %d", n, parts)
+	}
+	long.Table.Rows[len(long.Table.Rows)-1][1] = "running" // in the continuation
+	if err := e.adapter.Update(ctx, ref, long); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.fake.Messages("C1")) - 1; n != 2*parts {
+		t.Errorf("%d thread replies after a changed update, want %d", n, 2*parts)
+	}
+}
