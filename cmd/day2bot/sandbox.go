@@ -141,7 +141,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 const sandboxBanner = `day2bot sandbox — emulated AWS, demo apps shop and research, users alice, bob, carol.
 Try: help · tasks shop · as bob · shop restart-web batch=2 · as alice · press last approve
      as carol · research revoke-access bucket=research-carol-imaging principal=arn:aws:iam::123456789012:role/visiting-student
-     digest shop · alarm shop-cpu-high (then press last restart-web) · alarm shop-cpu-high ok
+     digest shop · alarm shop-cpu-high (then press last restart-web or mute-alarm) · alarm shop-cpu-high ok
 Type quit to leave.
 `
 

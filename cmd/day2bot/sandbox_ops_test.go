@@ -6,8 +6,9 @@ import (
 )
 
 // TestSandboxDigestAndAlarm: the sandbox shows a digest on demand and an
-// alarm that posts an alert whose remediation button goes through the
-// policies (bob asks, alice approves), then clears.
+// alarm that posts an alert whose remediation buttons go through the
+// policies (bob asks, alice approves; alice runs at once), the
+// parameterised mute-alarm with the alarm's name filled in, then clears.
 func TestSandboxDigestAndAlarm(t *testing.T) {
 	script := strings.Join([]string{
 		"digest shop",
@@ -18,6 +19,13 @@ func TestSandboxDigestAndAlarm(t *testing.T) {
 		"press last restart-web",
 		"as alice",
 		"press last approve",
+		"press last mute-alarm", // alice may: runs at once
+		"shop unmute-alarm alarm=shop-cpu-high",
+		"as bob",
+		"press last mute-alarm", // bob asks
+		"as alice",
+		"press last approve",
+		"shop list-alarms",
 		"alarm shop-cpu-high ok",
 		"alarm nosuch-alarm",
 		"alarm",
@@ -36,7 +44,11 @@ func TestSandboxDigestAndAlarm(t *testing.T) {
 		"month to date vs",
 		"📎 shop-cpu.png",
 		"✘ ALARM — shop-cpu-high",
-		"[restart-web]",
+		"[restart-web] [mute-alarm]",
+		"mute-alarm runs `shop mute-alarm alarm=shop-cpu-high duration=1h`",
+		"Approval needed: shop mute-alarm",
+		"unmuted 1 of 1 alarms",
+		"shop-cpu-high ok     ALARM, CPUUtilization > 90 (Average 300s x2), actions DISABLED",
 		"console: https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/shop-cpu-high",
 		"Approval needed: shop restart-web",
 		"Requested by: bob",
@@ -51,6 +63,14 @@ func TestSandboxDigestAndAlarm(t *testing.T) {
 	}
 	if n := strings.Count(out, "ALARM — shop-cpu-high"); n != 1 {
 		t.Errorf("alert posted %d times, want once:\n%s", n, out)
+	}
+	// Each mute (alice's press, then bob's approved one) ran once, with
+	// the alarm's name from the button.
+	if n := strings.Count(out, "✔ shop mute-alarm — succeeded\n  muted 1 of 1 alarms\n  Parameters: alarm=shop-cpu-high duration=1h"); n != 2 {
+		t.Errorf("mute-alarm succeeded %d times, want 2 (alice, then bob approved by alice)", n)
+	}
+	if n := strings.Count(out, "✔ Approved: shop mute-alarm"); n != 1 {
+		t.Errorf("bob's mute approved %d times, want 1", n)
 	}
 	if t.Failed() {
 		t.Logf("transcript:\n%s", out)
