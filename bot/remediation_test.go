@@ -52,3 +52,21 @@ func TestAlertActionButton(t *testing.T) {
 		t.Errorf("runs = %d, want only alice's one", len(rs))
 	}
 }
+
+// TestOldRemediationButton: alerts posted before actions were saved carry
+// "rm:APP:TASK"; a press is still the typed `APP TASK` of the presser.
+func TestOldRemediationButton(t *testing.T) {
+	h := newHarness(t)
+	r := &recorder{}
+	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "bob", Channel: "ops", ButtonID: "rm:shop:restart-web", Reply: r})
+	h.drain()
+	pend, err := h.st.PendingApprovals(h.ctx, "shop")
+	if err != nil || len(pend) != 1 || pend[0].Task != "restart-web" || pend[0].Requester != "shell:bob" {
+		t.Fatalf("pending = %+v, %v; replies %+v", pend, err, r.ephemeral)
+	}
+	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "rm:shop:list-web", Reply: &recorder{}})
+	h.drain()
+	if rs := h.runs("shop"); len(rs) != 1 || rs[0].Task != "list-web" || rs[0].State != store.Succeeded {
+		t.Fatalf("runs = %+v", rs)
+	}
+}
