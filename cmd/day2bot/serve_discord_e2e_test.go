@@ -129,8 +129,9 @@ func (d *miniDiscord) message(id string) string {
 }
 
 func (d *miniDiscord) wait(t *testing.T, what string, cond func() bool) {
+	// A hang guard, not a timing assertion: generous for -race on loaded CI cores.
 	t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
+	deadline := time.NewTimer(60 * time.Second)
 	defer deadline.Stop()
 	for {
 		d.mu.Lock()
