@@ -181,14 +181,8 @@ func policyParams(vals tasks.Values, params map[string]string) map[string]string
 // runCommand is APP TASK …: resolve, validate, decide, then allow (queue),
 // approve (ask) or deny (explain). Nothing touches AWS before the decision.
 func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Responder) {
-	p, err := e.resolve(req.App, req.Task, req.Params)
-	if err != nil {
-		e.reject(ctx, reply, err)
-		return
-	}
-	d, err := e.decide(ctx, c, p)
-	if err != nil {
-		e.internal(ctx, reply, "", err)
+	p, d, ok := e.resolveAndDecide(ctx, c, req, reply)
+	if !ok {
 		return
 	}
 	e.metrics.decisions.WithLabelValues(string(d.Effect)).Inc()
@@ -238,17 +232,26 @@ func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies
 
 // why explains the decision without running anything.
 func (e *Engine) why(ctx context.Context, c caller, req Request, reply Responder) {
+	if p, d, ok := e.resolveAndDecide(ctx, c, req, reply); ok {
+		e.ephemeral(ctx, reply, whyMessage(c, p, d))
+	}
+}
+
+// resolveAndDecide resolves APP TASK k=v and asks the policies. When it
+// reports !ok it has already answered the caller (a user error or an
+// internal failure).
+func (e *Engine) resolveAndDecide(ctx context.Context, c caller, req Request, reply Responder) (*prepared, policies.Decision, bool) {
 	p, err := e.resolve(req.App, req.Task, req.Params)
 	if err != nil {
 		e.reject(ctx, reply, err)
-		return
+		return nil, policies.Decision{}, false
 	}
 	d, err := e.decide(ctx, c, p)
 	if err != nil {
 		e.internal(ctx, reply, "", err)
-		return
+		return nil, policies.Decision{}, false
 	}
-	e.ephemeral(ctx, reply, whyMessage(c, p, d))
+	return p, d, true
 }
 
 func (e *Engine) auditDecision(ctx context.Context, c caller, p *prepared, d policies.Decision, dryRun bool) {
