@@ -3,11 +3,14 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
@@ -184,7 +187,8 @@ func TestApprovalFlow(t *testing.T) {
 }
 
 func TestPublicInPrivateChannelExplainsInvite(t *testing.T) {
-	e := newEnv(t)
+	reg := prometheus.NewRegistry()
+	e := newEnv(t, func(o *Options) { o.Metrics = reg })
 	e.fake.FailChannel("GPRIV", "channel_not_found")
 	errc := make(chan error, 1)
 	e.rec.onCommand = func(ctx context.Context, c bot.Command) {
@@ -200,6 +204,33 @@ func TestPublicInPrivateChannelExplainsInvite(t *testing.T) {
 	waitFor(t, e.fake, e.rec, "the invite hint", func() bool { return len(e.fake.Ephemerals()) == 1 })
 	if eph := e.fake.Ephemerals()[0]; eph.Via != "response_url" || !strings.Contains(eph.Blocks, "/invite @day2bot") {
 		t.Errorf("hint = %+v", eph)
+	}
+	e.adapter.inflight.Wait()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			v := m.GetCounter().GetValue()
+			if h := m.GetHistogram(); h != nil {
+				v = float64(h.GetSampleCount())
+			}
+			got[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = fmt.Sprint(v)
+		}
+	}
+	for k, want := range map[string]string{
+		"day2bot_slack_api_errors_total{error=channel_not_found,method=chat.postMessage}": "1",
+		"day2bot_slack_ack_seconds{kind=command,transport=http}":                          "1",
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %q, want %s (all: %v)", k, got[k], want, got)
+		}
 	}
 }
 
