@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
@@ -115,7 +114,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 		if err != nil {
 			return err
 		}
-		awsp = roleProvider{p}
+		awsp = appAccounts(p, cfg.Apps)
 	}
 	// Schedules, digests and alerts (schedules.go): built before the
 	// engine, which answers `digest APP` with them, started after it.
@@ -343,12 +342,4 @@ func (s *slackSetup) start(ctx context.Context, h slack.Handler, fail chan<- err
 		}
 	}()
 	return nil, func() { <-done }
-}
-
-// roleProvider adapts the AWS provider (roles assumed per principal) to
-// the engine's view of an app's account: its role ARN.
-type roleProvider struct{ p *awsclient.Provider }
-
-func (r roleProvider) Config(ctx context.Context, account, region, principal string) (aws.Config, error) {
-	return r.p.Config(ctx, awsclient.Account{RoleARN: account}, region, principal)
 }

@@ -96,16 +96,7 @@ func appAccounts(p *awsclient.Provider, apps map[string]blueprints.App) bot.AWSP
 			ext[a.Account.RoleARN] = a.Account.ExternalID
 		}
 	}
-	return accountProvider{p: p, externalIDs: ext}
-}
-
-type accountProvider struct {
-	p           *awsclient.Provider
-	externalIDs map[string]string // role ARN -> external id
-}
-
-func (a accountProvider) Config(ctx context.Context, role, region, principal string) (aws.Config, error) {
-	return a.p.Config(ctx, awsclient.Account{RoleARN: role, ExternalID: a.externalIDs[role]}, region, principal)
+	return awsclient.ByRole{Provider: p, ExternalIDs: ext}
 }
 
 // staticAWS hands every app the same config, pointed at one endpoint: the
