@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -42,7 +43,8 @@ func (e *Engine) requestApproval(ctx context.Context, c caller, p *prepared, d p
 		e.ephemeral(ctx, reply, Message{Text: "approval " + a.ID + " requested; approvers can use `approve " + a.ID + "`"})
 		return
 	}
-	e.log.InfoContext(ctx, "approval requested", "approval", a.ID, "principal", c.Principal, "app", a.App, "task", a.Task, "rule", a.RuleID)
+	cl := noteCommand(ctx)
+	cl.approval, cl.outcome = a.ID, "approval requested"
 	sr := storedRef{MessageRef: ref}
 	if err := e.store.SetApprovalMessage(ctx, a.ID, encodeStored(sr)); err != nil {
 		e.log.ErrorContext(ctx, "store approval message", "approval", a.ID, "err", err)
@@ -93,6 +95,10 @@ func (e *Engine) plan(ctx context.Context, principal string, app *App, t *Task, 
 // update of the message that carried the button.
 func (e *Engine) HandleAction(ctx context.Context, a Action) {
 	ctx = context.WithoutCancel(ctx) // as in HandleCommand
+	cl := &commandLog{what: "button", start: e.now(), outcome: "answered",
+		attrs: []slog.Attr{slog.String("principal", a.Principal()), slog.String("channel", a.Channel), slog.String("button", a.ButtonID)}}
+	ctx = withCommandLog(ctx, cl)
+	defer func() { cl.write(ctx, e.log, e.now()) }()
 	defer e.recoverPanic(ctx, a.Reply, "button "+a.ButtonID)
 	c, err := e.identify(ctx, a.Platform, a.User, a.UserName, a.Channel)
 	if err != nil {
@@ -160,6 +166,11 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 		unlock()
 		e.reject(ctx, reply, err)
 		return
+	}
+	cl := noteCommand(ctx)
+	cl.approval, cl.run, cl.outcome = id, res.RunID, map[bool]string{true: "approved", false: "denied"}[approve]
+	if res.Started {
+		cl.outcome = "approved, run queued"
 	}
 	note := ""
 	if !approve && reason != "" {

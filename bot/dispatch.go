@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,11 +27,16 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 	// out; the journaling after it must still happen.
 	ctx = context.WithoutCancel(ctx)
 	defer e.recoverPanic(ctx, cmd.Reply, "command "+strconv.Quote(cmd.Text))
+	cl := &commandLog{start: e.now(), outcome: "answered",
+		attrs: []slog.Attr{slog.String("principal", cmd.Principal()), slog.String("channel", cmd.Channel)}}
+	ctx = withCommandLog(ctx, cl)
+	defer func() { cl.write(ctx, e.log, e.now()) }()
 	req, err := Parse(cmd.Text)
 	if err != nil {
 		if req, ok := e.typo(cmd.Text); ok {
 			err = req
 		}
+		cl.outcome = "usage error"
 		e.reject(ctx, cmd.Reply, err)
 		return
 	}
@@ -39,7 +45,8 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		e.internal(ctx, cmd.Reply, "", err)
 		return
 	}
-	e.log.InfoContext(ctx, "command", "principal", c.Principal, "handle", c.Handle, "verb", string(req.Verb), "app", req.App, "task", req.Task)
+	cl.attrs = append(cl.attrs, slog.String("handle", c.Handle), slog.String("verb", string(req.Verb)),
+		slog.String("app", req.App), slog.String("task", req.Task))
 	switch req.Verb {
 	case VerbHelp:
 		e.help(ctx, c, req, cmd.Reply)
@@ -187,8 +194,11 @@ func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Re
 	}
 	e.metrics.decisions.WithLabelValues(string(d.Effect)).Inc()
 	e.auditDecision(ctx, c, p, d, req.DryRun)
-	e.log.InfoContext(ctx, "decision", "principal", c.Principal, "app", p.app.Name, "task", p.task.Name,
-		"effect", string(d.Effect), "rule", d.Rule, "dry_run", req.DryRun)
+	cl := noteCommand(ctx)
+	cl.effect, cl.rule = string(d.Effect), d.Rule
+	if d.Effect == policies.Deny {
+		cl.outcome = "denied"
+	}
 	if d.Effect == policies.Deny {
 		e.ephemeral(ctx, reply, denyMessage(c, p, d))
 		return
@@ -226,7 +236,8 @@ func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies
 	} else if err := e.store.SetRunMessage(ctx, run.ID, encodeRef(ref)); err != nil {
 		e.log.ErrorContext(ctx, "store run message", "run", run.ID, "err", err)
 	}
-	e.log.InfoContext(ctx, "run queued", "run", run.ID, "principal", c.Principal, "app", run.App, "task", run.Task)
+	cl := noteCommand(ctx)
+	cl.run, cl.outcome = run.ID, "queued"
 	e.runner.enqueue(run.ID)
 }
 
@@ -272,6 +283,9 @@ func (e *Engine) auditDecision(ctx context.Context, c caller, p *prepared, d pol
 func (e *Engine) reject(ctx context.Context, reply Responder, err error) {
 	var um interface{ UserMessage() string }
 	if errors.As(err, &um) {
+		if cl := noteCommand(ctx); cl.outcome == "answered" {
+			cl.outcome = "user error"
+		}
 		e.ephemeral(ctx, reply, Message{Text: oneLine(um.UserMessage()), Tone: ToneWarning})
 		return
 	}
@@ -281,6 +295,7 @@ func (e *Engine) reject(ctx context.Context, reply Responder, err error) {
 // internal logs err and tells the user only that it failed and where to look.
 func (e *Engine) internal(ctx context.Context, reply Responder, runID string, err error) {
 	e.log.ErrorContext(ctx, "internal error", "run", runID, "err", err)
+	noteCommand(ctx).outcome = "internal error"
 	text := "failed — internal error, see logs"
 	if runID != "" {
 		text = "failed — run " + runID + ", see logs"
