@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -29,7 +30,7 @@ func (e *Engine) decide(ctx context.Context, c caller, p *prepared) (policies.De
 		App: p.app.Name, Owners: p.app.Owners, Task: p.task.Name, Mutating: p.action.Mutating(),
 		Params: policyParams(p.values, p.params), Channel: c.channel(), Time: e.now(), Freeze: fr,
 	}
-	return rs.Evaluate(req, e.usage(ctx)), nil
+	return rs.Evaluate(req, e.usage(ctx, c)), nil
 }
 
 // defaultsDecision evaluates a task for c with only its default values, the
@@ -54,13 +55,13 @@ func (e *Engine) defaultsDecision(ctx context.Context, c caller, rs *policies.Ru
 	}
 	req := policies.Request{Principal: c.Principal, Handle: c.Handle, Groups: c.Groups, App: app.Name, Owners: app.Owners,
 		Task: t.Name, Mutating: act.Mutating(), Params: policyParams(vals, params), Channel: c.channel(), Time: e.now(), Freeze: fr}
-	d := rs.Evaluate(req, e.usage(ctx))
+	d := rs.Evaluate(req, e.usage(ctx, c))
 	if d.Effect == policies.Deny && !d.Frozen {
 		// A rule may allow the task only for some values the defaults do
 		// not fill (carol's own bucket): ask the rule set without
 		// parameter conditions on allow and approve rules.
 		if loose := e.paramFree(rs); loose != nil {
-			if ld := loose.Evaluate(req, e.usage(ctx)); ld.Effect != policies.Deny {
+			if ld := loose.Evaluate(req, e.usage(ctx, c)); ld.Effect != policies.Deny {
 				ld.Reason = "for some parameter values"
 				ld.NearMiss = someValues
 				return ld, true
@@ -133,14 +134,15 @@ func (e *Engine) freezeOf(ctx context.Context, app string) (*policies.Freeze, er
 
 // usage counts the caller's rule uses for rate limits. If they cannot be
 // read the limit counts as reached (logged): a guardrail fails closed.
-func (e *Engine) usage(ctx context.Context) policies.Usage {
-	return usageFunc(func(rule, principal string, since time.Time) int {
-		u, err := e.store.UsageFor(ctx, principal, since)
+func (e *Engine) usage(ctx context.Context, c caller) policies.Usage {
+	key := store.RateKey(c.Principal, c.Handle)
+	return usageFunc(func(rule, _ string, since time.Time) int {
+		u, err := e.store.UsageFor(ctx, key, since)
 		if err != nil {
 			e.log.ErrorContext(ctx, "read rule uses", "err", err)
 			return math.MaxInt32
 		}
-		return u.Used(rule, principal, since)
+		return u.Used(rule, key, since)
 	})
 }
 

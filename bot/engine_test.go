@@ -804,3 +804,18 @@ func FuzzHandleAction(f *testing.F) {
 		}
 	})
 }
+
+// "5/1h per user": one person's uses count together whatever chat identity
+// they come from (both identities map to the handle carol).
+func TestRateLimitCountsThePersonAcrossIdentities(t *testing.T) {
+	h := newHarness(t)
+	f := testPolicy()
+	f.Users["carol"] = append(f.Users["carol"], "shell:carol-on-discord")
+	f.Rules = append(f.Rules, policies.Rule{ID: "carol-once-an-hour", Effect: policies.Allow, Subjects: []string{"user:carol"},
+		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Rate: "1/1h"})
+	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
+	mustContain(t, h.say("carol-on-discord", "shop restart-web"), "Denied", "rate limit 1/1h")
+}

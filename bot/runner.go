@@ -158,7 +158,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	}
 	req := decodeRequest(run.Request)
 	if req.RateRule != "" && !run.DryRun {
-		if err := e.store.RecordUse(ctx, req.RateRule, run.Principal, e.now()); err != nil {
+		if err := e.store.RecordUse(ctx, req.RateRule, store.RateKey(run.Principal, run.Handle), e.now()); err != nil {
 			log.ErrorContext(ctx, "record rule use", "err", err)
 		}
 	}

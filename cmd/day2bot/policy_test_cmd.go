@@ -138,12 +138,22 @@ func decide(ctx context.Context, s *store.Store, req policies.Request, user stri
 	if err != nil {
 		return policies.Decision{}, err
 	}
-	usage, err := s.UsageFor(ctx, req.Principal, req.Time.Add(-longestRate(rules)))
+	key := store.RateKey(req.Principal, req.Handle)
+	usage, err := s.UsageFor(ctx, key, req.Time.Add(-longestRate(rules)))
 	if err != nil {
 		return policies.Decision{}, err
 	}
-	return policies.Evaluate(rs, req, usage), nil
+	return policies.Evaluate(rs, req, personUsage{usage, key}), nil
 }
+
+// personUsage answers the evaluator's per-principal question with the
+// person's count: uses are recorded under store.RateKey, as the bot does.
+type personUsage struct {
+	u   policies.Usage
+	key string
+}
+
+func (p personUsage) Used(rule, _ string, since time.Time) int { return p.u.Used(rule, p.key, since) }
 
 // identify fills Principal, Handle and Groups from --user, which may be
 // either a principal or a handle, as the bot's policy test does.

@@ -33,6 +33,16 @@ func (s *Store) PruneUses(ctx context.Context, before time.Time) error {
 	})
 }
 
+// RateKey is whom a rate limit counts: the person (their handle) when
+// known, so "5/1h per user" holds across their Slack and Discord
+// identities; else the principal. RecordUse and UsageFor take this key.
+func RateKey(principal, handle string) string {
+	if handle != "" {
+		return "handle:" + handle
+	}
+	return principal
+}
+
 // UsageFor loads principal's uses since the given time into memory, for one
 // policies.Evaluate: evaluation stays pure and never waits on the disk.
 func (s *Store) UsageFor(ctx context.Context, principal string, since time.Time) (policies.Usage, error) {
