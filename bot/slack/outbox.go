@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/slack-go/slack"
 )
 
 // outbox sends Web API calls that post into a channel one at a time per
@@ -16,11 +14,8 @@ import (
 // by the outbox is never dropped. Each active channel has one goroutine;
 // it exits when the channel has been idle for a while. The queue of a
 // channel is bounded: a full queue blocks the sender (back-pressure)
-// instead of dropping or growing without limit.
-//
-// slack-go does not retry on its own unless OptionRetry is set (we don't),
-// so a 429 surfaces as *slack.RateLimitedError exactly once per attempt
-// and this is the only place that retries.
+// instead of dropping or growing without limit. Retries are in
+// ratelimit.go.
 type outbox struct {
 	interval time.Duration
 	idle     time.Duration
@@ -154,22 +149,12 @@ func (o *outbox) run(channel string, l *lane) {
 
 // attempt calls until it succeeds or fails with anything but a rate limit.
 func (o *outbox) attempt(channel string, j *job) error {
-	for {
-		ctx, cancel := context.WithTimeout(j.ctx, o.attemptTimeout)
-		err := j.call(ctx)
-		cancel()
-		var rl *slack.RateLimitedError
-		if !errors.As(err, &rl) {
-			return err
-		}
-		wait := max(rl.RetryAfter, time.Second)
-		o.onLimit(channel, wait)
-		select {
-		case <-o.after(wait):
-		case <-o.quit:
-			return fmt.Errorf("retry after rate limit: %w", errOutboxClosed)
-		}
-	}
+	r := retry{after: o.after, stop: o.quit, onLimit: func(wait time.Duration) { o.onLimit(channel, wait) }}
+	return r.untilNotLimited(j.ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, o.attemptTimeout)
+		defer cancel()
+		return j.call(ctx)
+	})
 }
 
 // close stops accepting work and waits for queued messages to go out, or

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -65,21 +66,30 @@ func (r *responder) Ephemeral(ctx context.Context, m bot.Message) error {
 
 func (r *responder) ephemeral(ctx context.Context, msg rendered) error {
 	if r.takeURL() {
-		err := slack.PostWebhookCustomHTTPContext(ctx, r.responseURL, r.a.http, &slack.WebhookMessage{
-			ResponseType: slack.ResponseTypeEphemeral,
-			Text:         msg.Text,
-			Blocks:       &slack.Blocks{BlockSet: msg.Blocks},
+		// A 429 is waited out on the same use of the URL: Slack refused
+		// the post, it did not show it.
+		err := r.a.retryLimited(ctx, "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookCustomHTTPContext(ctx, r.responseURL, r.a.http, &slack.WebhookMessage{
+				ResponseType: slack.ResponseTypeEphemeral,
+				Text:         msg.Text,
+				Blocks:       &slack.Blocks{BlockSet: msg.Blocks},
+			})
 		})
 		if err == nil {
 			return nil
 		}
-		r.a.apiErr("response_url", err)
+		if ctx.Err() != nil || errors.Is(err, errOutboxClosed) {
+			return fmt.Errorf("post slack ephemeral to %s through response_url: %w", r.user, err)
+		}
 		r.a.log.WarnContext(ctx, "slack response_url failed; using chat.postEphemeral", "channel", r.channel, "err", err)
 	}
-	_, err := r.a.api.PostEphemeralContext(ctx, r.channel, r.user,
-		slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+	err := r.a.retryLimited(ctx, "chat.postEphemeral", func(ctx context.Context) error {
+		_, err := r.a.api.PostEphemeralContext(ctx, r.channel, r.user,
+			slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(msg.Blocks...))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("post slack ephemeral to %s in %s: %w", r.user, r.channel, r.a.apiErr("chat.postEphemeral", err))
+		return fmt.Errorf("post slack ephemeral to %s in %s: %w", r.user, r.channel, err)
 	}
 	return nil
 }

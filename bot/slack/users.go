@@ -5,7 +5,14 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/slack-go/slack"
 )
+
+// userInfoMaxWait is the longest Retry-After of users.info worth waiting
+// for, once: the command waits for its name before it reaches the engine,
+// and the payload's name is a fine fallback.
+const userInfoMaxWait = 2 * time.Second
 
 // displayName resolves a user's display name with users.info, cached;
 // fallback is used when Slack cannot be asked. Names are for messages
@@ -14,9 +21,15 @@ func (a *Adapter) displayName(ctx context.Context, userID, fallback string) stri
 	if name, ok := a.users.get(userID, a.now()); ok {
 		return name
 	}
-	u, err := a.api.GetUserInfoContext(ctx, userID)
+	var u *slack.User
+	r := a.retry("users.info")
+	r.tries, r.maxWait = 2, userInfoMaxWait
+	err := r.untilNotLimited(ctx, func(ctx context.Context) error {
+		var err error
+		u, err = a.api.GetUserInfoContext(ctx, userID)
+		return a.apiErr("users.info", err)
+	})
 	if err != nil {
-		a.apiErr("users.info", err)
 		a.log.WarnContext(ctx, "slack users.info", "user", userID, "err", err)
 		return cmp.Or(fallback, userID)
 	}

@@ -84,6 +84,7 @@ type Server struct {
 	limits     map[string][]int // method -> Retry-After seconds of upcoming 429s
 	failing    map[string]string
 	responses  map[string]int // response_url -> uses
+	limited    map[string]int // response_url -> posts refused with 429
 	sockets    []*socket
 	acks       map[string]bool
 }
@@ -99,6 +100,7 @@ func New(token string) *Server {
 		limits:    map[string][]int{},
 		failing:   map[string]string{},
 		responses: map[string]int{},
+		limited:   map[string]int{},
 		acks:      map[string]bool{},
 	}
 	mux := http.NewServeMux()
@@ -144,7 +146,8 @@ func (s *Server) AddUser(id, displayName string) {
 }
 
 // RateLimit makes the next len(retryAfter) calls of method answer 429
-// with the given Retry-After seconds.
+// with the given Retry-After seconds. Method "response_url" limits the
+// next posts to any response_url; a refused post does not spend a use.
 func (s *Server) RateLimit(method string, retryAfter ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,6 +204,14 @@ func (s *Server) Messages(channel string) []Message {
 		}
 	}
 	return out
+}
+
+// ResponseURLPosts counts the posts to response_url u: those shown
+// and those refused with a 429.
+func (s *Server) ResponseURLPosts(u string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.responses[u] + s.limited[u]
 }
 
 // Ephemerals returns the ephemeral messages so far.
@@ -374,6 +385,13 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notifyLocked()
+	if q := s.limits["response_url"]; len(q) > 0 {
+		s.limits["response_url"] = q[1:]
+		s.limited[u]++
+		w.Header().Set("Retry-After", strconv.Itoa(q[0]))
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
 	s.responses[u]++
 	if s.responses[u] > 5 {
 		http.Error(w, "used_url", http.StatusNotFound)
