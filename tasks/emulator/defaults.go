@@ -8,6 +8,7 @@ func (s *Server) registerDefaults() {
 	s.registerSTS()
 	s.registerAutoScaling()
 	s.registerELBv2()
+	s.registerELBv2LoadBalancers()
 	s.registerRDS()
 	s.registerCloudWatch()
 	s.registerCostExplorer()
