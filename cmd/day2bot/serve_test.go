@@ -79,6 +79,9 @@ type serveEnv struct {
 	fake *slackfake.Server
 	base string // http://addr
 	app  string
+	emu  *emulator.Server
+	// web are the app's instances, seeded in the emulator.
+	web  []string
 	logs *syncBuffer
 	stop func() error
 }
@@ -97,7 +100,8 @@ func startServe(t *testing.T, env map[string]string) *serveEnv {
 	// kumo's state is process-global: a name of our own.
 	app := fmt.Sprintf("slk%d", time.Now().UnixNano()%1_000_000_000)
 	ctx := context.Background()
-	if _, err := emu.SeedInstances(ctx, 2, emulator.InstanceSpec{Tags: map[string]string{"app": app, "tier": "web"}}); err != nil {
+	web, err := emu.SeedInstances(ctx, 2, emulator.InstanceSpec{Tags: map[string]string{"app": app, "tier": "web"}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -150,7 +154,7 @@ func startServe(t *testing.T, env map[string]string) *serveEnv {
 		return stopErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return &serveEnv{fake: fake, base: "http://" + addr, app: app, logs: logs, stop: stop}
+	return &serveEnv{fake: fake, base: "http://" + addr, app: app, emu: emu, web: web, logs: logs, stop: stop}
 }
 
 func importPolicy(t *testing.T, db, doc string) {
@@ -197,8 +201,14 @@ func (e *serveEnv) command(user, text string) url.Values {
 }
 
 func (e *serveEnv) click(user, ts, actionID string) url.Values {
-	payload, _ := json.Marshal(slackfake.BlockActions(user, strings.ToLower(user), "C1", ts, actionID, e.fake.ResponseURL()))
+	payload, _ := json.Marshal(e.blockActions(user, ts, actionID))
 	return url.Values{"payload": {string(payload)}}
+}
+
+// blockActions is user's click on button actionID of message ts in C1,
+// as a Socket Mode envelope carries it (click form-encodes it for HTTP).
+func (e *serveEnv) blockActions(user, ts, actionID string) map[string]any {
+	return slackfake.BlockActions(user, strings.ToLower(user), "C1", ts, actionID, e.fake.ResponseURL())
 }
 
 // waitFake waits until cond holds, waking on each change of the fake.
@@ -347,6 +357,83 @@ func TestServeSlackSocketMode(t *testing.T) {
 	}
 	if err := e.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
+	}
+}
+
+// TestServeSlackSocketModeApproval is the approval story of the HTTP test
+// over Socket Mode, with the real engine: bob's command arrives in a
+// slash_commands envelope, the approval request is posted with
+// chat.postMessage, bob's own click (a block_actions envelope) is refused
+// privately, alice's click updates the request with chat.update and runs
+// the task exactly once on the emulator.
+func TestServeSlackSocketModeApproval(t *testing.T) {
+	e := startServe(t, map[string]string{"SLACK_APP_TOKEN": "xapp-serve-approval"})
+	waitFake(t, e.fake, "the socket mode connection", func() bool { return e.fake.Sockets() == 1 })
+
+	cmd, err := e.fake.SendSlashCommand(e.command("UBOB", e.app+" restart-web batch=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var approve string
+	waitFake(t, e.fake, "the ack and the approval request", func() bool {
+		for _, m := range e.fake.Messages("C1") {
+			if id := buttonID(m.Blocks, "Approve"); id != "" {
+				approve = id
+			}
+		}
+		return e.fake.Acked(cmd) && approve != ""
+	})
+	req := e.fake.Messages("C1")[0]
+	if n := e.fake.CallCount("chat.postMessage"); n != 1 {
+		t.Fatalf("chat.postMessage called %d times for the request, want 1", n)
+	}
+
+	// bob clicks Approve on his own request: refused, only to him,
+	// through the click's response_url; nothing runs.
+	before := len(e.fake.Ephemerals())
+	ownClick, err := e.fake.SendInteraction(e.blockActions("UBOB", req.TS, approve))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFake(t, e.fake, "the refusal", func() bool { return e.fake.Acked(ownClick) && len(e.fake.Ephemerals()) > before })
+	refusal := e.fake.Ephemerals()[before]
+	if !strings.Contains(refusal.Blocks+refusal.Text, "your own request") || refusal.Type != "ephemeral" {
+		t.Fatalf("refusal = %+v", refusal)
+	}
+	if m := e.fake.Messages("C1")[0]; m.Updates != 0 || e.fake.CallCount("chat.update") != 0 {
+		t.Fatalf("bob's click changed the request: %+v", m)
+	}
+	for _, id := range e.web {
+		if n := e.emu.RebootCount(id); n != 0 {
+			t.Fatalf("%s rebooted %d times before approval", id, n)
+		}
+	}
+
+	// alice approves: chat.update shows who approved and the result.
+	aliceClick, err := e.fake.SendInteraction(e.blockActions("UALICE", req.TS, approve))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFake(t, e.fake, "the updated request with the result", func() bool {
+		m := e.fake.Messages("C1")[0]
+		return e.fake.Acked(aliceClick) && strings.Contains(m.Blocks, "approved by") &&
+			strings.Contains(m.Blocks, "succeeded") && buttonID(m.Blocks, "Approve") == ""
+	})
+	if e.fake.CallCount("chat.update") == 0 {
+		t.Error("the request was not updated with chat.update")
+	}
+
+	// Stopping drains the engine, so a second run would have happened.
+	if err := e.stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, e.logs.String())
+	}
+	for _, id := range e.web {
+		if n := e.emu.RebootCount(id); n != 1 {
+			t.Errorf("%s rebooted %d times, want 1 (one run)", id, n)
+		}
+	}
+	if n := strings.Count(e.logs.String(), `"msg":"run finished"`); n != 1 {
+		t.Errorf("%d runs finished, want 1", n)
 	}
 }
 
