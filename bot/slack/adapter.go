@@ -316,13 +316,8 @@ func notInChannel(err error) bool {
 // to the engine, or ctx ends. Serve calls it after the HTTP server and
 // Socket Mode stopped, before draining the engine.
 func (a *Adapter) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		a.inflight.Wait()
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-doneWhen(a.inflight.Wait):
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for slack handovers: %w", ctx.Err())

@@ -49,6 +49,17 @@ func (h *handover) Go(ctx context.Context, f func(context.Context)) {
 // Wait returns when every f handed to Go has returned.
 func (h *handover) Wait() { h.wg.Wait() }
 
+// doneWhen runs wait in the background and returns a channel closed once
+// it returns, so a wait can be one case of a select.
+func doneWhen(wait func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wait()
+	}()
+	return done
+}
+
 // yieldSlot gives back the handover slot of the work running with ctx, if
 // any: called before waiting on something slow that needs no CPU.
 func yieldSlot(ctx context.Context) {

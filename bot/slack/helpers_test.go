@@ -41,22 +41,23 @@ func (r *recorder) HandleCommand(ctx context.Context, c bot.Command) {
 	if r.onCommand != nil {
 		r.onCommand(ctx, c)
 	}
-	r.mu.Lock()
-	r.commands = append(r.commands, c)
-	close(r.changed)
-	r.changed = make(chan struct{})
-	r.mu.Unlock()
+	r.record(func() { r.commands = append(r.commands, c) })
 }
 
 func (r *recorder) HandleAction(ctx context.Context, a bot.Action) {
 	if r.onAction != nil {
 		r.onAction(ctx, a)
 	}
+	r.record(func() { r.actions = append(r.actions, a) })
+}
+
+// record runs add under the lock and wakes the waiters.
+func (r *recorder) record(add func()) {
 	r.mu.Lock()
-	r.actions = append(r.actions, a)
+	defer r.mu.Unlock()
+	add()
 	close(r.changed)
 	r.changed = make(chan struct{})
-	r.mu.Unlock()
 }
 
 func (r *recorder) Commands() []bot.Command {

@@ -16,32 +16,42 @@ import (
 // is acknowledged with an empty 200 at once and handed to h in the
 // background; h answers through the command's Reply.
 func (a *Adapter) CommandsHandler(h Handler) http.Handler {
-	return a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
-		start := time.Now()
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			http.Error(w, "bad form", http.StatusBadRequest)
-			return
-		}
+	return a.formHandler("command", func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
 		if form.Get("ssl_check") == "1" {
 			// Slack checking the certificate of the Request URL.
 			w.WriteHeader(http.StatusOK)
-			return
+			return false
 		}
 		sc := slashFromForm(form)
 		if sc.UserID == "" || sc.ChannelID == "" {
 			http.Error(w, "missing user_id or channel_id", http.StatusBadRequest)
-			return
+			return false
 		}
 		w.WriteHeader(http.StatusOK)
 		a.dispatchCommand(r.Context(), h, sc)
-		a.metrics.ack.WithLabelValues("http", "command").Observe(time.Since(start).Seconds())
+		return true
 	})
 }
 
 // InteractionsHandler serves POST /slack/interactions: button clicks
 // (block_actions) are acknowledged at once and handed to h.
 func (a *Adapter) InteractionsHandler(h Handler) http.Handler {
+	return a.formHandler("interaction", func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+			http.Error(w, "bad payload", http.StatusBadRequest)
+			return false
+		}
+		w.WriteHeader(http.StatusOK)
+		a.dispatchInteraction(r.Context(), h, cb)
+		return true
+	})
+}
+
+// formHandler verifies a request and parses its form body for serve, which
+// answers and reports whether it acked a request of kind; only acks are
+// timed.
+func (a *Adapter) formHandler(kind string, serve func(http.ResponseWriter, *http.Request, url.Values) bool) http.Handler {
 	return a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
 		start := time.Now()
 		form, err := url.ParseQuery(string(body))
@@ -49,14 +59,9 @@ func (a *Adapter) InteractionsHandler(h Handler) http.Handler {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}
-		var cb slack.InteractionCallback
-		if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
-			http.Error(w, "bad payload", http.StatusBadRequest)
-			return
+		if serve(w, r, form) {
+			a.metrics.acked("http", kind, start)
 		}
-		w.WriteHeader(http.StatusOK)
-		a.dispatchInteraction(r.Context(), h, cb)
-		a.metrics.ack.WithLabelValues("http", "interaction").Observe(time.Since(start).Seconds())
 	})
 }
 

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -35,4 +36,9 @@ func newMetrics(reg prometheus.Registerer) (metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// acked times the ack of a request of kind that arrived at start.
+func (m metrics) acked(transport, kind string, start time.Time) {
+	m.ack.WithLabelValues(transport, kind).Observe(time.Since(start).Seconds())
 }

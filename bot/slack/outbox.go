@@ -166,13 +166,9 @@ func (o *outbox) close(ctx context.Context) error {
 		close(o.closing)
 	}
 	o.mu.Unlock()
-	drained := make(chan struct{})
-	go func() {
-		// Lanes exit once idle; waiting for them means waiting until
-		// everything queued has been sent.
-		o.wg.Wait()
-		close(drained)
-	}()
+	// Lanes exit once idle; waiting for them means waiting until
+	// everything queued has been sent.
+	drained := doneWhen(o.wg.Wait)
 	select {
 	case <-drained:
 		return nil

@@ -99,23 +99,25 @@ func TestUserInfoRetriesOnceAfterShort429(t *testing.T) {
 // TestUserInfoLongOr429AgainFallsBack: a long Retry-After, or a second
 // 429, does not hold the command up: the payload's name is used.
 func TestUserInfoLongOr429AgainFallsBack(t *testing.T) {
-	for name, limits := range map[string][]int{"long wait": {30}, "limited twice": {1, 1}} {
+	for name, c := range map[string]struct {
+		limits []int
+		calls  int
+	}{
+		"long wait":     {limits: []int{30}, calls: 1}, // past the bound: no retry
+		"limited twice": {limits: []int{1, 1}, calls: 2},
+	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
-			e.fake.RateLimit("users.info", limits...)
+			e.fake.RateLimit("users.info", c.limits...)
 			if code := e.post(t, "/slack/commands", []byte(e.commandForm("UBOB", "C1", "apps").Encode()), time.Now()); code != http.StatusOK {
 				t.Fatalf("status %d", code)
 			}
 			waitFor(t, e.fake, e.rec, "the command", func() bool { return len(e.rec.Commands()) == 1 })
-			if c := e.rec.Commands()[0]; c.UserName != "ubob" {
-				t.Errorf("name %q, want the payload's ubob", c.UserName)
+			if got := e.rec.Commands()[0]; got.UserName != "ubob" {
+				t.Errorf("name %q, want the payload's ubob", got.UserName)
 			}
-			want := min(len(limits), 2)
-			if len(limits) == 1 {
-				want = 1 // 30s is past the bound: no retry
-			}
-			if n := e.fake.CallCount("users.info"); n != want {
-				t.Errorf("users.info called %d times, want %d", n, want)
+			if n := e.fake.CallCount("users.info"); n != c.calls {
+				t.Errorf("users.info called %d times, want %d", n, c.calls)
 			}
 			if w := e.waits.long(); slices.Contains(w, 30*time.Second) {
 				t.Errorf("waited %v for users.info", w)

@@ -51,7 +51,7 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 			return
 		}
 		a.dispatchCommand(ctx, h, sc)
-		a.metrics.ack.WithLabelValues("socket", "command").Observe(time.Since(start).Seconds())
+		a.metrics.acked("socket", "command", start)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		a.ack(ctx, smc, evt)
@@ -59,7 +59,7 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 			return
 		}
 		a.dispatchInteraction(ctx, h, cb)
-		a.metrics.ack.WithLabelValues("socket", "interaction").Observe(time.Since(start).Seconds())
+		a.metrics.acked("socket", "interaction", start)
 	case socketmode.EventTypeEventsAPI:
 		// Not subscribed to events; ack so Slack does not redeliver.
 		a.ack(ctx, smc, evt)
