@@ -155,13 +155,24 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 		e.reject(ctx, reply, usagef("only %s may approve or deny %s", strings.Join(ap.Approvers, ", "), id))
 		return
 	}
+	var use rateUse
+	unlockRate := func() {}
 	if approve {
-		if ok := e.recheck(ctx, ap, c, reply, via); !ok {
+		// The requester's rate lock covers the recheck, the vote and the
+		// use it records, as in runCommand.
+		unlockRate = e.lockRate(ap.Requester, ap.RequesterHandle)
+		var ok bool
+		if use, ok = e.recheck(ctx, ap, c, reply, via); !ok {
+			unlockRate()
 			return
 		}
 	}
 	unlock := e.lockMessage(id)
 	res, err := e.store.Vote(ctx, id, c.Principal, approve, e.now())
+	if err == nil && res.Started && use.rule != "" {
+		e.recordUse(ctx, use.rule, use.principal, use.handle, res.RunID)
+	}
+	unlockRate()
 	if err != nil {
 		unlock()
 		e.reject(ctx, reply, err)
@@ -228,11 +239,15 @@ func (e *Engine) approvalRef(ctx context.Context, a store.Approval, via MessageR
 	return sr
 }
 
+// rateUse is a use of a rate-limited rule to record once a run is queued.
+type rateUse struct{ rule, principal, handle string }
+
 // recheck evaluates the stored request again under the current rules, for
 // the requester as they are now: a request the rules no longer allow is
 // cancelled instead of approved, on its message (via, the pressed button's
-// message, if the request's is not recorded yet).
-func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder, via MessageRef) bool {
+// message, if the request's is not recorded yet). When it allows the
+// request it returns the rate-limited use the approval would take, if any.
+func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder, via MessageRef) (rateUse, bool) {
 	requester := caller{Principal: ap.Requester, Platform: ap.Platform, Channel: ap.Channel}
 	var err error
 	if requester.Handle, err = e.store.Handle(ctx, ap.Requester); err == nil {
@@ -240,7 +255,7 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 	}
 	if err != nil {
 		e.internal(ctx, reply, "", err)
-		return false
+		return rateUse{}, false
 	}
 	p, err := e.resolve(ap.App, ap.Task, ap.Params)
 	var d policies.Decision
@@ -253,16 +268,16 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 		d = policies.Decision{Effect: policies.Deny, Reason: "the task changed: " + um.UserMessage()}
 	case err != nil:
 		e.internal(ctx, reply, "", err)
-		return false
+		return rateUse{}, false
 	}
 	if d.Effect != policies.Deny {
-		return true
+		return rateUse{rule: d.RateRule, principal: requester.Principal, handle: requester.Handle}, true
 	}
 	unlock := e.lockMessage(ap.ID)
 	defer unlock()
 	if err := e.store.CancelApproval(ctx, ap.ID, "day2bot"); err != nil {
 		e.reject(ctx, reply, err)
-		return false
+		return rateUse{}, false
 	}
 	e.audit(ctx, voter.Principal, store.KindApproval, ap.App, ap.Task, "", fmt.Sprintf("approval %s cancelled at vote time: %s", ap.ID, d.Reason))
 	if a, err := e.store.Approval(ctx, ap.ID); err == nil {
@@ -271,7 +286,7 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 		}
 	}
 	e.reject(ctx, reply, usagef("approval %s was cancelled: the rules no longer allow it — %s", ap.ID, d.Reason))
-	return false
+	return rateUse{}, false
 }
 
 // expireNow marks overdue approvals expired and updates their messages.
@@ -313,6 +328,19 @@ func (e *Engine) update(ctx context.Context, ref MessageRef, m Message) bool {
 		return false
 	}
 	return true
+}
+
+// lockRate serialises deciding and recording rate-limited uses of one
+// person (as store.RateKey counts them) within this process.
+func (e *Engine) lockRate(principal, handle string) func() {
+	return e.lockMessage("rate:" + store.RateKey(principal, handle))
+}
+
+// recordUse counts one use of a rate-limited rule for the run runID.
+func (e *Engine) recordUse(ctx context.Context, rule, principal, handle, runID string) {
+	if err := e.store.RecordUse(ctx, rule, store.RateKey(principal, handle), e.now()); err != nil {
+		e.log.ErrorContext(ctx, "record rule use", "run", runID, "rule", rule, "err", err)
+	}
 }
 
 func (e *Engine) audit(ctx context.Context, actor, kind, app, task, runID, detail string) {

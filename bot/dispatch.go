@@ -188,7 +188,14 @@ func policyParams(vals tasks.Values, params map[string]string) map[string]string
 // runCommand is APP TASK …: resolve, validate, decide, then allow (queue),
 // approve (ask) or deny (explain). Nothing touches AWS before the decision.
 func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Responder) {
+	// Deciding and recording a rate-limited use happen under the person's
+	// lock, so two commands at once cannot both take the last use; nothing
+	// is posted under it.
+	unlock := e.lockRate(c.Principal, c.Handle)
 	p, d, ok := e.resolveAndDecide(ctx, c, req, reply)
+	if !ok || d.Effect == policies.Deny || (d.Effect == policies.Approve && !req.DryRun) {
+		unlock()
+	}
 	if !ok {
 		return
 	}
@@ -209,14 +216,18 @@ func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Re
 	}
 	// Allowed, or a dry run of something the caller could at least ask for:
 	// a plan reads AWS but changes nothing.
-	e.queueRun(ctx, c, p, d, req.DryRun, reply)
+	e.queueRun(ctx, c, p, d, req.DryRun, reply, unlock)
 }
 
-// queueRun journals an allowed run as queued, posts its message and hands
-// it to the runner.
-func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies.Decision, dryRun bool, reply Responder) {
+// queueRun journals an allowed run as queued, records its use of a
+// rate-limited rule (a run counts from the moment it is allowed, not when a
+// worker gets to it), posts its message and hands it to the runner. It
+// calls unlock (the caller's rate lock, taken before the decision) once the
+// run and its use are journaled.
+func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies.Decision, dryRun bool, reply Responder, unlock func()) {
 	body, err := encodeRequest(runRequest{RateRule: d.RateRule, Mutating: p.action.Mutating()})
 	if err != nil {
+		unlock()
 		e.internal(ctx, reply, "", err)
 		return
 	}
@@ -226,6 +237,10 @@ func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies
 		Decision: store.RunDecision{Effect: d.Effect, Rule: d.Rule, Reason: d.Reason},
 		DryRun:   dryRun, Request: body,
 	})
+	if err == nil && d.RateRule != "" && !dryRun {
+		e.recordUse(ctx, d.RateRule, c.Principal, c.Handle, run.ID)
+	}
+	unlock()
 	if err != nil {
 		e.internal(ctx, reply, "", err)
 		return

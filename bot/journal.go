@@ -14,7 +14,8 @@ import (
 // (store.Run.Request, store.Approval.Request): what it needs to resume the
 // run after a restart and that the store's columns do not hold.
 type runRequest struct {
-	// RateRule is the rule whose use is recorded when the run starts.
+	// RateRule is the rule that allowed the run, if rate-limited; its use
+	// is recorded when the run is queued (queueRun, vote), not here.
 	RateRule string `json:"rate_rule,omitempty"`
 	Mutating bool   `json:"mutating"`
 	// Reason is free text the requester gave, if any.

@@ -68,8 +68,10 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 	if err := e.scheduleBusy(ctx, schedule, a.Name, task, c.Principal); err != nil {
 		return err
 	}
+	unlock := e.lockRate(c.Principal, c.Handle)
 	p, err := e.resolve(a.Name, task, params)
 	if err != nil {
+		unlock()
 		var um interface{ UserMessage() string }
 		if errors.As(err, &um) {
 			e.ephemeral(ctx, reply, Message{Text: fmt.Sprintf("schedule %s of %s cannot run: %s", schedule, a.Name, oneLine(um.UserMessage())), Tone: ToneWarning})
@@ -78,7 +80,11 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 	}
 	d, err := e.decide(ctx, c, p)
 	if err != nil {
+		unlock()
 		return fmt.Errorf("run schedule %s: %w", schedule, err)
+	}
+	if d.Effect != policies.Allow {
+		unlock()
 	}
 	e.metrics.decisions.WithLabelValues(string(d.Effect)).Inc()
 	e.auditDecision(ctx, c, p, d, false)
@@ -92,7 +98,7 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 	case policies.Approve:
 		e.requestApproval(ctx, c, p, d, reply)
 	default:
-		e.queueRun(ctx, c, p, d, false, reply)
+		e.queueRun(ctx, c, p, d, false, reply, unlock)
 	}
 	return nil
 }

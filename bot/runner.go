@@ -156,12 +156,6 @@ func (e *Engine) execute(ctx context.Context, id string) {
 			e.update(ctx, sr.MessageRef, m)
 		}
 	}
-	req := decodeRequest(run.Request)
-	if req.RateRule != "" && !run.DryRun {
-		if err := e.store.RecordUse(ctx, req.RateRule, store.RateKey(run.Principal, run.Handle), e.now()); err != nil {
-			log.ErrorContext(ctx, "record rule use", "err", err)
-		}
-	}
 	show(runningMessage(run, nil))
 
 	runCtx, cancel := context.WithCancelCause(ctx)
