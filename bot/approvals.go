@@ -245,8 +245,9 @@ type rateUse struct{ rule, principal, handle string }
 // recheck evaluates the stored request again under the current rules, for
 // the requester as they are now: a request the rules no longer allow is
 // cancelled instead of approved, on its message (via, the pressed button's
-// message, if the request's is not recorded yet). When it allows the
-// request it returns the rate-limited use the approval would take, if any.
+// message, if the request's is not recorded yet). A voter the current rule
+// does not name as an approver is refused. When it allows the request it
+// returns the rate-limited use the approval would take, if any.
 func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder, via MessageRef) (rateUse, bool) {
 	requester := caller{Principal: ap.Requester, Platform: ap.Platform, Channel: ap.Channel}
 	var err error
@@ -268,6 +269,12 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 		d = policies.Decision{Effect: policies.Deny, Reason: "the task changed: " + um.UserMessage()}
 	case err != nil:
 		e.internal(ctx, reply, "", err)
+		return rateUse{}, false
+	}
+	if d.Effect == policies.Approve && !inApproverSet(voter, p.app, d.Approvers) {
+		// The rule may have changed its approvers since the request: the
+		// voter must be one of them now, not only then.
+		e.reject(ctx, reply, usagef("only %s may approve %s under the current rules", strings.Join(d.Approvers, ", "), ap.ID))
 		return rateUse{}, false
 	}
 	if d.Effect != policies.Deny {

@@ -1,0 +1,24 @@
+package bot_test
+
+import "testing"
+
+// An approval is voted on under the rules as they are now: when an admin
+// narrows a rule's approvers, a pending request can no longer be approved
+// by someone the rule stopped naming.
+func TestVoteChecksTheCurrentApprovers(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	f := testPolicy()
+	f.Rules[2].Approvers = []string{"user:dave"} // was group:ops (alice and dave)
+	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.say("alice", "approve "+id), "only user:dave may approve")
+	if n := h.restart.runs.Load(); n != 0 {
+		t.Fatalf("restart-web ran %d times after a vote by someone the rule no longer names", n)
+	}
+	mustContain(t, h.say("dave", "approve "+id), "succeeded")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Errorf("restart-web ran %d times, want 1", n)
+	}
+}
