@@ -246,7 +246,8 @@ type rateUse struct{ rule, principal, handle string }
 // the requester as they are now: a request the rules no longer allow is
 // cancelled instead of approved, on its message (via, the pressed button's
 // message, if the request's is not recorded yet). A voter the current rule
-// does not name as an approver is refused. When it allows the request it
+// does not name as an approver is refused, and a quorum the rule raised
+// applies to the request. When it allows the request it
 // returns the rate-limited use the approval would take, if any.
 func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, reply Responder, via MessageRef) (rateUse, bool) {
 	requester := caller{Principal: ap.Requester, Platform: ap.Platform, Channel: ap.Channel}
@@ -276,6 +277,12 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 		// voter must be one of them now, not only then.
 		e.reject(ctx, reply, usagef("only %s may approve %s under the current rules", strings.Join(d.Approvers, ", "), ap.ID))
 		return rateUse{}, false
+	}
+	if d.Effect == policies.Approve && d.Quorum > ap.Quorum {
+		if err := e.store.RaiseApprovalQuorum(ctx, ap.ID, d.Quorum); err != nil {
+			e.internal(ctx, reply, "", err)
+			return rateUse{}, false
+		}
 	}
 	if d.Effect != policies.Deny {
 		return rateUse{rule: d.RateRule, principal: requester.Principal, handle: requester.Handle}, true

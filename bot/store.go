@@ -51,6 +51,7 @@ type Approvals interface {
 	SetApprovalMessage(ctx context.Context, id, ref string) error
 	Vote(ctx context.Context, id, voter string, approve bool, at time.Time) (store.VoteResult, error)
 	CancelApproval(ctx context.Context, id, by string) error
+	RaiseApprovalQuorum(ctx context.Context, id string, quorum int) error
 	ExpireApprovals(ctx context.Context, now time.Time) ([]store.Approval, error)
 }
 

@@ -22,3 +22,23 @@ func TestVoteChecksTheCurrentApprovers(t *testing.T) {
 		t.Errorf("restart-web ran %d times, want 1", n)
 	}
 }
+
+// A rule that now asks for more approvals than when the request was made
+// holds the request until that many approvers agree.
+func TestVoteNeedsTheCurrentQuorum(t *testing.T) {
+	h := newHarness(t)
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	f := testPolicy()
+	f.Rules[2].Quorum = 2 // was 1
+	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.say("alice", "approve "+id), "1 of 2")
+	if n := h.restart.runs.Load(); n != 0 {
+		t.Fatalf("restart-web ran %d times after 1 of the 2 approvals the rule now asks for", n)
+	}
+	mustContain(t, h.say("dave", "approve "+id), "succeeded")
+	if n := h.restart.runs.Load(); n != 1 {
+		t.Errorf("restart-web ran %d times, want 1", n)
+	}
+}

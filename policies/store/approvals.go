@@ -328,6 +328,30 @@ func (s *Store) CancelApproval(ctx context.Context, id, by string) error {
 	})
 }
 
+// RaiseApprovalQuorum makes a pending approval need at least quorum
+// approvals, for a rule that asks for more now than when the request was
+// made. It never lowers the quorum; a vote that reaches the new quorum
+// queues the run as usual.
+func (s *Store) RaiseApprovalQuorum(ctx context.Context, id string, quorum int) error {
+	id = strings.ToLower(id)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET quorum = ? WHERE id = ? AND state = 'pending' AND quorum < ?`,
+			quorum, id, quorum)
+		if err != nil {
+			return fmt.Errorf("raise quorum of approval %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // not pending (Vote says so), or already that high
+		}
+		var app, task string
+		if err := tx.QueryRowContext(ctx, `SELECT app, task FROM approvals WHERE id = ?`, id).Scan(&app, &task); err != nil {
+			return fmt.Errorf("raise quorum of approval %s: %w", id, err)
+		}
+		return s.audit(ctx, tx, Entry{Actor: "day2bot", Kind: KindApproval, App: app, Task: task,
+			Detail: fmt.Sprintf("approval %s now needs %d approvals (the rule changed)", id, quorum)})
+	})
+}
+
 // ExpireApprovals moves pending approvals whose expiry is not after now to
 // expired and returns them, so the engine can update their messages.
 func (s *Store) ExpireApprovals(ctx context.Context, now time.Time) ([]Approval, error) {

@@ -207,3 +207,29 @@ func TestVoteRace(t *testing.T) {
 		})
 	}
 }
+
+func TestRaiseApprovalQuorum(t *testing.T) {
+	ctx := context.Background()
+	s, clk, _ := openTemp(t)
+	a := newApproval(t, s, clk, 1)
+	if err := s.RaiseApprovalQuorum(ctx, a.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RaiseApprovalQuorum(ctx, a.ID, 1); err != nil { // never lowers
+		t.Fatal(err)
+	}
+	res, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now())
+	if err != nil || res.Started || res.Approval.Quorum != 2 {
+		t.Fatalf("first vote after raising the quorum to 2 = %+v, %v", res, err)
+	}
+	res, err = s.Vote(ctx, a.ID, "slack:U101", true, clk.Now())
+	if err != nil || !res.Started {
+		t.Fatalf("second vote = %+v, %v", res, err)
+	}
+	if err := s.RaiseApprovalQuorum(ctx, a.ID, 3); err != nil { // decided: left alone
+		t.Fatal(err)
+	}
+	if got, _ := s.Approval(ctx, a.ID); got.Quorum != 2 {
+		t.Fatalf("quorum of a decided approval = %d, want 2", got.Quorum)
+	}
+}
