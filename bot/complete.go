@@ -28,7 +28,9 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		partial = rest
 	}
 	words := strings.Fields(strings.ToLower(partial))
-	trailing := partial == "" || strings.HasSuffix(partial, " ")
+	// Only-whitespace input (a tab, a no-break space) is nothing typed
+	// yet: it has no last word to complete.
+	trailing := len(words) == 0 || strings.HasSuffix(partial, " ")
 	pos, cur := len(words), ""
 	if !trailing {
 		pos, cur = len(words)-1, words[len(words)-1]

@@ -564,6 +564,9 @@ func TestComplete(t *testing.T) {
 		{"", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
 		{"schedules s", []string{"schedules shop"}},
 		{"nope x", nil},
+		// Whitespace other than a space is still nothing typed yet.
+		{"\t", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
+		{"/day2 \u00a0", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
 	} {
 		got := h.e.Complete(h.ctx, "alice", c.in)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
