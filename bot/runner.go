@@ -186,6 +186,15 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		failInternal(fmt.Errorf("resolve journaled request: %w", err))
 		return
 	}
+	if frozen, err := e.frozenAtStart(ctx, run, p); err != nil {
+		failInternal(err)
+		return
+	} else if frozen != "" {
+		m := failedMessage(run, frozen)
+		m.Title, m.Tone = taskTitle(run.App, run.Task)+" — cancelled", ToneWarning
+		finish(store.Cancelled, frozen, "", m)
+		return
+	}
 	app, _ := e.apps.app(run.App)
 	cfg, err := e.aws.Config(runCtx, app.Account, app.Region, run.Principal)
 	if err != nil {
@@ -215,6 +224,31 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	body, _ := json.Marshal(res)
 	e.scheduleFollowUps(ctx, run, res.FollowUps)
 	finish(state, res.Summary, string(body), resultMessage(run, res, state))
+}
+
+// frozenAtStart says why a mutating run must not start because its app was
+// frozen after the run was allowed (it waited for a worker, or for a
+// restart); "" if it may start. The decision was made before the freeze,
+// and a freeze is meant to stop changes now.
+func (e *Engine) frozenAtStart(ctx context.Context, run store.Run, p *prepared) (string, error) {
+	if run.DryRun || !p.action.Mutating() {
+		return "", nil
+	}
+	fr, err := e.freezeOf(ctx, run.App)
+	if err != nil || fr == nil {
+		return "", err
+	}
+	if !fr.Until.IsZero() && !e.now().Before(fr.Until) {
+		return "", nil
+	}
+	text := "not started: " + run.App + " is frozen"
+	if fr.By != "" {
+		text += " by " + fr.By
+	}
+	if fr.Reason != "" {
+		text += " (" + fr.Reason + ")"
+	}
+	return text, nil
 }
 
 // finishError classifies a run error: cancelled by someone, timed out, a
