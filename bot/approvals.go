@@ -87,7 +87,9 @@ func (e *Engine) plan(ctx context.Context, principal string, app *App, t *Task, 
 	if err != nil {
 		return tasks.Plan{}, fmt.Errorf("aws config for %s: %w", app.Name, err)
 	}
-	return act.Plan(ctx, tasks.Invocation{AWS: cfg, Target: t.Target, Values: vals, Now: e.now()})
+	return recovered(act.Name()+" plan", func() (tasks.Plan, error) {
+		return act.Plan(ctx, tasks.Invocation{AWS: cfg, Target: t.Target, Values: vals, Now: e.now()})
+	})
 }
 
 // HandleAction answers a button press. Like HandleCommand it never returns

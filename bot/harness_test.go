@@ -56,6 +56,7 @@ type fakeAction struct {
 	// clock there).
 	beforeProgress func(i int)
 	planErr        error
+	planPanic      bool
 }
 
 func (a *fakeAction) Name() string          { return a.name }
@@ -65,6 +66,9 @@ func (a *fakeAction) IAMActions() []string  { return []string{"ec2:RebootInstanc
 
 func (a *fakeAction) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
 	a.plans.Add(1)
+	if a.planPanic {
+		panic("plan bug")
+	}
 	if a.planErr != nil {
 		return tasks.Plan{}, a.planErr
 	}

@@ -148,7 +148,9 @@ func (e *Engine) followUp(ctx context.Context, f store.FollowUp) {
 		fail(err)
 		return
 	}
-	res, err := act.Run(runCtx, tasks.Invocation{AWS: cfg, Target: t.Target, Values: vals, Now: e.now()}, nil)
+	res, err := recovered(f.Action+" follow-up", func() (tasks.Result, error) {
+		return act.Run(runCtx, tasks.Invocation{AWS: cfg, Target: t.Target, Values: vals, Now: e.now()}, nil)
+	})
 	if err != nil {
 		fail(err)
 		return

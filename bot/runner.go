@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/day2bot/day2bot/policies/store"
@@ -203,7 +204,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	}
 	inv := tasks.Invocation{AWS: cfg, Target: p.task.Target, Values: p.values, Now: e.now()}
 	if run.DryRun {
-		plan, err := p.action.Plan(runCtx, inv)
+		plan, err := recovered(p.action.Name()+" plan", func() (tasks.Plan, error) { return p.action.Plan(runCtx, inv) })
 		if err != nil {
 			e.finishError(runCtx, run, err, finish, failInternal)
 			return
@@ -212,7 +213,9 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		finish(store.Succeeded, "plan: "+plan.Summary, string(body), planMessage(run, plan))
 		return
 	}
-	res, err := p.action.Run(runCtx, inv, e.progress(runCtx, run, show))
+	res, err := recovered(p.action.Name()+" run", func() (tasks.Result, error) {
+		return p.action.Run(runCtx, inv, e.progress(runCtx, run, show))
+	})
 	if err != nil {
 		e.finishError(runCtx, run, err, finish, failInternal)
 		return
@@ -249,6 +252,18 @@ func (e *Engine) frozenAtStart(ctx context.Context, run store.Run, p *prepared) 
 		text += " (" + fr.Reason + ")"
 	}
 	return text, nil
+}
+
+// recovered calls f and turns a panic into an error: a bug in one action
+// fails its run ("see logs", with the stack in the log), not the process
+// and every other run in flight with it.
+func recovered[T any](what string, f func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in %s: %v\n%s", what, r, debug.Stack())
+		}
+	}()
+	return f()
 }
 
 // finishError classifies a run error: cancelled by someone, timed out, a

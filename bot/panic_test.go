@@ -1,0 +1,34 @@
+package bot_test
+
+import (
+	"testing"
+
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
+)
+
+// An action that panics fails its own run with "see logs"; the process
+// and the other runs carry on.
+func TestActionPanicFailsTheRunOnly(t *testing.T) {
+	h := newHarness(t)
+	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
+		var m map[string]int
+		m["boom"]++ // a bug in an action: assignment to a nil map
+		return tasks.Result{}, nil
+	}
+	mustContain(t, h.say("alice", "shop restart-web"), "failed — run r-1, see logs")
+	if rs := h.runs("shop"); len(rs) != 1 || rs[0].State != store.Failed {
+		t.Fatalf("runs = %+v, want one failed", rs)
+	}
+	mustContain(t, h.say("alice", "shop list-web"), "succeeded")
+}
+
+// A plan that panics while an approval is computed leaves the approval
+// standing, with the plan marked unavailable.
+func TestPlanPanicKeepsTheApproval(t *testing.T) {
+	h := newHarness(t)
+	h.restart.planPanic = true
+	id := approvalID(t, h.say("bob", "shop restart-web"))
+	h.restart.planPanic = false
+	mustContain(t, h.say("alice", "approve "+id), "succeeded")
+}
