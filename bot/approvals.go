@@ -163,6 +163,7 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 		// The requester's rate lock covers the recheck, the vote and the
 		// use it records, as in runCommand.
 		unlockRate = e.lockRate(ap.Requester, ap.RequesterHandle)
+		defer unlockRate()
 		var ok bool
 		if use, ok = e.recheck(ctx, ap, c, reply, via); !ok {
 			unlockRate()
@@ -348,8 +349,10 @@ func (e *Engine) update(ctx context.Context, ref MessageRef, m Message) bool {
 
 // lockRate serialises deciding and recording rate-limited uses of one
 // person (as store.RateKey counts them) within this process.
+// The returned unlock may be called more than once (callers defer it as
+// well, so a panic cannot leave the person locked out).
 func (e *Engine) lockRate(principal, handle string) func() {
-	return e.lockMessage("rate:" + store.RateKey(principal, handle))
+	return sync.OnceFunc(e.lockMessage("rate:" + store.RateKey(principal, handle)))
 }
 
 // recordUse counts one use of a rate-limited rule for the run runID.

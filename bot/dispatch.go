@@ -192,6 +192,7 @@ func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Re
 	// lock, so two commands at once cannot both take the last use; nothing
 	// is posted under it.
 	unlock := e.lockRate(c.Principal, c.Handle)
+	defer unlock()
 	p, d, ok := e.resolveAndDecide(ctx, c, req, reply)
 	if !ok || d.Effect == policies.Deny || (d.Effect == policies.Approve && !req.DryRun) {
 		unlock()

@@ -69,6 +69,7 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 		return err
 	}
 	unlock := e.lockRate(c.Principal, c.Handle)
+	defer unlock()
 	p, err := e.resolve(a.Name, task, params)
 	if err != nil {
 		unlock()
