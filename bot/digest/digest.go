@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -43,6 +44,7 @@ type Clients struct {
 	RDS         RDSAPI
 	AutoScaling AutoScalingAPI
 	ELB         ELBv2API
+	ECS         ECSAPI
 	S3          S3API
 	CloudWatch  CloudWatchAPI
 	Cost        CostAPI
@@ -56,6 +58,7 @@ func SDKClients(cfg aws.Config) Clients {
 		RDS:         rds.NewFromConfig(cfg),
 		AutoScaling: autoscaling.NewFromConfig(cfg),
 		ELB:         elasticloadbalancingv2.NewFromConfig(cfg),
+		ECS:         ecs.NewFromConfig(cfg),
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			// An endpoint override (an emulator, a proxy) has no
 			// per-bucket host names.

@@ -30,11 +30,19 @@ func TestIAMActionsCoverEveryCall(t *testing.T) {
 	if _, err := emu.SeedInstances(ctx, 1, emulator.InstanceSpec{Tags: map[string]string{"app": name}}); err != nil {
 		t.Fatal(err)
 	}
+	// An ECS service and a load balancer, so their listing and tag calls
+	// are made too.
+	if err := emu.SeedECSService(ctx, emulator.ECSService{Cluster: name, Name: "web", Desired: 1, Tags: map[string]string{"app": name}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.SeedLoadBalancer(ctx, emulator.LoadBalancer{Name: name + "-lb", Tags: map[string]string{"app": name}}); err != nil {
+		t.Fatal(err)
+	}
 	sel := func(typ string) tasks.Selector {
 		return tasks.Selector{Type: typ, Tags: map[string]string{"app": name}}
 	}
 	app := &blueprints.ResolvedApp{Name: name, AlarmPrefixes: []string{name + "-"}, Resources: map[string]blueprints.ResolvedResource{}}
-	for _, typ := range []string{"ec2:instance", "rds:db-instance", "autoscaling:group", "elbv2:target-group", "s3:bucket"} {
+	for _, typ := range []string{"ec2:instance", "rds:db-instance", "autoscaling:group", "elbv2:target-group", "elbv2:load-balancer", "ecs:service", "s3:bucket"} {
 		app.Resources[typ] = blueprints.ResolvedResource{Name: typ, Select: sel(typ)}
 	}
 	app.Metrics = []blueprints.ResolvedMetric{{Select: sel("ec2:instance"), Metric: blueprints.Metric{Name: "cpu", Namespace: "AWS/EC2",
@@ -53,6 +61,11 @@ func TestIAMActionsCoverEveryCall(t *testing.T) {
 		seen[op] = true
 		if !slices.Contains(IAMActions(), op) {
 			t.Errorf("call %s is not covered by IAMActions", op)
+		}
+	}
+	for _, op := range []string{"ecs:ListServices", "ecs:DescribeServices", "elasticloadbalancing:DescribeLoadBalancers"} {
+		if !seen[op] {
+			t.Errorf("the digest did not call %s; the test no longer covers it", op)
 		}
 	}
 	if len(seen) < 8 {

@@ -117,8 +117,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 			}
 			if len(members) == 0 || dim == "" {
 				sums[i].Note = "not read: digests find " + m.Select.Type + " by id or name only"
-				if m.Select.Type == "ec2:instance" || m.Select.Type == "rds:db-instance" ||
-					m.Select.Type == "autoscaling:group" || m.Select.Type == "elbv2:target-group" || m.Select.Type == "s3:bucket" {
+				if listed[m.Select.Type] {
 					sums[i].Note = "no " + m.Resource + " found"
 				}
 				continue
@@ -130,12 +129,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 				dims = append(dims, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(m.Dimensions[k])})
 			}
 			if id != "" {
-				dims = append(dims, cwtypes.Dimension{Name: aws.String(dim), Value: aws.String(id)})
-				for _, k := range sortedKeys(found.dims[id]) {
-					if _, fixed := m.Dimensions[k]; !fixed && m.Namespace == "AWS/ApplicationELB" {
-						dims = append(dims, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(found.dims[id][k])})
-					}
-				}
+				dims = append(dims, memberDimensions(m, dim, id, found.dims[id])...)
 			}
 			qid := "m" + strconv.Itoa(i) + "_" + strconv.Itoa(j)
 			qs = append(qs, query{id: qid, metric: i, res: id, points: pointsIn(window, p), q: cwtypes.MetricDataQuery{
@@ -149,6 +143,43 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 		}
 	}
 	return qs, sums
+}
+
+// listed are the resource types collectResources lists itself: an empty
+// member list means none was found, not that the type cannot be read.
+var listed = map[string]bool{
+	"ec2:instance": true, "rds:db-instance": true, "autoscaling:group": true, "elbv2:load-balancer": true,
+	"elbv2:target-group": true, "ecs:service": true, "s3:bucket": true,
+}
+
+// withMemberDimensions are the namespaces whose metrics take a member's
+// extra dimensions: ALB and NLB per-target-group metrics are published per
+// (TargetGroup, LoadBalancer), ECS service metrics per (ClusterName,
+// ServiceName).
+var withMemberDimensions = map[string]bool{
+	"AWS/ApplicationELB": true, "AWS/NetworkELB": true, "AWS/ECS": true, "ECS/ContainerInsights": true,
+}
+
+// memberDimensions are the dimensions naming member id in metric m: dim
+// with the member's value (its own entry in extra if it has one, else the
+// id itself) and, where the namespace wants them, the member's other
+// dimensions that m does not fix.
+func memberDimensions(m blueprints.ResolvedMetric, dim, id string, extra map[string]string) []cwtypes.Dimension {
+	with := withMemberDimensions[m.Namespace]
+	value := id
+	if v, ok := extra[dim]; ok {
+		value = v
+	}
+	out := []cwtypes.Dimension{{Name: aws.String(dim), Value: aws.String(value)}}
+	if !with {
+		return out
+	}
+	for _, k := range sortedKeys(extra) {
+		if _, fixed := m.Dimensions[k]; !fixed && k != dim {
+			out = append(out, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(extra[k])})
+		}
+	}
+	return out
 }
 
 // batch packs queries into calls of at most 500 queries and 100,800 points.

@@ -49,17 +49,19 @@ const maxDownListed = 5
 const ec2PageSize = 1000
 
 // members are what collectResources found, for the metrics' dimensions:
-// the dimension values of each resource by resource name, and extra
-// dimensions some members need (a target group's load balancer).
+// the members of each resource by resource name (the dimension values
+// themselves, except where dims says otherwise), and the dimensions some
+// members need besides (a target group's load balancer; an ECS service's
+// cluster, with its ServiceName, since "CLUSTER/SERVICE" is the member).
 type members struct {
 	ids  map[string][]string
 	dims map[string]map[string]string // by id
 }
 
 // collectResources counts the app's EC2 instances, RDS databases, Auto
-// Scaling groups and target groups, and returns the dimension values of
-// every resource whose members it could list. Resources of other types
-// contribute the ids and names their selector states outright.
+// Scaling groups, load balancers, target groups and ECS services, and
+// returns the members of every resource it could list. Resources of other
+// types contribute the ids and names their selector states outright.
 func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedApp) ([]ResourceCount, members, error) {
 	var out []ResourceCount
 	found := members{ids: map[string][]string{}, dims: map[string]map[string]string{}}
@@ -83,6 +85,21 @@ func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedA
 			out, ids[name] = append(out, rc), got
 		case "elbv2:target-group":
 			rc, got, err := countTargets(ctx, cl.ELB, name, sel, found.dims)
+			if err != nil {
+				return out, found, fmt.Errorf("count %s: %w", name, err)
+			}
+			out, ids[name] = append(out, rc), got
+		case "elbv2:load-balancer":
+			rc, got, err := countLoadBalancers(ctx, cl.ELB, name, sel)
+			if err != nil {
+				return out, found, fmt.Errorf("count %s: %w", name, err)
+			}
+			out, ids[name] = append(out, rc), got
+		case "ecs:service":
+			if cl.ECS == nil {
+				return out, found, fmt.Errorf("count %s: no ECS client", name)
+			}
+			rc, got, err := countServices(ctx, cl.ECS, name, sel, found.dims)
 			if err != nil {
 				return out, found, fmt.Errorf("count %s: %w", name, err)
 			}

@@ -30,6 +30,7 @@ type ELBv2API interface {
 	DescribeTargetGroups(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupsInput, opts ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupsOutput, error)
 	DescribeTags(ctx context.Context, in *elasticloadbalancingv2.DescribeTagsInput, opts ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTagsOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, opts ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+	DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, opts ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error)
 }
 
 var (
@@ -149,34 +150,17 @@ func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]el
 	}
 }
 
-// taggedGroups keeps the groups carrying every tag (20 ARNs a call).
+// taggedGroups keeps the groups carrying every tag.
 func taggedGroups(ctx context.Context, c ELBv2API, groups []elbtypes.TargetGroup, want map[string]string) ([]elbtypes.TargetGroup, error) {
-	var out []elbtypes.TargetGroup
-	for chunk := range slices.Chunk(groups, elbTagBatch) {
-		arns := make([]string, len(chunk))
-		for i, g := range chunk {
-			arns[i] = aws.ToString(g.TargetGroupArn)
-		}
-		tags, err := c.DescribeTags(ctx, &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: arns})
-		if err != nil {
-			return out, fmt.Errorf("describe target group tags: %w", err)
-		}
-		has := map[string]map[string]string{}
-		for _, td := range tags.TagDescriptions {
-			m := map[string]string{}
-			for _, t := range td.Tags {
-				m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
-			has[aws.ToString(td.ResourceArn)] = m
-		}
-		for _, g := range chunk {
-			m := has[aws.ToString(g.TargetGroupArn)]
-			if !slices.ContainsFunc(slices.Collect(maps.Keys(want)), func(k string) bool { return m[k] != want[k] }) {
-				out = append(out, g)
-			}
-		}
+	arns := make([]string, len(groups))
+	for i, g := range groups {
+		arns[i] = aws.ToString(g.TargetGroupArn)
 	}
-	return out, nil
+	keep, err := tagged(ctx, c, arns, want)
+	if err != nil {
+		return nil, fmt.Errorf("describe target group tags: %w", err)
+	}
+	return slices.DeleteFunc(groups, func(g elbtypes.TargetGroup) bool { return !keep[aws.ToString(g.TargetGroupArn)] }), nil
 }
 
 // arnSuffix is the part of arn from the first of the markers on, the form
