@@ -115,7 +115,7 @@ func (e *Engine) policyCommand(ctx context.Context, c caller, req Request, reply
 		}
 		subject, err := e.subjectOf(ctx, req.User, c)
 		if err != nil {
-			e.internal(ctx, reply, "", err)
+			e.reject(ctx, reply, err) // a user the store cannot read is the admin's typo
 			return
 		}
 		d, err := e.decide(ctx, subject, p)
