@@ -29,7 +29,9 @@ type Param struct {
 	Min         *float64 `yaml:"min,omitempty" json:"min,omitempty"`
 	Max         *float64 `yaml:"max,omitempty" json:"max,omitempty"`
 	Enum        []string `yaml:"enum,omitempty" json:"enum,omitempty"`
-	Pattern     string   `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+	// Pattern is a Go regexp the whole value must match (it is anchored
+	// at both ends whether or not it says ^…$).
+	Pattern string `yaml:"pattern,omitempty" json:"pattern,omitempty"`
 }
 
 // Type is the kind of value a Param accepts.
@@ -115,7 +117,9 @@ func (p Param) Parse(raw string) (any, error) {
 			return nil, paramErr(p.Name, "%s must not be empty", p.Name)
 		}
 		if p.Pattern != "" {
-			re, err := regexp.Compile(p.Pattern)
+			// The whole value must match: an unanchored "research-[a-z]+"
+			// would otherwise accept "prod-logs,research-x".
+			re, err := regexp.Compile(`^(?:` + p.Pattern + `)$`)
 			if err != nil {
 				// Validate rejects such schemas; refuse rather than accept
 				// anything if one slips through.

@@ -19,8 +19,11 @@ var (
 	mute    = Param{Name: "duration", Type: TypeDuration, Min: f(60), Max: f(86400), Default: "1h"}
 	state   = Param{Name: "state", Type: TypeEnum, Enum: []string{"ALARM", "OK", "INSUFFICIENT_DATA", "any"}, Default: "any"}
 	label   = Param{Name: "label", Type: TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Default: "manual"}
-	region  = Param{Name: "region", Type: TypeString, Enum: []string{"eu-west-1", "us-east-1"}}
-	anyStr  = Param{Name: "principal", Type: TypeString, Required: true}
+	// bucket's pattern is written without anchors; it must still match
+	// the whole value, or it bounds nothing.
+	bucket = Param{Name: "bucket", Type: TypeString, Pattern: `research-[a-z]+`}
+	region = Param{Name: "region", Type: TypeString, Enum: []string{"eu-west-1", "us-east-1"}}
+	anyStr = Param{Name: "principal", Type: TypeString, Required: true}
 )
 
 func TestParse(t *testing.T) {
@@ -64,6 +67,10 @@ func TestParse(t *testing.T) {
 		{label, "before-upgrade-2", "before-upgrade-2", ""},
 		{label, "Before Upgrade", nil, `label must match ^[a-z0-9-]{1,40}$, got "Before Upgrade"`},
 		{label, "", nil, "label must not be empty"},
+		{bucket, "research-carol", "research-carol", ""},
+		{bucket, "prod-logs,research-carol", nil, `bucket must match research-[a-z]+, got "prod-logs,research-carol"`},
+		{bucket, "research-carol/../prod", nil, `bucket must match research-[a-z]+`},
+		{bucket, "a|research-x", nil, `bucket must match research-[a-z]+`},
 		{region, "us-east-1", "us-east-1", ""},
 		{region, "us-east-2", nil, `region must be one of eu-west-1, us-east-1, got "us-east-2"; did you mean "us-east-1"?`},
 		{anyStr, "arn:aws:iam::123456789012:role/researcher", "arn:aws:iam::123456789012:role/researcher", ""},
