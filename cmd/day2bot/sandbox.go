@@ -192,14 +192,18 @@ func sandboxBucketPolicy(bucket string) string {
 }
 
 // seedSandbox creates the demo resources over the wire, as AWS would have
-// them: shop's web tier (4 tagged instances in a target group) and database,
+// them: shop's web tier (4 tagged instances in a target group behind a load balancer) and database,
 // its CPU alarm, and the research buckets with a visitor's read access.
 func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) error {
 	ids, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": "shop", "tier": "web", "Name": "shop-web"}})
 	if err != nil {
 		return err
 	}
-	if _, err := emu.SeedTargetGroup(ctx, emulator.TargetGroup{Name: "shop-web", Tags: map[string]string{"app": "shop"}, Targets: ids}); err != nil {
+	tg, err := emu.SeedTargetGroup(ctx, emulator.TargetGroup{Name: "shop-web", Tags: map[string]string{"app": "shop"}, Targets: ids})
+	if err != nil {
+		return err
+	}
+	if _, err := emu.SeedLoadBalancer(ctx, emulator.LoadBalancer{Name: "shop-web", Tags: map[string]string{"app": "shop"}, TargetGroups: []string{tg}}); err != nil {
 		return err
 	}
 	if err := emu.SeedDBInstance(ctx, emulator.DBInstance{ID: "shop-db", Tags: map[string]string{"app": "shop"}}); err != nil && !alreadyExists(err) {

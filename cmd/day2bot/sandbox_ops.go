@@ -52,7 +52,8 @@ func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, st
 	return &sandboxOps{rt: rt, cw: cloudwatch.NewFromConfig(cfg), plat: plat}, nil
 }
 
-// seedSandboxMetrics pins the CPU of shop's web instances.
+// seedSandboxMetrics pins the CPU of shop's web instances and keeps its
+// load balancer and database metrics at healthy values.
 func seedSandboxMetrics(ctx context.Context, emu *emulator.Server, cfg aws.Config) error {
 	out, err := ec2.NewFromConfig(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag:app"), Values: []string{"shop"}}, {Name: aws.String("tag:tier"), Values: []string{"web"}},
@@ -77,11 +78,29 @@ func seedSandboxMetrics(ctx context.Context, emu *emulator.Server, cfg aws.Confi
 	if err != nil {
 		return fmt.Errorf("seed sandbox metrics: %w", err)
 	}
+	// ALB metrics are published per LoadBalancer ("app/NAME/ID"), and
+	// per target group with the load balancer it is behind.
+	lbDim := func(arn string) string { return arn[strings.Index(arn, ":loadbalancer/")+len(":loadbalancer/"):] }
 	for _, g := range tgs.TargetGroups {
 		arn := aws.ToString(g.TargetGroupArn)
-		tg := arn[strings.Index(arn, ":targetgroup/")+1:]
-		if err := emu.SetMetric(ctx, "AWS/ApplicationELB", "UnHealthyHostCount", map[string]string{"TargetGroup": tg}, 0); err != nil {
+		dims := map[string]string{"TargetGroup": arn[strings.Index(arn, ":targetgroup/")+1:]}
+		if len(g.LoadBalancerArns) == 1 {
+			dims["LoadBalancer"] = lbDim(g.LoadBalancerArns[0])
+		}
+		if err := emu.SetMetric(ctx, "AWS/ApplicationELB", "UnHealthyHostCount", dims, 0); err != nil {
 			return err
+		}
+	}
+	lbs, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{Names: []string{"shop-web"}})
+	if err != nil {
+		return fmt.Errorf("seed sandbox metrics: %w", err)
+	}
+	for _, lb := range lbs.LoadBalancers {
+		dims := map[string]string{"LoadBalancer": lbDim(aws.ToString(lb.LoadBalancerArn))}
+		for metric, v := range map[string]float64{"TargetResponseTime": 0.12, "HTTPCode_Target_5XX_Count": 0} {
+			if err := emu.SetMetric(ctx, "AWS/ApplicationELB", metric, dims, v); err != nil {
+				return err
+			}
 		}
 	}
 	for i, b := range sandboxBuckets {
