@@ -118,10 +118,16 @@ func (r *runner) cancel(id, by string) bool {
 	return ok
 }
 
-func (r *runner) track(id string, c context.CancelCauseFunc) {
+// track registers a run's cancel; false if another worker of this process
+// already has the run (it was handed out twice).
+func (r *runner) track(id string, c context.CancelCauseFunc) bool {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.running[id]; dup {
+		return false
+	}
 	r.running[id] = c
-	r.mu.Unlock()
+	return true
 }
 
 func (r *runner) untrack(id string) {
@@ -141,6 +147,15 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	if run.State != store.Queued {
 		return // cancelled meanwhile, or another worker has it
 	}
+	// Tracked before the claim: a cancel that finds the run running (it
+	// lost the queued → cancelled race) also finds it here, even while
+	// the "running" message is still being posted.
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if !e.runner.track(id, cancel) {
+		return
+	}
+	defer e.runner.untrack(id)
 	if err := e.store.TransitionRun(ctx, id, store.Queued, store.Running, ""); err != nil {
 		if !errors.Is(err, store.ErrState) {
 			e.log.ErrorContext(ctx, "start run", "run", id, "err", err)
@@ -159,10 +174,6 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	}
 	show(runningMessage(run, nil))
 
-	runCtx, cancel := context.WithCancelCause(ctx)
-	e.runner.track(id, cancel)
-	defer e.runner.untrack(id)
-	defer cancel(nil)
 	runCtx, cancelTimeout := context.WithTimeoutCause(runCtx, e.opts.RunTimeout,
 		fmt.Errorf("timed out after %s", tasks.FormatDuration(e.opts.RunTimeout)))
 	defer cancelTimeout()
@@ -194,6 +205,10 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		m := failedMessage(run, frozen)
 		m.Title, m.Tone = taskTitle(run.App, run.Task)+" — cancelled", ToneWarning
 		finish(store.Cancelled, frozen, "", m)
+		return
+	}
+	if runCtx.Err() != nil { // cancelled before the action started
+		e.finishError(runCtx, run, context.Cause(runCtx), finish, failInternal)
 		return
 	}
 	app, _ := e.apps.app(run.App)
