@@ -185,7 +185,13 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		}
 		e.metrics.runs.WithLabelValues(string(state)).Inc()
 		log.InfoContext(ctx, "run finished", "state", state, "summary", summary)
-		show(m)
+		if hasMsg {
+			show(m)
+		} else {
+			// The queued message was never posted (the reply failed):
+			// the result still goes to the channel the run came from.
+			e.announce(ctx, run, m)
+		}
 	}
 	failInternal := func(err error) {
 		log.ErrorContext(ctx, "run failed", "err", err)
