@@ -251,3 +251,25 @@ func TestS3AccessDeniedAndSlowDown(t *testing.T) {
 		t.Fatalf("slow down: %v %+v (%d puts)", err, r, callsMentioning("s3:PutBucketPolicy", bucket))
 	}
 }
+
+// Revoking access takes a principal out of Allow statements only: a Deny
+// that names it is a guardrail on the bucket, and removing it would give
+// the principal more access, not less.
+func TestS3RevokeKeepsDenyStatements(t *testing.T) {
+	ctx := context.Background()
+	bucket := uniq(t, "research")
+	deny := fmt.Sprintf(`{"Sid":"NoDeletes","Effect":"Deny","Principal":{"AWS":%q},"Action":"s3:DeleteObject","Resource":"arn:aws:s3:::%s/*"}`, alice, bucket)
+	seedBucket(t, emulator.Bucket{Name: bucket, Policy: fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
+		{"Sid":"Read","Effect":"Allow","Principal":{"AWS":%q},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/*"},%s]}`, alice, bucket, deny)})
+	r, err := s3Action(t, "s3.revoke-principal").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", IDs: []string{bucket}}, tasks.Values{"bucket": bucket, "principal": alice}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Statement []json.RawMessage }
+	if err := json.Unmarshal([]byte(bucketPolicyOf(t, bucket)), &got); err != nil {
+		t.Fatalf("policy after revoke (%+v): %v", r, err)
+	}
+	if len(got.Statement) != 1 || !strings.Contains(string(got.Statement[0]), `"NoDeletes"`) || !strings.Contains(string(got.Statement[0]), alice) {
+		t.Fatalf("statements after revoke = %s, want only the Deny, unchanged", got.Statement)
+	}
+}

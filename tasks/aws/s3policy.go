@@ -125,14 +125,16 @@ func statementJSON(st map[string]json.RawMessage) string {
 	return string(b)
 }
 
-// removePrincipal takes principal out of every statement, dropping the
-// statements left without any principal. It returns what it changed.
+// removePrincipal takes principal out of every statement but a Deny, dropping
+// the statements left without any principal. Deny statements stay as they
+// are: removing a principal from a Deny would widen its access, the
+// opposite of a revoke. It returns what it changed.
 func (p *bucketPolicy) removePrincipal(principal string) []string {
 	var lines []string
 	kept := p.statements[:0:0]
 	for i, st := range p.statements {
 		aws, other := awsPrincipals(st)
-		if !slices.Contains(aws, principal) {
+		if isDeny(st) || !slices.Contains(aws, principal) {
 			kept = append(kept, st)
 			continue
 		}
@@ -147,6 +149,12 @@ func (p *bucketPolicy) removePrincipal(principal string) []string {
 	}
 	p.statements = kept
 	return lines
+}
+
+// isDeny reports a statement with "Effect": "Deny".
+func isDeny(st map[string]json.RawMessage) bool {
+	var effect string
+	return json.Unmarshal(st["Effect"], &effect) == nil && effect == "Deny"
 }
 
 // grantSidPrefix starts the Sid of every grant-read statement; the hash
