@@ -24,14 +24,14 @@ func (e *Engine) resume(ctx context.Context) error {
 		e.metrics.runs.WithLabelValues(string(store.Interrupted)).Inc()
 		e.announce(ctx, r, interruptedMessage(e.namedRun(ctx, r)))
 	}
-	queued, err := e.store.Runs(ctx, store.RunFilter{States: []store.State{store.Queued}, Limit: 1000})
+	queued, err := e.store.QueuedRuns(ctx)
 	if err != nil {
-		return fmt.Errorf("list queued runs: %w", err)
+		return err
 	}
-	// Runs come newest first; resume in the order they were asked for.
-	for i := len(queued) - 1; i >= 0; i-- {
-		e.log.InfoContext(ctx, "resuming queued run", "run", queued[i].ID)
-		e.runner.enqueue(queued[i].ID)
+	// Oldest first: resume in the order they were asked for.
+	for _, id := range queued {
+		e.log.InfoContext(ctx, "resuming queued run", "run", id)
+		e.runner.enqueue(id)
 	}
 	// Approvals that expired while nobody was watching.
 	e.expireNow(ctx)

@@ -39,6 +39,7 @@ type Journal interface {
 	Run(ctx context.Context, id string) (store.Run, error)
 	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
 	InterruptRunning(ctx context.Context, now time.Time) ([]store.Run, error)
+	QueuedRuns(ctx context.Context) ([]string, error)
 	Audit(ctx context.Context, e store.Entry) error
 }
 

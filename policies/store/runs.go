@@ -288,6 +288,29 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	return s.queryRuns(ctx, s.rdb, q, args...)
 }
 
+// QueuedRuns returns the ids of every queued run, oldest first: the work to
+// resume at start-up, however much piled up (Runs is for listings and
+// stops at its limit).
+func (s *Store) QueuedRuns(ctx context.Context) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT seq FROM runs WHERE state = 'queued' ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("list queued runs: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, fmt.Errorf("list queued runs: %w", err)
+		}
+		ids = append(ids, runID(seq))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list queued runs: %w", err)
+	}
+	return ids, nil
+}
+
 // InterruptRunning marks every running run interrupted and returns them.
 // Call it once at start-up, before the job runner starts: a run that was
 // running when the process stopped may have half-happened and is never

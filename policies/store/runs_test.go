@@ -143,3 +143,36 @@ func TestInterruptRunningAndResume(t *testing.T) {
 		t.Fatalf("limited = %+v", lim)
 	}
 }
+
+// Start-up resumes every queued run, oldest first, however many piled up
+// while the bot was down (Runs stops at its listing limit).
+func TestQueuedRunsListsAllOldestFirst(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := openTemp(t)
+	var want []string
+	for i := range 1205 {
+		state := Queued
+		if i%100 == 7 {
+			state = Running // not to be resumed
+		}
+		r, err := s.CreateRun(ctx, Run{State: state, App: "shop", Task: "restart-web", Principal: "slack:U1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state == Queued {
+			want = append(want, r.ID)
+		}
+	}
+	got, err := s.QueuedRuns(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[len(got)-1] != want[len(want)-1] {
+		t.Fatalf("got %d ids (%v … %v), want %d (%v … %v)", len(got), got[0], got[len(got)-1], len(want), want[0], want[len(want)-1])
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("id %d = %s, want %s", i, got[i], want[i])
+		}
+	}
+}
