@@ -3,9 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,10 +73,7 @@ func (s *Server) SeedTargetGroup(ctx context.Context, g TargetGroup) (string, er
 		g.Port = 80
 	}
 	in := &elb.CreateTargetGroupInput{Name: aws.String(g.Name), Port: aws.Int32(int32(g.Port)), Protocol: elbtypes.ProtocolEnumHttp,
-		VpcId: aws.String("vpc-emulator"), TargetType: elbtypes.TargetTypeEnumInstance}
-	for _, k := range slices.Sorted(maps.Keys(g.Tags)) {
-		in.Tags = append(in.Tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(g.Tags[k])})
-	}
+		VpcId: aws.String("vpc-emulator"), TargetType: elbtypes.TargetTypeEnumInstance, Tags: elbSDKTags(g.Tags)}
 	out, err := c.CreateTargetGroup(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("seed target group %s: %w", g.Name, err)
@@ -122,11 +117,9 @@ func (st *elbState) create(w http.ResponseWriter, _ *http.Request, body []byte) 
 	port, _ := strconv.Atoi(q.Get("Port"))
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for _, arn := range st.order {
-		if g := st.groups[arn]; g.name == name {
-			writeQueryResponse(w, elbXMLNS, "CreateTargetGroup", elbGroupsResult{Groups: []elbXMLGroup{g.xml()}})
-			return
-		}
+	if g, ok := elbByName(st.groups, st.order, name); ok { // same name: AWS answers with the existing one
+		writeQueryResponse(w, elbXMLNS, "CreateTargetGroup", elbGroupsResult{Groups: []elbXMLGroup{g.xml()}})
+		return
 	}
 	st.seq++
 	g := &elbTargetGroup{name: name, port: port, tags: elbTags(q),
@@ -141,53 +134,18 @@ func (st *elbState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 	if !ok {
 		return
 	}
-	arns, names := queryList(q, "TargetGroupArns.member"), queryList(q, "Names.member")
-	if len(arns) > 0 && len(names) > 0 {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Target group ARNs and names cannot be specified at the same time")
-		return
-	}
-	size, ok := parsePageSize(q.Get("PageSize"), 400, 1, 400)
+	l, ok := readELBList(w, q, "TargetGroupArns.member", "Target group", 0, "elbtok-")
 	if !ok {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "PageSize must be between 1 and 400")
-		return
-	}
-	start, ok := parsePageToken(q.Get("Marker"), "elbtok-")
-	if !ok {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Invalid marker")
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var matched []*elbTargetGroup
-	switch {
-	case len(arns) > 0:
-		for _, arn := range arns {
-			g, ok := st.groups[arn]
-			if !ok {
-				WriteQueryError(w, http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
-				return
-			}
-			matched = append(matched, g)
-		}
-	case len(names) > 0:
-		for _, name := range names {
-			i := slices.IndexFunc(st.order, func(arn string) bool { return st.groups[arn].name == name })
-			if i < 0 {
-				WriteQueryError(w, http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
-				return
-			}
-			matched = append(matched, st.groups[st.order[i]])
-		}
-	default:
-		for _, arn := range st.order {
-			matched = append(matched, st.groups[arn])
-		}
+	groups, next, _, ok := elbPage(l, st.groups, st.order, (*elbTargetGroup).xml)
+	if !ok {
+		WriteQueryError(w, http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
+		return
 	}
-	groups, next := page(matched, start, size, "elbtok-")
-	out := elbGroupsResult{Groups: []elbXMLGroup{}, NextMarker: next}
-	for _, g := range groups {
-		out.Groups = append(out.Groups, g.xml())
-	}
+	out := elbGroupsResult{Groups: groups, NextMarker: next}
 	writeQueryResponse(w, elbXMLNS, "DescribeTargetGroups", out)
 }
 
@@ -305,11 +263,7 @@ func (st *elbState) addTags(w http.ResponseWriter, r *http.Request, body []byte)
 		st.srv.forward(w, r, body)
 		return
 	}
-	tags := elbTags(q)
-	for _, a := range arns {
-		maps.Copy(st.groups[a].tags, tags)
-	}
-	writeQueryResponse(w, elbXMLNS, "AddTags", struct{}{})
+	elbAddTags(w, q, arns, func(a string) map[string]string { return st.groups[a].tags })
 }
 
 func (st *elbState) describeTags(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -328,35 +282,11 @@ func (st *elbState) describeTags(w http.ResponseWriter, r *http.Request, body []
 		st.srv.forward(w, r, body)
 		return
 	}
-	type tag struct {
-		Key   string `xml:"Key"`
-		Value string `xml:"Value"`
-	}
-	type desc struct {
-		ARN  string `xml:"ResourceArn"`
-		Tags []tag  `xml:"Tags>member"`
-	}
-	out := struct {
-		Descs []desc `xml:"TagDescriptions>member"`
-	}{}
+	var out elbTagsResult
 	for _, a := range arns {
-		d := desc{ARN: a, Tags: []tag{}}
-		g := st.groups[a]
-		for _, k := range sortedKeys(g.tags) {
-			d.Tags = append(d.Tags, tag{k, g.tags[k]})
-		}
-		out.Descs = append(out.Descs, d)
+		out.add(a, st.groups[a].tags)
 	}
 	writeQueryResponse(w, elbXMLNS, "DescribeTags", out)
-}
-
-func elbTags(q url.Values) map[string]string {
-	tags := map[string]string{}
-	for i := 1; q.Has("Tags.member." + strconv.Itoa(i) + ".Key"); i++ {
-		p := "Tags.member." + strconv.Itoa(i)
-		tags[q.Get(p+".Key")] = q.Get(p + ".Value")
-	}
-	return tags
 }
 
 type elbXMLGroup struct {

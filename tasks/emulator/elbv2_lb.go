@@ -66,10 +66,7 @@ func (s *Server) registerELBv2LoadBalancers() {
 func (s *Server) SeedLoadBalancer(ctx context.Context, lb LoadBalancer) (string, error) {
 	c := elb.NewFromConfig(s.seedConfig())
 	in := &elb.CreateLoadBalancerInput{Name: aws.String(lb.Name), Type: elbtypes.LoadBalancerTypeEnumApplication,
-		Subnets: []string{"subnet-emulator-a", "subnet-emulator-b"}}
-	for _, k := range slices.Sorted(maps.Keys(lb.Tags)) {
-		in.Tags = append(in.Tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(lb.Tags[k])})
-	}
+		Subnets: []string{"subnet-emulator-a", "subnet-emulator-b"}, Tags: elbSDKTags(lb.Tags)}
 	out, err := c.CreateLoadBalancer(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("seed load balancer %s: %w", lb.Name, err)
@@ -101,11 +98,9 @@ func (st *elbLBState) create(w http.ResponseWriter, _ *http.Request, body []byte
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for _, arn := range st.order {
-		if lb := st.lbs[arn]; lb.name == name { // same name: AWS answers with the existing one
-			writeQueryResponse(w, elbXMLNS, "CreateLoadBalancer", elbLBsResult{LBs: []elbXMLLB{lb.xml()}})
-			return
-		}
+	if lb, ok := elbByName(st.lbs, st.order, name); ok { // same name: AWS answers with the existing one
+		writeQueryResponse(w, elbXMLNS, "CreateLoadBalancer", elbLBsResult{LBs: []elbXMLLB{lb.xml()}})
+		return
 	}
 	st.seq++
 	lb := &elbLoadBalancer{name: name, created: time.Now().UTC(), tags: elbTags(q),
@@ -120,57 +115,22 @@ func (st *elbLBState) describe(w http.ResponseWriter, _ *http.Request, body []by
 	if !ok {
 		return
 	}
-	arns, names := queryList(q, "LoadBalancerArns.member"), queryList(q, "Names.member")
-	if len(arns) > 0 && len(names) > 0 {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Load balancer ARNs and names cannot be specified at the same time")
-		return
-	}
-	if len(arns) > 20 || len(names) > 20 {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "At most 20 load balancer ARNs or names can be specified")
-		return
-	}
-	size, ok := parsePageSize(q.Get("PageSize"), 400, 1, 400)
+	l, ok := readELBList(w, q, "LoadBalancerArns.member", "Load balancer", 20, "elblbtok-")
 	if !ok {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "PageSize must be between 1 and 400")
-		return
-	}
-	start, ok := parsePageToken(q.Get("Marker"), "elblbtok-")
-	if !ok {
-		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "Invalid marker")
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var matched []*elbLoadBalancer
+	lbs, next, missing, ok := elbPage(l, st.lbs, st.order, (*elbLoadBalancer).xml)
 	switch {
-	case len(arns) > 0:
-		for _, arn := range arns {
-			lb, ok := st.lbs[arn]
-			if !ok {
-				WriteQueryError(w, http.StatusBadRequest, "LoadBalancerNotFound", "One or more load balancers not found")
-				return
-			}
-			matched = append(matched, lb)
-		}
-	case len(names) > 0:
-		for _, name := range names {
-			i := slices.IndexFunc(st.order, func(arn string) bool { return st.lbs[arn].name == name })
-			if i < 0 {
-				WriteQueryError(w, http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '["+name+"]' not found")
-				return
-			}
-			matched = append(matched, st.lbs[st.order[i]])
-		}
-	default:
-		for _, arn := range st.order {
-			matched = append(matched, st.lbs[arn])
-		}
+	case !ok && len(l.names) > 0:
+		WriteQueryError(w, http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '["+missing+"]' not found")
+		return
+	case !ok:
+		WriteQueryError(w, http.StatusBadRequest, "LoadBalancerNotFound", "One or more load balancers not found")
+		return
 	}
-	lbs, next := page(matched, start, size, "elblbtok-")
-	out := elbLBsResult{LBs: []elbXMLLB{}, NextMarker: next}
-	for _, lb := range lbs {
-		out.LBs = append(out.LBs, lb.xml())
-	}
+	out := elbLBsResult{LBs: lbs, NextMarker: next}
 	writeQueryResponse(w, elbXMLNS, "DescribeLoadBalancers", out)
 }
 
@@ -296,11 +256,7 @@ func (st *elbLBState) addTags(w http.ResponseWriter, r *http.Request, body []byt
 		WriteQueryError(w, http.StatusBadRequest, "LoadBalancerNotFound", "One or more load balancers not found")
 		return
 	}
-	tags := elbTags(q)
-	for _, a := range arns {
-		maps.Copy(st.lbs[a].tags, tags)
-	}
-	writeQueryResponse(w, elbXMLNS, "AddTags", struct{}{})
+	elbAddTags(w, q, arns, func(a string) map[string]string { return st.lbs[a].tags })
 }
 
 // describeTags answers for load balancers and target groups together
@@ -318,17 +274,7 @@ func (st *elbLBState) describeTags(w http.ResponseWriter, r *http.Request, body 
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	type tag struct {
-		Key   string `xml:"Key"`
-		Value string `xml:"Value"`
-	}
-	type desc struct {
-		ARN  string `xml:"ResourceArn"`
-		Tags []tag  `xml:"Tags>member"`
-	}
-	out := struct {
-		Descs []desc `xml:"TagDescriptions>member"`
-	}{}
+	var out elbTagsResult
 	st.tg.mu.Lock()
 	defer st.tg.mu.Unlock()
 	for _, a := range arns {
@@ -341,11 +287,7 @@ func (st *elbLBState) describeTags(w http.ResponseWriter, r *http.Request, body 
 			WriteQueryError(w, http.StatusBadRequest, "LoadBalancerNotFound", "Load balancer '"+a+"' not found")
 			return
 		}
-		d := desc{ARN: a, Tags: []tag{}}
-		for _, k := range sortedKeys(tags) {
-			d.Tags = append(d.Tags, tag{k, tags[k]})
-		}
-		out.Descs = append(out.Descs, d)
+		out.add(a, tags)
 	}
 	writeQueryResponse(w, elbXMLNS, "DescribeTags", out)
 }

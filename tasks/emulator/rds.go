@@ -140,9 +140,7 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 	st.instances[id] = in
 	out := in.xml()
 	out.DBInstanceStatus = "creating"
-	writeRDS(w, "CreateDBInstance", struct {
-		DBInstance rdsXMLInstance `xml:"DBInstance"`
-	}{out})
+	writeRDS(w, "CreateDBInstance", rdsInstanceResult{out})
 }
 
 func (st *rdsState) describeInstances(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -154,8 +152,7 @@ func (st *rdsState) describeInstances(w http.ResponseWriter, r *http.Request, bo
 	defer st.mu.Unlock()
 	ids := sortedKeys(st.instances)
 	if id := q.Get("DBInstanceIdentifier"); id != "" {
-		if _, ok := st.instances[id]; !ok {
-			WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+id+" not found.")
+		if _, ok := st.instance(w, id); !ok {
 			return
 		}
 		ids = []string{id}
@@ -178,18 +175,24 @@ func (st *rdsState) describeInstances(w http.ResponseWriter, r *http.Request, bo
 		}
 		ids = kept
 	}
-	page, marker, ok := rdsPage(w, q, ids)
+	out, marker, ok := rdsPage(w, q, ids, func(id string) rdsXMLInstance { return st.instances[id].xml() })
 	if !ok {
 		return
 	}
-	res := struct {
+	writeRDS(w, "DescribeDBInstances", struct {
 		Marker      string           `xml:"Marker,omitempty"`
 		DBInstances []rdsXMLInstance `xml:"DBInstances>DBInstance"`
-	}{Marker: marker}
-	for _, id := range page {
-		res.DBInstances = append(res.DBInstances, st.instances[id].xml())
+	}{marker, out})
+}
+
+// instance finds a DB instance or answers DBInstanceNotFound. Caller holds
+// st.mu.
+func (st *rdsState) instance(w http.ResponseWriter, id string) (*rdsInstance, bool) {
+	in, ok := st.instances[id]
+	if !ok {
+		WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+id+" not found.")
 	}
-	writeRDS(w, "DescribeDBInstances", res)
+	return in, ok
 }
 
 // transition answers Reboot/Start/Stop: the response shows the transient
@@ -203,9 +206,8 @@ func (st *rdsState) transition(op, transient, settled, from string) Handler {
 		id := q.Get("DBInstanceIdentifier")
 		st.mu.Lock()
 		defer st.mu.Unlock()
-		in, ok := st.instances[id]
+		in, ok := st.instance(w, id)
 		if !ok {
-			WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+id+" not found.")
 			return
 		}
 		if in.Status != from {
@@ -222,9 +224,7 @@ func (st *rdsState) transition(op, transient, settled, from string) Handler {
 		in.Status = settled
 		out := in.xml()
 		out.DBInstanceStatus = transient
-		writeRDS(w, op, struct {
-			DBInstance rdsXMLInstance `xml:"DBInstance"`
-		}{out})
+		writeRDS(w, op, rdsInstanceResult{out})
 	}
 }
 
@@ -236,9 +236,8 @@ func (st *rdsState) createSnapshot(w http.ResponseWriter, r *http.Request, body 
 	id, inst := q.Get("DBSnapshotIdentifier"), q.Get("DBInstanceIdentifier")
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	in, ok := st.instances[inst]
+	in, ok := st.instance(w, inst)
 	if !ok {
-		WriteQueryError(w, http.StatusNotFound, "DBInstanceNotFound", "DBInstance "+inst+" not found.")
 		return
 	}
 	for _, sn := range st.snapshots {
@@ -276,40 +275,41 @@ func (st *rdsState) describeSnapshots(w http.ResponseWriter, r *http.Request, bo
 		}
 		all = append(all, sn)
 	}
-	keys := make([]string, len(all))
-	for i := range all {
-		keys[i] = strconv.Itoa(i)
-	}
-	page, marker, ok := rdsPage(w, q, keys)
+	out, marker, ok := rdsPage(w, q, all, (*rdsSnapshot).xml)
 	if !ok {
 		return
 	}
-	res := struct {
+	writeRDS(w, "DescribeDBSnapshots", struct {
 		Marker      string           `xml:"Marker,omitempty"`
 		DBSnapshots []rdsXMLSnapshot `xml:"DBSnapshots>DBSnapshot"`
-	}{Marker: marker}
-	for _, k := range page {
-		i, _ := strconv.Atoi(k)
-		res.DBSnapshots = append(res.DBSnapshots, all[i].xml())
-	}
-	writeRDS(w, "DescribeDBSnapshots", res)
+	}{marker, out})
 }
 
 // rdsPage applies MaxRecords (20..100, default 100, as AWS enforces) and an
-// opaque Marker, which here is the offset of the next record.
-func rdsPage(w http.ResponseWriter, q url.Values, keys []string) ([]string, string, bool) {
+// opaque Marker, which here is the offset of the next record, to all and
+// renders the page's records with xmlOf.
+func rdsPage[T, X any](w http.ResponseWriter, q url.Values, all []T, xmlOf func(T) X) ([]X, string, bool) {
 	limit, ok := parsePageSize(q.Get("MaxRecords"), 100, 20, 100)
 	if !ok {
 		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxRecords must be between 20 and 100.")
 		return nil, "", false
 	}
 	start, ok := parsePageToken(q.Get("Marker"), "")
-	if !ok || start > len(keys) {
+	if !ok || start > len(all) {
 		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "Invalid Marker.")
 		return nil, "", false
 	}
-	items, marker := page(keys, start, limit, "")
-	return items, marker, true
+	items, marker := page(all, start, limit, "")
+	var out []X // nil when empty: the answer then has no list element, as before
+	for _, it := range items {
+		out = append(out, xmlOf(it))
+	}
+	return out, marker, true
+}
+
+// rdsInstanceResult is the answer of the calls that act on one instance.
+type rdsInstanceResult struct {
+	DBInstance rdsXMLInstance `xml:"DBInstance"`
 }
 
 type rdsXMLTag struct {
