@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,7 +79,13 @@ func BenchmarkEvaluate10k(b *testing.B) {
 	for _, c := range cases {
 		req := base
 		req.Task, req.Params = c.task, c.params
-		if d := rs.Evaluate(req, c.used); d.Effect != c.effect || (c.effect == Deny && c.name != "default-deny-near-miss" && d.Rule == "") {
+		d := rs.Evaluate(req, c.used)
+		// Each case must take the path it is named after: a deny rule
+		// names itself, a used-up rate limit is a default deny that says so.
+		wrongPath := (c.name == "deny-rule" && d.Rule == "") ||
+			(c.name == "deny-rate-limited" && !strings.Contains(d.Reason, "rate limit")) ||
+			(c.name == "default-deny-near-miss" && d.NearMiss == "")
+		if d.Effect != c.effect || wrongPath {
 			b.Fatalf("%s: got %s by %q (%s)", c.name, d.Effect, d.Rule, d.Reason)
 		}
 		b.Run(c.name, func(b *testing.B) {

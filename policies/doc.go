@@ -39,7 +39,9 @@
 //	           "Sat,Sun 00:00-24:00 UTC", "Fri 22:00-06:00 UTC" (overnight windows
 //	           belong to the day they start on). Hours are wall-clock in ZONE, so
 //	           they hold across daylight-saving changes.
-//	rate       "5/1h", "20/1d": per caller (principal) per rule; not on deny rules
+//	rate       "5/1h", "20/1d": per caller (principal) per rule; not on deny rules.
+//	           A rule whose limit is used up does not match, like any other
+//	           failed condition.
 //
 // # Combining
 //
@@ -48,11 +50,17 @@
 //  1. A freeze on the app denies every mutating task (read-only tasks are
 //     unaffected), whatever the rules say.
 //  2. Any matching deny rule wins.
-//  3. A matching allow or approve rule whose rate limit is used up denies,
-//     naming the rule and the limit.
-//  4. Else any matching approve rule: approval is needed.
-//  5. Else any matching allow rule: allowed.
-//  6. Else deny by default, naming the rule that came closest (NearMiss).
+//  3. Else any matching approve rule: approval is needed.
+//  4. Else any matching allow rule: allowed.
+//  5. Else deny by default, naming the rule that came closest (NearMiss).
+//     When an allow or approve rule matched but for its used-up rate limit,
+//     the reason and NearMiss name that rule and its limit.
+//
+// A rate limit is a condition: an allow or approve rule whose limit is used
+// up does not match, so another matching rule without a limit, or with
+// budget left, still decides. Decision.RateRule names the deciding rule when
+// it has a limit, so the use is recorded against the rule that let the run
+// through.
 //
 // Among several matching rules of the same kind, the first in source order
 // decides (its id, reason, approvers). Every Decision carries the deciding

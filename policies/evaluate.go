@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -36,8 +37,8 @@ type Usage interface {
 // Decision is the outcome of Evaluate, with enough to explain itself.
 type Decision struct {
 	Effect Effect
-	// Rule is the id of the deciding rule; "" for the default deny and for
-	// a freeze.
+	// Rule is the id of the deciding rule; "" for the default deny
+	// (including one caused by a used-up rate limit) and for a freeze.
 	Rule string
 	// Reason is one human line.
 	Reason string
@@ -84,18 +85,24 @@ func (rs *RuleSet) Evaluate(req Request, usage Usage) Decision {
 	switch {
 	case m.deny != nil:
 		return Decision{Effect: Deny, Rule: m.deny.src.ID, Reason: m.deny.reason}
-	case m.limited != nil:
-		r := m.limited
-		// The count is left out: a store that cannot count reports a huge
-		// number to fail closed, which would read as nonsense.
-		return Decision{Effect: Deny, Rule: r.src.ID, Reason: fmt.Sprintf(
-			"rate limit %s of rule %q reached for %s; try again later", r.rate, r.src.ID, callerName(&req))}
 	case m.approve != nil:
 		r := m.approve
 		return Decision{Effect: Approve, Rule: r.src.ID, Reason: r.reason,
 			Approvers: r.approvers, Quorum: r.quorum, Expiry: r.expiry, RateRule: rateRule(r)}
 	case m.allow != nil:
 		return Decision{Effect: Allow, Rule: m.allow.src.ID, Reason: m.allow.reason, RateRule: rateRule(m.allow)}
+	case m.limited != nil:
+		// Default deny, but only a used-up rate limit stood in the way:
+		// say so rather than pointing at some other rule. The count is left
+		// out: a store that cannot count reports a huge number to fail
+		// closed, which would read as nonsense.
+		r := m.limited
+		rate, id, who := r.rate.String(), strconv.Quote(r.src.ID), callerName(&req)
+		return Decision{
+			Effect:   Deny,
+			Reason:   "rate limit " + rate + " of rule " + id + " reached for " + who + "; try again later",
+			NearMiss: "rule " + id + " almost matched: its rate limit " + rate + " is used up for " + who,
+		}
 	}
 	return Decision{
 		Effect:   Deny,
@@ -106,7 +113,9 @@ func (rs *RuleSet) Evaluate(req Request, usage Usage) Decision {
 
 // matchState keeps, per outcome, the earliest matching rule in source order.
 // The four index lists are visited one after another, so "earliest" is by
-// rule index, not by visiting order.
+// rule index, not by visiting order. limited is the earliest allow or
+// approve rule that matched except for its used-up rate limit; it only
+// explains a default deny.
 type matchState struct {
 	deny, approve, allow, limited *compiledRule
 }
@@ -120,9 +129,11 @@ func (m *matchState) visit(list []*compiledRule, req *Request, usage Usage) {
 			m.deny = earlier(m.deny, r)
 			continue
 		}
-		// Counting uses may cost the caller a lookup; once a deny matched
-		// the count cannot change the outcome.
-		if r.rate.N > 0 && usage != nil && m.deny == nil {
+		// A rate limit is the last condition of a rule. Counting uses may
+		// cost the caller a lookup, so skip it when this rule could not
+		// decide anyway: a deny matched, or an approve beats this allow, or
+		// an earlier rule of the same kind matched.
+		if r.rate.N > 0 && usage != nil && m.couldDecide(r) {
 			if usage.Used(r.src.ID, req.Principal, req.Time.Add(-r.rate.Per)) >= r.rate.N {
 				m.limited = earlier(m.limited, r)
 				continue
@@ -134,6 +145,18 @@ func (m *matchState) visit(list []*compiledRule, req *Request, usage Usage) {
 			m.allow = earlier(m.allow, r)
 		}
 	}
+}
+
+// couldDecide reports whether allow or approve rule r, if it matched, would
+// become the deciding rule given what matched so far.
+func (m *matchState) couldDecide(r *compiledRule) bool {
+	if m.deny != nil {
+		return false
+	}
+	if r.src.Effect == Approve {
+		return m.approve == nil || r.idx < m.approve.idx
+	}
+	return m.approve == nil && (m.allow == nil || r.idx < m.allow.idx)
 }
 
 func earlier(cur, r *compiledRule) *compiledRule {

@@ -40,6 +40,15 @@ func fixture() []Rule {
 		{ID: "oncall-allow-restart", Effect: Allow, Subjects: []string{"group:oncall"}, Apps: []string{"shop"}, Tasks: []string{"restart-web"}},
 		{ID: "first-allow", Effect: Allow, Subjects: []string{"user:dora"}, Apps: []string{"api"}, Tasks: []string{"status"}},
 		{ID: "second-allow", Effect: Allow, Subjects: []string{"*"}, Apps: []string{"api"}, Tasks: []string{"status"}},
+		// A rate limit is a condition: a used-up rule does not match and
+		// the next matching rule decides.
+		{ID: "ci-restart-limited", Effect: Allow, Subjects: []string{"group:dev"}, Apps: []string{"ci"}, Tasks: []string{"restart"}, Rate: "5/1h"},
+		{ID: "ci-restart-any", Effect: Allow, Subjects: []string{"group:dev"}, Apps: []string{"ci"}, Tasks: []string{"restart"}},
+		{ID: "ci-deploy-approve", Effect: Approve, Subjects: []string{"group:dev"}, Apps: []string{"ci"}, Tasks: []string{"deploy"},
+			Approvers: []string{"group:sre"}, Quorum: 1, Rate: "2/1d"},
+		{ID: "ci-deploy-release", Effect: Allow, Subjects: []string{"group:release"}, Apps: []string{"ci"}, Tasks: []string{"deploy"}},
+		{ID: "ci-purge-first", Effect: Allow, Subjects: []string{"group:dev"}, Apps: []string{"ci"}, Tasks: []string{"purge"}, Rate: "1/1h"},
+		{ID: "ci-purge-second", Effect: Allow, Subjects: []string{"group:dev"}, Apps: []string{"ci"}, Tasks: []string{"purge"}, Rate: "3/1h"},
 	}
 }
 
@@ -139,8 +148,42 @@ func TestEvaluate(t *testing.T) {
 			Params: map[string]string{"bucket": "research-carol-x"}}, effect: Allow, rule: "researcher-reset", rateRule: "researcher-reset"},
 		{name: "rate reached", usage: usageMap{"researcher-reset": 5}, req: Request{Principal: "slack:U3", Handle: "carol",
 			Groups: []string{"researchers"}, App: "datalake", Task: "reset-bucket-access", Mutating: true,
-			Params: map[string]string{"bucket": "research-carol-x"}}, effect: Deny, rule: "researcher-reset",
-			reason: `rate limit 5/1h of rule "researcher-reset" reached for carol; try again later`},
+			Params: map[string]string{"bucket": "research-carol-x"}}, effect: Deny,
+			reason:   `rate limit 5/1h of rule "researcher-reset" reached for carol; try again later`,
+			nearMiss: `rule "researcher-reset" almost matched: its rate limit 5/1h is used up for carol`},
+		{name: "rate used up, unlimited rule allows", usage: usageMap{"ci-restart-limited": 5},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating, r.Groups = "ci", "restart", true, []string{"dev"} }),
+			effect: Allow, rule: "ci-restart-any", reason: `allowed by rule "ci-restart-any"`},
+		{name: "rate with budget decides before unlimited rule", usage: usageMap{"ci-restart-limited": 4},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating, r.Groups = "ci", "restart", true, []string{"dev"} }),
+			effect: Allow, rule: "ci-restart-limited", rateRule: "ci-restart-limited"},
+		{name: "rate used up on approve, nothing else matches", usage: usageMap{"ci-deploy-approve": 2},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating, r.Groups = "ci", "deploy", true, []string{"dev"} }),
+			effect: Deny, reason: `rate limit 2/1d of rule "ci-deploy-approve" reached for bob; try again later`,
+			nearMiss: `rule "ci-deploy-approve" almost matched: its rate limit 2/1d is used up for bob`},
+		{name: "approve with budget", usage: usageMap{"ci-deploy-approve": 1},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating, r.Groups = "ci", "deploy", true, []string{"dev"} }),
+			effect: Approve, rule: "ci-deploy-approve", rateRule: "ci-deploy-approve"},
+		{name: "approve with budget beats allow", usage: usageMap{"ci-deploy-approve": 1},
+			req: with(bob, func(r *Request) {
+				r.App, r.Task, r.Mutating, r.Groups = "ci", "deploy", true, []string{"dev", "release"}
+			}),
+			effect: Approve, rule: "ci-deploy-approve", rateRule: "ci-deploy-approve"},
+		{name: "approve used up, allow decides", usage: usageMap{"ci-deploy-approve": 2},
+			req: with(bob, func(r *Request) {
+				r.App, r.Task, r.Mutating, r.Groups = "ci", "deploy", true, []string{"dev", "release"}
+			}),
+			effect: Allow, rule: "ci-deploy-release"},
+		{name: "first limited rule used up, second has budget", usage: usageMap{"ci-purge-first": 1, "ci-purge-second": 2},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating, r.Groups = "ci", "purge", true, []string{"dev"} }),
+			effect: Allow, rule: "ci-purge-second", rateRule: "ci-purge-second"},
+		{name: "both limited rules used up names the first", usage: usageMap{"ci-purge-first": 1, "ci-purge-second": 3},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating, r.Groups = "ci", "purge", true, []string{"dev"} }),
+			effect: Deny, reason: `rate limit 1/1h of rule "ci-purge-first" reached for bob`,
+			nearMiss: `rule "ci-purge-first" almost matched: its rate limit 1/1h is used up`},
+		{name: "rate used up, other conditions still reported for non-matching requests", usage: usageMap{"ci-purge-first": 1},
+			req:    with(bob, func(r *Request) { r.App, r.Task, r.Mutating = "ci", "purge", true }),
+			effect: Deny, reason: "no rule allows bob to run ci/purge", nearMiss: `is not in group dev`},
 
 		// owner
 		{name: "owner by handle", req: Request{Principal: "slack:U7", Handle: "carol", App: "blog", Owners: []string{"carol"}, Task: "restart", Mutating: true},
