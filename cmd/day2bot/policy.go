@@ -45,7 +45,8 @@ func newPolicyListCmd(g *globals) *cobra.Command {
 		Short: "List the rules in source order",
 		Long: `List the rules in source order. Order matters only among matching rules of
 the same effect: the first one decides. Across effects a freeze wins, then
-any deny, then a used-up rate limit, then approve, then allow; default deny.`,
+any deny, then approve, then allow (a used-up rate limit makes its rule not
+match); default deny.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), g, true, func(s *store.Store) error {
