@@ -76,7 +76,8 @@ func Chart(r Report) ([]byte, error) {
 	}
 	// At 72 DPI a point is a pixel, so the PNG is exactly the size asked.
 	c := vgimg.NewWith(vgimg.UseWH(vg.Points(ChartWidth), vg.Points(ChartHeight)), vgimg.UseDPI(72))
-	p.Draw(draw.New(c))
+	// A small top margin keeps the title off the image edge.
+	p.Draw(draw.Crop(draw.New(c), 0, 0, 0, -vg.Points(6)))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("encode chart: %w", err)
