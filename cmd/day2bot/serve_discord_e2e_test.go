@@ -182,32 +182,7 @@ func startDiscordServe(t *testing.T) *discordServe {
 		"DISCORD_APP_ID": "app1", "DISCORD_BOT_TOKEN": "bot-token",
 		"DISCORD_PUBLIC_KEY": hex.EncodeToString(pub), "DISCORD_API_URL": api.srv.URL + "/api/v10",
 	}
-	logs := &syncBuffer{}
-	g := &globals{Stdout: io.Discard, Stderr: logs, Stdin: strings.NewReader(""), Getenv: func(k string) string { return vars[k] }}
-	runCtx, cancel := context.WithCancel(ctx)
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	awsCfg := emu.ClientConfig("us-east-1", "AKIDSERVE")
-	go func() {
-		done <- runServe(runCtx, g, serveOptions{
-			ConfigPath: cfgPath, Listen: "127.0.0.1:0", AWS: staticAWS{cfg: awsCfg},
-			Ready: func(addr string) { ready <- addr }, ShutdownGrace: 10 * time.Second,
-		})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve stopped before listening: %v\n%s", err, logs.String())
-	}
-	var once sync.Once
-	var stopErr error
-	stop := func() error {
-		once.Do(func() { cancel(); stopErr = <-done })
-		return stopErr
-	}
-	t.Cleanup(func() { _ = stop() })
+	addr, logs, stop := launchServe(t, cfgPath, vars, emu)
 	return &discordServe{api: api, priv: priv, url: "http://" + addr + discordInteractionsPath, app: app, stop: stop, logs: logs}
 }
 

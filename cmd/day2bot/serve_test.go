@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
@@ -121,19 +119,23 @@ func startServe(t *testing.T, env map[string]string) *serveEnv {
 	} else if ok {
 		fake.AppToken = v
 	}
+	addr, logs, stop := launchServe(t, cfgPath, vars, emu)
+	return &serveEnv{fake: fake, base: "http://" + addr, app: app, emu: emu, web: web, logs: logs, stop: stop}
+}
+
+// launchServe runs serve in the background with vars as its environment
+// and the emulator as AWS, waits until it listens and returns its address,
+// its JSON logs and a stop function (also run at cleanup).
+func launchServe(t *testing.T, cfgPath string, vars map[string]string, emu *emulator.Server) (string, *syncBuffer, func() error) {
+	t.Helper()
 	logs := &syncBuffer{}
 	g := &globals{Stdout: io.Discard, Stderr: logs, Stdin: strings.NewReader(""), Getenv: func(k string) string { return vars[k] }}
-	runCtx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSERVE", "serve", ""),
-		BaseEndpoint: aws.String(emu.URL),
-	}
 	go func() {
 		done <- runServe(runCtx, g, serveOptions{
-			ConfigPath: cfgPath, Listen: "127.0.0.1:0", AWS: staticAWS{cfg: awsCfg},
+			ConfigPath: cfgPath, Listen: "127.0.0.1:0", AWS: staticAWS{cfg: emu.ClientConfig("us-east-1", "AKIDSERVE")},
 			Ready: func(addr string) { ready <- addr }, ShutdownGrace: 10 * time.Second,
 		})
 	}()
@@ -147,14 +149,11 @@ func startServe(t *testing.T, env map[string]string) *serveEnv {
 	var once sync.Once
 	var stopErr error
 	stop := func() error {
-		once.Do(func() {
-			cancel()
-			stopErr = <-done
-		})
+		once.Do(func() { cancel(); stopErr = <-done })
 		return stopErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return &serveEnv{fake: fake, base: "http://" + addr, app: app, emu: emu, web: web, logs: logs, stop: stop}
+	return addr, logs, stop
 }
 
 func importPolicy(t *testing.T, db, doc string) {
