@@ -15,28 +15,11 @@ import (
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 )
-
-// fakeClock is the engine's and the store's time; tests advance it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // fakeAction records runs; a test may hold runs at a gate.
 type fakeAction struct {
@@ -174,7 +157,7 @@ type harness struct {
 	t       testing.TB
 	ctx     context.Context
 	path    string
-	clk     *fakeClock
+	clk     *clocktest.Clock
 	st      *store.Store
 	e       *bot.Engine
 	out     *syncBuffer
@@ -201,7 +184,7 @@ func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "day2bot.db"),
-		clk:     &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		clk:     clocktest.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)),
 		out:     &syncBuffer{},
 		restart: &fakeAction{name: "test.restart", mutating: true, params: []tasks.Param{{Name: "batch", Type: tasks.TypeInt, Default: "1", Min: intp(1), Max: intp(4)}}},
 		list:    &fakeAction{name: "test.list"},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/clocktest"
 )
 
 func day(s string) time.Time {
@@ -45,7 +47,7 @@ func TestCostWindows(t *testing.T) {
 // asks again; on the 1st nothing is asked at all.
 func TestCostCachedAndFirstDay(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
 	b := newBuilder(t, openStore(t, clk.Now), clk.Now, func(o *Options) { o.CostTag = "app" })
 	ce := SDKClients(testConfig()).Cost
 	before := emu.Count("ce:GetCostAndUsage")

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
@@ -36,24 +36,6 @@ var uniqSeq atomic.Int64
 
 // uniq returns a name unique in this process (kumo's state is global).
 func uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, uniqSeq.Add(1)) }
-
-// clock is a settable time for the builder and the store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 func openStore(t testing.TB, now func() time.Time) *store.Store {
 	t.Helper()
@@ -240,7 +222,7 @@ func TestFiringAlarmsPaginate(t *testing.T) {
 
 func TestDigestJournal(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC))
 	st := openStore(t, clk.Now)
 	app := webApp(t, 0, 0)
 	for i, state := range []store.State{store.Succeeded, store.Failed, store.Interrupted} {

@@ -10,25 +10,8 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clocktest"
 )
-
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // sleeps records the waits the adapter asked for instead of waiting.
 type sleeps struct {
@@ -53,7 +36,7 @@ type testAdapterOption func(*Config)
 
 func newTestAdapter(tb testing.TB, apiURL string, opts ...testAdapterOption) *Adapter {
 	tb.Helper()
-	clock := &testClock{now: testNow}
+	clock := clocktest.New(testNow)
 	cfg := Config{
 		AppID:      "app1",
 		BotToken:   "bot-token",

@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clocktest"
 )
 
 // endpoint is the adapter's HTTP handler for engine e.
@@ -280,7 +281,7 @@ func TestLatePublicAnswerReplacesEphemeralPlaceholder(t *testing.T) {
 
 func TestAnswersAfterTokenExpiry(t *testing.T) {
 	fake := newFakeDiscord(t)
-	clock := &testClock{now: testNow}
+	clock := clocktest.New(testNow)
 	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.Now = clock.Now })
 	type result struct {
 		ref    bot.MessageRef

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clocktest"
 )
 
 func TestPostAndUpdateWithBotToken(t *testing.T) {
@@ -111,7 +112,7 @@ func TestRateLimitRetriesAreBounded(t *testing.T) {
 
 func TestUpdateAfterTokenExpiryUsesBotToken(t *testing.T) {
 	fake := newFakeDiscord(t)
-	clock := &testClock{now: testNow}
+	clock := clocktest.New(testNow)
 	a := newTestAdapter(t, fake.APIURL(), func(c *Config) { c.Now = clock.Now })
 	refs := make(chan bot.MessageRef, 1)
 	e := &scriptedEngine{command: func(ctx context.Context, cmd bot.Command) {

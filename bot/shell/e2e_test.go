@@ -22,24 +22,13 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type transcript struct {
 	mu sync.Mutex
@@ -85,7 +74,7 @@ type e2e struct {
 	emu   *emulator.Server
 	ids   []string
 	path  string
-	clk   *clock
+	clk   *clocktest.Clock
 	out   *transcript
 	st    *store.Store
 	e     *bot.Engine
@@ -96,7 +85,7 @@ type e2e struct {
 func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	x := &e2e{t: t, ctx: context.Background(), emu: emulator.New(), path: filepath.Join(t.TempDir(), "day2bot.db"),
-		clk: &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}, out: &transcript{}}
+		clk: clocktest.New(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)), out: &transcript{}}
 	// The chat outlives the bot's restarts, as Slack's messages do.
 	x.plat = shell.New(x.out)
 	t.Cleanup(x.emu.Close)

@@ -15,6 +15,7 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -24,24 +25,9 @@ import (
 
 // testClock only moves when the test says; After is never used because
 // the tests tick the scheduler themselves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type testClock struct{ *clocktest.Clock }
 
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *testClock) After(time.Duration) <-chan time.Time { return nil }
+func (testClock) After(time.Duration) <-chan time.Time { return nil }
 
 // lockedBuffer is the shell's transcript, written from several goroutines.
 type lockedBuffer struct {
@@ -71,7 +57,7 @@ type routineRig struct {
 	app   string
 	apps  map[string]blueprints.App
 	db    string
-	clk   *testClock
+	clk   testClock
 	emu   *emulator.Server
 	out   *lockedBuffer
 	st    *store.Store
@@ -88,7 +74,7 @@ func newRoutineRig(t *testing.T, emu *emulator.Server) *routineRig {
 		t.Fatal(err)
 	}
 	g := &routineRig{t: t, ctx: ctx, app: app, db: filepath.Join(t.TempDir(), "d.db"), emu: emu, out: &lockedBuffer{},
-		clk: &testClock{t: time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)}, // a Wednesday
+		clk: testClock{clocktest.New(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))}, // a Wednesday
 		apps: map[string]blueprints.App{app: {
 			Blueprints: []string{"ec2-web"}, Region: "us-east-1", Channels: []string{"shell:ops"},
 			Schedules: blueprints.AppSchedules{

@@ -9,9 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/clocktest"
 )
 
-func newApproval(t *testing.T, s *Store, clk *fakeClock, quorum int) Approval {
+func newApproval(t *testing.T, s *Store, clk *clocktest.Clock, quorum int) Approval {
 	t.Helper()
 	a, err := s.CreateApproval(context.Background(), ApprovalRequest{
 		App: "shop", Task: "scale", Params: map[string]string{"desired": "8", "group": "web"},

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 )
 
-func benchStore(b *testing.B) (*Store, *fakeClock) {
+func benchStore(b *testing.B) (*Store, *clocktest.Clock) {
 	clk := newClock()
 	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), WithClock(clk.Now))
 	if err != nil {

@@ -12,33 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 )
 
-// fakeClock is a settable clock; tests advance it instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 }
 
 // openAt opens a store at path, closed when the test ends.
-func openAt(t *testing.T, path string, clk *fakeClock, opts ...Option) *Store {
+func openAt(t *testing.T, path string, clk *clocktest.Clock, opts ...Option) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), path, append([]Option{WithClock(clk.Now)}, opts...)...)
 	if err != nil {
@@ -48,7 +31,7 @@ func openAt(t *testing.T, path string, clk *fakeClock, opts ...Option) *Store {
 	return s
 }
 
-func openTemp(t *testing.T) (*Store, *fakeClock, string) {
+func openTemp(t *testing.T) (*Store, *clocktest.Clock, string) {
 	t.Helper()
 	clk := newClock()
 	path := filepath.Join(t.TempDir(), "day2bot.db")
