@@ -171,7 +171,14 @@ func (o *outbox) close(ctx context.Context) error {
 	drained := doneWhen(o.wg.Wait)
 	select {
 	case <-drained:
-		return nil
+		// Lanes also exit when the outbox gave up on them; that is not a
+		// clean drain, whichever of the two select saw first.
+		select {
+		case <-o.quit:
+			return fmt.Errorf("drain slack outbox: %w", errOutboxClosed)
+		default:
+			return nil
+		}
 	case <-o.quit:
 		<-drained
 		return fmt.Errorf("drain slack outbox: %w", errOutboxClosed)
