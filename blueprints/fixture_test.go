@@ -64,7 +64,7 @@ func contractActions() fakeLookup {
 		{"autoscaling.set-desired", "autoscaling:group", true, []tasks.Param{{Name: "desired", Type: tasks.TypeInt, Min: fp(0), Required: true}}},
 		{"autoscaling.instance-refresh", "autoscaling:group", true, []tasks.Param{{Name: "min_healthy", Type: tasks.TypeInt, Min: fp(0), Max: fp(100), Default: "90"}}},
 		{"rds.describe", "rds:db-instance", false, nil},
-		{"rds.snapshot", "rds:db-instance", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Default: "manual"}}},
+		{"rds.snapshot", "rds:db-instance", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
 		{"rds.reboot", "rds:db-instance", true, []tasks.Param{{Name: "failover", Type: tasks.TypeBool, Default: "false"}}},
 		{"rds.start", "rds:db-instance", true, nil},
 		{"rds.stop", "rds:db-instance", true, nil},

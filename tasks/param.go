@@ -32,6 +32,10 @@ type Param struct {
 	// Pattern is a Go regexp the whole value must match (it is anchored
 	// at both ends whether or not it says ^…$).
 	Pattern string `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+	// Format says in words what Pattern allows ("1 to 40 lowercase
+	// letters, digits or dashes"). People read it in listings and errors;
+	// nobody should have to read a regexp in chat. Required with Pattern.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
 }
 
 // Type is the kind of value a Param accepts.
@@ -69,6 +73,20 @@ func paramErr(name, format string, args ...any) *ParamError {
 	return &ParamError{Param: name, Msg: fmt.Sprintf(format, args...)}
 }
 
+// maxQuoted is how much of a user's input any reply or log line quotes: enough
+// to recognise a typo, never enough to turn the bot into an echo service.
+const maxQuoted = 100
+
+// QuoteInput quotes user input for a message, cut to maxQuoted runes with the
+// original length said, so a 100k-character word never comes back whole.
+func QuoteInput(s string) string {
+	r := []rune(s)
+	if len(r) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string(r[:maxQuoted])) + fmt.Sprintf("… (%d characters)", len(r))
+}
+
 // Parse converts raw user text into the parameter's Go value and checks the
 // bounds: int → int64, bool → bool, duration → time.Duration, string and
 // enum → string (enum values in their declared spelling).
@@ -81,7 +99,7 @@ func (p Param) Parse(raw string) (any, error) {
 	case TypeInt:
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
-			return nil, paramErr(p.Name, "%s must be a whole number%s, got %q", p.Name, p.rangeText(), raw)
+			return nil, paramErr(p.Name, "%s must be a whole number%s, got %s", p.Name, p.rangeText(), QuoteInput(raw))
 		}
 		if !p.inRange(float64(n)) {
 			return nil, paramErr(p.Name, "%s must be %s, got %d", p.Name, p.boundsText(), n)
@@ -94,11 +112,11 @@ func (p Param) Parse(raw string) (any, error) {
 		case "false", "no", "off", "0":
 			return false, nil
 		}
-		return nil, paramErr(p.Name, "%s must be true or false, got %q", p.Name, raw)
+		return nil, paramErr(p.Name, "%s must be true or false, got %s", p.Name, QuoteInput(raw))
 	case TypeDuration:
 		d, err := ParseDuration(raw)
 		if err != nil {
-			return nil, paramErr(p.Name, "%s must be a duration like 30m, 2h or 7d%s, got %q", p.Name, p.rangeText(), raw)
+			return nil, paramErr(p.Name, "%s must be a duration like 30m, 2h or 7d%s, got %s", p.Name, p.rangeText(), QuoteInput(raw))
 		}
 		if d < 0 {
 			return nil, paramErr(p.Name, "%s must not be negative, got %s", p.Name, raw)
@@ -126,7 +144,7 @@ func (p Param) Parse(raw string) (any, error) {
 				return nil, fmt.Errorf("compile pattern of %s: %w", p.Name, err)
 			}
 			if !re.MatchString(raw) {
-				return nil, paramErr(p.Name, "%s must match %s, got %q", p.Name, p.Pattern, raw)
+				return nil, paramErr(p.Name, "%s must be %s, got %s", p.Name, p.Format, QuoteInput(raw))
 			}
 		}
 		return raw, nil
@@ -140,8 +158,8 @@ func (p Param) parseEnum(raw string) (any, error) {
 			return e, nil
 		}
 	}
-	return nil, paramErr(p.Name, "%s must be one of %s, got %q%s",
-		p.Name, strings.Join(p.Enum, ", "), raw, suggest.DidYouMean(raw, p.Enum))
+	return nil, paramErr(p.Name, "%s must be one of %s, got %s%s",
+		p.Name, strings.Join(p.Enum, ", "), QuoteInput(raw), suggest.DidYouMean(raw, p.Enum))
 }
 
 func (p Param) inRange(v float64) bool {
@@ -178,7 +196,7 @@ func (p Param) bound(v float64) string {
 }
 
 // paramKeys are the YAML keys of a Param, for rejecting typos.
-var paramKeys = []string{"name", "type", "description", "default", "required", "min", "max", "enum", "pattern"}
+var paramKeys = []string{"name", "type", "description", "default", "required", "min", "max", "enum", "pattern", "format"}
 
 // UnmarshalYAML lets duration parameters write their bounds as durations
 // ("max: 24h"; stored in seconds) and rejects unknown keys, because decoding
@@ -263,6 +281,12 @@ func (p Param) Validate() error {
 		if _, err := regexp.Compile(p.Pattern); err != nil {
 			return fmt.Errorf("%s: pattern %q does not compile: %w", p.Name, p.Pattern, err)
 		}
+		if strings.TrimSpace(p.Format) == "" {
+			return fmt.Errorf("%s: a pattern needs a format: what it allows, in words (e.g. \"1 to 40 lowercase letters, digits or dashes\")", p.Name)
+		}
+	}
+	if p.Format != "" && p.Pattern == "" {
+		return fmt.Errorf("%s: format describes a pattern; set pattern too or remove format", p.Name)
 	}
 	if p.Default != "" {
 		if p.Required {
@@ -303,8 +327,8 @@ func (p Param) String() string {
 		if p.Max != nil {
 			b.WriteString(p.bound(*p.Max))
 		}
-	case p.Pattern != "":
-		b.WriteString(" /" + p.Pattern + "/")
+	case p.Format != "":
+		b.WriteString(", " + p.Format)
 	}
 	switch {
 	case p.Required:
@@ -336,9 +360,9 @@ func ParseValues(params []Param, raw map[string]string) (Values, error) {
 		slices.Sort(unknown)
 		k := unknown[0]
 		if len(params) == 0 {
-			return nil, paramErr("", "unknown parameter %q: this task takes no parameters", k)
+			return nil, paramErr("", "unknown parameter %s: this task takes no parameters", QuoteInput(k))
 		}
-		return nil, paramErr("", "unknown parameter %q; allowed: %s%s", k, strings.Join(names, ", "), suggest.DidYouMean(k, names))
+		return nil, paramErr("", "unknown parameter %s; allowed: %s%s", QuoteInput(k), strings.Join(names, ", "), suggest.DidYouMean(k, names))
 	}
 	vals := make(Values, len(params))
 	for _, p := range params {

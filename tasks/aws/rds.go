@@ -118,7 +118,7 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 		&stepAction{
 			name: "rds.snapshot", mutating: true, verb: "snapshotted", noun: "DB instances",
 			iam: append(describe, "rds:CreateDBSnapshot"),
-			params: []tasks.Param{{Name: "label", Type: tasks.TypeString, Default: "manual", Pattern: `^[a-z0-9-]{1,40}$`,
+			params: []tasks.Param{{Name: "label", Type: tasks.TypeString, Default: "manual", Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes",
 				Description: "label in the snapshot name"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
