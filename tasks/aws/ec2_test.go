@@ -58,7 +58,7 @@ func resourcesWith(rs []tasks.ResourceResult, s tasks.Status) []string {
 
 func TestEC2DescribePagesAndLoadsNoMoreThanAsked(t *testing.T) {
 	app, ids := seedApp(t, 2100)
-	act := NewEC2Describe(SDKEC2)
+	act := coverIAM(t, NewEC2Describe(SDKEC2))
 	ctx := context.Background()
 
 	before := emu.Count("ec2:DescribeInstances")
@@ -100,7 +100,7 @@ func TestEC2DescribePagesAndLoadsNoMoreThanAsked(t *testing.T) {
 func TestEC2RebootPlanThenRunAgree(t *testing.T) {
 	app, ids := seedApp(t, 5)
 	emu.SetInstanceState(ids[4], "stopped")
-	act := NewEC2Reboot(SDKEC2)
+	act := coverIAM(t, NewEC2Reboot(SDKEC2))
 	inv := ec2Inv(t, app, tasks.Values{"batch": int64(2)})
 	ctx := context.Background()
 
@@ -203,7 +203,7 @@ func TestEC2RebootRetriesThrottling(t *testing.T) {
 	app, ids := seedApp(t, 1)
 	before := emu.Count("ec2:RebootInstances")
 	emu.InjectFault("ec2:RebootInstances", emulator.Fault{Status: 503, Code: "RequestLimitExceeded", Message: "Request limit exceeded."})
-	res, err := NewEC2Reboot(SDKEC2).Run(context.Background(), ec2Inv(t, app, nil), nil)
+	res, err := coverIAM(t, NewEC2Reboot(SDKEC2)).Run(context.Background(), ec2Inv(t, app, nil), nil)
 	if err != nil || res.Failed() != 0 {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -218,7 +218,7 @@ func TestEC2RebootRetriesThrottling(t *testing.T) {
 func TestEC2RebootAccessDenied(t *testing.T) {
 	app, ids := seedApp(t, 2)
 	emu.InjectFault("ec2:RebootInstances", emulator.Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. Encoded authorization failure message: xyz"})
-	res, err := NewEC2Reboot(SDKEC2).Run(context.Background(), ec2Inv(t, app, nil), nil)
+	res, err := coverIAM(t, NewEC2Reboot(SDKEC2)).Run(context.Background(), ec2Inv(t, app, nil), nil)
 	var ad *AccessDeniedError
 	if !errors.As(err, &ad) || ad.IAMAction != "ec2:RebootInstances" || !ad.Declared {
 		t.Fatalf("err = %v", err)
@@ -235,7 +235,7 @@ func TestEC2StopThenStart(t *testing.T) {
 	app, ids := seedApp(t, 3)
 	ctx := context.Background()
 	stopBefore, startBefore := emu.Count("ec2:StopInstances"), emu.Count("ec2:StartInstances")
-	res, err := NewEC2Stop(SDKEC2).Run(ctx, ec2Inv(t, app, tasks.Values{"batch": int64(3)}), nil)
+	res, err := coverIAM(t, NewEC2Stop(SDKEC2)).Run(ctx, ec2Inv(t, app, tasks.Values{"batch": int64(3)}), nil)
 	if err != nil || res.Summary != "stopped 3 of 3 instances" {
 		t.Fatalf("stop: %v %+v", err, res)
 	}
@@ -244,11 +244,11 @@ func TestEC2StopThenStart(t *testing.T) {
 			t.Fatalf("%s is %s", id, emu.InstanceState(id))
 		}
 	}
-	plan, err := NewEC2Stop(SDKEC2).Plan(ctx, ec2Inv(t, app, nil))
+	plan, err := coverIAM(t, NewEC2Stop(SDKEC2)).Plan(ctx, ec2Inv(t, app, nil))
 	if err != nil || len(plan.Changes) != 0 {
 		t.Fatalf("stopping stopped instances plans %+v %v", plan, err)
 	}
-	res, err = NewEC2Start(SDKEC2).Run(ctx, ec2Inv(t, app, nil), nil)
+	res, err = coverIAM(t, NewEC2Start(SDKEC2)).Run(ctx, ec2Inv(t, app, nil), nil)
 	if err != nil || res.Summary != "started 3 of 3 instances" {
 		t.Fatalf("start: %v %+v", err, res)
 	}
@@ -296,7 +296,7 @@ func TestEC2Selector(t *testing.T) {
 func TestEC2DescribeThousandInOneCall(t *testing.T) {
 	app, _ := seedApp(t, 1000)
 	before := emu.Count("ec2:DescribeInstances")
-	res, err := NewEC2Describe(SDKEC2).Run(context.Background(), ec2Inv(t, app, nil), nil)
+	res, err := coverIAM(t, NewEC2Describe(SDKEC2)).Run(context.Background(), ec2Inv(t, app, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

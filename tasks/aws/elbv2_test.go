@@ -33,7 +33,7 @@ func TestTargetHealthByTags(t *testing.T) {
 
 	tagsBefore, healthBefore := emu.Count("elasticloadbalancing:DescribeTags"), emu.Count("elasticloadbalancing:DescribeTargetHealth")
 	inv := tasks.Invocation{AWS: testConfig(t), Target: tasks.Selector{Type: "elbv2:target-group", Tags: map[string]string{"app": app, "tier": "web"}}}
-	res, err := ELBv2Actions(SDKELBv2)[0].Run(ctx, inv, nil)
+	res, err := coverIAM(t, ELBv2Actions(SDKELBv2)[0]).Run(ctx, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestTargetHealthByNameAndPartialFailure(t *testing.T) {
 	}
 	inv := tasks.Invocation{AWS: testConfig(t), Target: tasks.Selector{Type: "elbv2:target-group", Names: []string{name, other}}}
 	emu.InjectFault("elasticloadbalancing:DescribeTargetHealth", emulator.Fault{Status: 400, Code: "HealthUnavailable", Message: "health is unavailable"})
-	res, err := ELBv2Actions(SDKELBv2)[0].Run(ctx, inv, nil)
+	res, err := coverIAM(t, ELBv2Actions(SDKELBv2)[0]).Run(ctx, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestTargetHealthByNameAndPartialFailure(t *testing.T) {
 	}
 
 	inv.Target.Names = []string{"no-such-group"}
-	_, err = ELBv2Actions(SDKELBv2)[0].Run(ctx, inv, nil)
+	_, err = coverIAM(t, ELBv2Actions(SDKELBv2)[0]).Run(ctx, inv, nil)
 	var ue *UserError
 	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "not found") {
 		t.Fatalf("err = %v", err)

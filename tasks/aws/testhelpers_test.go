@@ -61,12 +61,14 @@ func uniq(t testing.TB, prefix string) string {
 	return fmt.Sprintf("%s-%s-%d", prefix, strings.Trim(name, "-"), uniqSeq.Add(1))
 }
 
-// findAction returns the action called name, failing the test if there is none.
+// findAction returns the action called name, failing the test if there is
+// none, wrapped so every AWS call it makes is checked against its generated
+// IAM policy (coverIAM).
 func findAction(t testing.TB, actions []tasks.Action, name string) tasks.Action {
 	t.Helper()
 	for _, a := range actions {
 		if a.Name() == name {
-			return a
+			return coverIAM(t, a)
 		}
 	}
 	t.Fatalf("no action %s", name)
