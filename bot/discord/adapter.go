@@ -16,6 +16,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/replay"
 )
 
 // Name is the platform name and principal prefix: users are discord:<id>.
@@ -48,6 +49,9 @@ type Config struct {
 	Now        func() time.Time
 	// Sleep waits between retries; nil means a timer that honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Replay remembers HTTP interactions already served for their
+	// freshness window; serve passes the store. Default: in process only.
+	Replay ReplayMemory
 }
 
 // Adapter is the Discord bot.Platform. HTTPHandler and RunGateway are its
@@ -59,6 +63,9 @@ type Adapter struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	rest  *discordgo.Session
 	seen  *dedupe
+	// replay is the HTTP endpoint's memory of served interactions; the
+	// gateway, which never replays across sessions, uses seen.
+	replay ReplayMemory
 
 	mu sync.Mutex
 	// hooks: message id → the interaction webhook that may edit it while
@@ -85,18 +92,22 @@ func New(cfg Config) (*Adapter, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleepCtx
 	}
+	if cfg.Replay == nil {
+		cfg.Replay = replay.NewMemory(cfg.Now)
+	}
 	s, err := newSession(cfg.BotToken, cfg.APIURL)
 	if err != nil {
 		return nil, fmt.Errorf("new discord adapter: %w", err)
 	}
 	return &Adapter{
-		cfg:   cfg,
-		log:   cfg.Logger.With("platform", Name),
-		now:   cfg.Now,
-		sleep: cfg.Sleep,
-		rest:  s,
-		seen:  newDedupe(4096, 20*time.Minute),
-		hooks: map[string]webhook{},
+		cfg:    cfg,
+		log:    cfg.Logger.With("platform", Name),
+		now:    cfg.Now,
+		sleep:  cfg.Sleep,
+		rest:   s,
+		seen:   newDedupe(4096, 20*time.Minute),
+		replay: cfg.Replay,
+		hooks:  map[string]webhook{},
 	}, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/day2bot/day2bot/tasks"
 )
 
 // HTTPHandler serves POST /discord/interactions (the application's
@@ -40,6 +42,19 @@ func (a *Adapter) HTTPHandler(e Engine) http.Handler {
 		if err != nil {
 			a.log.WarnContext(r.Context(), "discord interaction unreadable", "err", err)
 			http.Error(w, "bad interaction", http.StatusBadRequest)
+			return
+		}
+		// A verified interaction is served once: a captured one posted
+		// again within its five minutes is refused, across restarts too.
+		first, err := a.replay.SeenOnce(r.Context(), "discord:"+ix.ID, replayUntil(r.Header, a.now()))
+		if err != nil {
+			a.log.ErrorContext(r.Context(), "discord interaction refused: replay memory", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if !first {
+			a.log.WarnContext(r.Context(), "discord interaction refused: replayed", "interaction", tasks.QuoteInput(ix.ID), "remote", r.RemoteAddr)
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
 			return
 		}
 		a.dispatch(r.Context(), e, ix, func(resp *discordgo.InteractionResponse) error {

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/replay"
 )
 
 // maxBodyBytes bounds an interaction body before anything reads it; real
@@ -53,6 +56,27 @@ func verify(pub ed25519.PublicKey, now time.Time, header http.Header, body []byt
 		return fmt.Errorf("%w: bad signature", errUnverified)
 	}
 	return nil
+}
+
+// ReplayMemory remembers the interactions already served. The store
+// implements it, so a restart does not forget; without one the adapter
+// keeps the memory in process (internal/replay).
+type ReplayMemory interface {
+	// SeenOnce records key until the given time and reports whether it
+	// was new.
+	SeenOnce(ctx context.Context, key string, until time.Time) (first bool, err error)
+}
+
+var _ ReplayMemory = (*replay.Memory)(nil)
+
+// replayUntil is when a verified request's timestamp stops passing the
+// freshness check; a second more covers rounding.
+func replayUntil(header http.Header, now time.Time) time.Time {
+	sec, err := strconv.ParseInt(header.Get("X-Signature-Timestamp"), 10, 64)
+	if err != nil {
+		return now.Add(2 * maxSkew) // not reached: verify parsed it
+	}
+	return time.Unix(sec, 0).Add(maxSkew + time.Second)
 }
 
 // ParsePublicKey decodes DISCORD_PUBLIC_KEY (hex, as the developer portal

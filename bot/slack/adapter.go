@@ -26,6 +26,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/replay"
 )
 
 // Handler is what the adapter needs of the engine (*bot.Engine).
@@ -69,6 +70,9 @@ type Options struct {
 	// a slot before it runs anyway; default 5s. See handover.go.
 	Concurrency  int
 	HandoverWait time.Duration
+	// Replay remembers requests already served for their freshness
+	// window; serve passes the store. Default: in process only.
+	Replay ReplayMemory
 }
 
 // Adapter is the Slack platform: bot.Platform for the engine, HTTP
@@ -82,7 +86,7 @@ type Adapter struct {
 	out     *outbox
 	metrics metrics
 	users   *userCache
-	replay  *replayGuard
+	replay  ReplayMemory
 	threads *threadMemo
 
 	// inflight runs the dispatches handed to the engine, so shutdown can
@@ -128,6 +132,9 @@ func New(opts Options) (*Adapter, error) {
 	if opts.HandoverWait <= 0 {
 		opts.HandoverWait = 5 * time.Second
 	}
+	if opts.Replay == nil {
+		opts.Replay = replay.NewMemory(opts.Clock)
+	}
 	m, err := newMetrics(opts.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("new slack adapter: %w", err)
@@ -145,7 +152,7 @@ func New(opts Options) (*Adapter, error) {
 		out:     newOutbox(opts.PostInterval, opts.QueueSize, opts.After),
 		metrics: m,
 		users:   newUserCache(opts.UserCacheTTL),
-		replay:  newReplayGuard(),
+		replay:  opts.Replay,
 		threads: &threadMemo{seen: map[bot.MessageRef][sha256.Size]byte{}},
 
 		inflight: newHandover(opts.Concurrency, opts.HandoverWait),

@@ -1,29 +1,55 @@
 package slack
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
+	"strconv"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/day2bot/day2bot/internal/replay"
 )
 
 // replayWindow is how long Slack's signature timestamp is accepted
 // (slack.NewSecretsVerifier enforces the same five minutes, both ways).
 const replayWindow = 5 * time.Minute
 
-// verify reads the body of r within the size limit and checks Slack's v0
-// signature over it: HMAC-SHA256 of "v0:timestamp:body" with the signing
-// secret, compared in constant time (hmac.Equal inside slack-go), with the
-// timestamp within five minutes. An exact replay of a request already
-// seen inside that window is refused too. Nothing of the body is parsed
-// before this passes.
+// ReplayMemory remembers the signed requests already served. The store
+// implements it, so a restart does not forget; without one the adapter
+// keeps the memory in process (internal/replay).
+type ReplayMemory interface {
+	// SeenOnce records key until the given time and reports whether it
+	// was new.
+	SeenOnce(ctx context.Context, key string, until time.Time) (first bool, err error)
+}
+
+var _ ReplayMemory = (*replay.Memory)(nil)
+
+// errReplay and errMemory are refusals of a request that verified: seen
+// before, or the replay memory could not say.
+var (
+	errReplay = errors.New("replayed request")
+	errMemory = errors.New("replay memory unavailable")
+)
+
+// verify checks Slack's v0 signature of r and returns its body: the
+// timestamp within five minutes (before the body is read), then
+// HMAC-SHA256 of "v0:timestamp:body" with the signing secret, compared in
+// constant time (hmac.Equal inside slack-go), then that the same request
+// was not served before. Nothing of the body is parsed before this passes.
 func (a *Adapter) verify(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if a.opts.SigningSecret == "" {
 		return nil, errors.New("no signing secret configured")
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, a.opts.SigningSecret)
+	if err != nil {
+		return nil, fmt.Errorf("check signature headers: %w", err)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.opts.MaxBody))
 	if err != nil {
@@ -33,24 +59,47 @@ func (a *Adapter) verify(w http.ResponseWriter, r *http.Request) ([]byte, error)
 		}
 		return nil, fmt.Errorf("read body: %w", err)
 	}
-	sv, err := slack.NewSecretsVerifier(r.Header, a.opts.SigningSecret)
-	if err != nil {
-		return nil, fmt.Errorf("check signature headers: %w", err)
-	}
 	if _, err := sv.Write(body); err != nil {
 		return nil, fmt.Errorf("hash body: %w", err)
 	}
 	if err := sv.Ensure(); err != nil {
 		return nil, fmt.Errorf("check signature: %w", err)
 	}
-	if !a.replay.first(r.Header.Get("X-Slack-Signature"), a.now()) {
-		return nil, errors.New("replayed request")
+	ts := r.Header.Get("X-Slack-Timestamp")
+	first, err := a.replay.SeenOnce(r.Context(), replayKey(ts, body), replayUntil(ts, a.now()))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errMemory, err)
+	}
+	if !first {
+		return nil, errReplay
 	}
 	return body, nil
 }
 
+// replayKey names a verified request by what its signature covers, not by
+// the header's spelling: slack-go decodes the hex signature, so an
+// upper-case copy of a captured header verifies too and must be the same
+// key.
+func replayKey(ts string, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "v0:%s:", ts)
+	h.Write(body)
+	return "slack:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// replayUntil is when a request signed at ts stops passing the freshness
+// check; a second more covers rounding.
+func replayUntil(ts string, now time.Time) time.Time {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		// Verified requests have a numeric timestamp; be generous anyway.
+		return now.Add(2 * replayWindow)
+	}
+	return time.Unix(sec, 0).Add(replayWindow + time.Second)
+}
+
 // verified wraps next so that it only ever sees verified bodies; anything
-// else gets 401 and one log line.
+// else gets 401 (503 when the replay memory fails) and one log line.
 func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -59,6 +108,11 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			return
 		}
 		body, err := a.verify(w, r)
+		if errors.Is(err, errMemory) {
+			a.log.ErrorContext(r.Context(), "slack request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
 		if err != nil {
 			a.log.WarnContext(r.Context(), "slack request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "reason", err.Error())
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -66,38 +120,4 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		}
 		next(w, r, body)
 	})
-}
-
-// replayGuard remembers signatures seen within the replay window. Its
-// size is bounded by the request rate times five minutes; expired entries
-// are swept as new ones arrive.
-type replayGuard struct {
-	mu        sync.Mutex
-	seen      map[string]time.Time
-	nextSweep time.Time
-}
-
-func newReplayGuard() *replayGuard {
-	return &replayGuard{seen: map[string]time.Time{}}
-}
-
-// first reports whether sig has not been seen in the window, and records it.
-func (g *replayGuard) first(sig string, now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if now.After(g.nextSweep) {
-		for s, exp := range g.seen {
-			if now.After(exp) {
-				delete(g.seen, s)
-			}
-		}
-		g.nextSweep = now.Add(time.Minute)
-	}
-	if exp, ok := g.seen[sig]; ok && !now.After(exp) {
-		return false
-	}
-	// Twice the window: the timestamp may be up to five minutes in the
-	// future as well as in the past.
-	g.seen[sig] = now.Add(2 * replayWindow)
-	return true
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/discord"
 	"github.com/day2bot/day2bot/bot/slack"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -74,11 +75,19 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	log := slog.New(slog.NewJSONHandler(g.Stderr, nil))
 	reg := newMetricsRegistry()
 
-	slk, err := newSlack(cfg, log, reg)
+	// The store comes first: the adapters keep their replay memory in it.
+	dbPath := cmp.Or(o.DBPath, cfg.Database, "day2bot.db")
+	st, err := store.Open(ctx, dbPath, store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
+
+	slk, err := newSlack(cfg, log, reg, st)
 	if err != nil {
 		return usageError("%w", err)
 	}
-	dsc, err := newDiscord(cfg, log)
+	dsc, err := newDiscord(cfg, log, st)
 	if err != nil {
 		return usageError("%w", err)
 	}
@@ -92,13 +101,6 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if dsc != nil {
 		platforms = append(platforms, dsc.Platform())
 	}
-
-	dbPath := cmp.Or(o.DBPath, cfg.Database, "day2bot.db")
-	st, err := store.Open(ctx, dbPath, store.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, st.Close()) }()
 
 	cat, err := loadCatalog(cfg.BlueprintDirs)
 	if err != nil {
@@ -261,6 +263,12 @@ func baseRoutes(reg *prometheus.Registry) []route {
 	}
 }
 
+// The store is the adapters' replay memory.
+var (
+	_ slack.ReplayMemory   = (*store.Store)(nil)
+	_ discord.ReplayMemory = (*store.Store)(nil)
+)
+
 // slackSetup is Slack's part of serve.
 type slackSetup struct {
 	adapter   *slack.Adapter
@@ -271,7 +279,7 @@ type slackSetup struct {
 // newSlack builds the Slack adapter, or returns nil when no Slack secret
 // is set at all. The mode is slack.mode, else socket when SLACK_APP_TOKEN
 // is set, else http when SLACK_SIGNING_SECRET is set.
-func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer) (*slackSetup, error) {
+func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *store.Store) (*slackSetup, error) {
 	s := cfg.Secrets
 	if s.SlackBotToken == "" && s.SlackAppToken == "" && s.SlackSigningSecret == "" {
 		return nil, nil
@@ -304,14 +312,18 @@ func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer) (*slackS
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("configure slack: %w", errors.Join(missing...))
 	}
-	a, err := slack.New(slack.Options{
+	opts := slack.Options{
 		BotToken:      s.SlackBotToken,
 		AppToken:      s.SlackAppToken,
 		SigningSecret: s.SlackSigningSecret,
 		APIURL:        s.SlackAPIURL,
 		Logger:        log,
 		Metrics:       reg,
-	})
+	}
+	if st != nil {
+		opts.Replay = st
+	}
+	a, err := slack.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("configure slack: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/discord"
+	"github.com/day2bot/day2bot/policies/store"
 )
 
 // discordInteractionsPath is where Discord posts interactions in HTTP transport; the
@@ -27,7 +28,7 @@ type discordSetup struct {
 // newDiscord builds the Discord adapter from config and secrets, or
 // returns nil when no Discord secret is set at all. Half a configuration
 // is an error that names what is missing.
-func newDiscord(cfg *Config, log *slog.Logger) (*discordSetup, error) {
+func newDiscord(cfg *Config, log *slog.Logger, st *store.Store) (*discordSetup, error) {
 	s := cfg.Secrets
 	if s.DiscordBotToken == "" && s.DiscordAppID == "" && s.DiscordPublicKey == "" {
 		return nil, nil
@@ -61,14 +62,18 @@ func newDiscord(cfg *Config, log *slog.Logger) (*discordSetup, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("configure discord: %w", errors.Join(missing...))
 	}
-	a, err := discord.New(discord.Config{
+	dc := discord.Config{
 		AppID:     s.DiscordAppID,
 		BotToken:  s.DiscordBotToken,
 		PublicKey: pub,
 		GuildID:   cfg.Discord.GuildID,
 		APIURL:    s.DiscordAPIURL,
 		Logger:    log,
-	})
+	}
+	if st != nil {
+		dc.Replay = st
+	}
+	a, err := discord.New(dc)
 	if err != nil {
 		return nil, fmt.Errorf("configure discord: %w", err)
 	}

@@ -47,7 +47,7 @@ func TestNewDiscordConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := newDiscord(cfg, slog.New(slog.DiscardHandler))
+			d, err := newDiscord(cfg, slog.New(slog.DiscardHandler), nil)
 			switch {
 			case tc.err != "":
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -85,7 +85,7 @@ func TestStartDiscordHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDiscord(cfg, slog.New(slog.DiscardHandler))
+	d, err := newDiscord(cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

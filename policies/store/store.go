@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -81,6 +82,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, &UserError{Kind: ErrInvalid, Msg: "database path is empty"}
 	}
+	if err := createPrivate(path, o.log); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	wdb, err := sql.Open("sqlite3", dsn(path, "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -98,6 +102,35 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file readable by its owner only, or
+// narrows an existing file to that. The file holds policies, approvals and
+// who ran what; SQLite creates the -wal and -shm files with the mode of the
+// database file, so they follow.
+func createPrivate(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat file: %w", err)
+	}
+	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+		if err := f.Chmod(mode &^ 0o077); err != nil {
+			return fmt.Errorf("make file private: %w", err)
+		}
+		log.Info("database file made private", "path", path, "was", mode.String())
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		// Left over from an older version: narrow them too.
+		if err := os.Chmod(path+side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("make %s file private: %w", side, err)
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
