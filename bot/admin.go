@@ -13,9 +13,8 @@ import (
 // freeze and policy: the commands for admins (and app owners for freezes).
 
 func (e *Engine) freeze(ctx context.Context, c caller, req Request, reply Responder) {
-	a, ok := e.apps.app(req.App)
+	a, ok := e.readableApp(ctx, c, req.App, reply)
 	if !ok {
-		e.reject(ctx, reply, usagef("unknown app %q; try apps%s", req.App, suggest.DidYouMean(req.App, e.apps.names)))
 		return
 	}
 	if !e.isAdmin(c) && !isOwner(c, a) {
@@ -46,9 +45,8 @@ func (e *Engine) freeze(ctx context.Context, c caller, req Request, reply Respon
 }
 
 func (e *Engine) unfreeze(ctx context.Context, c caller, req Request, reply Responder) {
-	a, ok := e.apps.app(req.App)
+	a, ok := e.readableApp(ctx, c, req.App, reply)
 	if !ok {
-		e.reject(ctx, reply, usagef("unknown app %q; try apps%s", req.App, suggest.DidYouMean(req.App, e.apps.names)))
 		return
 	}
 	if !e.isAdmin(c) && !isOwner(c, a) {

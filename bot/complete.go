@@ -20,8 +20,9 @@ var (
 // → "shop restart-web"), then the task's parameter names. Each suggestion
 // is the whole command so far. Apps and tasks to run are offered only if
 // the policy lets principal run them at all (see mayRunFilter); after why,
-// status and the other app verbs every app and task is offered, since
-// asking about something you may not run is the point of why.
+// status and the other app verbs every app principal may see (MaySee) and
+// all its tasks are offered, since asking about something you may not run
+// is the point of why.
 func (e *Engine) Complete(ctx context.Context, principal, partial string) []string {
 	partial = strings.TrimLeft(partial, " ")
 	if rest, ok := strings.CutPrefix(partial, "/day2 "); ok {
@@ -57,7 +58,7 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 	first := Verb(words[0])
 	if slices.Contains(appVerbs, first) {
 		if pos == 1 {
-			return offer(e.apps.names)
+			return offer(e.seenApps(ctx, principal))
 		}
 		return nil
 	}
@@ -68,13 +69,13 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 			if filtered {
 				return offer(e.runnableApps(ctx, principal))
 			}
-			return offer(e.apps.names)
+			return offer(e.seenApps(ctx, principal))
 		}
 	} else if slices.Contains(Verbs, first) {
 		return nil // approve ID, policy …: nothing to suggest
 	}
 	a, ok := e.apps.app(words[off])
-	if !ok {
+	if !ok || !slices.Contains(e.seenApps(ctx, principal), a.Name) {
 		return nil
 	}
 	if pos == off+1 {
@@ -113,4 +114,15 @@ func (e *Engine) runnableApps(ctx context.Context, principal string) []string {
 		}
 	}
 	return out
+}
+
+// seenApps are the apps principal may see; none when that cannot be told
+// (logged): app names are not offered to someone who may not know them.
+func (e *Engine) seenApps(ctx context.Context, principal string) []string {
+	names, err := e.VisibleApps(ctx, principal)
+	if err != nil {
+		e.log.WarnContext(ctx, "complete: visible apps", "principal", principal, "err", err)
+		return nil
+	}
+	return names
 }

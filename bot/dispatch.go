@@ -31,16 +31,22 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		attrs: []slog.Attr{slog.String("principal", cmd.Principal()), slog.String("channel", cmd.Channel)}}
 	ctx = withCommandLog(ctx, cl)
 	defer func() { cl.write(ctx, e.log, e.now()) }()
-	req, err := Parse(cmd.Text)
-	if err != nil {
-		if req, ok := e.typo(cmd.Text); ok {
-			err = req
+	req, perr := Parse(cmd.Text)
+	c, err := e.identify(ctx, cmd.Platform, cmd.User, cmd.UserName, cmd.Channel)
+	if perr != nil {
+		// Did-you-mean suggests only apps the caller may see; if they
+		// cannot be told, none.
+		var seen []string
+		if rs, rerr := e.store.RuleSet(ctx); err == nil && rerr == nil {
+			seen = e.visibleApps(c, rs)
+		}
+		if terr, ok := e.typo(cmd.Text, seen); ok {
+			perr = terr
 		}
 		cl.outcome = "usage error"
-		e.reject(ctx, cmd.Reply, err)
+		e.reject(ctx, cmd.Reply, perr)
 		return
 	}
-	c, err := e.identify(ctx, cmd.Platform, cmd.User, cmd.UserName, cmd.Channel)
 	if err != nil {
 		e.internal(ctx, cmd.Reply, "", err)
 		return
@@ -63,7 +69,7 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 	case VerbDigest:
 		e.digest(ctx, c, req, cmd.Reply)
 	case VerbSchedules:
-		e.schedules(ctx, req, cmd.Reply)
+		e.schedules(ctx, c, req, cmd.Reply)
 	case VerbHistory:
 		e.history(ctx, c, req, cmd.Reply)
 	case VerbPending:
@@ -85,8 +91,8 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 
 // typo turns the parser's "usage: WORD TASK" for a lone unknown word into a
 // did-you-mean over apps and command words together, which only the engine
-// knows.
-func (e *Engine) typo(text string) (error, bool) {
+// knows. seen are the apps the caller may see.
+func (e *Engine) typo(text string, seen []string) (error, bool) {
 	f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(text), "/day2"))
 	if len(f) != 1 {
 		return nil, false
@@ -98,11 +104,11 @@ func (e *Engine) typo(text string) (error, bool) {
 	if _, ok := e.apps.app(w); ok || slices.Contains(Verbs, Verb(w)) {
 		return nil, false
 	}
-	cands := append(verbWords(), e.apps.names...)
+	cands := append(verbWords(), seen...)
 	if c := suggest.Closest(w, cands); c != "" {
-		return usagef("unknown command or app %q; did you mean %q?", f[0], c), true
+		return usagef("unknown command or app %s; did you mean %q?", tasks.QuoteInput(f[0]), c), true
 	}
-	return usagef("unknown command or app %q; try help", f[0]), true
+	return usagef("unknown command or app %s; try help", tasks.QuoteInput(f[0])), true
 }
 
 // prepared is a run request resolved and validated, ready for the policy.
@@ -208,7 +214,7 @@ func (e *Engine) runCommand(ctx context.Context, c caller, req Request, reply Re
 		cl.outcome = "denied"
 	}
 	if d.Effect == policies.Deny {
-		e.ephemeral(ctx, reply, denyMessage(c, p, d))
+		e.ephemeral(ctx, reply, denyMessage(c, p, e.forCaller(ctx, c, p, d)))
 		return
 	}
 	if d.Effect == policies.Approve && !req.DryRun {
@@ -260,7 +266,7 @@ func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies
 // why explains the decision without running anything.
 func (e *Engine) why(ctx context.Context, c caller, req Request, reply Responder) {
 	if p, d, ok := e.resolveAndDecide(ctx, c, req, reply); ok {
-		e.ephemeral(ctx, reply, whyMessage(c, p, d))
+		e.ephemeral(ctx, reply, whyMessage(c, p, e.forCaller(ctx, c, p, d)))
 	}
 }
 
@@ -268,6 +274,15 @@ func (e *Engine) why(ctx context.Context, c caller, req Request, reply Responder
 // reports !ok it has already answered the caller (a user error or an
 // internal failure).
 func (e *Engine) resolveAndDecide(ctx context.Context, c caller, req Request, reply Responder) (*prepared, policies.Decision, bool) {
+	if _, ok := e.apps.app(req.App); !ok {
+		rs, err := e.store.RuleSet(ctx)
+		if err != nil {
+			e.internal(ctx, reply, "", fmt.Errorf("load rules: %w", err))
+		} else {
+			e.reject(ctx, reply, e.unknownApp(c, rs, req.App, verbWords()...))
+		}
+		return nil, policies.Decision{}, false
+	}
 	p, err := e.resolve(req.App, req.Task, req.Params)
 	if err != nil {
 		e.reject(ctx, reply, err)

@@ -66,6 +66,10 @@ type Options struct {
 	// Digest builds an app's health digest for `digest APP`; nil answers
 	// that digests are not set up.
 	Digest func(ctx context.Context, app string) (Message, error)
+	// DigestEvery is how often `digest APP` builds a fresh digest of one
+	// app (each costs about a dozen AWS calls); requests in between post
+	// the last one again. Default 5m.
+	DigestEvery time.Duration
 	// Schedules lists an app's schedules for `schedules APP`; nil answers
 	// that schedules are not set up.
 	Schedules func(ctx context.Context, app string) (Message, error)
@@ -97,7 +101,9 @@ type Engine struct {
 	looseOf *policies.RuleSet // the rule set loose was derived from
 	loose   *policies.RuleSet // looseOf without allow/approve parameter conditions
 
-	completion reachableRules // the rule set completions are filtered with
+	completion reachableRules  // the rule set completions are filtered with
+	visibility visibilityRules // the rule set reads are filtered with
+	digests    digests         // the last on-demand digest of each app
 }
 
 // New checks opts and builds an engine. Call Start to recover and begin
@@ -131,6 +137,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 2 * time.Second
+	}
+	if opts.DigestEvery <= 0 {
+		opts.DigestEvery = 5 * time.Minute
 	}
 	if opts.Platforms == nil {
 		opts.Platforms = map[string]Platform{}

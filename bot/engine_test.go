@@ -577,7 +577,8 @@ func TestComplete(t *testing.T) {
 
 // Completions offer apps and tasks to run only to those the policy lets
 // run them at all: conditions the autocomplete cannot know (channel,
-// window, values, rate) do not hide a task, a deny does. why offers all.
+// window, values, rate) do not hide a task, a deny does. why and status
+// offer every app the person may see, and nothing of the others.
 func TestCompleteFiltersByPolicy(t *testing.T) {
 	h := newHarness(t)
 	complete := func(principal, in string) string { return fmt.Sprint(h.e.Complete(h.ctx, principal, in)) }
@@ -593,9 +594,9 @@ func TestCompleteFiltersByPolicy(t *testing.T) {
 	check("shell:carol", "sh", "[]")
 	check("shell:carol", "shop ", "[]")
 	check("shell:carol", "run ", "[]")
-	check("shell:carol", "why ", "[why shop]")
-	check("shell:carol", "why shop ", "[why shop list-web why shop restart-web]")
-	check("shell:carol", "status ", "[status shop]")
+	check("shell:carol", "why ", "[]")
+	check("shell:carol", "why shop ", "[]")
+	check("shell:carol", "status ", "[]")
 	// bob: read-only allowed, mutating needs approval — both offered.
 	check("shell:bob", "shop ", "[shop list-web shop restart-web]")
 
@@ -612,6 +613,8 @@ func TestCompleteFiltersByPolicy(t *testing.T) {
 	check("shell:carol", "sh", "[shop]")
 	check("shell:carol", "shop ", "[shop list-web]")
 	check("shell:carol", "run shop ", "[run shop list-web]")
+	check("shell:carol", "why shop ", "[why shop list-web why shop restart-web]")
+	check("shell:carol", "status ", "[status shop]")
 	mustContain(t, h.say("carol", "shop list-web"), "Denied")
 
 	// A deny hides the task, now.

@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,12 +23,17 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 			e.listTasks(ctx, c, Request{App: a.Name}, reply)
 			return
 		}
+		rs, err := e.store.RuleSet(ctx)
+		if err != nil {
+			e.internal(ctx, reply, "", err)
+			return
+		}
 		if u, ok := usage[Verb(req.Topic)]; ok {
 			e.ephemeral(ctx, reply, Message{Title: "help " + req.Topic, Text: u})
 			return
 		}
-		cands := append(verbWords(), e.apps.names...)
-		e.reject(ctx, reply, usagef("no help on %q; try help%s", req.Topic, suggest.DidYouMean(req.Topic, cands)))
+		cands := append(verbWords(), e.visibleApps(c, rs)...)
+		e.reject(ctx, reply, usagef("no help on %s; try help%s", tasks.QuoteInput(req.Topic), suggest.DidYouMean(req.Topic, cands)))
 		return
 	}
 	rs, err := e.store.RuleSet(ctx)
@@ -153,8 +161,18 @@ func (e *Engine) listApps(ctx context.Context, c caller, reply Responder) {
 		e.ephemeral(ctx, reply, Message{Text: "no apps are configured"})
 		return
 	}
+	rs, err := e.store.RuleSet(ctx)
+	if err != nil {
+		e.internal(ctx, reply, "", err)
+		return
+	}
+	names := e.visibleApps(c, rs)
+	if len(names) == 0 {
+		e.ephemeral(ctx, reply, Message{Text: "no app is open to you yet; ask an admin"})
+		return
+	}
 	t := &Table{Columns: []string{"App", "Blueprints", "Region", "Tasks"}}
-	for _, n := range e.apps.names {
+	for _, n := range names {
 		a, _ := e.apps.app(n)
 		t.Rows = append(t.Rows, []string{a.Name, strings.Join(a.Blueprints, ", "), a.Region, fmt.Sprint(len(a.Tasks))})
 	}
@@ -162,9 +180,8 @@ func (e *Engine) listApps(ctx context.Context, c caller, reply Responder) {
 }
 
 func (e *Engine) listTasks(ctx context.Context, c caller, req Request, reply Responder) {
-	a, ok := e.apps.app(req.App)
+	a, ok := e.readableApp(ctx, c, req.App, reply)
 	if !ok {
-		e.reject(ctx, reply, usagef("unknown app %q; try apps%s", req.App, suggest.DidYouMean(req.App, e.apps.names)))
 		return
 	}
 	rs, err := e.store.RuleSet(ctx)
@@ -186,9 +203,8 @@ func (e *Engine) listTasks(ctx context.Context, c caller, req Request, reply Res
 }
 
 func (e *Engine) status(ctx context.Context, c caller, req Request, reply Responder) {
-	a, ok := e.apps.app(req.App)
+	a, ok := e.readableApp(ctx, c, req.App, reply)
 	if !ok {
-		e.reject(ctx, reply, usagef("unknown app %q; try apps%s", req.App, suggest.DidYouMean(req.App, e.apps.names)))
 		return
 	}
 	fr, err := e.freezeOf(ctx, a.Name)
@@ -233,50 +249,66 @@ func freezeText(f *policies.Freeze) string {
 	return s
 }
 
-func (e *Engine) digest(ctx context.Context, c caller, req Request, reply Responder) {
-	if _, ok := e.apps.app(req.App); !ok {
-		e.reject(ctx, reply, usagef("unknown app %q; try apps%s", req.App, suggest.DidYouMean(req.App, e.apps.names)))
-		return
-	}
-	if e.opts.Digest == nil {
-		e.reject(ctx, reply, usagef("digests are not set up in this day2bot"))
-		return
-	}
-	e.ephemeral(ctx, reply, Message{Text: "building the digest of " + req.App + "…"})
-	bg := context.WithoutCancel(ctx)
-	e.background(func() {
-		m, err := e.opts.Digest(bg, req.App)
-		if err != nil {
-			e.reject(bg, reply, err)
-			return
-		}
-		if _, err := reply.Public(bg, m); err != nil {
-			e.log.WarnContext(bg, "post digest", "app", req.App, "err", err)
-		}
-	})
-}
-
 func (e *Engine) history(ctx context.Context, c caller, req Request, reply Responder) {
+	title := "Recent runs"
+	var rs []store.Run
 	if req.App != "" {
-		if _, ok := e.apps.app(req.App); !ok {
-			e.reject(ctx, reply, usagef("unknown app %q; try apps%s", req.App, suggest.DidYouMean(req.App, e.apps.names)))
+		a, ok := e.readableApp(ctx, c, req.App, reply)
+		if !ok {
 			return
 		}
-	}
-	rs, err := e.store.Runs(ctx, store.RunFilter{App: req.App, Limit: 15})
-	if err != nil {
-		e.internal(ctx, reply, "", err)
-		return
-	}
-	title := "Recent runs"
-	if req.App != "" {
-		title += " of " + req.App
+		title += " of " + a.Name
+		runs, err := e.store.Runs(ctx, store.RunFilter{App: a.Name, Limit: historyRows})
+		if err != nil {
+			e.internal(ctx, reply, "", err)
+			return
+		}
+		rs = runs
+	} else {
+		runs, err := e.visibleRuns(ctx, c)
+		if err != nil {
+			e.internal(ctx, reply, "", err)
+			return
+		}
+		rs = runs
 	}
 	if len(rs) == 0 {
 		e.ephemeral(ctx, reply, Message{Title: title, Text: "no runs yet"})
 		return
 	}
 	e.ephemeral(ctx, reply, Message{Title: title, Table: runsTable(rs, e.now())})
+}
+
+// historyRows is how many runs `history` shows.
+const historyRows = 15
+
+// visibleRuns are the newest runs of the apps c may see. Admins see every
+// run, including those of apps no longer configured; everyone else the
+// newest of each visible app, merged.
+func (e *Engine) visibleRuns(ctx context.Context, c caller) ([]store.Run, error) {
+	if e.isAdmin(c) {
+		return e.store.Runs(ctx, store.RunFilter{Limit: historyRows})
+	}
+	rules, err := e.store.RuleSet(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	var rs []store.Run
+	for _, app := range e.visibleApps(c, rules) {
+		runs, err := e.store.Runs(ctx, store.RunFilter{App: app, Limit: historyRows})
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, runs...)
+	}
+	slices.SortFunc(rs, func(a, b store.Run) int { return cmp.Compare(runSeq(b.ID), runSeq(a.ID)) })
+	return rs[:min(len(rs), historyRows)], nil
+}
+
+// runSeq is the journal order of a run id ("r-42" → 42).
+func runSeq(id string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "r-"))
+	return n
 }
 
 func runsTable(rs []store.Run, now time.Time) *Table {

@@ -26,6 +26,7 @@ import (
 	"github.com/day2bot/day2bot/bot/digest"
 	"github.com/day2bot/day2bot/bot/schedule"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
 )
 
 // routineDeps is what newRoutines wires together.
@@ -56,6 +57,22 @@ type RoutinesConfig struct {
 	// AlertQueue is the URL of an SQS queue subscribed to the alarms' SNS
 	// topic; notifications make alerts post before the next poll.
 	AlertQueue string `yaml:"alert_queue,omitempty"`
+	// DigestEvery is how often `/day2 digest APP` builds a fresh digest of
+	// one app, e.g. "5m" (default); requests in between re-post the last.
+	DigestEvery string `yaml:"digest_every,omitempty"`
+}
+
+// digestEvery parses DigestEvery: at least 10s, since a digest is about a
+// dozen AWS calls. Zero means the engine's default.
+func (c RoutinesConfig) digestEvery() (time.Duration, error) {
+	if c.DigestEvery == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.DigestEvery)
+	if err != nil || d < 10*time.Second {
+		return 0, fmt.Errorf("routines.digest_every: %s is not a duration of at least 10s, like 5m", tasks.QuoteInput(c.DigestEvery))
+	}
+	return d, nil
 }
 
 // alertEvery parses AlertEvery: at least 10s, since every poll is one

@@ -124,9 +124,14 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if err != nil {
 		return usageError("%w", err)
 	}
+	digestEvery, err := cfg.Routines.digestEvery()
+	if err != nil {
+		return usageError("%w", err)
+	}
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
 		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Schedules: rt.Schedules,
+		DigestEvery: digestEvery,
 	})
 	if err != nil {
 		return usageError("%w", err)

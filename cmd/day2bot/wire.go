@@ -34,6 +34,8 @@ type engineDeps struct {
 	Workers   int
 	Digest    func(ctx context.Context, app string) (bot.Message, error)
 	Schedules func(ctx context.Context, app string) (bot.Message, error)
+	// DigestEvery throttles on-demand digests per app; 0: the engine's default.
+	DigestEvery time.Duration
 }
 
 // newEngine resolves the apps against the blueprint catalog and builds the
@@ -50,7 +52,7 @@ func newEngine(d engineDeps) (*bot.Engine, error) {
 	e, err := bot.New(bot.Options{
 		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
 		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
-		Digest: d.Digest, Schedules: d.Schedules,
+		Digest: d.Digest, Schedules: d.Schedules, DigestEvery: d.DigestEvery,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
