@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -80,12 +81,18 @@ type e2e struct {
 	e     *bot.Engine
 	plat  *shell.Platform
 	users map[string]*shell.Session
+	opts  []func(*bot.Options)
 }
 
-func newE2E(t *testing.T) *e2e {
+// withLogger gives the engine a logger the test reads.
+func withLogger(l *slog.Logger) func(*bot.Options) {
+	return func(o *bot.Options) { o.Logger = l }
+}
+
+func newE2E(t *testing.T, opts ...func(*bot.Options)) *e2e {
 	t.Helper()
 	x := &e2e{t: t, ctx: context.Background(), emu: emulator.New(), path: filepath.Join(t.TempDir(), "day2bot.db"),
-		clk: clocktest.New(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)), out: &transcript{}}
+		clk: clocktest.New(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)), out: &transcript{}, opts: opts}
 	// The chat outlives the bot's restarts, as Slack's messages do.
 	x.plat = shell.New(x.out)
 	t.Cleanup(x.emu.Close)
@@ -136,8 +143,12 @@ func (x *e2e) start() {
 	if err != nil {
 		x.t.Fatal(err)
 	}
-	e, err := bot.New(bot.Options{Store: x.st, Apps: []bot.App{shopApp(x.t)}, Registry: reg, AWS: emuAWS{x.emu.URL},
-		Platforms: map[string]bot.Platform{"shell": x.plat}, Clock: x.clk.Now, Workers: 4, RunTimeout: time.Minute, Admins: []string{"alice"}})
+	o := bot.Options{Store: x.st, Apps: []bot.App{shopApp(x.t)}, Registry: reg, AWS: emuAWS{x.emu.URL},
+		Platforms: map[string]bot.Platform{"shell": x.plat}, Clock: x.clk.Now, Workers: 4, RunTimeout: time.Minute, Admins: []string{"alice"}}
+	for _, f := range x.opts {
+		f(&o)
+	}
+	e, err := bot.New(o)
 	if err != nil {
 		x.t.Fatal(err)
 	}

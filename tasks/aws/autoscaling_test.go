@@ -149,7 +149,7 @@ func TestAutoScalingSetDesiredPartialFailureAndThrottling(t *testing.T) {
 	if res.Failed() != 1 || res.Summary != "set desired capacity to 3 on 1 of 2 groups, 1 failed" {
 		t.Fatalf("result %+v", res)
 	}
-	if res.Resources[1].Resource != names[1] || res.Resources[1].Detail != "ScalingActivityInProgress: Scaling activity in progress" {
+	if res.Resources[1].Resource != names[1] || res.Resources[1].Detail != "SetDesiredCapacity on "+names[1]+": ScalingActivityInProgress: Scaling activity in progress (HTTP 400 Bad Request)" {
 		t.Fatalf("failure %+v", res.Resources[1])
 	}
 	if d, _ := emu.GroupDesired(names[0]); d != 3 {

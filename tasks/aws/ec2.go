@@ -186,7 +186,7 @@ func (a *ec2Describe) Run(ctx context.Context, inv tasks.Invocation, _ func(task
 	}
 	ins, more, err := listInstances(ctx, a.client(inv.AWS), inv.Target, limit)
 	if err != nil {
-		return tasks.Result{}, Classify(err, a.IAMActions())
+		return tasks.Result{}, classifyFor(err, a.IAMActions(), inv.Target)
 	}
 	res := tasks.Result{}
 	states := map[string]int{}
@@ -234,7 +234,7 @@ const maxChange = 5000
 func (a *ec2Change) targets(ctx context.Context, c EC2API, sel tasks.Selector) (act, skip []instance, err error) {
 	ins, more, err := listInstances(ctx, c, sel, maxChange)
 	if err != nil {
-		return nil, nil, Classify(err, a.IAMActions())
+		return nil, nil, classifyFor(err, a.IAMActions(), sel)
 	}
 	if more {
 		return nil, nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d instances; narrow it", maxChange)}

@@ -75,7 +75,7 @@ func TestECSPartialFailureAndForceDeployment(t *testing.T) {
 
 	emu.InjectFault("ecs:UpdateService", emulator.Fault{Status: 400, Code: "InvalidParameterException", Message: "deployment in progress"})
 	_, r := planAndRun(ctx, t, act, inv)
-	if r.Resources[0].Status != tasks.StatusFailed || r.Resources[0].Detail != "InvalidParameterException: deployment in progress" ||
+	if r.Resources[0].Status != tasks.StatusFailed || r.Resources[0].Detail != "UpdateService on "+r.Resources[0].Resource+": InvalidParameterException: deployment in progress (HTTP 400 Bad Request)" ||
 		r.Resources[1].Status != tasks.StatusOK || !strings.Contains(r.Resources[1].Detail, "IN_PROGRESS") || r.Summary != "redeployed 1 of 2 services, 1 failed" {
 		t.Fatalf("result %+v", r)
 	}

@@ -155,14 +155,14 @@ func (a *targetHealth) Run(ctx context.Context, inv tasks.Invocation, progress f
 	c := a.client(inv.AWS)
 	groups, err := listTargetGroups(ctx, c, inv.Target)
 	if err != nil {
-		return tasks.Result{}, Classify(err, a.IAMActions())
+		return tasks.Result{}, classifyFor(err, a.IAMActions(), inv.Target)
 	}
 	var res tasks.Result
 	states := map[string]int{}
 	for i, g := range groups {
 		out, err := c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(g.ARN)})
 		if err != nil {
-			err = Classify(err, a.IAMActions())
+			err = ClassifyOn(err, a.IAMActions(), g.Name)
 			var ad *AccessDeniedError
 			if errors.As(err, &ad) {
 				return res, err

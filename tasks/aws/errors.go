@@ -7,8 +7,10 @@ package aws
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
 	"github.com/day2bot/day2bot/tasks"
@@ -102,17 +104,110 @@ var iamName = map[string]string{
 	"S3:GetBucketPolicyStatus":   "s3:GetBucketPolicyStatus",
 }
 
-// Classify turns an SDK error into what the engine needs: an
-// AccessDeniedError naming the permission from declared (the action's
-// IAMActions), a UserError for the caller-fixable codes and for throttling
-// that outlasted the shared retryer's retries, or err unchanged.
-func Classify(err error, declared []string) error {
+// APIError is an error answer from AWS (or from whatever endpoint stands in
+// for it): a missing bucket, an API the endpoint does not implement (405,
+// 501, an emulator's UnknownAction), a server error that outlasted the
+// retries. It is not a bug in day2bot, so it is never "see logs": chat and
+// log show it whole, as "OPERATION on RESOURCE: code: message (HTTP status)".
+type APIError struct {
+	Service   string // SDK ServiceID, e.g. "S3"
+	Operation string // e.g. "GetPublicAccessBlock"
+	// Resource is what the call was about (a bucket, an instance, the
+	// app's binding); "" when not known where the error was classified.
+	Resource   string
+	Code       string
+	Message    string
+	HTTPStatus int // 0 when no HTTP answer came back
+	Err        error
+}
+
+func (e *APIError) Error() string { return e.UserMessage() }
+
+// UserMessage is "OPERATION on RESOURCE: code: message (HTTP status)".
+func (e *APIError) UserMessage() string {
+	var b strings.Builder
+	b.WriteString(e.Operation)
+	if e.Resource != "" {
+		b.WriteString(" on " + e.Resource)
+	}
+	b.WriteString(": " + e.Code)
+	switch {
+	case e.Code == "UnknownError" && (e.Message == "" || e.Message == e.Code):
+		// The SDK's name for an answer it could not read an error code
+		// from: say so instead of "UnknownError: UnknownError".
+		b.WriteString(": the endpoint answered without an AWS error code (is this API supported there?)")
+	case e.Message != "" && e.Message != e.Code:
+		b.WriteString(": " + e.Message)
+	}
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " (HTTP %d %s)", e.HTTPStatus, http.StatusText(e.HTTPStatus))
+	}
+	return b.String()
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// newAPIError reads the parts of an SDK error: the operation from
+// smithy.OperationError, the code and message from smithy.APIError, the
+// status from awshttp.ResponseError.
+func newAPIError(err error, api smithy.APIError, resource string) *APIError {
+	service, op := operationOf(err)
+	e := &APIError{Service: service, Operation: op, Resource: resource, Code: api.ErrorCode(), Message: api.ErrorMessage(), Err: err}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		e.HTTPStatus = re.HTTPStatusCode()
+	}
+	if e.Operation == "" {
+		e.Operation = "AWS call"
+	}
+	return e
+}
+
+// onResource records which resource err is about, for Classify to name in
+// its message. The text of err is unchanged.
+func onResource(resource string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var api smithy.APIError
-	if !errors.As(err, &api) {
+	return &resourceError{resource: resource, err: err}
+}
+
+type resourceError struct {
+	resource string
+	err      error
+}
+
+func (e *resourceError) Error() string { return e.err.Error() }
+func (e *resourceError) Unwrap() error { return e.err }
+
+// Classify turns an SDK error into what the engine needs: an
+// AccessDeniedError naming the permission from declared (the action's
+// IAMActions), a UserError for the caller-fixable codes and for throttling
+// that outlasted the shared retryer's retries, an APIError for any other
+// AWS answer, or err unchanged when it is not from AWS (a real bug).
+func Classify(err error, declared []string) error {
+	return ClassifyOn(err, declared, "")
+}
+
+// ClassifyOn is Classify for an error about resource (used when the error
+// does not name one itself, see onResource). An error classified already
+// is returned as it is.
+func ClassifyOn(err error, declared []string, resource string) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		ad  *AccessDeniedError
+		ue  *UserError
+		ae  *APIError
+		api smithy.APIError
+	)
+	if errors.As(err, &ad) || errors.As(err, &ue) || errors.As(err, &ae) || !errors.As(err, &api) {
 		return err
+	}
+	var re *resourceError
+	if errors.As(err, &re) {
+		resource = re.resource
 	}
 	service, op := operationOf(err)
 	code := api.ErrorCode()
@@ -132,14 +227,36 @@ func Classify(err error, declared []string) error {
 			}
 		}
 		return &AccessDeniedError{IAMAction: want, Operation: op, Err: err}
-	case strings.HasSuffix(code, ".NotFound") || strings.HasSuffix(code, "NotFound") || strings.HasSuffix(code, "NotFoundFault"):
-		return &UserError{Msg: fmt.Sprintf("%s: %s", op, apiMessage(api)), Err: err}
 	case throttleCodes[code]:
 		// The shared retryer already backed off and retried; what is left
 		// is for the user to try later, not a bug to log.
 		return &UserError{Msg: fmt.Sprintf("AWS is throttling %s (%s) and retries did not get through; try again in a minute", op, code), Err: err}
-	case code == "ValidationError" || code == "InvalidParameterValue" || code == "InvalidParameterCombination" || code == "IncorrectInstanceState" || code == "IncorrectState":
-		return &UserError{Msg: fmt.Sprintf("AWS refused %s: %s", op, apiMessage(api)), Err: err}
+	case strings.HasSuffix(code, "NotFound") || strings.HasSuffix(code, "NotFoundFault") ||
+		code == "ValidationError" || code == "InvalidParameterValue" || code == "InvalidParameterCombination" || code == "IncorrectInstanceState" || code == "IncorrectState":
+		// Caller-fixable: kept a UserError (callers test for it), with
+		// the same full text as any other AWS answer.
+		e := newAPIError(err, api, resource)
+		return &UserError{Msg: e.UserMessage(), Err: e}
+	}
+	return newAPIError(err, api, resource)
+}
+
+// withResource names resource in an APIError (or a UserError made from
+// one) that does not name one yet; used by the frameworks, which know what
+// a failing step or listing was about.
+func withResource(err error, resource string) error {
+	var ae *APIError
+	if resource == "" || !errors.As(err, &ae) || ae.Resource != "" {
+		return err
+	}
+	named := *ae
+	named.Resource = resource
+	var ue *UserError
+	if errors.As(err, &ue) && ue.Err == error(ae) {
+		return &UserError{Msg: named.UserMessage(), Err: &named}
+	}
+	if err == error(ae) {
+		return &named
 	}
 	return err
 }
@@ -181,17 +298,15 @@ func apiMessage(api smithy.APIError) string {
 	return api.ErrorCode()
 }
 
-// Failure is the per-resource result of an error: the AWS code and message
-// when there is one (what an operator needs), the error text otherwise.
+// Failure is the per-resource result of an error: for an AWS answer,
+// "OPERATION on RESOURCE: code: message (HTTP status)" (what an operator
+// needs), a user error's message, the error text otherwise.
 func Failure(resource string, err error) tasks.ResourceResult {
+	err = withResource(ClassifyOn(err, nil, resource), resource)
 	detail := err.Error()
 	var ue interface{ UserMessage() string }
-	var api smithy.APIError
-	switch {
-	case errors.As(err, &ue):
+	if errors.As(err, &ue) {
 		detail = ue.UserMessage()
-	case errors.As(err, &api):
-		detail = api.ErrorCode() + ": " + apiMessage(api)
 	}
 	return tasks.ResourceResult{Resource: resource, Status: tasks.StatusFailed, Detail: detail}
 }

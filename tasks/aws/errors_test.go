@@ -49,8 +49,11 @@ func TestClassifyOverHTTP(t *testing.T) {
 			wantUser: "AWS is throttling DescribeInstances (RequestLimitExceeded)",
 		},
 		{
-			name:  "internal error stays internal",
-			fault: emulator.Fault{Status: 400, Code: "SomethingOdd"},
+			// An AWS answer is never an internal error: it is shown
+			// whole, operation, code, message and status.
+			name:     "any other AWS answer is shown whole",
+			fault:    emulator.Fault{Status: 501, Code: "NotImplemented", Message: "not here"},
+			wantUser: "DescribeInstances: NotImplemented: not here (HTTP 501 Not Implemented)",
 		},
 	}
 	for _, tc := range tests {

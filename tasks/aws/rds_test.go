@@ -93,7 +93,7 @@ func TestRDSRebootRetriesThrottlingAndReportsPartialFailure(t *testing.T) {
 	}
 	got := fmt.Sprint(r.Resources)
 	want := fmt.Sprint([]tasks.ResourceResult{
-		{Resource: ids[0], Status: tasks.StatusFailed, Detail: "InvalidDBInstanceState: busy modifying"},
+		{Resource: ids[0], Status: tasks.StatusFailed, Detail: "RebootDBInstance on " + ids[0] + ": InvalidDBInstanceState: busy modifying (HTTP 400 Bad Request)"},
 		{Resource: ids[1], Status: tasks.StatusOK, Detail: "status rebooting"},
 		{Resource: ids[2], Status: tasks.StatusOK, Detail: "status rebooting"},
 	})

@@ -113,7 +113,7 @@ func S3Actions(newClient S3Client) []tasks.Action {
 				return bucketPlan(ctx, c, inv, "enable versioning", func(bucket string) (decision, error) {
 					v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: awssdk.String(bucket)})
 					if err != nil {
-						return decision{}, fmt.Errorf("get versioning of %s: %w", bucket, err)
+						return decision{}, onResource(bucket, fmt.Errorf("get versioning of %s: %w", bucket, err))
 					}
 					if v.Status == s3types.BucketVersioningStatusEnabled {
 						return decision{Skip: "versioning is already enabled"}, nil
@@ -230,7 +230,7 @@ func bucketTagsMatch(ctx context.Context, c S3API, sel tasks.Selector, bucket st
 	switch {
 	case ErrorCode(err) == "NoSuchTagSet":
 	case err != nil:
-		return false, fmt.Errorf("get tags of bucket %s: %w", bucket, err)
+		return false, onResource(bucket, fmt.Errorf("get tags of bucket %s: %w", bucket, err))
 	default:
 		for _, t := range out.TagSet {
 			tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
@@ -280,7 +280,7 @@ func policyPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string,
 	switch {
 	case ErrorCode(err) == "NoSuchBucketPolicy":
 	case err != nil:
-		return tasks.Plan{}, nil, fmt.Errorf("get policy of bucket %s: %w", bucket, err)
+		return tasks.Plan{}, nil, onResource(bucket, fmt.Errorf("get policy of bucket %s: %w", bucket, err))
 	default:
 		raw = awssdk.ToString(out.Policy)
 	}
@@ -328,14 +328,14 @@ func describeBucket(ctx context.Context, c S3API, bucket string) (string, error)
 	}
 	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: awssdk.String(bucket)})
 	if err != nil {
-		return "", fmt.Errorf("get versioning of %s: %w", bucket, err)
+		return "", onResource(bucket, fmt.Errorf("get versioning of %s: %w", bucket, err))
 	}
 	principals := "no policy"
 	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: awssdk.String(bucket)})
 	switch {
 	case ErrorCode(err) == "NoSuchBucketPolicy":
 	case err != nil:
-		return "", fmt.Errorf("get policy of %s: %w", bucket, err)
+		return "", onResource(bucket, fmt.Errorf("get policy of %s: %w", bucket, err))
 	default:
 		p, err := parseBucketPolicy(awssdk.ToString(out.Policy))
 		if err != nil {
@@ -352,7 +352,7 @@ func publicAccessBlock(ctx context.Context, c S3API, bucket string) (*s3types.Pu
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get public access block of %s: %w", bucket, err)
+		return nil, onResource(bucket, fmt.Errorf("get public access block of %s: %w", bucket, err))
 	}
 	return out.PublicAccessBlockConfiguration, nil
 }
@@ -382,7 +382,7 @@ func bucketEncryption(ctx context.Context, c S3API, bucket string) (string, erro
 		return "none", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("get encryption of %s: %w", bucket, err)
+		return "", onResource(bucket, fmt.Errorf("get encryption of %s: %w", bucket, err))
 	}
 	if out.ServerSideEncryptionConfiguration == nil || len(out.ServerSideEncryptionConfiguration.Rules) == 0 ||
 		out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault == nil {

@@ -88,7 +88,7 @@ func (a *stepAction) IAMActions() []string  { return a.iam }
 func (a *stepAction) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan, error) {
 	p, _, err := a.plan(ctx, inv)
 	if err != nil {
-		return tasks.Plan{}, Classify(err, a.iam)
+		return tasks.Plan{}, classifyFor(err, a.iam, inv.Target)
 	}
 	return p, nil
 }
@@ -96,7 +96,7 @@ func (a *stepAction) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan
 func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress func(tasks.Progress)) (tasks.Result, error) {
 	p, steps, err := a.plan(ctx, inv)
 	if err != nil {
-		return tasks.Result{}, Classify(err, a.iam)
+		return tasks.Result{}, classifyFor(err, a.iam, inv.Target)
 	}
 	var res tasks.Result
 	var denied error // once AWS denies a permission, the rest would be denied too
@@ -113,7 +113,7 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 		default:
 			detail, err := steps[i](ctx)
 			if err != nil {
-				err = Classify(err, a.iam)
+				err = ClassifyOn(err, a.iam, ch.Resource)
 				var ad *AccessDeniedError
 				if errors.As(err, &ad) {
 					denied = err
@@ -141,6 +141,21 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 		}
 	}
 	return res, nil
+}
+
+// classifyFor classifies an error outside the per-resource steps (listing
+// the target, planning): an AWS answer that names no resource is about the
+// app's binding.
+func classifyFor(err error, iam []string, sel tasks.Selector) error {
+	return withResource(Classify(err, iam), bindingText(sel))
+}
+
+// bindingText names a selector in messages: "s3:bucket names research-*".
+func bindingText(sel tasks.Selector) string {
+	if t := selectorText(sel); t != "" {
+		return sel.Type + " " + t
+	}
+	return sel.Type
 }
 
 // checkSelector refuses a selector that selects nothing in particular: an

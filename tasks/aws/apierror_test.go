@@ -1,0 +1,63 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/day2bot/day2bot/tasks"
+	"github.com/day2bot/day2bot/tasks/emulator"
+)
+
+// An AWS answer outside the per-resource steps (here ListBuckets refused
+// with 405) is the operator's to read, not an internal error: the run's
+// error carries operation, binding, code, message and status.
+func TestAPIErrorOutsideStepsIsShownWhole(t *testing.T) {
+	ctx := context.Background()
+	name := uniq(t, "research")
+	seedBucket(t, emulator.Bucket{Name: name})
+	emu.InjectFault("s3:ListBuckets", emulator.Fault{Status: 405, Code: "MethodNotAllowed", Message: "The specified method is not allowed against this resource."})
+	_, err := s3Action(t, "s3.describe").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", Names: []string{name}}, nil), nil)
+	var um interface{ UserMessage() string }
+	if !errors.As(err, &um) {
+		t.Fatalf("err %v (%T) is not shown to the user", err, err)
+	}
+	want := "ListBuckets on s3:bucket names " + name + ": MethodNotAllowed: The specified method is not allowed against this resource. (HTTP 405 Method Not Allowed)"
+	if um.UserMessage() != want {
+		t.Fatalf("message\n got %q\nwant %q", um.UserMessage(), want)
+	}
+}
+
+// A per-resource failure names the operation and the status; an answer
+// without an error code (kumo's UnknownAction, a proxy's HTML page) is not
+// "UnknownError: UnknownError".
+func TestFailureNamesOperationAndStatus(t *testing.T) {
+	ctx := context.Background()
+	name := uniq(t, "research")
+	seedBucket(t, emulator.Bucket{Name: name})
+	emu.InjectFault("s3:GetBucketEncryption", emulator.Fault{Status: 501, Code: "NotImplemented", Message: "A header you provided implies functionality that is not implemented"})
+	r, err := s3Action(t, "s3.describe").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", Names: []string{name}}, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Resources) != 1 {
+		t.Fatalf("resources %+v", r.Resources)
+	}
+	if d := r.Resources[0].Detail; !strings.Contains(d, "GetBucketEncryption on "+name+": NotImplemented: A header you provided implies functionality that is not implemented (HTTP 501 Not Implemented)") {
+		t.Fatalf("detail %q", d)
+	}
+
+	// kumo answers an EC2 action it lacks with a body the SDK finds no
+	// code in.
+	_, err = ec2.NewFromConfig(testConfig(t)).DescribeSpotFleetRequests(ctx, &ec2.DescribeSpotFleetRequestsInput{})
+	if err == nil {
+		t.Fatal("kumo implements DescribeSpotFleetRequests now; pick another missing action")
+	}
+	f := Failure("sfr-1", Classify(err, nil))
+	if strings.Contains(f.Detail, "UnknownError: UnknownError") || !strings.HasPrefix(f.Detail, "DescribeSpotFleetRequests on sfr-1: ") || !strings.Contains(f.Detail, "(HTTP 400 Bad Request)") {
+		t.Fatalf("detail %q", f.Detail)
+	}
+}
