@@ -52,6 +52,14 @@ type Config struct {
 	// Replay remembers HTTP interactions already served for their
 	// freshness window; serve passes the store. Default: in process only.
 	Replay ReplayMemory
+	// Guilds are the servers allowed to use the bot (discord.guilds);
+	// empty: any. DMs allows direct messages (discord.dms, default
+	// false). Anything else gets one private line and an audit entry;
+	// the engine never sees it.
+	Guilds []string
+	DMs    bool
+	// Auditor records refused interactions; nil logs them only.
+	Auditor Auditor
 }
 
 // Adapter is the Discord bot.Platform. HTTPHandler and RunGateway are its

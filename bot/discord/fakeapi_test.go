@@ -305,7 +305,12 @@ type interaction struct {
 	Focused bool
 	Message string // clicked message id
 	Button  string // custom_id
+	Guild   string // guild_id: "" is g1; dmGuild sends a direct message
 }
+
+// dmGuild as interaction.Guild makes a direct message: no guild_id, and
+// the user at the top level instead of a member.
+const dmGuild = "(dm)"
 
 func (f *fakeDiscord) payload(ix interaction) (id, token string, body []byte) {
 	f.mu.Lock()
@@ -317,6 +322,15 @@ func (f *fakeDiscord) payload(ix interaction) (id, token string, body []byte) {
 		"id": id, "application_id": "app1", "type": ix.Type, "token": token, "version": 1,
 		"guild_id": "g1", "channel_id": ix.Channel,
 		"member": map[string]any{"user": map[string]any{"id": ix.User, "username": "user" + ix.User}},
+	}
+	switch ix.Guild {
+	case "":
+	case dmGuild:
+		delete(v, "guild_id")
+		v["user"] = v["member"].(map[string]any)["user"]
+		delete(v, "member")
+	default:
+		v["guild_id"] = ix.Guild
 	}
 	switch ix.Type {
 	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:

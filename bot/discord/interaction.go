@@ -53,6 +53,12 @@ func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interact
 		a.logSend(ctx, ix, respond(refusal("day2bot cannot tell who sent this.")))
 		return
 	}
+	if ix.Type != discordgo.InteractionPing {
+		if why := a.refusalOf(ix); why != "" {
+			a.refuse(ctx, ix, why, respond)
+			return
+		}
+	}
 	switch ix.Type {
 	case discordgo.InteractionPing:
 		a.logSend(ctx, ix, respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}))

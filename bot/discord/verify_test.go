@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"testing"
@@ -134,7 +135,14 @@ func FuzzInteraction(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	a := newTestAdapter(f, "http://127.0.0.1:1/api/v10")
+	// DMs allowed, so the seeds (no guild_id) reach the conversion; the
+	// refusals of guilds not listed are fuzzed too.
+	a := newTestAdapter(f, "http://127.0.0.1:1/api/v10", func(c *Config) {
+		c.DMs = true
+		c.Guilds = []string{"g1"}
+		c.Logger = slog.New(slog.DiscardHandler)
+	})
+	f.Add([]byte(`{"id":"1","type":2,"guild_id":"g2","data":{"name":"day2"},"member":{"user":{"id":"9"}}}`))
 	e := &echoEngine{}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ix, err := parseInteraction(body)

@@ -73,6 +73,14 @@ type Options struct {
 	// Replay remembers requests already served for their freshness
 	// window; serve passes the store. Default: in process only.
 	Replay ReplayMemory
+	// Teams and Enterprises are the workspaces (T…) and Enterprise Grid
+	// orgs (E…) allowed to use the bot (slack.teams, slack.enterprises).
+	// Both empty: any workspace. A request from elsewhere gets one
+	// private line and an audit entry; the engine never sees it.
+	Teams       []string
+	Enterprises []string
+	// Auditor records refused requests; nil logs them only.
+	Auditor Auditor
 }
 
 // Adapter is the Slack platform: bot.Platform for the engine, HTTP

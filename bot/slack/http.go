@@ -27,6 +27,13 @@ func (a *Adapter) CommandsHandler(h Handler) http.Handler {
 			http.Error(w, "missing user_id or channel_id", http.StatusBadRequest)
 			return false
 		}
+		if o := commandOrigin(sc); !a.allowed(o) {
+			a.refused(r.Context(), o, sc.UserID, "command")
+			// A slash command's ack may carry the answer: no Web API call.
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: notAllowedText})
+			return true
+		}
 		w.WriteHeader(http.StatusOK)
 		a.dispatchCommand(r.Context(), h, sc)
 		return true
@@ -67,13 +74,15 @@ func (a *Adapter) formHandler(kind string, serve func(http.ResponseWriter, *http
 
 func slashFromForm(f url.Values) slack.SlashCommand {
 	return slack.SlashCommand{
-		TeamID:      f.Get("team_id"),
-		ChannelID:   f.Get("channel_id"),
-		UserID:      f.Get("user_id"),
-		UserName:    f.Get("user_name"),
-		Command:     f.Get("command"),
-		Text:        f.Get("text"),
-		ResponseURL: f.Get("response_url"),
+		TeamID:              f.Get("team_id"),
+		EnterpriseID:        f.Get("enterprise_id"),
+		IsEnterpriseInstall: f.Get("is_enterprise_install") == "true",
+		ChannelID:           f.Get("channel_id"),
+		UserID:              f.Get("user_id"),
+		UserName:            f.Get("user_name"),
+		Command:             f.Get("command"),
+		Text:                f.Get("text"),
+		ResponseURL:         f.Get("response_url"),
 	}
 }
 
@@ -104,12 +113,17 @@ func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.I
 		a.log.DebugContext(ctx, "slack interaction ignored", "type", cb.Type)
 		return
 	}
-	issued := a.now()
-	ctx = context.WithoutCancel(ctx)
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if o := interactionOrigin(cb); !a.allowed(o) {
+		a.refused(ctx, o, cb.User.ID, "click")
+		a.refuseLater(ctx, cb.ResponseURL, channel, cb.User.ID)
+		return
+	}
+	issued := a.now()
+	ctx = context.WithoutCancel(ctx)
 	ts := cb.Container.MessageTs
 	if ts == "" {
 		ts = cb.Message.Timestamp

@@ -50,6 +50,11 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 			a.log.WarnContext(ctx, "slack socket mode: malformed slash command")
 			return
 		}
+		if o := commandOrigin(sc); !a.allowed(o) {
+			a.refused(ctx, o, sc.UserID, "command")
+			a.refuseLater(ctx, sc.ResponseURL, sc.ChannelID, sc.UserID)
+			return
+		}
 		a.dispatchCommand(ctx, h, sc)
 		a.metrics.acked("socket", "command", start)
 	case socketmode.EventTypeInteractive:

@@ -59,7 +59,7 @@ votes, and run state changes. Kinds: decision, policy, approval, run, freeze.`,
 
 // auditKinds are the kinds --kind accepts: a misspelt kind would otherwise
 // show an empty log.
-var auditKinds = []string{store.KindDecision, store.KindPolicy, store.KindApproval, store.KindRun, store.KindFreeze}
+var auditKinds = []string{store.KindDecision, store.KindPolicy, store.KindApproval, store.KindRun, store.KindFreeze, store.KindRefused}
 
 func dash(s string) string {
 	if s == "" {

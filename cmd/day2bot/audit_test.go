@@ -76,7 +76,7 @@ func TestAuditFilters(t *testing.T) {
 		{"newest first, limited", []string{"--limit", "1"}, 0, []string{"frozen until Monday"}, []string{"approved"}},
 		{"filters combine", []string{"--app", "shop", "--kind", "approval"}, 0, []string{"approved"}, []string{"restart-web"}},
 		{"nothing matches", []string{"--app", "nope"}, 0, []string{"TIME  ACTOR  KIND  APP/TASK  RUN  DETAIL\n"}, []string{"shop"}},
-		{"unknown kind", []string{"--kind", "decisions"}, exitUsage, []string{`--kind "decisions": want one of decision, policy, approval, run, freeze; did you mean "decision"?`}, nil},
+		{"unknown kind", []string{"--kind", "decisions"}, exitUsage, []string{`--kind "decisions": want one of decision, policy, approval, run, freeze, refused; did you mean "decision"?`}, nil},
 		{"bad limit", []string{"--limit", "0"}, exitUsage, []string{"--limit must be at least 1"}, nil},
 		{"arguments", []string{"shop"}, exitUsage, []string{"unknown command"}, nil},
 	}

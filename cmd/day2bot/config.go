@@ -39,6 +39,12 @@ type SlackConfig struct {
 	// Mode is "socket" or "http"; empty picks socket when SLACK_APP_TOKEN
 	// is set, else http when SLACK_SIGNING_SECRET is set.
 	Mode string `yaml:"mode,omitempty"`
+	// Teams and Enterprises allow-list the workspaces (T…) and Enterprise
+	// Grid orgs (E…) that may use day2bot. Both empty: any workspace that
+	// can reach the app (serve warns). Others, Slack Connect guests
+	// included, get one private line and an audit entry.
+	Teams       []string `yaml:"teams,omitempty"`
+	Enterprises []string `yaml:"enterprises,omitempty"`
 }
 
 // DiscordConfig holds the non-secret Discord settings.
@@ -49,6 +55,11 @@ type DiscordConfig struct {
 	Transport string `yaml:"transport,omitempty"`
 	// GuildID registers /day2 in one guild (instant) instead of globally.
 	GuildID string `yaml:"guild_id,omitempty"`
+	// Guilds allow-lists the servers that may use day2bot; empty: any
+	// server the bot is in (serve warns). DMs lets people use it in
+	// direct messages; default false.
+	Guilds []string `yaml:"guilds,omitempty"`
+	DMs    bool     `yaml:"dms,omitempty"`
 }
 
 // Secrets come from the environment only.
@@ -99,6 +110,19 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return parseConfig(path, data, getenv)
+}
+
+// openToAll lists the platforms configured without an allow-list, each
+// as the warning serve logs at start.
+func (c *Config) openToAll(slack, discord bool) []string {
+	var w []string
+	if slack && len(c.Slack.Teams) == 0 && len(c.Slack.Enterprises) == 0 {
+		w = append(w, "slack.teams and slack.enterprises are empty: any Slack workspace that can reach this app may use day2bot (Slack Connect guests included)")
+	}
+	if discord && len(c.Discord.Guilds) == 0 {
+		w = append(w, "discord.guilds is empty: any Discord server that adds the bot may use day2bot")
+	}
+	return w
 }
 
 func (c *Config) validate() error {

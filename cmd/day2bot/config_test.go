@@ -40,6 +40,25 @@ apps:
 				t.Fatalf("platform settings = %+v %+v %q", c.Slack, c.Discord, c.Listen)
 			}
 		}},
+		{name: "allow-lists", doc: `
+slack: {teams: [T1, T2], enterprises: [E1]}
+discord: {guilds: ["42"], dms: true}
+`, check: func(t *testing.T, c *Config) {
+			if len(c.Slack.Teams) != 2 || c.Slack.Enterprises[0] != "E1" || c.Discord.Guilds[0] != "42" || !c.Discord.DMs {
+				t.Fatalf("allow-lists = %+v %+v", c.Slack, c.Discord)
+			}
+			if w := c.openToAll(true, true); len(w) != 0 {
+				t.Errorf("warnings with lists set: %q", w)
+			}
+		}},
+		{name: "no allow-lists warn", doc: "", check: func(t *testing.T, c *Config) {
+			if w := c.openToAll(true, true); len(w) != 2 || !strings.Contains(w[1], "discord.guilds is empty") {
+				t.Errorf("warnings = %q", w)
+			}
+			if c.Discord.DMs {
+				t.Error("discord.dms defaults to true")
+			}
+		}},
 		{name: "typo is an error with a line", doc: "slak: {mode: http}\n", wantErr: "line 1: field slak not found"},
 		{name: "secret in file is refused", doc: "slack: {signing_secret: x}\n", wantErr: "field signing_secret not found"},
 		{name: "bad slack mode", doc: "slack: {mode: rtm}\n", wantErr: `slack.mode: "rtm" is not one of socket, http`},

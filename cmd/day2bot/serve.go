@@ -94,6 +94,9 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if slk == nil && dsc == nil {
 		return usageError("serve: no chat platform configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or the DISCORD_* variables")
 	}
+	for _, w := range cfg.openToAll(slk != nil, dsc != nil) {
+		log.WarnContext(ctx, "no allow-list", "warning", w)
+	}
 	var platforms []bot.Platform
 	if slk != nil {
 		platforms = append(platforms, slk.adapter)
@@ -324,9 +327,11 @@ func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *stor
 		APIURL:        s.SlackAPIURL,
 		Logger:        log,
 		Metrics:       reg,
+		Teams:         cfg.Slack.Teams,
+		Enterprises:   cfg.Slack.Enterprises,
 	}
 	if st != nil {
-		opts.Replay = st
+		opts.Replay, opts.Auditor = st, st
 	}
 	a, err := slack.New(opts)
 	if err != nil {

@@ -69,9 +69,11 @@ func newDiscord(cfg *Config, log *slog.Logger, st *store.Store) (*discordSetup, 
 		GuildID:   cfg.Discord.GuildID,
 		APIURL:    s.DiscordAPIURL,
 		Logger:    log,
+		Guilds:    cfg.Discord.Guilds,
+		DMs:       cfg.Discord.DMs,
 	}
 	if st != nil {
-		dc.Replay = st
+		dc.Replay, dc.Auditor = st, st
 	}
 	a, err := discord.New(dc)
 	if err != nil {

@@ -82,11 +82,18 @@ type serveEnv struct {
 	web  []string
 	logs *syncBuffer
 	stop func() error
+	db   string
 }
 
 // startServe runs the real serve command in-process: real engine, SQLite
 // store in a temp dir, AWS emulator, Slack fake on SLACK_API_URL.
 func startServe(t *testing.T, env map[string]string) *serveEnv {
+	t.Helper()
+	return startServeWith(t, env, "")
+}
+
+// startServeWith is startServe with more top-level config appended.
+func startServeWith(t *testing.T, env map[string]string, extraConfig string) *serveEnv {
 	t.Helper()
 	fake := slackfake.New(serveToken)
 	t.Cleanup(fake.Close)
@@ -106,7 +113,7 @@ func startServe(t *testing.T, env map[string]string) *serveEnv {
 	db := filepath.Join(dir, "day2bot.db")
 	importPolicy(t, db, servePolicy)
 	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	cfg := fmt.Sprintf("database: %s\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [\"slack:C1\"]\n", db, app)
+	cfg := fmt.Sprintf("database: %s\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [\"slack:C1\"]\n", db, app) + extraConfig
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +127,7 @@ func startServe(t *testing.T, env map[string]string) *serveEnv {
 		fake.AppToken = v
 	}
 	addr, logs, stop := launchServe(t, cfgPath, vars, emu)
-	return &serveEnv{fake: fake, base: "http://" + addr, app: app, emu: emu, web: web, logs: logs, stop: stop}
+	return &serveEnv{fake: fake, base: "http://" + addr, app: app, emu: emu, web: web, logs: logs, stop: stop, db: db}
 }
 
 // launchServe runs serve in the background with vars as its environment

@@ -16,6 +16,9 @@ const (
 	KindApproval = "approval"
 	KindRun      = "run"
 	KindFreeze   = "freeze"
+	// KindRefused is a chat request refused before the engine: from a
+	// workspace, guild or DM that is not allowed.
+	KindRefused = "refused"
 )
 
 // Entry is one line of the append-only audit log.
