@@ -182,6 +182,7 @@ var resourceTypes = map[string]string{
 	"elbv2:target-group":  "TargetGroup",
 	"autoscaling:group":   "AutoScalingGroupName",
 	"rds:db-instance":     "DBInstanceIdentifier",
+	"rds:db-cluster":      "DBClusterIdentifier",
 	"ecs:service":         "ServiceName",
 	"s3:bucket":           "BucketName",
 	"cloudwatch:alarm":    "",

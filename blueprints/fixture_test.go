@@ -52,6 +52,10 @@ func contractActions() fakeLookup {
 	str := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeString, Required: true} }
 	integer := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeInt, Min: fp(0)} }
 	dur := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeDuration} }
+	dbID := func(n string) tasks.Param {
+		return tasks.Param{Name: n, Type: tasks.TypeString, Required: true, Pattern: `^[a-z](-?[a-z0-9]){0,62}$`,
+			Format: "a database identifier: up to 63 lowercase letters, digits or single dashes, starting with a letter"}
+	}
 	batch := tasks.Param{Name: "batch", Type: tasks.TypeInt, Min: fp(1), Default: "1"}
 	l := fakeLookup{}
 	for _, a := range []fakeAction{
@@ -69,6 +73,14 @@ func contractActions() fakeLookup {
 		{"rds.start", "rds:db-instance", true, nil},
 		{"rds.stop", "rds:db-instance", true, nil},
 		{"rds.list-snapshots", "rds:db-instance", false, []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Min: fp(1), Default: "20"}}},
+		{"rds.restore-db", "rds:db-instance", true, []tasks.Param{dbID("snapshot"), dbID("new_id")}},
+		{"rds.describe-cluster", "rds:db-cluster", false, nil},
+		{"rds.failover-cluster", "rds:db-cluster", true, []tasks.Param{dbID("reader")}},
+		{"rds.add-reader", "rds:db-cluster", true, []tasks.Param{{Name: "count", Type: tasks.TypeInt, Min: fp(1), Max: fp(15), Default: "1"}}},
+		{"rds.remove-reader", "rds:db-cluster", true, []tasks.Param{dbID("reader")}},
+		{"rds.snapshot-cluster", "rds:db-cluster", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
+		{"rds.list-cluster-snapshots", "rds:db-cluster", false, []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "10"}}},
+		{"rds.restore-cluster", "rds:db-cluster", true, []tasks.Param{dbID("snapshot"), dbID("new_id")}},
 		{"ecs.describe", "ecs:service", false, nil},
 		{"ecs.scale", "ecs:service", true, []tasks.Param{integer("desired")}},
 		{"ecs.force-deployment", "ecs:service", true, nil},

@@ -53,11 +53,17 @@ func newBlueprintsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+			total := 0
 			for _, n := range cat.Names() {
 				b, _ := cat.Get(n)
-				fmt.Fprintf(tw, "%s\t%s\n", n, b.Description)
+				fmt.Fprintf(tw, "%s\t%d tasks\t%s\n", n, len(b.Tasks), b.Description)
+				total += len(b.Tasks)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(g.Stdout, "\n%d blueprints, %d tasks\n", len(cat.Names()), total)
+			return err
 		},
 	})
 

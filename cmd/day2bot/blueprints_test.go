@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,15 +42,25 @@ func TestBlueprintsList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+	// One line per embedded blueprint with its task count, then the totals.
+	cat, err := blueprints.Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, tasks := cat.Names(), 0
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	want := []string{"asg", "cloudwatch-alarms", "ec2-web", "ecs-service", "rds", "s3-data"}
-	if len(lines) != len(want) {
-		t.Fatalf("list printed %d lines, want %d:\n%s", len(lines), len(want), out)
+	if len(lines) != len(want)+2 {
+		t.Fatalf("list printed %d lines, want %d:\n%s", len(lines), len(want)+2, out)
 	}
 	for i, w := range want {
-		if f := strings.Fields(lines[i]); len(f) < 2 || f[0] != w {
-			t.Errorf("line %d = %q, want blueprint %s with its description", i, lines[i], w)
+		b, _ := cat.Get(w)
+		tasks += len(b.Tasks)
+		if f := strings.Fields(lines[i]); len(f) < 4 || f[0] != w || f[1] != strconv.Itoa(len(b.Tasks)) || f[2] != "tasks" {
+			t.Errorf("line %d = %q, want blueprint %s, its %d tasks and its description", i, lines[i], w, len(b.Tasks))
 		}
+	}
+	if total := fmt.Sprintf("%d blueprints, %d tasks", len(want), tasks); lines[len(lines)-1] != total || len(want) < 7 {
+		t.Errorf("last line %q, want %q", lines[len(lines)-1], total)
 	}
 	if !strings.Contains(out, "EC2 web tier behind an application load balancer") {
 		t.Errorf("list lacks descriptions:\n%s", out)

@@ -11,6 +11,7 @@ func All() []tasks.Action {
 	all = append(all, AutoScalingActions(SDKAutoScaling)...)
 	all = append(all, ELBv2Actions(SDKELBv2)...)
 	all = append(all, RDSActions(SDKRDS)...)
+	all = append(all, AuroraActions(SDKAurora)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActions(SDKECS)...)
 	all = append(all, S3Actions(SDKS3)...)

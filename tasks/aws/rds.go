@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type RDSAPI interface {
 	StartDBInstance(context.Context, *rds.StartDBInstanceInput, ...func(*rds.Options)) (*rds.StartDBInstanceOutput, error)
 	StopDBInstance(context.Context, *rds.StopDBInstanceInput, ...func(*rds.Options)) (*rds.StopDBInstanceOutput, error)
 	CreateDBSnapshot(context.Context, *rds.CreateDBSnapshotInput, ...func(*rds.Options)) (*rds.CreateDBSnapshotOutput, error)
+	RestoreDBInstanceFromDBSnapshot(context.Context, *rds.RestoreDBInstanceFromDBSnapshotInput, ...func(*rds.Options)) (*rds.RestoreDBInstanceFromDBSnapshotOutput, error)
 }
 
 var _ RDSAPI = (*rds.Client)(nil)
@@ -139,7 +141,70 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 			},
 		},
 		&rdsListSnapshots{newClient: newClient},
+		&stepAction{
+			name: "rds.restore-db", mutating: true, verb: "restored", noun: "DB instances",
+			iam: append(slices.Clone(describe), "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource"),
+			params: []tasks.Param{
+				idParam("snapshot", "the snapshot to restore from (see list-snapshots)"),
+				idParam("new_id", "identifier of the new instance; the original stays untouched"),
+			},
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				return restoreDBPlan(ctx, newClient(inv.AWS), inv)
+			},
+		},
 	)
+}
+
+// restoreDBPlan checks the snapshot is of one of the app's instances (as
+// AWS reports its source) and that the new identifier is free, then plans
+// one restore to a new instance with the source's class and Multi-AZ.
+func restoreDBPlan(ctx context.Context, c RDSAPI, inv tasks.Invocation) (tasks.Plan, []step, error) {
+	snapshot, err := stringValue(inv.Values, "snapshot", "")
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	newID, err := stringValue(inv.Values, "new_id", "")
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	dbs, err := selectDBInstances(ctx, c, inv.Target)
+	if err != nil {
+		return tasks.Plan{}, nil, err
+	}
+	out, err := c.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: awssdk.String(snapshot)})
+	if isNotFound(err) || err == nil && len(out.DBSnapshots) == 0 {
+		return tasks.Plan{}, nil, &UserError{Msg: "there is no DB snapshot " + tasks.QuoteInput(snapshot)}
+	}
+	if err != nil {
+		return tasks.Plan{}, nil, fmt.Errorf("describe db snapshot %s: %w", snapshot, err)
+	}
+	source := awssdk.ToString(out.DBSnapshots[0].DBInstanceIdentifier)
+	i := slices.IndexFunc(dbs, func(db rdstypes.DBInstance) bool { return awssdk.ToString(db.DBInstanceIdentifier) == source })
+	if i < 0 {
+		return tasks.Plan{}, nil, &UserError{Msg: "snapshot " + snapshot + " is of instance " + tasks.QuoteInput(source) + ", which is not one of the app's databases"}
+	}
+	taken, err := c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: awssdk.String("db-instance-id"), Values: []string{newID}}}})
+	if err != nil {
+		return tasks.Plan{}, nil, fmt.Errorf("describe db instance %s: %w", newID, err)
+	}
+	if len(taken.DBInstances) > 0 {
+		return tasks.Plan{}, nil, &UserError{Msg: "a DB instance named " + newID + " already exists: choose another new_id"}
+	}
+	src := dbs[i]
+	b := planBuilder{verb: "restore", noun: "DB instances"}
+	detail := fmt.Sprintf("new %s instance from %s; %s is left untouched", awssdk.ToString(src.DBInstanceClass), snapshot, source)
+	b.add(newID, detail, decision{Action: "restore from " + snapshot, Run: func(ctx context.Context) (string, error) {
+		out, err := c.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{
+			DBInstanceIdentifier: awssdk.String(newID), DBSnapshotIdentifier: awssdk.String(snapshot),
+			DBInstanceClass: src.DBInstanceClass, MultiAZ: src.MultiAZ,
+			Tags: []rdstypes.Tag{{Key: awssdk.String(restoredTag), Value: awssdk.String(snapshot)}},
+		})
+		if err != nil {
+			return "", err
+		}
+		return "status " + awssdk.ToString(out.DBInstance.DBInstanceStatus) + "; not bound to the app (tagged " + restoredTag + ")", nil
+	}})
+	return b.plan(), b.steps, nil
 }
 
 // rdsPlan lists the selected instances and asks decide, for each, why it is

@@ -58,6 +58,7 @@ type Server struct {
 	sts *stsState
 	asg *asgState
 	elb *elbState
+	rds *rdsState
 }
 
 // Fault is an injected error answer for the next call of an operation.

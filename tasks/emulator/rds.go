@@ -41,6 +41,7 @@ type DBInstance struct {
 
 type rdsInstance struct {
 	DBInstance
+	cluster string // "" for a standalone instance
 	arn     string
 	created time.Time
 	reboots int
@@ -56,10 +57,15 @@ type rdsState struct {
 	now       func() time.Time
 	instances map[string]*rdsInstance
 	snapshots []*rdsSnapshot // creation order, which is the order AWS lists them
+	// Aurora (rds_cluster.go).
+	clusters         map[string]*rdsCluster
+	clusterSnapshots []*rdsClusterSnapshot
 }
 
 func (s *Server) registerRDS() {
-	st := &rdsState{now: time.Now, instances: map[string]*rdsInstance{}}
+	st := &rdsState{now: time.Now, instances: map[string]*rdsInstance{}, clusters: map[string]*rdsCluster{}}
+	s.rds = st
+	st.registerClusters(s)
 	s.Handle("rds:CreateDBInstance", st.createInstance)
 	s.Handle("rds:DescribeDBInstances", st.describeInstances)
 	s.Handle("rds:RebootDBInstance", st.transition("RebootDBInstance", "rebooting", "available", "available"))
@@ -121,10 +127,6 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	storage, _ := strconv.Atoi(q.Get("AllocatedStorage"))
-	tags := map[string]string{}
-	for i := 1; q.Has(fmt.Sprintf("Tags.Tag.%d.Key", i)); i++ {
-		tags[q.Get(fmt.Sprintf("Tags.Tag.%d.Key", i))] = q.Get(fmt.Sprintf("Tags.Tag.%d.Value", i))
-	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if _, ok := st.instances[id]; ok {
@@ -132,10 +134,22 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	in := &rdsInstance{
-		DBInstance: DBInstance{ID: id, Class: q.Get("DBInstanceClass"), Engine: q.Get("Engine"), Status: "available", Tags: tags,
+		DBInstance: DBInstance{ID: id, Class: q.Get("DBInstanceClass"), Engine: q.Get("Engine"), Status: "available", Tags: queryTags(q),
 			MultiAZ: q.Get("MultiAZ") == "true", EngineVersion: q.Get("EngineVersion"), AllocatedStorage: int32(storage)},
+		cluster: q.Get("DBClusterIdentifier"),
 		arn:     "arn:aws:rds:us-east-1:000000000000:db:" + id,
 		created: st.now().UTC(),
+	}
+	if in.cluster != "" { // an Aurora member: the first one is the writer
+		c, ok := st.cluster(w, in.cluster)
+		if !ok {
+			return
+		}
+		in.EngineVersion = c.version
+		if len(c.members) == 0 {
+			c.writer = id
+		}
+		c.members = append(c.members, id)
 	}
 	st.instances[id] = in
 	out := in.xml()
@@ -275,6 +289,10 @@ func (st *rdsState) describeSnapshots(w http.ResponseWriter, r *http.Request, bo
 		}
 		all = append(all, sn)
 	}
+	if v := q.Get("DBSnapshotIdentifier"); v != "" && len(all) == 0 {
+		WriteQueryError(w, http.StatusNotFound, "DBSnapshotNotFound", "DBSnapshot "+v+" not found.")
+		return
+	}
 	out, marker, ok := rdsPage(w, q, all, (*rdsSnapshot).xml)
 	if !ok {
 		return
@@ -319,6 +337,7 @@ type rdsXMLTag struct {
 
 type rdsXMLInstance struct {
 	DBInstanceIdentifier string      `xml:"DBInstanceIdentifier"`
+	DBClusterIdentifier  string      `xml:"DBClusterIdentifier,omitempty"`
 	DBInstanceClass      string      `xml:"DBInstanceClass"`
 	Engine               string      `xml:"Engine"`
 	DBInstanceStatus     string      `xml:"DBInstanceStatus"`
@@ -333,7 +352,7 @@ type rdsXMLInstance struct {
 
 func (in *rdsInstance) xml() rdsXMLInstance {
 	out := rdsXMLInstance{
-		DBInstanceIdentifier: in.ID, DBInstanceClass: in.Class, Engine: in.Engine,
+		DBInstanceIdentifier: in.ID, DBClusterIdentifier: in.cluster, DBInstanceClass: in.Class, Engine: in.Engine,
 		DBInstanceStatus: in.Status, DBInstanceArn: in.arn,
 		EngineVersion: in.EngineVersion, AllocatedStorage: in.AllocatedStorage, MultiAZ: in.MultiAZ,
 		InstanceCreateTime: in.created.Format(time.RFC3339), AvailabilityZone: "us-east-1a",
