@@ -133,10 +133,17 @@ func listInstances(ctx context.Context, c EC2API, sel tasks.Selector, limit int)
 		}
 		for _, r := range page.Reservations {
 			for _, i := range r.Instances {
+				in := fromSDKInstance(i)
+				// Trust the binding, not the server's filter: an endpoint
+				// that ignores filters (or a filter that means less than
+				// the binding) must not put an instance in the plan.
+				if !sel.Matches(tasks.Candidate{ID: in.ID, Name: in.Tags["Name"], Tags: in.Tags}) {
+					continue
+				}
 				if len(out) == limit {
 					return out, true, nil
 				}
-				out = append(out, fromSDKInstance(i))
+				out = append(out, in)
 			}
 		}
 		if page.NextToken == nil || *page.NextToken == "" {

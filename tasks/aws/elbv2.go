@@ -124,14 +124,10 @@ func filterByTags(ctx context.Context, c ELBv2API, groups []targetGroup, want ma
 	return out, nil
 }
 
-// tagsMatch reports whether have carries every key of want with its value.
+// tagsMatch reports whether have carries every key of want with a value
+// its glob matches.
 func tagsMatch(have, want map[string]string) bool {
-	for k, v := range want {
-		if got, ok := have[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
+	return selects(tasks.Selector{Tags: want}, "", "", have)
 }
 
 type targetHealth struct{ client ELBv2Client }

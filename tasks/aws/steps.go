@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/day2bot/day2bot/tasks"
 )
@@ -167,59 +166,19 @@ func checkSelector(sel tasks.Selector) error {
 	return nil
 }
 
-// selects reports whether a resource matches every part of the selector
-// that is set: ids (id or ARN), names (globs like "research-*"), tags.
+// selects applies the selection rules of tasks.Selector (ids or ARNs
+// exact, names and tag values as globs) to a resource whose name is its id.
 func selects(sel tasks.Selector, id, arn string, tags map[string]string) bool {
-	if len(sel.IDs) > 0 && !slices.Contains(sel.IDs, id) && (arn == "" || !slices.Contains(sel.IDs, arn)) {
-		return false
+	if sel.Empty() {
+		// Partial selectors (only the tags, only the names) are checked
+		// part by part; an unset part selects everything.
+		return true
 	}
-	if len(sel.Names) > 0 && !matchesAnyName(sel.Names, id) {
-		return false
-	}
-	for k, v := range sel.Tags {
-		if got, ok := tags[k]; !ok || (v != "*" && got != v) {
-			return false
-		}
-	}
-	return true
+	return sel.Matches(tasks.Candidate{ID: id, ARN: arn, Tags: tags})
 }
 
-func matchesAnyName(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if globMatch(p, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// globMatch matches a name glob: * is any run of characters (slashes
-// included: alarm names may contain them), ? is one character, anything
-// else is literal.
-func globMatch(pattern, name string) bool {
-	// Greedy with backtracking to the last star: linear for typical
-	// patterns, never exponential.
-	p, n, star, mark := 0, 0, -1, 0
-	for n < len(name) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, n
-			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == name[n]):
-			p++
-			n++
-		case star >= 0:
-			p, mark = star+1, mark+1
-			n = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+// globMatch is tasks.Glob.
+func globMatch(pattern, name string) bool { return tasks.Glob(pattern, name) }
 
 // forTarget sets the resource type of a family's step actions.
 func forTarget(target string, actions ...tasks.Action) []tasks.Action {

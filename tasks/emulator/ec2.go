@@ -49,6 +49,9 @@ type ec2State struct {
 	order     []string // launch order: pagination is stable across pages
 	instances map[string]*ec2Instance
 	reboots   map[string]int
+	// ignoreFilters makes DescribeInstances answer as a server that drops
+	// Filters would (some proxies and emulators do): every instance.
+	ignoreFilters bool
 	// byToken answers a repeated RunInstances ClientToken with the
 	// original launch, as AWS does: the SDK sets a token and retries with
 	// it, so a retried launch must not launch twice.
@@ -120,6 +123,16 @@ func (s *Server) InstanceState(id string) string {
 		return in.state
 	}
 	return ""
+}
+
+// IgnoreInstanceFilters is a fault mode: while on, DescribeInstances
+// ignores its Filters and lists every instance, as a server that drops
+// them would, so tests can check that actions trust the app's binding and
+// not the server's filtering.
+func (s *Server) IgnoreInstanceFilters(on bool) {
+	s.ec2.mu.Lock()
+	defer s.ec2.mu.Unlock()
+	s.ec2.ignoreFilters = on
 }
 
 // SetInstanceState forces an instance's state, for tests of actions that
@@ -249,6 +262,9 @@ func (st *ec2State) describeInstances(w http.ResponseWriter, _ *http.Request, bo
 	}
 	// start and the next token index into the filtered list, which only
 	// grows at the end as instances launch.
+	if st.ignoreFilters {
+		filters = nil
+	}
 	var matched []*ec2Instance
 	for _, id := range candidates {
 		if in := st.instances[id]; in.matches(filters) {
