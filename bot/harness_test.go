@@ -18,6 +18,7 @@ import (
 	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -202,7 +203,7 @@ func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 }
 
 func (h *harness) open() {
-	st, err := store.Open(h.ctx, h.path, store.WithClock(h.clk.Now))
+	st, err := sqlite.Open(h.ctx, h.path, store.WithClock(h.clk.Now))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -84,7 +85,7 @@ func (p *recPlatform) counts() (posts, updates int) {
 
 func openStore(t *testing.T, path string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), path)
+	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestAlertDedupeAcrossRestart(t *testing.T) {
 	seedAlarm(t, alarm, "ALARM")
 	path := filepath.Join(t.TempDir(), "a.db")
 
-	st1, err := store.Open(context.Background(), path)
+	st1, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -39,7 +40,7 @@ func uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, uniqSeq.Add
 
 func openStore(t testing.TB, now func() time.Time) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), store.WithClock(now))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), store.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}

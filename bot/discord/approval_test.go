@@ -12,7 +12,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/policies"
-	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -46,7 +46,7 @@ func (noAWS) Config(context.Context, string, string, string) (aws.Config, error)
 func newStoryEngine(t *testing.T, a *Adapter, act *rebootAction) *bot.Engine {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "day2bot.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "day2bot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
@@ -111,7 +112,7 @@ func newE2E(t *testing.T, opts ...func(*bot.Options)) *e2e {
 }
 
 func (x *e2e) open() {
-	st, err := store.Open(x.ctx, x.path, store.WithClock(x.clk.Now))
+	st, err := sqlite.Open(x.ctx, x.path, store.WithClock(x.clk.Now))
 	if err != nil {
 		x.t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func auditDB(t *testing.T) string {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "day2bot.db")
 	ctx := context.Background()
-	s, err := store.Open(ctx, db)
+	s, err := openStore(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,7 +203,7 @@ func newPolicyRemoveCmd(g *globals) *cobra.Command {
 // only read or remove pass existing, so that a mistyped --db is an error
 // instead of a new empty database.
 func withStore(ctx context.Context, g *globals, existing bool, fn func(*store.Store) error) error {
-	s, err := openStore(ctx, g, existing)
+	s, err := openPolicyStore(ctx, g, existing)
 	if err != nil {
 		return err
 	}
@@ -211,14 +211,14 @@ func withStore(ctx context.Context, g *globals, existing bool, fn func(*store.St
 	return fn(s)
 }
 
-// openStore opens the database; see withStore for existing.
-func openStore(ctx context.Context, g *globals, existing bool) (*store.Store, error) {
-	if existing {
+// openPolicyStore opens the database; see withStore for existing.
+func openPolicyStore(ctx context.Context, g *globals, existing bool) (*store.Store, error) {
+	if existing && !isPostgres(g.DBPath) {
 		if _, err := os.Stat(g.DBPath); errors.Is(err, os.ErrNotExist) {
 			return nil, usageError("no database at %s (set --db, or create it with 'day2bot policy import')", g.DBPath)
 		}
 	}
-	s, err := store.Open(ctx, g.DBPath)
+	s, err := openStore(ctx, g.DBPath)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const testPolicy = "../../policies/store/testdata/policy.yaml"
+const testPolicy = "../../policies/store/storetest/testdata/policy.yaml"
 
 // policyDB returns a temp database path with testPolicy imported.
 func policyDB(t *testing.T) string {
@@ -26,8 +26,8 @@ func TestPolicyImportExportRoundTrip(t *testing.T) {
 		t.Fatalf("export: exit %d: %s", code, errs)
 	}
 	// The layout is pinned by the store's golden file.
-	if golden, err := os.ReadFile("../../policies/store/testdata/export.golden"); err != nil || string(golden) != first {
-		t.Fatalf("export differs from policies/store/testdata/export.golden (%v):\n%s", err, first)
+	if golden, err := os.ReadFile("../../policies/store/sqlite/testdata/export.golden"); err != nil || string(golden) != first {
+		t.Fatalf("export differs from policies/store/sqlite/testdata/export.golden (%v):\n%s", err, first)
 	}
 	exported := filepath.Join(t.TempDir(), "exported.yaml")
 	if code, _, errs := runCLI(t, "", "--db", db, "policy", "export", "-o", exported); code != 0 {

@@ -81,7 +81,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 		return fmt.Errorf("make sandbox directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Open(ctx, filepath.Join(dir, "day2bot.db"), store.WithLogger(log))
+	st, err := openStore(ctx, filepath.Join(dir, "day2bot.db"), store.WithLogger(log))
 	if err != nil {
 		return err
 	}

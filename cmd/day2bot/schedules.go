@@ -328,7 +328,7 @@ func listSchedules(ctx context.Context, g *globals, configPath, dbPath string, n
 	if err != nil {
 		return usageError("%w", err)
 	}
-	st, err := store.Open(ctx, cmp.Or(dbPath, cfg.Database, "day2bot.db"))
+	st, err := openStore(ctx, cmp.Or(dbPath, cfg.Database, "day2bot.db"))
 	if err != nil {
 		return err
 	}

@@ -97,7 +97,7 @@ func newRoutineRig(t *testing.T, emu *emulator.Server) *routineRig {
 }
 
 func (g *routineRig) open() {
-	st, err := store.Open(g.ctx, g.db, store.WithClock(g.clk.Now))
+	st, err := openStore(g.ctx, g.db, store.WithClock(g.clk.Now))
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestSchedulesBadSpecIsConfigError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
+	st, err := openStore(context.Background(), filepath.Join(t.TempDir(), "d.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestSchedulesBadSpecIsConfigError(t *testing.T) {
 func TestSchedulesListCommand(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "d.db")
-	st, err := store.Open(context.Background(), db)
+	st, err := openStore(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

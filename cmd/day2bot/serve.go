@@ -77,7 +77,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 
 	// The store comes first: the adapters keep their replay memory in it.
 	dbPath := cmp.Or(o.DBPath, cfg.Database, "day2bot.db")
-	st, err := store.Open(ctx, dbPath, store.WithLogger(log))
+	st, err := openStore(ctx, dbPath, store.WithLogger(log))
 	if err != nil {
 		return err
 	}

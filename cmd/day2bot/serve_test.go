@@ -19,7 +19,6 @@ import (
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
 	"github.com/day2bot/day2bot/policies"
-	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -171,7 +170,7 @@ func importPolicy(t *testing.T, db, doc string) {
 	if err := dec.Decode(&f); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), db)
+	st, err := openStore(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

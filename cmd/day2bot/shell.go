@@ -59,7 +59,7 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	if verbose {
 		log = slog.New(slog.NewTextHandler(g.Stderr, nil))
 	}
-	st, err := store.Open(ctx, cmp.Or(db, cfg.Database, "day2bot.db"), store.WithLogger(log))
+	st, err := openStore(ctx, cmp.Or(db, cfg.Database, "day2bot.db"), store.WithLogger(log))
 	if err != nil {
 		return err
 	}

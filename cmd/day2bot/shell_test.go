@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/day2bot/day2bot/policies"
-	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -31,7 +30,7 @@ func TestShellAgainstEndpoint(t *testing.T) {
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, "day2bot.db")
-	st, err := store.Open(ctx, db)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

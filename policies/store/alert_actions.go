@@ -35,7 +35,7 @@ func (s *Store) SaveAlertActions(ctx context.Context, app, alarm string, actions
 		return "", fmt.Errorf("encode alert actions: %w", err)
 	}
 	var id string
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.writeRows(ctx, func(tx *txn) error {
 		// 31^8 ids: a collision is all but impossible, and retried.
 		for range 5 {
 			id = newAlertActionsID()

@@ -117,7 +117,7 @@ func (s *Store) CreateApproval(ctx context.Context, req ApprovalRequest) (Approv
 	if err != nil {
 		return Approval{}, fmt.Errorf("encode approvers: %w", err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.writeRows(ctx, func(tx *txn) error {
 		for range 10 {
 			a.ID = newApprovalID()
 			res, err := tx.ExecContext(ctx, `INSERT INTO approvals (id, state, app, task, params, params_hash, requester,
@@ -178,7 +178,7 @@ func (s *Store) PendingApprovals(ctx context.Context, app string) ([]Approval, e
 
 // SetApprovalMessage records where the approval's chat message is.
 func (s *Store) SetApprovalMessage(ctx context.Context, id, ref string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE approvals SET message_ref = ? WHERE id = ?`, ref, id)
 		if err != nil {
 			return fmt.Errorf("set message of approval %s: %w", id, err)
@@ -205,8 +205,10 @@ func (s *Store) SetApprovalMessage(ctx context.Context, id, ref string) error {
 func (s *Store) Vote(ctx context.Context, id, voter string, approve bool, at time.Time) (VoteResult, error) {
 	var res VoteResult
 	id = strings.ToLower(id)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		as, err := s.queryApprovals(ctx, tx, ` WHERE id = ?`, id)
+	err := s.writeRows(ctx, func(tx *txn) error {
+		// The row lock makes concurrent votes on one approval take turns;
+		// each then reads the votes committed before it.
+		as, err := s.queryApprovals(ctx, tx, ` WHERE id = ?`+s.b.ForUpdate, id)
 		if err != nil {
 			return err
 		}
@@ -292,7 +294,7 @@ func approvers(vs []Vote) []string {
 }
 
 // decide moves a pending approval to a final state.
-func (s *Store) decide(ctx context.Context, tx *sql.Tx, a *Approval, to ApprovalState, by string, at time.Time, runID string) error {
+func (s *Store) decide(ctx context.Context, tx *txn, a *Approval, to ApprovalState, by string, at time.Time, runID string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE approvals SET state = ?, decided_at = ?, decided_by = ?, run_id = ?
 		WHERE id = ? AND state = 'pending'`, string(to), at.UnixNano(), by, runID, a.ID)
 	if err != nil {
@@ -312,8 +314,8 @@ func (s *Store) decide(ctx context.Context, tx *sql.Tx, a *Approval, to Approval
 // CancelApproval withdraws a pending approval.
 func (s *Store) CancelApproval(ctx context.Context, id, by string) error {
 	id = strings.ToLower(id)
-	return s.write(ctx, func(tx *sql.Tx) error {
-		as, err := s.queryApprovals(ctx, tx, ` WHERE id = ?`, id)
+	return s.write(ctx, func(tx *txn) error {
+		as, err := s.queryApprovals(ctx, tx, ` WHERE id = ?`+s.b.ForUpdate, id)
 		if err != nil {
 			return err
 		}
@@ -334,7 +336,7 @@ func (s *Store) CancelApproval(ctx context.Context, id, by string) error {
 // queues the run as usual.
 func (s *Store) RaiseApprovalQuorum(ctx context.Context, id string, quorum int) error {
 	id = strings.ToLower(id)
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE approvals SET quorum = ? WHERE id = ? AND state = 'pending' AND quorum < ?`,
 			quorum, id, quorum)
 		if err != nil {
@@ -356,8 +358,8 @@ func (s *Store) RaiseApprovalQuorum(ctx context.Context, id string, quorum int) 
 // expired and returns them, so the engine can update their messages.
 func (s *Store) ExpireApprovals(ctx context.Context, now time.Time) ([]Approval, error) {
 	var out []Approval
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		as, err := s.queryApprovals(ctx, tx, ` WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at, id`, now.UnixNano())
+	err := s.write(ctx, func(tx *txn) error {
+		as, err := s.queryApprovals(ctx, tx, ` WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at, id`+s.b.ForUpdate, now.UnixNano())
 		if err != nil {
 			return err
 		}

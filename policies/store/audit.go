@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -45,10 +44,10 @@ type AuditFilter struct {
 
 // Audit appends e to the audit log. A zero At is set to now.
 func (s *Store) Audit(ctx context.Context, e Entry) error {
-	return s.write(ctx, func(tx *sql.Tx) error { return s.audit(ctx, tx, e) })
+	return s.writeRows(ctx, func(tx *txn) error { return s.audit(ctx, tx, e) })
 }
 
-func (s *Store) audit(ctx context.Context, tx *sql.Tx, e Entry) error {
+func (s *Store) audit(ctx context.Context, tx *txn, e Entry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}

@@ -16,7 +16,7 @@ func (s *Store) Freeze(ctx context.Context, app, by, reason string, until time.T
 	if app == "" {
 		return &UserError{Kind: ErrInvalid, Msg: "freeze: empty app"}
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO freezes (app, frozen_by, reason, until, created_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (app) DO UPDATE SET frozen_by = excluded.frozen_by, reason = excluded.reason,
@@ -37,7 +37,7 @@ func (s *Store) Freeze(ctx context.Context, app, by, reason string, until time.T
 // Unfreeze lifts app's freeze. An app that is not frozen (or whose freeze
 // has expired) is an ErrNotFound user error.
 func (s *Store) Unfreeze(ctx context.Context, app, by string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM freezes WHERE app = ? AND (until IS NULL OR until > ?)`, app, s.now().UnixNano())
 		if err != nil {
 			return fmt.Errorf("unfreeze %s: %w", app, err)

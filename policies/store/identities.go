@@ -23,7 +23,7 @@ func (s *Store) SetUser(ctx context.Context, actor, handle string, principals []
 	if err := validateFile(policies.File{Users: map[string][]string{handle: principals}}); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		for _, p := range principals {
 			var owner string
 			err := tx.QueryRowContext(ctx, `SELECT handle FROM user_principals WHERE principal = ?`, p).Scan(&owner)
@@ -112,7 +112,7 @@ func (s *Store) AddMember(ctx context.Context, actor, group, member string) erro
 	if err := validateFile(policies.File{Groups: map[string][]string{group: {member}}}); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO groups (name) VALUES (?) ON CONFLICT DO NOTHING`, group); err != nil {
 			return fmt.Errorf("add group %s: %w", group, err)
 		}
@@ -135,7 +135,7 @@ func (s *Store) AddMember(ctx context.Context, actor, group, member string) erro
 // RemoveMember removes member from group. The group stays, possibly empty,
 // because rules may still name it; RemoveGroup deletes it.
 func (s *Store) RemoveMember(ctx context.Context, actor, group, member string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE grp = ? AND member = ?`, group, member)
 		if err != nil {
 			return fmt.Errorf("remove %s from group %s: %w", member, group, err)
@@ -152,7 +152,7 @@ func (s *Store) RemoveMember(ctx context.Context, actor, group, member string) e
 
 // RemoveGroup deletes a group and its memberships.
 func (s *Store) RemoveGroup(ctx context.Context, actor, group string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		rules, err := readRules(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("remove group %s: %w", group, err)
@@ -212,7 +212,7 @@ func (s *Store) GroupsOf(ctx context.Context, principal, handle string) ([]strin
 	return out, nil
 }
 
-func insertUser(ctx context.Context, tx *sql.Tx, handle string, principals []string) error {
+func insertUser(ctx context.Context, tx *txn, handle string, principals []string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO users (handle) VALUES (?)`, handle); err != nil {
 		return fmt.Errorf("store user %s: %w", handle, err)
 	}
@@ -224,7 +224,7 @@ func insertUser(ctx context.Context, tx *sql.Tx, handle string, principals []str
 	return nil
 }
 
-func insertGroup(ctx context.Context, tx *sql.Tx, group string, members []string) error {
+func insertGroup(ctx context.Context, tx *txn, group string, members []string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO groups (name) VALUES (?)`, group); err != nil {
 		return fmt.Errorf("store group %s: %w", group, err)
 	}

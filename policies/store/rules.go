@@ -81,7 +81,7 @@ func (s *Store) PutRule(ctx context.Context, actor string, r policies.Rule) erro
 }
 
 func (s *Store) putRule(ctx context.Context, actor string, r policies.Rule, replace bool) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		f, err := readFile(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("add rule: %w", err)
@@ -123,7 +123,7 @@ func (s *Store) putRule(ctx context.Context, actor string, r policies.Rule, repl
 
 // RemoveRule deletes the rule with the given id.
 func (s *Store) RemoveRule(ctx context.Context, actor, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		var body string
 		err := tx.QueryRowContext(ctx, `SELECT body FROM rules WHERE id = ?`, id).Scan(&body)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -149,7 +149,7 @@ func (s *Store) ImportFile(ctx context.Context, actor string, f policies.File) e
 	if err := validateFile(f); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *txn) error {
 		old, err := readFile(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("import policy: %w", err)
@@ -227,7 +227,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// querier is what reads need from *sql.DB and *sql.Tx.
+// querier is what reads need from *sql.DB and *txn.
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
@@ -311,7 +311,7 @@ func policyVersion(ctx context.Context, q querier) (int64, error) {
 	return v, err
 }
 
-func bumpPolicyVersion(ctx context.Context, tx *sql.Tx) error {
+func bumpPolicyVersion(ctx context.Context, tx *txn) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'policy_version'`); err != nil {
 		return fmt.Errorf("bump policy version: %w", err)
 	}

@@ -100,7 +100,7 @@ type RunFilter struct {
 // CreateRun journals a new run and returns it with its ID. An empty State
 // means Requested; a run may also start Queued or Running.
 func (s *Store) CreateRun(ctx context.Context, r Run) (Run, error) {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeRows(ctx, func(tx *txn) error {
 		var err error
 		r, err = s.insertRun(ctx, tx, r)
 		return err
@@ -108,7 +108,7 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (Run, error) {
 	return r, err
 }
 
-func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r Run) (Run, error) {
+func (s *Store) insertRun(ctx context.Context, tx *txn, r Run) (Run, error) {
 	if r.State == "" {
 		r.State = Requested
 	}
@@ -131,16 +131,13 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r Run) (Run, error) {
 	if err != nil {
 		return r, fmt.Errorf("encode run approvers: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs (state, app, task, params, principal, handle, platform, channel,
+	var seq int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO runs (state, app, task, params, principal, handle, platform, channel,
 		effect, rule_id, reason, approvers, approval_id, dry_run, request, message_ref, created_at, started_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		string(r.State), r.App, r.Task, string(params), r.Principal, r.Handle, r.Platform, r.Channel,
 		string(r.Decision.Effect), r.Decision.Rule, r.Decision.Reason, string(approvers), r.ApprovalID, r.DryRun,
-		r.Request, r.MessageRef, now.UnixNano(), nanos(r.StartedAt), now.UnixNano())
-	if err != nil {
-		return r, fmt.Errorf("journal run: %w", err)
-	}
-	seq, err := res.LastInsertId()
+		r.Request, r.MessageRef, now.UnixNano(), nanos(r.StartedAt), now.UnixNano()).Scan(&seq)
 	if err != nil {
 		return r, fmt.Errorf("journal run: %w", err)
 	}
@@ -163,7 +160,7 @@ func (s *Store) TransitionRun(ctx context.Context, id string, from, to State, su
 	if !canMove(from, to) {
 		return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("a run cannot move from %s to %s", from, to)}
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		return s.moveRun(ctx, tx, id, []State{from}, to, summary, nil)
 	})
 }
@@ -174,18 +171,18 @@ func (s *Store) FinishRun(ctx context.Context, id string, to State, summary, res
 	if !to.Terminal() {
 		return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("%s is not a final run state", to)}
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		return s.moveRun(ctx, tx, id, []State{Requested, Queued, Running}, to, summary, &result)
 	})
 }
 
-func (s *Store) moveRun(ctx context.Context, tx *sql.Tx, id string, from []State, to State, summary string, result *string) error {
+func (s *Store) moveRun(ctx context.Context, tx *txn, id string, from []State, to State, summary string, result *string) error {
 	seq, ok := parseRunID(id)
 	if !ok {
 		return notFound("run", id)
 	}
 	var cur, app, task string
-	err := tx.QueryRowContext(ctx, `SELECT state, app, task FROM runs WHERE seq = ?`, seq).Scan(&cur, &app, &task)
+	err := tx.QueryRowContext(ctx, `SELECT state, app, task FROM runs WHERE seq = ?`+s.b.ForUpdate, seq).Scan(&cur, &app, &task)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("run", id)
 	}
@@ -231,7 +228,7 @@ func (s *Store) SetRunMessage(ctx context.Context, id, ref string) error {
 	if !ok {
 		return notFound("run", id)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET message_ref = ? WHERE seq = ?`, ref, seq)
 		if err != nil {
 			return fmt.Errorf("set message of run %s: %w", id, err)
@@ -318,8 +315,8 @@ func (s *Store) QueuedRuns(ctx context.Context) ([]string, error) {
 // (Runs with States: Queued).
 func (s *Store) InterruptRunning(ctx context.Context, now time.Time) ([]Run, error) {
 	var out []Run
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		rs, err := s.queryRuns(ctx, tx, ` WHERE state = 'running' ORDER BY seq`)
+	err := s.write(ctx, func(tx *txn) error {
+		rs, err := s.queryRuns(ctx, tx, ` WHERE state = 'running' ORDER BY seq`+s.b.ForUpdate)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -17,7 +16,7 @@ func (s *Store) SeenOnce(ctx context.Context, key string, until time.Time) (firs
 	if key == "" {
 		return false, fmt.Errorf("remember request: empty key")
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.writeRows(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM seen_requests WHERE until < ?`, s.now().UnixNano()); err != nil {
 			return fmt.Errorf("prune seen requests: %w", err)
 		}

@@ -25,7 +25,7 @@ func (s *Store) ScheduleLastRun(ctx context.Context, key string) (time.Time, err
 
 // SetScheduleLastRun records that the schedule ran at the given time.
 func (s *Store) SetScheduleLastRun(ctx context.Context, key string, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schedule_state (key, last_run) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET last_run = excluded.last_run`, key, at.UnixNano()); err != nil {
 			return fmt.Errorf("set schedule %s: %w", key, err)
@@ -49,7 +49,7 @@ func (s *Store) AlarmState(ctx context.Context, alarm string) (state, msgRef str
 
 // SetAlarmState records an alarm's state and its message reference.
 func (s *Store) SetAlarmState(ctx context.Context, alarm, state, msgRef string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alarm_state (alarm, state, message_ref, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (alarm) DO UPDATE SET state = excluded.state, message_ref = excluded.message_ref,
 			updated_at = excluded.updated_at`, alarm, state, msgRef, s.now().UnixNano()); err != nil {
@@ -82,14 +82,13 @@ func (s *Store) AddFollowUp(ctx context.Context, f FollowUp) (int64, error) {
 		return 0, &UserError{Kind: ErrInvalid, Msg: "follow-up values are not JSON"}
 	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO follow_ups (app, action, vals, reason, due_at, run_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, f.App, f.Action, vals, f.Reason, f.DueAt.UnixNano(), f.RunID, s.now().UnixNano())
+	err := s.writeRows(ctx, func(tx *txn) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO follow_ups (app, action, vals, reason, due_at, run_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, f.App, f.Action, vals, f.Reason, f.DueAt.UnixNano(), f.RunID, s.now().UnixNano()).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("add follow-up: %w", err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	return id, err
 }
@@ -125,7 +124,7 @@ func (s *Store) DueFollowUps(ctx context.Context, now time.Time) ([]FollowUp, er
 // caller, across processes.
 func (s *Store) ClaimFollowUp(ctx context.Context, id int64) (bool, error) {
 	var ok bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeRows(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL`, s.now().UnixNano(), id)
 		if err != nil {
 			return fmt.Errorf("claim follow-up %d: %w", id, err)

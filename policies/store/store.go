@@ -1,48 +1,70 @@
-// Package store keeps day2bot's state in one SQLite file: policy rules,
-// identities and groups, freezes, approvals and their votes, the run journal,
-// the append-only audit log, rate-limit uses, and scheduler/alarm state.
+// Package store keeps day2bot's state: policy rules, identities and groups,
+// freezes, approvals and their votes, the run journal, the append-only audit
+// log, rate-limit uses, and scheduler/alarm state.
 //
-// It is the only package that imports database/sql. The schema is embedded
-// and migrated by PRAGMA user_version. The file is opened in WAL mode with a
-// busy timeout, and every write is an immediate transaction, so several
-// processes may share one file on one host: a check-then-write (a vote that
-// reaches quorum, a run that moves from queued to running) cannot interleave
-// with another writer. SQLite WAL needs a local disk, not NFS/EFS.
+// This package holds the records, the contract and the one implementation
+// of it, in portable SQL over database/sql; it links no database driver (no
+// cgo), so the engine and the adapters that import it do not either. A
+// backend package opens the database and hands over a Backend:
+// policies/store/sqlite (one file, one host, the default) or
+// policies/store/postgres (several replicas). policies/store/storetest is
+// the contract suite every backend passes.
+//
+// Writes run in transactions. A check-then-write (a vote that reaches
+// quorum, a run that moves from queued to running) cannot interleave with
+// another writer: on SQLite every write is an immediate transaction on one
+// connection; on Postgres the hot paths lock the rows they check (SELECT …
+// FOR UPDATE) and the rare administrative writes also take a
+// transaction-scoped advisory lock, which serializes them the way SQLite does.
 package store
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"net/url"
-	"os"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
-
 	"github.com/day2bot/day2bot/policies"
 )
 
-//go:embed schema/*.sql
-var schemaFS embed.FS
+// Backend is an open database as a backend package hands it to New.
+type Backend struct {
+	// Name names the kind of database in logs and errors: "sqlite",
+	// "postgres".
+	Name string
+	// Write runs the write transactions, Read the reads outside them. They
+	// may be the same pool.
+	Write, Read *sql.DB
+	// Numbered is true when the driver wants $1, $2, … where the store's
+	// queries say ?.
+	Numbered bool
+	// SerialLock, if set, is run first in every write that is not written
+	// for row locks (policy, identities, freezes, expiry): it makes those
+	// writers take turns, as BEGIN IMMEDIATE does on SQLite.
+	SerialLock string
+	// ForUpdate is appended to a SELECT whose rows the transaction then
+	// changes (" FOR UPDATE"), so a concurrent writer of the same rows waits
+	// and then sees the new values. SQLite needs none: its writers already
+	// take turns.
+	ForUpdate string
+	// Migrate brings the schema up to date; New calls it.
+	Migrate func(ctx context.Context, log *slog.Logger) error
+	// SchemaVersion reports the schema version migrations reached.
+	SchemaVersion func(ctx context.Context) (int, error)
+	// Close releases what the backend holds beyond the two pools.
+	Close func() error
+}
 
 // Store is an open database. It is safe for concurrent use.
 type Store struct {
-	// wdb runs every write on a single connection: writers in this process
-	// queue in database/sql instead of spinning in SQLite's busy handler;
-	// writers in other processes are held off by BEGIN IMMEDIATE and the
-	// busy timeout.
-	wdb *sql.DB
-	// rdb serves reads on as many connections as needed; WAL lets them run
-	// beside the writer.
-	rdb *sql.DB
+	b   Backend
+	wdb *db
+	rdb *db
 
 	now func() time.Time
 	log *slog.Logger
@@ -52,13 +74,12 @@ type Store struct {
 	ruleSet *policies.RuleSet
 }
 
-// Option configures Open.
+// Option configures New.
 type Option func(*options)
 
 type options struct {
-	now           func() time.Time
-	log           *slog.Logger
-	maxMigrations int // tests stop migrating early to test upgrades
+	now func() time.Time
+	log *slog.Logger
 }
 
 // WithClock sets the clock used for timestamps the store sets itself
@@ -68,169 +89,87 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithLogger sets the logger. Default discards.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// withMaxMigrations stops migrating after n migrations; tests use it to
-// build files of an older schema version.
-func withMaxMigrations(n int) Option { return func(o *options) { o.maxMigrations = n } }
+// LoggerOf is the logger opts set (WithLogger), or one that discards: for
+// a backend that logs before New.
+func LoggerOf(opts ...Option) *slog.Logger {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.log
+}
 
-// Open opens (creating if needed) the database at path and migrates it to the
-// current schema.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+// New migrates the backend's database to the current schema and returns
+// the store on it. On error the backend is closed.
+func New(ctx context.Context, b Backend, opts ...Option) (*Store, error) {
 	o := options{now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if path == "" {
-		return nil, &UserError{Kind: ErrInvalid, Msg: "database path is empty"}
+	rebind := func(q string) string { return q }
+	if b.Numbered {
+		rebind = numbered
 	}
-	if err := createPrivate(path, o.log); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	wdb, err := sql.Open("sqlite3", dsn(path, "immediate"))
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	wdb.SetMaxOpenConns(1)
-	wdb.SetConnMaxIdleTime(0)
-	rdb, err := sql.Open("sqlite3", dsn(path, "deferred"))
-	if err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	s := &Store{wdb: wdb, rdb: rdb, now: o.now, log: o.log, version: -1}
-	if err := s.migrate(ctx, o.maxMigrations); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+	s := &Store{b: b, wdb: &db{b.Write, rebind}, rdb: &db{b.Read, rebind}, now: o.now, log: o.log, version: -1}
+	if b.Migrate != nil {
+		if err := b.Migrate(ctx, o.log); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("migrate %s database: %w", b.Name, err)
+		}
 	}
 	return s, nil
 }
 
-// createPrivate creates the database file readable by its owner only, or
-// narrows an existing file to that. The file holds policies, approvals and
-// who ran what; SQLite creates the -wal and -shm files with the mode of the
-// database file, so they follow.
-func createPrivate(path string, log *slog.Logger) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("create file: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("stat file: %w", err)
-	}
-	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
-		if err := f.Chmod(mode &^ 0o077); err != nil {
-			return fmt.Errorf("make file private: %w", err)
-		}
-		log.Info("database file made private", "path", path, "was", mode.String())
-	}
-	for _, side := range []string{"-wal", "-shm"} {
-		// Left over from an older version: narrow them too.
-		if err := os.Chmod(path+side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("make %s file private: %w", side, err)
-		}
-	}
-	return nil
-}
-
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.wdb.Close(), s.rdb.Close())
+	errs := []error{s.b.Write.Close()}
+	if s.b.Read != s.b.Write {
+		errs = append(errs, s.b.Read.Close())
+	}
+	if s.b.Close != nil {
+		errs = append(errs, s.b.Close())
+	}
+	return errors.Join(errs...)
 }
 
-var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+// Backend names the kind of database: "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.b.Name }
 
-func dsn(path, txlock string) string {
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_foreign_keys", "on")
-	q.Set("_txlock", txlock)
-	q.Set("_synchronous", "NORMAL")
-	// The DSN is a SQLite URI: the characters that end or escape a URI
-	// path are percent-encoded so any file name works.
-	return "file:" + uriPath.Replace(path) + "?" + q.Encode()
-}
-
-// migrations lists the embedded schema files in order; migration i (1-based)
-// brings user_version from i-1 to i.
-func migrations() ([]string, error) {
-	names, err := fs.Glob(schemaFS, "schema/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		b, err := schemaFS.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", n, err)
-		}
-		out = append(out, string(b))
-	}
-	return out, nil
-}
-
-// migrate applies the migrations the file has not seen yet. Each runs in its
-// own immediate transaction together with the user_version bump, so a crash
-// leaves the file at a whole version, and two processes opening a fresh file
-// at once do not both apply a migration.
-func (s *Store) migrate(ctx context.Context, limit int) error {
-	ms, err := migrations()
-	if err != nil {
-		return err
-	}
-	if limit > 0 && limit < len(ms) {
-		ms = ms[:limit]
-	}
-	for {
-		done, err := s.migrateOne(ctx, ms)
-		if err != nil || done {
-			return err
-		}
-	}
-}
-
-func (s *Store) migrateOne(ctx context.Context, ms []string) (done bool, err error) {
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		var v int
-		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
-		}
-		if v > len(ms) {
-			return fmt.Errorf("schema version %d is newer than this binary knows (%d)", v, len(ms))
-		}
-		if v == len(ms) {
-			done = true
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, ms[v]); err != nil {
-			return fmt.Errorf("apply migration %d: %w", v+1, err)
-		}
-		// PRAGMA does not take parameters; v+1 is an int we computed.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			return fmt.Errorf("set schema version %d: %w", v+1, err)
-		}
-		s.log.Info("migrated database", "version", v+1)
-		return nil
-	})
-	return done, err
-}
-
-// SchemaVersion reports the file's PRAGMA user_version.
+// SchemaVersion reports the version the schema was migrated to.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return 0, fmt.Errorf("read schema version: %w", err)
+	if s.b.SchemaVersion == nil {
+		return 0, errors.New("read schema version: not supported")
 	}
-	return v, nil
+	return s.b.SchemaVersion(ctx)
 }
 
-// write runs fn in one immediate transaction and commits if fn returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.wdb.BeginTx(ctx, nil)
+// write runs fn in one transaction that takes turns with every other
+// write (SQLite: BEGIN IMMEDIATE; Postgres: Backend.SerialLock) and
+// commits if fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
+	return s.inTx(ctx, s.b.SerialLock, fn)
+}
+
+// writeRows runs fn in one transaction that does not take turns with other
+// writers on Postgres: fn must lock the rows it checks before it changes
+// them (s.b.ForUpdate) or change them with a conditional UPDATE. The hot
+// paths (votes, run transitions, the journal) use it, so replicas working
+// on different runs and approvals do not wait for each other.
+func (s *Store) writeRows(ctx context.Context, fn func(tx *txn) error) error {
+	return s.inTx(ctx, "", fn)
+}
+
+func (s *Store) inTx(ctx context.Context, lock string, fn func(tx *txn) error) error {
+	t, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &txn{t, s.wdb.rebind}
+	if lock != "" {
+		if _, err := tx.ExecContext(ctx, lock); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("take write lock: %w", err)
+		}
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
@@ -240,6 +179,67 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// db and txn pass the store's queries to database/sql with the
+// placeholders the driver wants.
+type db struct {
+	*sql.DB
+	rebind func(string) string
+}
+
+func (d *db) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.DB.ExecContext(ctx, d.rebind(q), args...)
+}
+
+func (d *db) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.DB.QueryContext(ctx, d.rebind(q), args...)
+}
+
+func (d *db) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.DB.QueryRowContext(ctx, d.rebind(q), args...)
+}
+
+type txn struct {
+	*sql.Tx
+	rebind func(string) string
+}
+
+func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.rebind(q), args...)
+}
+
+func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.rebind(q), args...)
+}
+
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.rebind(q), args...)
+}
+
+// numbered rewrites the ? placeholders of q to $1, $2, …; a ? inside a
+// quoted string literal or identifier is left alone.
+func numbered(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	var quote rune
+	for _, r := range q {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Times are stored as unix nanoseconds; the zero time is NULL.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -13,7 +12,7 @@ import (
 // RecordUse counts one use of a rate-limited rule by principal at the given
 // time. Uses live in the database so limits survive a restart.
 func (s *Store) RecordUse(ctx context.Context, ruleID, principal string, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO rule_uses (rule_id, principal, at) VALUES (?, ?, ?)`,
 			ruleID, principal, at.UnixNano()); err != nil {
 			return fmt.Errorf("record use of rule %s: %w", ruleID, err)
@@ -25,7 +24,7 @@ func (s *Store) RecordUse(ctx context.Context, ruleID, principal string, at time
 // PruneUses forgets uses before the given time; call it now and then with
 // the longest rate window of the rules.
 func (s *Store) PruneUses(ctx context.Context, before time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeRows(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rule_uses WHERE at < ?`, before.UnixNano()); err != nil {
 			return fmt.Errorf("prune rule uses: %w", err)
 		}

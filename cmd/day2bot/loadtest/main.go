@@ -35,7 +35,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
 	"github.com/day2bot/day2bot/policies"
-	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -388,7 +388,7 @@ func importPolicy(ctx context.Context, db string) error {
 	if err := dec.Decode(&f); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, db)
+	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		return err
 	}

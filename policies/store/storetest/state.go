@@ -1,22 +1,23 @@
-package store
+package storetest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/day2bot/day2bot/policies/store"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func TestFreeze(t *testing.T) {
+func testFreeze(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	if f, err := s.FreezeOf(ctx, "shop"); f != nil || err != nil {
 		t.Fatalf("unfrozen = %+v, %v", f, err)
 	}
-	if err := s.Unfreeze(ctx, "shop", "carol"); !errors.Is(err, ErrNotFound) {
+	if err := s.Unfreeze(ctx, "shop", "carol"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unfreeze unfrozen = %v", err)
 	}
 	until := clk.Now().Add(2 * time.Hour)
@@ -44,14 +45,14 @@ func TestFreeze(t *testing.T) {
 	if f, _ := s.FreezeOf(ctx, "shop"); f != nil {
 		t.Fatalf("after unfreeze: %+v", f)
 	}
-	if es, _ := s.AuditLog(ctx, AuditFilter{Kind: KindFreeze, App: "shop"}); len(es) != 3 {
+	if es, _ := s.AuditLog(ctx, store.AuditFilter{Kind: store.KindFreeze, App: "shop"}); len(es) != 3 {
 		t.Fatalf("freeze audit = %+v", es)
 	}
 }
 
-func TestUsage(t *testing.T) {
+func testUsage(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	t0 := clk.Now()
 	for i := range 5 {
 		if err := s.RecordUse(ctx, "r1", "slack:U1", t0.Add(time.Duration(i)*10*time.Minute)); err != nil {
@@ -94,9 +95,9 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-func TestScheduleAndAlarmState(t *testing.T) {
+func testScheduleAndAlarmState(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	if at, err := s.ScheduleLastRun(ctx, "shop/digest"); err != nil || !at.IsZero() {
 		t.Fatalf("never run = %v, %v", at, err)
 	}
@@ -123,17 +124,17 @@ func TestScheduleAndAlarmState(t *testing.T) {
 	}
 }
 
-func TestFollowUpsClaimedOnce(t *testing.T) {
+func testFollowUpsClaimedOnce(t *testing.T, db Database) {
 	ctx := context.Background()
-	a, clk, path := openTemp(t)
-	b := openAt(t, path, clk)
+	a, clk := openTemp(t, db)
+	b := db.Open(t, store.WithClock(clk.Now))
 	due := clk.Now().Add(30 * time.Minute)
-	id, err := a.AddFollowUp(ctx, FollowUp{App: "shop", Action: "scale", Values: json.RawMessage(`{"desired":"2"}`),
+	id, err := a.AddFollowUp(ctx, store.FollowUp{App: "shop", Action: "scale", Values: json.RawMessage(`{"desired":"2"}`),
 		Reason: "undo temporary scale-up", DueAt: due, RunID: "r-7"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AddFollowUp(ctx, FollowUp{App: "shop", Values: json.RawMessage(`{bad`)}); !errors.Is(err, ErrInvalid) {
+	if _, err := a.AddFollowUp(ctx, store.FollowUp{App: "shop", Values: json.RawMessage(`{bad`)}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("bad JSON = %v", err)
 	}
 	if fs, _ := a.DueFollowUps(ctx, due.Add(-time.Second)); len(fs) != 0 {
@@ -149,7 +150,7 @@ func TestFollowUpsClaimedOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := []*Store{a, b}[i%2].ClaimFollowUp(ctx, id)
+			ok, err := []*store.Store{a, b}[i%2].ClaimFollowUp(ctx, id)
 			if err != nil {
 				t.Error(err)
 			}
@@ -167,16 +168,16 @@ func TestFollowUpsClaimedOnce(t *testing.T) {
 	}
 }
 
-func TestIdentitiesAndGroups(t *testing.T) {
+func testIdentitiesAndGroups(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, _, _ := openTemp(t)
+	s, _ := openTemp(t, db)
 	if err := s.SetUser(ctx, "admin", "carol", []string{"slack:U100", "discord:200"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetUser(ctx, "admin", "dave", []string{"slack:U100"}); !errors.Is(err, ErrExists) {
+	if err := s.SetUser(ctx, "admin", "dave", []string{"slack:U100"}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("claiming carol's principal = %v", err)
 	}
-	if err := s.SetUser(ctx, "admin", "Bad Handle", []string{"slack:U9"}); !errors.Is(err, ErrInvalid) {
+	if err := s.SetUser(ctx, "admin", "Bad Handle", []string{"slack:U9"}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("bad handle = %v", err)
 	}
 	if h, err := s.Handle(ctx, "discord:200"); h != "carol" || err != nil {
@@ -190,10 +191,10 @@ func TestIdentitiesAndGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AddMember(ctx, "admin", "ops", "carol"); !errors.Is(err, ErrExists) {
+	if err := s.AddMember(ctx, "admin", "ops", "carol"); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("double add = %v", err)
 	}
-	if err := s.AddMember(ctx, "admin", "Bad Group", "carol"); !errors.Is(err, ErrInvalid) {
+	if err := s.AddMember(ctx, "admin", "Bad Group", "carol"); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("bad group = %v", err)
 	}
 	gs, err := s.GroupsOf(ctx, "slack:U100", "carol")
@@ -206,7 +207,7 @@ func TestIdentitiesAndGroups(t *testing.T) {
 	if err := s.RemoveMember(ctx, "admin", "ops", "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveMember(ctx, "admin", "ops", "carol"); !errors.Is(err, ErrNotFound) {
+	if err := s.RemoveMember(ctx, "admin", "ops", "carol"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("remove twice = %v", err)
 	}
 	groups, _ := s.Groups(ctx)
@@ -216,7 +217,7 @@ func TestIdentitiesAndGroups(t *testing.T) {
 	if err := s.AddRule(ctx, "admin", policyRule("r1", "group:web")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveGroup(ctx, "admin", "web"); !errors.Is(err, ErrInvalid) {
+	if err := s.RemoveGroup(ctx, "admin", "web"); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("removing a group a rule names = %v", err)
 	}
 	if err := s.RemoveGroup(ctx, "admin", "dba"); err != nil {

@@ -1,18 +1,19 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
+	"github.com/day2bot/day2bot/policies/store"
 	"maps"
 	"strings"
 	"testing"
 )
 
-func TestAlertActions(t *testing.T) {
+func testAlertActions(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, _, path := openTemp(t)
+	s, _ := openTemp(t, db)
 	alarm := "shop-" + strings.Repeat("x", 250) // alarm names may be 255 bytes
-	want := []AlertAction{
+	want := []store.AlertAction{
 		{Task: "restart-web"},
 		{Task: "mute-alarm", Params: map[string]string{"alarm": alarm, "duration": "1h"}},
 	}
@@ -30,7 +31,7 @@ func TestAlertActions(t *testing.T) {
 
 	// Read back through a second Store on the same file: what a restarted
 	// process sees when an old button is pressed.
-	s2 := openAt(t, path, newClock())
+	s2 := db.Open(t)
 	for i, w := range want {
 		app, got, err := s2.AlertAction(ctx, strings.ToUpper(id), i)
 		if err != nil {
@@ -44,16 +45,16 @@ func TestAlertActions(t *testing.T) {
 		id string
 		i  int
 	}{{id, 2}, {id, -1}, {other, 1}, {"xnotthere", 0}, {"", 0}} {
-		if _, _, err := s2.AlertAction(ctx, c.id, c.i); !errors.Is(err, ErrNotFound) {
+		if _, _, err := s2.AlertAction(ctx, c.id, c.i); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AlertAction(%q, %d) = %v, want not found", c.id, c.i, err)
 		}
 	}
-	for _, bad := range [][]AlertAction{nil, {{Task: ""}}} {
-		if _, err := s.SaveAlertActions(ctx, "shop", alarm, bad); !errors.Is(err, ErrInvalid) {
+	for _, bad := range [][]store.AlertAction{nil, {{Task: ""}}} {
+		if _, err := s.SaveAlertActions(ctx, "shop", alarm, bad); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("save %+v = %v, want invalid", bad, err)
 		}
 	}
-	if _, err := s.SaveAlertActions(ctx, "", alarm, want); !errors.Is(err, ErrInvalid) {
+	if _, err := s.SaveAlertActions(ctx, "", alarm, want); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("save without app = %v, want invalid", err)
 	}
 }

@@ -1,9 +1,10 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/day2bot/day2bot/policies/store"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -13,9 +14,9 @@ import (
 	"github.com/day2bot/day2bot/internal/clocktest"
 )
 
-func newApproval(t *testing.T, s *Store, clk *clocktest.Clock, quorum int) Approval {
+func newApproval(t *testing.T, s *store.Store, clk *clocktest.Clock, quorum int) store.Approval {
 	t.Helper()
-	a, err := s.CreateApproval(context.Background(), ApprovalRequest{
+	a, err := s.CreateApproval(context.Background(), store.ApprovalRequest{
 		App: "shop", Task: "scale", Params: map[string]string{"desired": "8", "group": "web"},
 		Requester: "slack:U102", RequesterHandle: "erin", Channel: "C1", Platform: "slack",
 		RuleID: "scale-approve", Approvers: []string{"group:ops"}, Quorum: quorum,
@@ -27,8 +28,8 @@ func newApproval(t *testing.T, s *Store, clk *clocktest.Clock, quorum int) Appro
 	return a
 }
 
-func TestApprovalIDsAndHash(t *testing.T) {
-	s, clk, _ := openTemp(t)
+func testApprovalIDsAndHash(t *testing.T, db Database) {
+	s, clk := openTemp(t, db)
 	re := regexp.MustCompile(`^a-[2-9a-hjkmnp-z]{5}$`)
 	seen := map[string]bool{}
 	for range 200 {
@@ -41,19 +42,19 @@ func TestApprovalIDsAndHash(t *testing.T) {
 		}
 		seen[a.ID] = true
 	}
-	h1 := ParamsHash(map[string]string{"a": "1", "b": "2"})
-	h2 := ParamsHash(map[string]string{"b": "2", "a": "1"})
-	h3 := ParamsHash(map[string]string{"a": "1", "b": "3"})
+	h1 := store.ParamsHash(map[string]string{"a": "1", "b": "2"})
+	h2 := store.ParamsHash(map[string]string{"b": "2", "a": "1"})
+	h3 := store.ParamsHash(map[string]string{"a": "1", "b": "3"})
 	// "a=1,b=2" must not collide with a key that contains the separator.
-	h4 := ParamsHash(map[string]string{"a": "1,b=2"})
+	h4 := store.ParamsHash(map[string]string{"a": "1,b=2"})
 	if h1 != h2 || h1 == h3 || h1 == h4 || len(h1) != 64 {
 		t.Fatalf("hashes: %s %s %s %s", h1, h2, h3, h4)
 	}
 }
 
-func TestVoteQuorumStartsRunOnce(t *testing.T) {
+func testVoteQuorumStartsRunOnce(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	if err := s.SetUser(ctx, "admin", "carol", []string{"slack:U100", "discord:200"}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,75 +63,75 @@ func TestVoteQuorumStartsRunOnce(t *testing.T) {
 	}
 	a := newApproval(t, s, clk, 2)
 
-	if _, err := s.Vote(ctx, a.ID, "slack:U102", true, clk.Now()); !errors.Is(err, ErrSelfApproval) {
+	if _, err := s.Vote(ctx, a.ID, "slack:U102", true, clk.Now()); !errors.Is(err, store.ErrSelfApproval) {
 		t.Fatalf("requester vote = %v, want ErrSelfApproval", err)
 	}
 	// The requester's other identity is still the requester.
-	if _, err := s.Vote(ctx, a.ID, "discord:202", true, clk.Now()); !errors.Is(err, ErrSelfApproval) {
+	if _, err := s.Vote(ctx, a.ID, "discord:202", true, clk.Now()); !errors.Is(err, store.ErrSelfApproval) {
 		t.Fatalf("requester's discord vote = %v, want ErrSelfApproval", err)
 	}
 	res, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now())
-	if err != nil || res.Started || res.Approval.State != Pending || res.Approval.Approvals() != 1 {
+	if err != nil || res.Started || res.Approval.State != store.Pending || res.Approval.Approvals() != 1 {
 		t.Fatalf("first vote = %+v, %v", res, err)
 	}
-	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, ErrDuplicateVote) {
+	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, store.ErrDuplicateVote) {
 		t.Fatalf("second vote by same principal = %v", err)
 	}
 	// Same person, other platform: still one vote per person.
-	if _, err := s.Vote(ctx, a.ID, "discord:200", true, clk.Now()); !errors.Is(err, ErrDuplicateVote) {
+	if _, err := s.Vote(ctx, a.ID, "discord:200", true, clk.Now()); !errors.Is(err, store.ErrDuplicateVote) {
 		t.Fatalf("second vote by same person = %v", err)
 	}
 	clk.Advance(time.Minute)
 	res, err = s.Vote(ctx, a.ID, "slack:U103", true, clk.Now())
-	if err != nil || !res.Started || res.RunID == "" || res.Approval.State != Approved {
+	if err != nil || !res.Started || res.RunID == "" || res.Approval.State != store.Approved {
 		t.Fatalf("quorum vote = %+v, %v", res, err)
 	}
 	run, err := s.Run(ctx, res.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.State != Queued || run.ApprovalID != a.ID || run.Principal != "slack:U102" || run.Handle != "erin" ||
+	if run.State != store.Queued || run.ApprovalID != a.ID || run.Principal != "slack:U102" || run.Handle != "erin" ||
 		run.Params["desired"] != "8" || len(run.Approvers) != 2 || run.Decision.Rule != "scale-approve" || string(run.Request) != `{"app":"shop"}` {
 		t.Fatalf("queued run = %+v", run)
 	}
-	var se *UserError
-	if _, err := s.Vote(ctx, a.ID, "slack:U104", true, clk.Now()); !errors.As(err, &se) || !errors.Is(err, ErrState) || se.State != "approved" {
+	var se *store.UserError
+	if _, err := s.Vote(ctx, a.ID, "slack:U104", true, clk.Now()); !errors.As(err, &se) || !errors.Is(err, store.ErrState) || se.State != "approved" {
 		t.Fatalf("vote after approval = %v", err)
 	}
 	got, _ := s.Approval(ctx, a.ID)
 	if got.RunID != res.RunID || got.DecidedBy != "slack:U103" || !got.DecidedAt.Equal(clk.Now()) {
 		t.Fatalf("stored approval = %+v", got)
 	}
-	if _, err := s.Vote(ctx, "a-zzzzz", "slack:U100", true, clk.Now()); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Vote(ctx, "a-zzzzz", "slack:U100", true, clk.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown id = %v", err)
 	}
 }
 
-func TestVoteDenyDecides(t *testing.T) {
+func testVoteDenyDecides(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	a := newApproval(t, s, clk, 2)
 	res, err := s.Vote(ctx, a.ID, "slack:U100", false, clk.Now())
-	if err != nil || res.Started || res.Approval.State != Denied {
+	if err != nil || res.Started || res.Approval.State != store.Denied {
 		t.Fatalf("deny = %+v, %v", res, err)
 	}
-	if _, err := s.Vote(ctx, a.ID, "slack:U101", true, clk.Now()); !errors.Is(err, ErrState) {
+	if _, err := s.Vote(ctx, a.ID, "slack:U101", true, clk.Now()); !errors.Is(err, store.ErrState) {
 		t.Fatalf("vote after deny = %v", err)
 	}
-	if runs, _ := s.Runs(ctx, RunFilter{}); len(runs) != 0 {
+	if runs, _ := s.Runs(ctx, store.RunFilter{}); len(runs) != 0 {
 		t.Fatalf("deny queued runs: %+v", runs)
 	}
 }
 
-func TestExpireAndCancel(t *testing.T) {
+func testExpireAndCancel(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	a := newApproval(t, s, clk, 1)
 	b := newApproval(t, s, clk, 1)
 	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); !errors.Is(err, ErrState) {
+	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); !errors.Is(err, store.ErrState) {
 		t.Fatalf("cancel twice = %v", err)
 	}
 	pending, _ := s.PendingApprovals(ctx, "shop")
@@ -142,11 +143,11 @@ func TestExpireAndCancel(t *testing.T) {
 	}
 	clk.Advance(time.Hour)
 	// A vote at or after expiry does not count, even before the sweep.
-	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, ErrState) {
+	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, store.ErrState) {
 		t.Fatalf("late vote = %v", err)
 	}
 	exp, err := s.ExpireApprovals(ctx, clk.Now())
-	if err != nil || len(exp) != 1 || exp[0].ID != a.ID || exp[0].State != Expired {
+	if err != nil || len(exp) != 1 || exp[0].ID != a.ID || exp[0].State != store.Expired {
 		t.Fatalf("ExpireApprovals = %+v, %v", exp, err)
 	}
 	if exp, _ := s.ExpireApprovals(ctx, clk.Now()); len(exp) != 0 {
@@ -162,12 +163,12 @@ func TestExpireAndCancel(t *testing.T) {
 
 // TestVoteRace: 50 approvers click at once, through two Stores on the same
 // file (two replicas); exactly one vote starts the run.
-func TestVoteRace(t *testing.T) {
+func testVoteRace(t *testing.T, db Database) {
 	ctx := context.Background()
 	for _, quorum := range []int{1, 3} {
 		t.Run(fmt.Sprintf("quorum %d", quorum), func(t *testing.T) {
-			a, clk, path := openTemp(t)
-			b := openAt(t, path, clk)
+			a, clk := openTemp(t, db)
+			b := db.Open(t, store.WithClock(clk.Now))
 			ap := newApproval(t, a, clk, quorum)
 			var started atomic.Int32
 			var runIDs sync.Map
@@ -181,7 +182,7 @@ func TestVoteRace(t *testing.T) {
 						s = b
 					}
 					res, err := s.Vote(ctx, ap.ID, fmt.Sprintf("slack:V%d", i), true, clk.Now())
-					if err != nil && !errors.Is(err, ErrState) {
+					if err != nil && !errors.Is(err, store.ErrState) {
 						t.Errorf("vote %d: %v", i, err)
 						return
 					}
@@ -195,7 +196,12 @@ func TestVoteRace(t *testing.T) {
 			if n := started.Load(); n != 1 {
 				t.Fatalf("Started = %d times, want 1", n)
 			}
-			runs, _ := a.Runs(ctx, RunFilter{})
+			var runs []store.Run
+			for _, r := range must(a.Runs(ctx, store.RunFilter{Limit: 1000})) {
+				if r.ApprovalID == ap.ID {
+					runs = append(runs, r)
+				}
+			}
 			if len(runs) != 1 {
 				t.Fatalf("runs = %d, want 1", len(runs))
 			}
@@ -203,16 +209,16 @@ func TestVoteRace(t *testing.T) {
 				t.Fatalf("run %s was not the one reported", runs[0].ID)
 			}
 			got, _ := a.Approval(ctx, ap.ID)
-			if got.State != Approved || got.Approvals() != quorum {
+			if got.State != store.Approved || got.Approvals() != quorum {
 				t.Fatalf("approval = %s with %d approvals, want approved with %d", got.State, got.Approvals(), quorum)
 			}
 		})
 	}
 }
 
-func TestRaiseApprovalQuorum(t *testing.T) {
+func testRaiseApprovalQuorum(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, clk, _ := openTemp(t)
+	s, clk := openTemp(t, db)
 	a := newApproval(t, s, clk, 1)
 	if err := s.RaiseApprovalQuorum(ctx, a.ID, 2); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 
 	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
 )
 
-func benchStore(b *testing.B) (*Store, *clocktest.Clock) {
+func benchStore(b *testing.B) (*store.Store, *clocktest.Clock) {
 	clk := newClock()
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), WithClock(clk.Now))
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), store.WithClock(clk.Now))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func BenchmarkCreateRun(b *testing.B) {
 	s, _ := benchStore(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.CreateRun(ctx, Run{App: "shop", Task: "scale", Principal: "slack:U1", Params: map[string]string{"desired": "4"}}); err != nil {
+		if _, err := s.CreateRun(ctx, store.Run{App: "shop", Task: "scale", Principal: "slack:U1", Params: map[string]string{"desired": "4"}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
 )
 
 // FuzzImportFile: whatever policy file arrives, ImportFile never panics and
@@ -30,7 +31,7 @@ func FuzzImportFile(f *testing.F) {
 
 	ctx := context.Background()
 	clk := newClock()
-	s, err := Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), WithClock(clk.Now))
+	s, err := Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"), store.WithClock(clk.Now))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func FuzzImportFile(f *testing.F) {
 		before := export(t, s)
 		err := s.ImportFile(ctx, "fuzz", pf)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, store.ErrInvalid) {
 				t.Fatalf("ImportFile: not a user error: %v", err)
 			}
 			if after := export(t, s); !bytes.Equal(before, after) {
@@ -77,7 +78,7 @@ func loadFileBytes(tb testing.TB, b []byte) policies.File {
 	return f
 }
 
-func export(tb testing.TB, s *Store) []byte {
+func export(tb testing.TB, s *store.Store) []byte {
 	f, err := s.ExportFile(context.Background())
 	if err != nil {
 		tb.Fatal(err)

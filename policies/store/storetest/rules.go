@@ -1,11 +1,10 @@
-package store
+package storetest
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
+	"github.com/day2bot/day2bot/policies/store"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,7 +16,7 @@ import (
 
 func loadFile(t *testing.T, name string) policies.File {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := testdata.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +27,7 @@ func loadFile(t *testing.T, name string) policies.File {
 	return f
 }
 
-func exportYAML(t *testing.T, s *Store) []byte {
+func exportYAML(t *testing.T, s *store.Store) []byte {
 	t.Helper()
 	f, err := s.ExportFile(context.Background())
 	if err != nil {
@@ -47,9 +46,9 @@ func exportYAML(t *testing.T, s *Store) []byte {
 	return buf.Bytes()
 }
 
-func TestImportExportRoundTrip(t *testing.T) {
+func testImportExportRoundTrip(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, _, _ := openTemp(t)
+	s, _ := openTemp(t, db)
 	src := loadFile(t, "policy.yaml")
 	if err := s.ImportFile(ctx, "admin", src); err != nil {
 		t.Fatalf("ImportFile: %v", err)
@@ -63,8 +62,8 @@ func TestImportExportRoundTrip(t *testing.T) {
 	}
 	first := exportYAML(t, s)
 
-	// export → import (into a fresh file) → export is byte-identical.
-	s2, _, _ := openTemp(t)
+	// export → import (replacing everything) → export is byte-identical.
+	s2 := s
 	var again policies.File
 	if err := yaml.Unmarshal(first, &again); err != nil {
 		t.Fatal(err)
@@ -97,14 +96,14 @@ func normFile(f policies.File) policies.File {
 	return f
 }
 
-func TestImportBadFileChangesNothing(t *testing.T) {
+func testImportBadFileChangesNothing(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, _, _ := openTemp(t)
+	s, _ := openTemp(t, db)
 	if err := s.ImportFile(ctx, "admin", loadFile(t, "policy.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	before := exportYAML(t, s)
-	auditBefore, _ := s.AuditLog(ctx, AuditFilter{Limit: 1000})
+	auditBefore, _ := s.AuditLog(ctx, store.AuditFilter{Limit: 1000})
 
 	bad := loadFile(t, "policy.yaml")
 	bad.Rules = append(bad.Rules, policies.Rule{ID: "late-bad", Effect: policies.Allow, Subjects: []string{"*"}, Params: map[string]string{"n": "<= banana"}})
@@ -126,7 +125,7 @@ func TestImportBadFileChangesNothing(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			err := s.ImportFile(ctx, "admin", c.f)
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, store.ErrInvalid) {
 				t.Fatalf("ImportFile = %v, want ErrInvalid", err)
 			}
 			var um interface{ UserMessage() string }
@@ -138,14 +137,14 @@ func TestImportBadFileChangesNothing(t *testing.T) {
 	if after := exportYAML(t, s); !bytes.Equal(before, after) {
 		t.Fatalf("bad imports changed the policy:\n%s\n---\n%s", before, after)
 	}
-	if auditAfter, _ := s.AuditLog(ctx, AuditFilter{Limit: 1000}); len(auditAfter) != len(auditBefore) {
+	if auditAfter, _ := s.AuditLog(ctx, store.AuditFilter{Limit: 1000}); len(auditAfter) != len(auditBefore) {
 		t.Fatalf("bad imports wrote %d audit entries", len(auditAfter)-len(auditBefore))
 	}
 }
 
-func TestImportAuditsEachChange(t *testing.T) {
+func testImportAuditsEachChange(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, _, _ := openTemp(t)
+	s, _ := openTemp(t, db)
 	f := loadFile(t, "policy.yaml")
 	if err := s.ImportFile(ctx, "admin", f); err != nil {
 		t.Fatal(err)
@@ -157,13 +156,13 @@ func TestImportAuditsEachChange(t *testing.T) {
 	if err := s.ImportFile(ctx, "bob", f); err != nil {
 		t.Fatal(err)
 	}
-	es, err := s.AuditLog(ctx, AuditFilter{Actor: "bob"})
+	es, err := s.AuditLog(ctx, store.AuditFilter{Actor: "bob"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var details []string
 	for _, e := range es {
-		if e.Kind != KindPolicy {
+		if e.Kind != store.KindPolicy {
 			t.Errorf("kind = %q", e.Kind)
 		}
 		details = append(details, e.Detail)
@@ -179,9 +178,9 @@ func TestImportAuditsEachChange(t *testing.T) {
 	}
 }
 
-func TestAddPutRemoveRule(t *testing.T) {
+func testAddPutRemoveRule(t *testing.T, db Database) {
 	ctx := context.Background()
-	s, _, _ := openTemp(t)
+	s, _ := openTemp(t, db)
 	r1 := policies.Rule{ID: "r1", Effect: policies.Allow, Subjects: []string{"user:carol"}, Tasks: []string{"restart-web"}}
 	r2 := policies.Rule{ID: "r2", Effect: policies.Deny, Subjects: []string{"*"}, Tasks: []string{"delete-*"}}
 	for _, r := range []policies.Rule{r1, r2} {
@@ -189,10 +188,10 @@ func TestAddPutRemoveRule(t *testing.T) {
 			t.Fatalf("AddRule(%s): %v", r.ID, err)
 		}
 	}
-	if err := s.AddRule(ctx, "admin", r1); !errors.Is(err, ErrExists) {
+	if err := s.AddRule(ctx, "admin", r1); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("AddRule duplicate = %v, want ErrExists", err)
 	}
-	if err := s.AddRule(ctx, "admin", policies.Rule{ID: "bad", Effect: policies.Allow, Subjects: []string{"nobody"}}); !errors.Is(err, ErrInvalid) {
+	if err := s.AddRule(ctx, "admin", policies.Rule{ID: "bad", Effect: policies.Allow, Subjects: []string{"nobody"}}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("AddRule invalid = %v, want ErrInvalid", err)
 	}
 	r1b := r1
@@ -210,7 +209,7 @@ func TestAddPutRemoveRule(t *testing.T) {
 	if err := s.RemoveRule(ctx, "admin", "r1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveRule(ctx, "admin", "r1"); !errors.Is(err, ErrNotFound) {
+	if err := s.RemoveRule(ctx, "admin", "r1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RemoveRule twice = %v, want ErrNotFound", err)
 	}
 	r3 := policies.Rule{ID: "r3", Effect: policies.Allow, Subjects: []string{"*"}}
@@ -221,7 +220,7 @@ func TestAddPutRemoveRule(t *testing.T) {
 	if len(rules) != 2 || rules[0].ID != "r2" || rules[1].ID != "r3" {
 		t.Fatalf("rules = %+v, want r2, r3 in order", rules)
 	}
-	es, _ := s.AuditLog(ctx, AuditFilter{Kind: KindPolicy})
+	es, _ := s.AuditLog(ctx, store.AuditFilter{Kind: store.KindPolicy})
 	if len(es) != 5 { // add, add, replace, remove, add
 		t.Fatalf("policy audit entries = %d, want 5: %+v", len(es), es)
 	}
@@ -230,10 +229,10 @@ func TestAddPutRemoveRule(t *testing.T) {
 	}
 }
 
-func TestRuleSetCacheSeesOtherProcess(t *testing.T) {
+func testRuleSetCacheSeesOtherProcess(t *testing.T, db Database) {
 	ctx := context.Background()
-	a, clk, path := openTemp(t)
-	b := openAt(t, path, clk) // a second Store on the same file, as another process would be
+	a, clk := openTemp(t, db)
+	b := db.Open(t, store.WithClock(clk.Now)) // a second Store on the same file, as another process would be
 	if err := a.AddRule(ctx, "admin", policies.Rule{ID: "r1", Effect: policies.Allow, Subjects: []string{"*"}}); err != nil {
 		t.Fatal(err)
 	}

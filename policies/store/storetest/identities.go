@@ -1,16 +1,17 @@
-package store
+package storetest
 
 import (
 	"context"
 	"errors"
+	"github.com/day2bot/day2bot/policies/store"
 	"slices"
 	"testing"
 
 	"github.com/day2bot/day2bot/policies"
 )
 
-func TestIdentify(t *testing.T) {
-	s, _, _ := openTemp(t)
+func testIdentify(t *testing.T, db Database) {
+	s, _ := openTemp(t, db)
 	ctx := context.Background()
 	f := policies.File{
 		Users: map[string][]string{"carol": {"slack:U100", "discord:200"}, "erin": {"slack:U102"}},
@@ -44,8 +45,8 @@ func TestIdentify(t *testing.T) {
 			}
 		})
 	}
-	var ue *UserError
-	if _, _, _, err := s.Identify(ctx, "Bad Handle!"); !errors.As(err, &ue) || !errors.Is(err, ErrInvalid) {
+	var ue *store.UserError
+	if _, _, _, err := s.Identify(ctx, "Bad Handle!"); !errors.As(err, &ue) || !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Identify of a bad handle: %v, want an ErrInvalid user error", err)
 	}
 }
