@@ -100,7 +100,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.DBPath, "db", "day2bot.db", "path of the SQLite database (local disk, not NFS/EFS)")
+	root.PersistentFlags().StringVar(&g.DBPath, "db", "day2bot.db", "the database: a SQLite file path (one replica; local disk, not NFS/EFS) or postgres://… (several replicas)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})
