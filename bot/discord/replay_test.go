@@ -12,6 +12,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 )
 
 // countingEngine answers every command ephemerally and counts them.
@@ -27,7 +28,7 @@ func countingEngine(n *atomic.Int32) *scriptedEngine {
 func TestHTTPReplayRunsOnce(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "day2bot.db")
-	st, err := store.Open(ctx, path, store.WithClock(func() time.Time { return testNow }))
+	st, err := sqlite.Open(ctx, path, store.WithClock(func() time.Time { return testNow }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestHTTPReplayRunsOnce(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st2, err := store.Open(ctx, path, store.WithClock(func() time.Time { return testNow }))
+	st2, err := sqlite.Open(ctx, path, store.WithClock(func() time.Time { return testNow }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
-	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 )
 
 // A captured request must run once however its signature header is
@@ -47,7 +47,7 @@ func TestReplayWithRecasedSignatureIsRefused(t *testing.T) {
 func TestReplayAfterRestartIsRefused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "day2bot.db")
-	st, err := store.Open(ctx, path)
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestReplayAfterRestartIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	st2, err := store.Open(ctx, path)
+	st2, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestReplayAfterRestartIsRefused(t *testing.T) {
 // possible replay through.
 func TestReplayMemoryFailureRefuses(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "day2bot.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "day2bot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
