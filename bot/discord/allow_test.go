@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 )
 
 func TestRefusalOf(t *testing.T) {
@@ -41,7 +42,7 @@ func TestRefusalOf(t *testing.T) {
 // Interactions from a guild not listed, or DMs, get one private line and
 // an audit entry; the engine never sees them.
 func TestForeignGuildAndDMRefused(t *testing.T) {
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "day2bot.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "day2bot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

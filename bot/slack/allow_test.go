@@ -13,6 +13,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 )
 
 func TestAllowed(t *testing.T) {
@@ -49,7 +50,7 @@ func TestAllowed(t *testing.T) {
 // real store.
 func allowEnv(t *testing.T) (*env, *store.Store) {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "day2bot.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "day2bot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/sqlite"
 )
 
 // slack.teams reaches the adapter: a command from another workspace is
@@ -40,7 +41,7 @@ func TestServeSlackAllowList(t *testing.T) {
 	if strings.Contains(e.logs.String(), "slack.teams and slack.enterprises are empty") {
 		t.Error("warned although slack.teams is set")
 	}
-	st, err := store.Open(context.Background(), e.db)
+	st, err := sqlite.Open(context.Background(), e.db)
 	if err != nil {
 		t.Fatal(err)
 	}
