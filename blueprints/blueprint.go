@@ -44,9 +44,14 @@ type Blueprint struct {
 	Health       Health              `yaml:"health,omitempty"`
 	Schedules    []Schedule          `yaml:"schedules,omitempty"`
 	Remediations []Remediation       `yaml:"remediations,omitempty"`
+	// Template names a CloudFormation template file next to the blueprint
+	// that deploys the stack the blueprint operates (stack.go).
+	Template string `yaml:"template,omitempty"`
 
 	// File is where the blueprint was read from, for error messages.
 	File string `yaml:"-"`
+	// TemplateBody is the template file's content.
+	TemplateBody []byte `yaml:"-"`
 }
 
 // Resource is one kind of AWS resource the blueprint operates on. Select is

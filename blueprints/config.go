@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/day2bot/day2bot/internal/suggest"
-	"github.com/day2bot/day2bot/tasks"
 )
 
 // Config is the apps part of day2bot.yaml. The command's full config embeds
@@ -29,7 +28,10 @@ type App struct {
 	Region string `yaml:"region,omitempty"`
 	// Bindings map a blueprint resource name to the selector of the app's
 	// real resources, replacing the blueprint's default selection.
-	Bindings map[string]tasks.Selector `yaml:"bindings,omitempty"`
+	Bindings map[string]Binding `yaml:"bindings,omitempty"`
+	// Stack, when set, deploys the app from its blueprints' templates
+	// (`stack: {}` for the defaults); see stack.go.
+	Stack *StackConfig `yaml:"stack,omitempty"`
 	// Owners are the people or groups answerable for the app, e.g.
 	// "slack:U0123", "group:shop-ops"; policies can refer to them.
 	Owners []string `yaml:"owners,omitempty"`

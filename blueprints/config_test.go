@@ -84,16 +84,18 @@ func TestConfigErrors(t *testing.T) {
 		mutate func(c *Config)
 		want   string
 	}{
-		{"unknown binding", func(c *Config) { c.Apps["shop"].Bindings["web"] = tasks.Selector{Tags: map[string]string{"a": "b"}} },
+		{"unknown binding", func(c *Config) {
+			c.Apps["shop"].Bindings["web"] = Binding{Selector: tasks.Selector{Tags: map[string]string{"a": "b"}}}
+		},
 			`day2bot.yaml: apps.shop.bindings.web: unknown resource "web"; blueprints ec2-web, rds, cloudwatch-alarms have: alarms, db, instances, load-balancer, target-groups`},
 		{"unknown binding one blueprint", func(c *Config) {
-			c.Apps["lab"] = App{Blueprints: []string{"s3-data"}, Bindings: map[string]tasks.Selector{"bucket": {Names: []string{"x"}}}}
+			c.Apps["lab"] = App{Blueprints: []string{"s3-data"}, Bindings: map[string]Binding{"bucket": {Selector: tasks.Selector{Names: []string{"x"}}}}}
 		},
 			`day2bot.yaml: apps.lab.bindings.bucket: unknown resource "bucket"; blueprint s3-data has: buckets; did you mean "buckets"?`},
-		{"binding selects nothing", func(c *Config) { c.Apps["shop"].Bindings["db"] = tasks.Selector{} },
+		{"binding selects nothing", func(c *Config) { c.Apps["shop"].Bindings["db"] = Binding{} },
 			"day2bot.yaml: apps.shop.bindings.db: selects nothing: give tags, names or ids"},
 		{"binding type mismatch", func(c *Config) {
-			c.Apps["shop"].Bindings["db"] = tasks.Selector{Type: "ec2:instance", IDs: []string{"i-1"}}
+			c.Apps["shop"].Bindings["db"] = Binding{Selector: tasks.Selector{Type: "ec2:instance", IDs: []string{"i-1"}}}
 		},
 			`day2bot.yaml: apps.shop.bindings.db.type: "ec2:instance" differs from the resource type rds:db-instance; leave it out`},
 		{"unknown blueprint", func(c *Config) { setApp(c, "shop", func(a *App) { a.Blueprints = []string{"ec2web"} }) },

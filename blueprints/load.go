@@ -58,6 +58,9 @@ func Library() (*Catalog, error) {
 	}
 	var bps []*Blueprint
 	for _, f := range files {
+		if templateFile(f.Name()) {
+			continue
+		}
 		name := "library/" + f.Name()
 		data, err := library.ReadFile(name)
 		if err != nil {
@@ -66,6 +69,10 @@ func Library() (*Catalog, error) {
 		b, err := Parse(name, data)
 		if err != nil {
 			return nil, fmt.Errorf("parse embedded blueprint: %w", err)
+		}
+		// embed.FS paths use forward slashes on every OS.
+		if err := b.readTemplate(func(p string) ([]byte, error) { return library.ReadFile(filepath.ToSlash(p)) }); err != nil {
+			return nil, fmt.Errorf("read embedded template: %w", err)
 		}
 		bps = append(bps, b)
 	}
@@ -123,7 +130,14 @@ func LoadFile(path string) (*Blueprint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read blueprint: %w", err)
 	}
-	return Parse(path, data)
+	b, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.readTemplate(os.ReadFile); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // LoadDir reads every *.yaml and *.yml file in dir (not recursively), in
@@ -136,7 +150,7 @@ func LoadDir(dir string) ([]*Blueprint, error) {
 	var bps []*Blueprint
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") || templateFile(e.Name()) {
 			continue
 		}
 		b, err := LoadFile(filepath.Join(dir, e.Name()))

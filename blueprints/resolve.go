@@ -28,6 +28,8 @@ type ResolvedApp struct {
 	AlarmPrefixes []string
 	Schedules     []ResolvedSchedule
 	Remediations  []ResolvedRemediation
+	// Stack is set when the app is deployed from its blueprints' templates.
+	Stack *ResolvedStack
 }
 
 // ResolvedResource is a resource with its effective selector.
@@ -134,14 +136,20 @@ func resolve(ce *errs, p, name string, app App, bps []*Blueprint) *ResolvedApp {
 			ra.Resources[rn] = ResolvedResource{Name: rn, Blueprint: b.Name, Description: r.Description, Select: sel}
 		}
 	}
+	if app.Stack != nil {
+		resolveStack(ce, p, name, app.Stack, bps, ra)
+	}
 	resNames := sortedKeys(ra.Resources)
 	for _, bn := range sortedKeys(app.Bindings) {
 		bp := join(p, "bindings", bn)
-		sel := app.Bindings[bn]
 		r, ok := ra.Resources[bn]
 		if !ok {
 			ce.add(bp, "unknown resource %q; %s: %s%s", bn, blueprintsHave(ra.Blueprints),
 				strings.Join(resNames, ", "), suggest.DidYouMean(bn, resNames))
+			continue
+		}
+		sel, ok := bindFromStack(ce, bp, app.Bindings[bn], r.Select.Type, ra.Stack)
+		if !ok {
 			continue
 		}
 		if sel.Type != "" && sel.Type != r.Select.Type {

@@ -127,7 +127,7 @@ func TestResolveAppErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `apps.x.blueprints[0]: unknown blueprint "rdss"`) {
 		t.Fatalf("ResolveApp unknown blueprint = %v", err)
 	}
-	_, err = ResolveApp(cat, "x", App{Blueprints: []string{"rds"}, Bindings: map[string]tasks.Selector{"dbs": {IDs: []string{"a"}}}})
+	_, err = ResolveApp(cat, "x", App{Blueprints: []string{"rds"}, Bindings: map[string]Binding{"dbs": {Selector: tasks.Selector{IDs: []string{"a"}}}}})
 	if err == nil || !strings.Contains(err.Error(), `apps.x.bindings.dbs: unknown resource "dbs"; blueprint rds has: db; did you mean "db"?`) {
 		t.Fatalf("ResolveApp unknown binding = %v", err)
 	}

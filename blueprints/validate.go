@@ -71,6 +71,7 @@ func (b *Blueprint) Validate(lookup ActionLookup) error {
 	for i, r := range b.Remediations {
 		validateRemediation(c, join("remediations", idx(i)), r, b.Tasks)
 	}
+	b.validateTemplate(c)
 	return c.err()
 }
 

@@ -224,6 +224,9 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		return
 	}
 	inv := tasks.Invocation{AWS: cfg, Target: p.task.Target, Values: p.values, Now: e.now()}
+	if run.ApprovalID != "" {
+		inv.Approved = e.approvedPlan(ctx, run.ApprovalID)
+	}
 	if run.DryRun {
 		plan, err := recovered(p.action.Name()+" plan", func() (tasks.Plan, error) { return p.action.Plan(runCtx, inv) })
 		if err != nil {
@@ -248,6 +251,22 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	body, _ := json.Marshal(res)
 	e.scheduleFollowUps(ctx, run, res.FollowUps)
 	finish(state, res.Summary, string(body), resultMessage(run, res, state))
+}
+
+// approvedPlan is the plan shown on an approval's message: an action that
+// prepared something in its plan (a change set) runs exactly that. It is
+// an empty plan when the approvers saw none (it failed or was still being
+// computed), so such an action refuses rather than act unseen.
+func (e *Engine) approvedPlan(ctx context.Context, id string) *tasks.Plan {
+	a, err := e.store.Approval(ctx, id)
+	if err != nil {
+		e.log.WarnContext(ctx, "load approved plan", "approval", id, "err", err)
+		return &tasks.Plan{}
+	}
+	if sr, ok := decodeRef(a.MessageRef); ok && sr.Plan != nil {
+		return sr.Plan
+	}
+	return &tasks.Plan{}
 }
 
 // frozenAtStart says why a mutating run must not start because its app was

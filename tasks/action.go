@@ -40,6 +40,11 @@ type Invocation struct {
 	// Now is the engine's clock (actions never call time.Now themselves, so
 	// tests can pin it).
 	Now time.Time
+	// Approved is the plan the approvers saw, when the run was approved
+	// (nil otherwise; an empty Plan when they saw none). An action whose
+	// plan prepares something in AWS (a CloudFormation change set) executes
+	// exactly Approved.Ref, never a plan made afresh.
+	Approved *Plan
 }
 
 // Selector picks AWS resources of one type, by tag, name or id.
@@ -57,6 +62,9 @@ type Values map[string]any
 type Plan struct {
 	Summary string
 	Changes []Change
+	// Ref names what the plan prepared in AWS for Run to execute, e.g. a
+	// change set ARN; empty for plans that are only a prediction.
+	Ref string `json:",omitempty"`
 }
 
 // Change is one resource-level change a plan predicts.

@@ -13,4 +13,7 @@ func (s *Server) registerDefaults() {
 	s.registerCloudWatch()
 	s.registerCostExplorer()
 	s.registerECS()
+	s.registerRDSLifecycle()
+	s.registerEC2Modify()
+	s.registerCloudFormation()
 }

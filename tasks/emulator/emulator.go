@@ -59,6 +59,7 @@ type Server struct {
 	asg *asgState
 	elb *elbState
 	rds *rdsState
+	cfn *cfnState
 }
 
 // Fault is an injected error answer for the next call of an operation.

@@ -42,9 +42,11 @@ type DBInstance struct {
 type rdsInstance struct {
 	DBInstance
 	cluster string // "" for a standalone instance
-	arn     string
-	created time.Time
-	reboots int
+	// deletionProtection refuses DeleteDBInstance (rds_lifecycle.go).
+	deletionProtection bool
+	arn                string
+	created            time.Time
+	reboots            int
 }
 
 type rdsSnapshot struct {
@@ -136,9 +138,10 @@ func (st *rdsState) createInstance(w http.ResponseWriter, r *http.Request, body 
 	in := &rdsInstance{
 		DBInstance: DBInstance{ID: id, Class: q.Get("DBInstanceClass"), Engine: q.Get("Engine"), Status: "available", Tags: queryTags(q),
 			MultiAZ: q.Get("MultiAZ") == "true", EngineVersion: q.Get("EngineVersion"), AllocatedStorage: int32(storage)},
-		cluster: q.Get("DBClusterIdentifier"),
-		arn:     "arn:aws:rds:us-east-1:000000000000:db:" + id,
-		created: st.now().UTC(),
+		cluster:            q.Get("DBClusterIdentifier"),
+		arn:                "arn:aws:rds:us-east-1:000000000000:db:" + id,
+		created:            st.now().UTC(),
+		deletionProtection: q.Get("DeletionProtection") == "true",
 	}
 	if in.cluster != "" { // an Aurora member: the first one is the writer
 		c, ok := st.cluster(w, in.cluster)

@@ -234,6 +234,10 @@ func (st *rdsState) deleteInstance(w http.ResponseWriter, r *http.Request, body 
 	if !ok {
 		return
 	}
+	if in.deletionProtection {
+		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterCombination", "Cannot delete protected DB Instance, please disable deletion protection and try again.")
+		return
+	}
 	if c := st.clusters[in.cluster]; c != nil {
 		if c.writer == id && len(c.members) > 1 {
 			WriteQueryError(w, http.StatusBadRequest, "InvalidDBClusterStateFault", "Cannot delete the writer "+id+" of cluster "+c.id+" while it has readers; fail over first.")
