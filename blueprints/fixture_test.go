@@ -51,6 +51,7 @@ func fp(v float64) *float64 { return &v }
 func contractActions() fakeLookup {
 	str := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeString, Required: true} }
 	integer := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeInt, Min: fp(0)} }
+	opt := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeString} }
 	dur := func(n string) tasks.Param { return tasks.Param{Name: n, Type: tasks.TypeDuration} }
 	dbID := func(n string) tasks.Param {
 		return tasks.Param{Name: n, Type: tasks.TypeString, Required: true, Pattern: `^[a-z](-?[a-z0-9]){0,62}$`,
@@ -86,7 +87,9 @@ func contractActions() fakeLookup {
 		{"ecs.force-deployment", "ecs:service", true, nil},
 		{"s3.describe", "s3:bucket", false, nil},
 		{"s3.block-public-access", "s3:bucket", true, nil},
-		{"s3.revoke-principal", "s3:bucket", true, []tasks.Param{str("bucket"), str("principal")}},
+		{"s3.revoke-principal", "s3:bucket", true, []tasks.Param{opt("bucket"), str("principal")}},
+		{"s3.expire-grants", "s3:bucket", true, nil},
+		{"s3.teardown-bucket", "s3:bucket", true, []tasks.Param{str("bucket")}},
 		{"s3.grant-read", "s3:bucket", true, []tasks.Param{str("bucket"), str("principal"), dur("duration")}},
 		{"s3.enable-encryption", "s3:bucket", true, nil},
 		{"s3.enable-versioning", "s3:bucket", true, nil},

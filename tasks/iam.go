@@ -80,6 +80,13 @@ var iamResource = map[string]struct {
 	"s3:PutBucketVersioning":         {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:GetEncryptionConfiguration":  {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:PutEncryptionConfiguration":  {"Buckets", []string{"arn:{p}:s3:::*"}},
+
+	// Library II: S3 teardown.
+	"s3:GetBucketObjectLockConfiguration": {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:ListBucketVersions":               {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:DeleteBucket":                     {"Buckets", []string{"arn:{p}:s3:::*"}},
+	"s3:DeleteObject":                     {"Objects", []string{"arn:{p}:s3:::*/*"}},
+	"s3:DeleteObjectVersion":              {"Objects", []string{"arn:{p}:s3:::*/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -83,6 +83,9 @@ type e2e struct {
 	plat  *shell.Platform
 	users map[string]*shell.Session
 	opts  []func(*bot.Options)
+	// apps beyond shop, for the library's end-to-end tests
+	// (e2e_library_test.go).
+	apps []bot.App
 }
 
 // withLogger gives the engine a logger the test reads.
@@ -91,6 +94,12 @@ func withLogger(l *slog.Logger) func(*bot.Options) {
 }
 
 func newE2E(t *testing.T, opts ...func(*bot.Options)) *e2e {
+	t.Helper()
+	return newE2EWith(t, nil, opts...)
+}
+
+// newE2EWith calls setup (apps, seeds) before the engine starts.
+func newE2EWith(t *testing.T, setup func(x *e2e), opts ...func(*bot.Options)) *e2e {
 	t.Helper()
 	x := &e2e{t: t, ctx: context.Background(), emu: emulator.New(), path: filepath.Join(t.TempDir(), "day2bot.db"),
 		clk: clocktest.New(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)), out: &transcript{}, opts: opts}
@@ -105,6 +114,9 @@ func newE2E(t *testing.T, opts ...func(*bot.Options)) *e2e {
 	x.open()
 	if err := x.st.ImportFile(x.ctx, "test", e2ePolicy); err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(x)
 	}
 	x.start()
 	t.Cleanup(x.stop)
@@ -123,15 +135,21 @@ func (x *e2e) open() {
 // resolve it.
 func shopApp(t *testing.T) bot.App {
 	t.Helper()
+	return libraryApp(t, "shop", blueprints.App{Blueprints: []string{"ec2-web"}, Region: "us-east-1", Owners: []string{"alice"}})
+}
+
+// libraryApp resolves an app of the embedded library's blueprints.
+func libraryApp(t *testing.T, name string, app blueprints.App) bot.App {
+	t.Helper()
 	cat, err := blueprints.Library()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ra, err := blueprints.ResolveApp(cat, "shop", blueprints.App{Blueprints: []string{"ec2-web"}, Region: "us-east-1", Owners: []string{"alice"}})
+	ra, err := blueprints.ResolveApp(cat, name, app)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := bot.App{Name: "shop", Blueprints: ra.Blueprints, Region: ra.Region, Owners: ra.Owners}
+	a := bot.App{Name: name, Blueprints: ra.Blueprints, Region: ra.Region, Owners: ra.Owners}
 	for name, rt := range ra.Tasks {
 		a.Tasks = append(a.Tasks, bot.Task{Name: name, Description: rt.Task.Description, Action: rt.Task.Action, Target: rt.Target, Params: rt.Params()})
 	}
@@ -144,7 +162,7 @@ func (x *e2e) start() {
 	if err != nil {
 		x.t.Fatal(err)
 	}
-	o := bot.Options{Store: x.st, Apps: []bot.App{shopApp(x.t)}, Registry: reg, AWS: emuAWS{x.emu.URL},
+	o := bot.Options{Store: x.st, Apps: append([]bot.App{shopApp(x.t)}, x.apps...), Registry: reg, AWS: emuAWS{x.emu.URL},
 		Platforms: map[string]bot.Platform{"shell": x.plat}, Clock: x.clk.Now, Workers: 4, RunTimeout: time.Minute, Admins: []string{"alice"}}
 	for _, f := range x.opts {
 		f(&o)

@@ -18,7 +18,8 @@ var contractNames = []string{
 	"elbv2.target-health",
 	"rds.add-reader", "rds.describe", "rds.describe-cluster", "rds.failover-cluster", "rds.list-cluster-snapshots", "rds.list-snapshots",
 	"rds.reboot", "rds.remove-reader", "rds.restore-cluster", "rds.restore-db", "rds.snapshot", "rds.snapshot-cluster", "rds.start", "rds.stop",
-	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.grant-read", "s3.revoke-principal",
+	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.expire-grants", "s3.grant-read", "s3.revoke-principal",
+	"s3.teardown-bucket",
 }
 
 func TestAllActions(t *testing.T) {

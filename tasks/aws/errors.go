@@ -93,15 +93,18 @@ var iamPrefix = map[string]string{
 
 // iamName covers operations whose IAM action is not named like the API.
 var iamName = map[string]string{
-	"S3:PutPublicAccessBlock":    "s3:PutBucketPublicAccessBlock",
-	"S3:GetPublicAccessBlock":    "s3:GetBucketPublicAccessBlock",
-	"S3:DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
-	"S3:PutBucketEncryption":     "s3:PutEncryptionConfiguration",
-	"S3:GetBucketEncryption":     "s3:GetEncryptionConfiguration",
-	"S3:ListObjectsV2":           "s3:ListBucket",
-	"S3:ListObjects":             "s3:ListBucket",
-	"S3:HeadBucket":              "s3:ListBucket",
-	"S3:GetBucketPolicyStatus":   "s3:GetBucketPolicyStatus",
+	"S3:PutPublicAccessBlock":       "s3:PutBucketPublicAccessBlock",
+	"S3:GetPublicAccessBlock":       "s3:GetBucketPublicAccessBlock",
+	"S3:DeletePublicAccessBlock":    "s3:PutBucketPublicAccessBlock",
+	"S3:PutBucketEncryption":        "s3:PutEncryptionConfiguration",
+	"S3:GetBucketEncryption":        "s3:GetEncryptionConfiguration",
+	"S3:ListObjectsV2":              "s3:ListBucket",
+	"S3:ListObjects":                "s3:ListBucket",
+	"S3:HeadBucket":                 "s3:ListBucket",
+	"S3:GetBucketPolicyStatus":      "s3:GetBucketPolicyStatus",
+	"S3:ListObjectVersions":         "s3:ListBucketVersions",
+	"S3:DeleteObjects":              "s3:DeleteObject",
+	"S3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
 }
 
 // APIError is an error answer from AWS (or from whatever endpoint stands in

@@ -45,6 +45,9 @@ var iamForCall = map[string]string{
 	"s3:PutBucketEncryption":         "s3:PutEncryptionConfiguration",
 	"s3:DeleteBucketEncryption":      "s3:PutEncryptionConfiguration",
 	"s3:GetBucketLocation":           "s3:GetBucketLocation",
+	"s3:ListObjectVersions":          "s3:ListBucketVersions",
+	"s3:DeleteObjects":               "s3:DeleteObject",
+	"s3:GetObjectLockConfiguration":  "s3:GetBucketObjectLockConfiguration",
 }
 
 // iamActionOf is the IAM action that authorizes a recorded call.

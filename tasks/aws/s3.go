@@ -27,6 +27,10 @@ type S3API interface {
 	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
 	PutBucketPolicy(context.Context, *s3.PutBucketPolicyInput, ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
 	DeleteBucketPolicy(context.Context, *s3.DeleteBucketPolicyInput, ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error)
+	GetObjectLockConfiguration(context.Context, *s3.GetObjectLockConfigurationInput, ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error)
+	ListObjectVersions(context.Context, *s3.ListObjectVersionsInput, ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	DeleteObjects(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	DeleteBucket(context.Context, *s3.DeleteBucketInput, ...func(*s3.Options)) (*s3.DeleteBucketOutput, error)
 }
 
 var _ S3API = (*s3.Client)(nil)
@@ -130,20 +134,40 @@ func S3Actions(newClient S3Client) []tasks.Action {
 			},
 		},
 		&stepAction{
-			name: "s3.revoke-principal", mutating: true, verb: "revoked access on", noun: "buckets",
-			iam:    []string{"s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"},
-			params: []tasks.Param{bucketParam, principalParam},
+			name: "s3.revoke-principal", mutating: true, verb: "revoked access on", noun: "buckets", parallel: s3Parallel,
+			iam: []string{"s3:ListAllMyBuckets", "s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"},
+			params: []tasks.Param{
+				{Name: "bucket", Type: tasks.TypeString, Description: "bucket name (one of the app's buckets); leave out to revoke from every bucket of the app"},
+				principalParam},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				c := newClient(inv.AWS)
 				principal, err := stringValue(inv.Values, "principal", "")
 				if err != nil {
 					return tasks.Plan{}, nil, err
 				}
+				bucket, err := stringValue(inv.Values, "bucket", "")
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
+				if bucket == "" {
+					if !principalRe.MatchString(principal) {
+						return tasks.Plan{}, nil, principalError(principal)
+					}
+					return revokeEverywherePlan(ctx, c, inv, principal)
+				}
 				return policyPlan(ctx, c, inv, "revoke "+principal, func(p *bucketPolicy) ([]string, error) {
 					return p.removePrincipal(principal), nil
 				})
 			},
 		},
+		&stepAction{
+			name: "s3.expire-grants", mutating: true, verb: "removed expired grants on", noun: "buckets", parallel: s3Parallel,
+			iam: []string{"s3:ListAllMyBuckets", "s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"},
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				return expireGrantsPlan(ctx, newClient(inv.AWS), inv)
+			},
+		},
+		teardownAction(newClient, bucketParam),
 		&stepAction{
 			name: "s3.grant-read", mutating: true, verb: "granted read on", noun: "buckets",
 			iam: []string{"s3:GetBucketTagging", "s3:GetBucketPolicy", "s3:PutBucketPolicy"},
@@ -196,7 +220,7 @@ func selectBuckets(ctx context.Context, c S3API, sel tasks.Selector) ([]string, 
 	if err := checkSelector(sel); err != nil {
 		return nil, err
 	}
-	var out []string
+	var candidates []string
 	p := s3.NewListBucketsPaginator(c, &s3.ListBucketsInput{MaxBuckets: awssdk.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -206,16 +230,26 @@ func selectBuckets(ctx context.Context, c S3API, sel tasks.Selector) ([]string, 
 		for _, b := range page.Buckets {
 			name := awssdk.ToString(b.Name)
 			// Cheap checks first: tags cost one call per bucket.
-			if !selects(tasks.Selector{IDs: sel.IDs, Names: sel.Names}, name, "arn:aws:s3:::"+name, nil) {
-				continue
+			if selects(tasks.Selector{IDs: sel.IDs, Names: sel.Names}, name, "arn:aws:s3:::"+name, nil) {
+				candidates = append(candidates, name)
 			}
-			ok, err := bucketTagsMatch(ctx, c, sel, name)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, name)
-			}
+		}
+	}
+	// A lab's binding may hold hundreds of buckets: read their tags in
+	// parallel, keep the listing's order.
+	match := make([]bool, len(candidates))
+	errs := parallelDo(ctx, len(candidates), s3Parallel, func(ctx context.Context, i int) error {
+		ok, err := bucketTagsMatch(ctx, c, sel, candidates[i])
+		match[i] = ok
+		return err
+	})
+	var out []string
+	for i, name := range candidates {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if match[i] {
+			out = append(out, name)
 		}
 	}
 	return out, nil
@@ -273,7 +307,7 @@ func policyPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string,
 		return tasks.Plan{}, nil, err
 	}
 	if principal, err := stringValue(inv.Values, "principal", ""); err != nil || !principalRe.MatchString(principal) {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got %q", principal)}
+		return tasks.Plan{}, nil, principalError(principal)
 	}
 	raw := ""
 	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: awssdk.String(bucket)})
@@ -314,6 +348,10 @@ func policyPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string,
 		return strings.Join(lines, "\n"), nil
 	}})
 	return b.plan(), b.steps, nil
+}
+
+func principalError(principal string) error {
+	return &UserError{Msg: "principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got " + tasks.QuoteInput(principal)}
 }
 
 // describeBucket is the one-line security posture of a bucket.

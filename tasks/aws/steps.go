@@ -74,6 +74,9 @@ type stepAction struct {
 	plan       func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error)
 	// followUps, if set, is added to the result when a step succeeded.
 	followUps func(inv tasks.Invocation) []tasks.FollowUp
+	// parallel > 1 runs the steps in batches of that many at once (see
+	// runBatches): for independent resources counted in hundreds.
+	parallel int
 }
 
 var _ tasks.Action = (*stepAction)(nil)
@@ -98,6 +101,10 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 		return tasks.Result{}, classifyFor(err, a.iam, inv.Target)
 	}
 	var res tasks.Result
+	if a.parallel > 1 {
+		res.Resources = a.runBatches(ctx, p.Changes, steps, progress)
+		return a.finish(inv, p, res), nil
+	}
 	var denied error // once AWS denies a permission, the rest would be denied too
 	for i, ch := range p.Changes {
 		rr := tasks.ResourceResult{Resource: ch.Resource, Status: tasks.StatusOK}
@@ -127,6 +134,11 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 			progress(tasks.Progress{Done: i + 1, Total: len(p.Changes), Message: ch.Resource + ": " + string(rr.Status)})
 		}
 	}
+	return a.finish(inv, p, res), nil
+}
+
+// finish summarises a run and adds the follow-ups.
+func (a *stepAction) finish(inv tasks.Invocation, p tasks.Plan, res tasks.Result) tasks.Result {
 	res.Summary = Summarize(a.verb, a.noun, res.Resources)
 	if len(res.Resources) == 0 {
 		res.Summary = p.Summary
@@ -139,7 +151,7 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 			}
 		}
 	}
-	return res, nil
+	return res
 }
 
 // classifyFor classifies an error outside the per-resource steps (listing

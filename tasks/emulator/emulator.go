@@ -233,7 +233,7 @@ func operationName(svc string, r *http.Request, body []byte) string {
 func s3Operation(r *http.Request) string {
 	q := r.URL.Query()
 	sub := ""
-	for _, k := range []string{"policy", "publicAccessBlock", "encryption", "versioning", "tagging", "acl", "list-type", "location"} {
+	for _, k := range []string{"policy", "publicAccessBlock", "encryption", "versioning", "tagging", "acl", "list-type", "location", "versions", "delete", "object-lock"} {
 		if q.Has(k) {
 			sub = k
 			break
@@ -255,6 +255,12 @@ func s3Operation(r *http.Request) string {
 		return verb + "Object"
 	case "list-type":
 		return "ListObjectsV2"
+	case "versions":
+		return "ListObjectVersions"
+	case "delete":
+		return "DeleteObjects"
+	case "object-lock":
+		return verb + "ObjectLockConfiguration"
 	case "publicAccessBlock":
 		return verb + "PublicAccessBlock"
 	case "policy":

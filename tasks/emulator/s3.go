@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -24,6 +25,11 @@ type Bucket struct {
 	Versioning        bool
 	Encrypted         bool // SSE-S3 default encryption
 	BlockPublicAccess bool // all four settings
+	// ObjectLock turns on object lock (which every legal hold and
+	// retention needs) with a default GOVERNANCE retention of one day.
+	ObjectLock bool
+	// Objects puts that many small objects (obj-0000, obj-0001, ...).
+	Objects int
 }
 
 // SeedBucket creates the bucket and applies its settings.
@@ -69,6 +75,20 @@ func (s *Server) SeedBucket(ctx context.Context, b Bucket) error {
 			t := aws.Bool(true)
 			_, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: name, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
 				BlockPublicAcls: t, IgnorePublicAcls: t, BlockPublicPolicy: t, RestrictPublicBuckets: t}})
+			return err
+		})
+	}
+	if b.ObjectLock {
+		steps = append(steps, func() error {
+			_, err := c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: name, ObjectLockConfiguration: &s3types.ObjectLockConfiguration{
+				ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+				Rule:              &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeGovernance, Days: aws.Int32(1)}}}})
+			return err
+		})
+	}
+	for i := range b.Objects {
+		steps = append(steps, func() error {
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: name, Key: aws.String(fmt.Sprintf("obj-%04d", i)), Body: strings.NewReader("data")})
 			return err
 		})
 	}
