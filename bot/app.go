@@ -30,6 +30,9 @@ type Task struct {
 	Blueprint   string
 	Action      string // registry name, e.g. "ec2.reboot"
 	Target      tasks.Selector
+	// Related are the app's resources, passed to the action (a
+	// rolling restart waits on the app's target groups).
+	Related []tasks.Selector
 	// Params is the schema users fill in: the action's parameters as the
 	// blueprint narrowed them.
 	Params []tasks.Param

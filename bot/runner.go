@@ -223,7 +223,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		e.finishError(runCtx, run, err, finish, failInternal)
 		return
 	}
-	inv := tasks.Invocation{AWS: cfg, Target: p.task.Target, Values: p.values, Now: e.now()}
+	inv := tasks.Invocation{AWS: cfg, Target: p.task.Target, Related: p.task.Related, Values: p.values, Now: e.now()}
 	if run.ApprovalID != "" {
 		inv.Approved = e.approvedPlan(ctx, run.ApprovalID)
 	}

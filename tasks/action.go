@@ -37,6 +37,10 @@ type Invocation struct {
 	Target Selector
 	// Values are the validated parameter values, keyed by parameter name.
 	Values Values
+	// Related are the app's resources (one selector each), for
+	// actions that must look at them: a rolling restart waits until the
+	// app's target groups report each batch healthy. May be empty.
+	Related []Selector
 	// Now is the engine's clock (actions never call time.Now themselves, so
 	// tests can pin it).
 	Now time.Time

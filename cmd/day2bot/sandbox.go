@@ -102,7 +102,9 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	if err != nil {
 		return err
 	}
-	reg, err := tasks.NewRegistry(awsactions.All()...)
+	// The emulator reports a batch's status checks as they are the moment
+	// it is asked, so batched actions need not give AWS time to notice.
+	reg, err := tasks.NewRegistry(awsactions.AllWith(awsactions.Options{Pace: awsactions.Pace{Settle: -1}})...)
 	if err != nil {
 		return fmt.Errorf("build action registry: %w", err)
 	}

@@ -83,10 +83,20 @@ func engineApp(ra *blueprints.ResolvedApp) bot.App {
 		t := ra.Tasks[tn]
 		a.Tasks = append(a.Tasks, bot.Task{
 			Name: tn, Description: t.Task.Description, Blueprint: t.Blueprint, Action: t.Task.Action,
-			Target: t.Target, Params: t.Params(),
+			Target: t.Target, Params: t.Params(), Related: related(ra),
 		})
 	}
 	return a
+}
+
+// related lists the app's resources in name order (the target's own
+// among them: harmless), for actions that look at them.
+func related(ra *blueprints.ResolvedApp) []tasks.Selector {
+	var out []tasks.Selector
+	for _, n := range slices.Sorted(maps.Keys(ra.Resources)) {
+		out = append(out, ra.Resources[n].Select)
+	}
+	return out
 }
 
 // appAccounts adapts the AWS provider to the engine's view of an app's

@@ -5,9 +5,18 @@ import "github.com/day2bot/day2bot/tasks"
 // All returns every AWS action with clients built by the SDK from each
 // invocation's aws.Config. This is the one list: the registry is built from
 // it and nothing registers itself.
-func All() []tasks.Action {
+func All() []tasks.Action { return AllWith(Options{}) }
+
+// Options tune the actions All builds.
+type Options struct {
+	// Pace is how batched actions wait for a batch to be back.
+	Pace Pace
+}
+
+// AllWith is All with options.
+func AllWith(o Options) []tasks.Action {
 	var all []tasks.Action
-	all = append(all, EC2Actions(SDKEC2)...)
+	all = append(all, EC2ActionsWith(SDKEC2, SDKELBv2, o.Pace)...)
 	all = append(all, AutoScalingActions(SDKAutoScaling)...)
 	all = append(all, ELBv2Actions(SDKELBv2)...)
 	all = append(all, RDSActions(SDKRDS)...)

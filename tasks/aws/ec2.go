@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -21,6 +22,7 @@ type EC2API interface {
 	RebootInstances(context.Context, *ec2.RebootInstancesInput, ...func(*ec2.Options)) (*ec2.RebootInstancesOutput, error)
 	StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
 	StartInstances(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
+	DescribeInstanceStatus(context.Context, *ec2.DescribeInstanceStatusInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceStatusOutput, error)
 }
 
 var _ EC2API = (*ec2.Client)(nil)
@@ -45,7 +47,7 @@ func NewEC2Describe(client EC2Client) tasks.Action { return &ec2Describe{client:
 
 // NewEC2Reboot reboots the target's running instances in batches.
 func NewEC2Reboot(client EC2Client) tasks.Action {
-	return &ec2Change{name: "ec2.reboot", verb: "reboot", past: "rebooted", iam: "ec2:RebootInstances",
+	return &ec2Change{name: "ec2.reboot", verb: "reboot", past: "rebooted", iam: "ec2:RebootInstances", back: "running",
 		from: []ec2types.InstanceStateName{ec2types.InstanceStateNameRunning}, client: client,
 		call: func(ctx context.Context, c EC2API, ids []string) error {
 			_, err := c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids})
@@ -55,7 +57,7 @@ func NewEC2Reboot(client EC2Client) tasks.Action {
 
 // NewEC2Stop stops the target's running instances in batches.
 func NewEC2Stop(client EC2Client) tasks.Action {
-	return &ec2Change{name: "ec2.stop", verb: "stop", past: "stopped", iam: "ec2:StopInstances",
+	return &ec2Change{name: "ec2.stop", verb: "stop", past: "stopped", iam: "ec2:StopInstances", back: "stopped",
 		from: []ec2types.InstanceStateName{ec2types.InstanceStateNameRunning, ec2types.InstanceStateNamePending}, client: client,
 		call: func(ctx context.Context, c EC2API, ids []string) error {
 			_, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids})
@@ -65,7 +67,7 @@ func NewEC2Stop(client EC2Client) tasks.Action {
 
 // NewEC2Start starts the target's stopped instances in batches.
 func NewEC2Start(client EC2Client) tasks.Action {
-	return &ec2Change{name: "ec2.start", verb: "start", past: "started", iam: "ec2:StartInstances",
+	return &ec2Change{name: "ec2.start", verb: "start", past: "started", iam: "ec2:StartInstances", back: "running",
 		from: []ec2types.InstanceStateName{ec2types.InstanceStateNameStopped}, client: client,
 		call: func(ctx context.Context, c EC2API, ids []string) error {
 			_, err := c.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids})
@@ -216,22 +218,34 @@ func (a *ec2Describe) Run(ctx context.Context, inv tasks.Invocation, _ func(task
 }
 
 // ec2Change is a mutating action over instances in given states, called
-// in batches.
+// in batches; between batches it waits until the batch is back (in state
+// back, and for "running" passing its checks and healthy behind the app's
+// target groups).
 type ec2Change struct {
 	name, verb, past, iam string
 	from                  []ec2types.InstanceStateName
+	back                  string
 	client                EC2Client
 	call                  func(context.Context, EC2API, []string) error
+	// elb reads the app's target groups; nil means SDKELBv2.
+	elb  ELBv2Client
+	pace Pace
 }
 
 var _ tasks.Action = (*ec2Change)(nil)
 
 func (a *ec2Change) Name() string { return a.name }
 func (a *ec2Change) Params() []tasks.Param {
-	return []tasks.Param{{Name: "batch", Type: tasks.TypeInt, Description: "instances per batch", Default: "1", Min: bound(1), Max: bound(1000)}}
+	return []tasks.Param{{Name: "batch", Type: tasks.TypeInt, Description: "instances per batch", Default: "1", Min: bound(1), Max: bound(1000)}, waitParam}
 }
-func (a *ec2Change) Mutating() bool       { return true }
-func (a *ec2Change) IAMActions() []string { return []string{"ec2:DescribeInstances", a.iam} }
+func (a *ec2Change) Mutating() bool { return true }
+func (a *ec2Change) IAMActions() []string {
+	iam := []string{"ec2:DescribeInstances", a.iam, "ec2:DescribeInstanceStatus"}
+	if a.back == "running" {
+		iam = append(iam, "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth")
+	}
+	return iam
+}
 
 // maxChange bounds one run: acting on more instances than this is not a
 // day-2 chat operation.
@@ -269,6 +283,13 @@ func (a *ec2Change) Plan(ctx context.Context, inv tasks.Invocation) (tasks.Plan,
 	if len(skip) > 0 {
 		p.Summary += fmt.Sprintf("; %d skipped (not %s)", len(skip), a.fromText())
 	}
+	if batches(len(act), batch) > 1 {
+		wait, err := durationValue(inv.Values, "wait", defaultWait)
+		if err != nil {
+			return tasks.Plan{}, err
+		}
+		p.Summary += fmt.Sprintf("; each batch %s before the next starts (at most %s)", a.backText(), tasks.FormatDuration(wait))
+	}
 	for i, in := range act {
 		p.Changes = append(p.Changes, tasks.Change{Resource: in.ID, Action: a.verb, Detail: fmt.Sprintf("batch %d: %s", i/max(batch, 1)+1, in.describe())})
 	}
@@ -281,11 +302,22 @@ func (a *ec2Change) Run(ctx context.Context, inv tasks.Invocation, progress func
 		return tasks.Result{}, err
 	}
 	batch = max(batch, 1)
+	wait, err := durationValue(inv.Values, "wait", defaultWait)
+	if err != nil {
+		return tasks.Result{}, err
+	}
 	c := a.client(inv.AWS)
 	act, skip, err := a.targets(ctx, c, inv.Target)
 	if err != nil {
 		return tasks.Result{}, err
 	}
+	newELB := a.elb
+	if newELB == nil {
+		newELB = SDKELBv2
+	}
+	backOf := ec2Back(c, newELB(inv.AWS), inv.Related, a.back)
+	total := batches(len(act), batch)
+	var stopped error // a batch that did not come back stops the rest
 	var res tasks.Result
 	for _, in := range skip {
 		res.Resources = append(res.Resources, tasks.ResourceResult{Resource: in.ID, Status: tasks.StatusSkipped, Detail: fmt.Sprintf("%s, not %s", in.State, a.fromText())})
@@ -294,16 +326,20 @@ func (a *ec2Change) Run(ctx context.Context, inv tasks.Invocation, progress func
 	var denied error
 	for start := 0; start < len(act); start += batch {
 		ids := instanceIDs(act[start:min(start+batch, len(act))])
-		if denied != nil || ctx.Err() != nil {
+		if denied != nil || stopped != nil || ctx.Err() != nil {
 			why := "not attempted: run deadline reached"
-			if denied != nil {
+			switch {
+			case denied != nil:
 				why = "not attempted: access denied"
+			case stopped != nil:
+				why = "not attempted: " + oneLineOf(stopped)
 			}
 			for _, id := range ids {
 				res.Resources = append(res.Resources, tasks.ResourceResult{Resource: id, Status: tasks.StatusSkipped, Detail: why})
 			}
 			continue
 		}
+		var acted []string
 		for _, r := range a.runBatch(ctx, c, ids) {
 			var ad *AccessDeniedError
 			if r.err != nil && errors.As(r.err, &ad) {
@@ -314,11 +350,29 @@ func (a *ec2Change) Run(ctx context.Context, inv tasks.Invocation, progress func
 				continue
 			}
 			ok++
+			acted = append(acted, r.id)
 			res.Resources = append(res.Resources, tasks.ResourceResult{Resource: r.id, Status: tasks.StatusOK, Detail: a.past})
 		}
+		n := start/batch + 1
+		done := min(start+batch, len(act))
 		if progress != nil {
-			progress(tasks.Progress{Done: min(start+batch, len(act)), Total: len(act), Message: fmt.Sprintf("%s batch %d of %d", a.past, start/batch+1, batches(len(act), batch))})
+			progress(tasks.Progress{Done: done, Total: len(act), Message: fmt.Sprintf("%s batch %d of %d", a.past, n, total)})
 		}
+		if n < total && len(acted) > 0 && denied == nil {
+			stopped = a.waitBatch(ctx, backOf, acted, wait, n, total, func(msg string) {
+				if progress != nil {
+					progress(tasks.Progress{Done: done, Total: len(act), Message: msg})
+				}
+			})
+			var nb *NotBackError
+			if stopped != nil && !errors.As(stopped, &nb) && ctx.Err() == nil {
+				stopped = classifyFor(stopped, a.IAMActions(), inv.Target)
+			}
+		}
+	}
+	if stopped != nil {
+		res.Summary = Summarize(a.past, "instances", res.Resources)
+		return res, stopped
 	}
 	res.Summary = Summarize(a.past, "instances", res.Resources)
 	if ok == 0 && denied != nil {
@@ -327,6 +381,25 @@ func (a *ec2Change) Run(ctx context.Context, inv tasks.Invocation, progress func
 		return res, denied
 	}
 	return res, nil
+}
+
+// waitBatch waits until the acted-on instances of batch n are back.
+func (a *ec2Change) waitBatch(ctx context.Context, backOf func(context.Context, []string) (backCheck, error), ids []string,
+	wait time.Duration, n, total int, show func(string)) error {
+	check, err := backOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return a.pace.waitBack(ctx, wait, n, total, check, show)
+}
+
+// oneLineOf is an error's user message, or its text.
+func oneLineOf(err error) string {
+	var um interface{ UserMessage() string }
+	if errors.As(err, &um) {
+		return um.UserMessage()
+	}
+	return err.Error()
 }
 
 type idResult struct {
@@ -362,6 +435,13 @@ func perInstance(err error) bool {
 	return false
 }
 
+func (a *ec2Change) backText() string {
+	if a.back == "running" {
+		return "must be back (status checks ok, targets healthy)"
+	}
+	return "must be " + a.back
+}
+
 func (a *ec2Change) fromText() string {
 	s := make([]string, len(a.from))
 	for i, f := range a.from {
@@ -385,5 +465,17 @@ func batches(n, size int) int {
 
 // EC2Actions are the ec2.* actions.
 func EC2Actions(client EC2Client) []tasks.Action {
-	return []tasks.Action{NewEC2Describe(client), NewEC2Reboot(client), NewEC2Start(client), NewEC2Stop(client)}
+	return EC2ActionsWith(client, nil, Pace{})
+}
+
+// EC2ActionsWith are the ec2.* actions with a load balancing client for
+// the target health checks between batches (nil: SDKELBv2) and a pace.
+func EC2ActionsWith(client EC2Client, elbc ELBv2Client, pace Pace) []tasks.Action {
+	acts := []tasks.Action{NewEC2Describe(client), NewEC2Reboot(client), NewEC2Start(client), NewEC2Stop(client)}
+	for _, a := range acts {
+		if c, ok := a.(*ec2Change); ok {
+			c.elb, c.pace = elbc, pace
+		}
+	}
+	return acts
 }

@@ -100,7 +100,7 @@ func TestEC2DescribePagesAndLoadsNoMoreThanAsked(t *testing.T) {
 func TestEC2RebootPlanThenRunAgree(t *testing.T) {
 	app, ids := seedApp(t, 5)
 	emu.SetInstanceState(ids[4], "stopped")
-	act := coverIAM(t, NewEC2Reboot(SDKEC2))
+	act := coverIAM(t, instant(NewEC2Reboot(SDKEC2)))
 	inv := ec2Inv(t, app, tasks.Values{"batch": int64(2)})
 	ctx := context.Background()
 
@@ -120,7 +120,7 @@ func TestEC2RebootPlanThenRunAgree(t *testing.T) {
 		}
 	}
 	slices.Sort(planned)
-	if !slices.Equal(planned, ids[:4]) || plan.Summary != "reboot 4 instances in 2 batches of up to 2; 1 skipped (not running)" {
+	if !slices.Equal(planned, ids[:4]) || plan.Summary != "reboot 4 instances in 2 batches of up to 2; 1 skipped (not running); each batch must be back (status checks ok, targets healthy) before the next starts (at most 10m)" {
 		t.Fatalf("plan %q %v", plan.Summary, planned)
 	}
 
@@ -176,7 +176,7 @@ func (s stopAfterDescribe) DescribeInstances(ctx context.Context, in *ec2.Descri
 
 func TestEC2RebootPartialFailure(t *testing.T) {
 	app, ids := seedApp(t, 4)
-	act := NewEC2Reboot(func(cfg awssdk.Config) EC2API { return stopAfterDescribe{SDKEC2(cfg), ids[1]} })
+	act := instant(NewEC2Reboot(func(cfg awssdk.Config) EC2API { return stopAfterDescribe{SDKEC2(cfg), ids[1]} }))
 	before := emu.Count("ec2:RebootInstances")
 	res, err := act.Run(context.Background(), ec2Inv(t, app, tasks.Values{"batch": int64(2)}), nil)
 	if err != nil {
@@ -203,7 +203,7 @@ func TestEC2RebootRetriesThrottling(t *testing.T) {
 	app, ids := seedApp(t, 1)
 	before := emu.Count("ec2:RebootInstances")
 	emu.InjectFault("ec2:RebootInstances", emulator.Fault{Status: 503, Code: "RequestLimitExceeded", Message: "Request limit exceeded."})
-	res, err := coverIAM(t, NewEC2Reboot(SDKEC2)).Run(context.Background(), ec2Inv(t, app, nil), nil)
+	res, err := coverIAM(t, instant(NewEC2Reboot(SDKEC2))).Run(context.Background(), ec2Inv(t, app, nil), nil)
 	if err != nil || res.Failed() != 0 {
 		t.Fatalf("run: %v %+v", err, res)
 	}
@@ -218,7 +218,7 @@ func TestEC2RebootRetriesThrottling(t *testing.T) {
 func TestEC2RebootAccessDenied(t *testing.T) {
 	app, ids := seedApp(t, 2)
 	emu.InjectFault("ec2:RebootInstances", emulator.Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. Encoded authorization failure message: xyz"})
-	res, err := coverIAM(t, NewEC2Reboot(SDKEC2)).Run(context.Background(), ec2Inv(t, app, nil), nil)
+	res, err := coverIAM(t, instant(NewEC2Reboot(SDKEC2))).Run(context.Background(), ec2Inv(t, app, nil), nil)
 	var ad *AccessDeniedError
 	if !errors.As(err, &ad) || ad.IAMAction != "ec2:RebootInstances" || !ad.Declared {
 		t.Fatalf("err = %v", err)
@@ -235,7 +235,7 @@ func TestEC2StopThenStart(t *testing.T) {
 	app, ids := seedApp(t, 3)
 	ctx := context.Background()
 	stopBefore, startBefore := emu.Count("ec2:StopInstances"), emu.Count("ec2:StartInstances")
-	res, err := coverIAM(t, NewEC2Stop(SDKEC2)).Run(ctx, ec2Inv(t, app, tasks.Values{"batch": int64(3)}), nil)
+	res, err := coverIAM(t, instant(NewEC2Stop(SDKEC2))).Run(ctx, ec2Inv(t, app, tasks.Values{"batch": int64(3)}), nil)
 	if err != nil || res.Summary != "stopped 3 of 3 instances" {
 		t.Fatalf("stop: %v %+v", err, res)
 	}
@@ -244,11 +244,11 @@ func TestEC2StopThenStart(t *testing.T) {
 			t.Fatalf("%s is %s", id, emu.InstanceState(id))
 		}
 	}
-	plan, err := coverIAM(t, NewEC2Stop(SDKEC2)).Plan(ctx, ec2Inv(t, app, nil))
+	plan, err := coverIAM(t, instant(NewEC2Stop(SDKEC2))).Plan(ctx, ec2Inv(t, app, nil))
 	if err != nil || len(plan.Changes) != 0 {
 		t.Fatalf("stopping stopped instances plans %+v %v", plan, err)
 	}
-	res, err = coverIAM(t, NewEC2Start(SDKEC2)).Run(ctx, ec2Inv(t, app, nil), nil)
+	res, err = coverIAM(t, instant(NewEC2Start(SDKEC2))).Run(ctx, ec2Inv(t, app, nil), nil)
 	if err != nil || res.Summary != "started 3 of 3 instances" {
 		t.Fatalf("start: %v %+v", err, res)
 	}

@@ -52,6 +52,9 @@ type ec2State struct {
 	// ignoreFilters makes DescribeInstances answer as a server that drops
 	// Filters would (some proxies and emulators do): every instance.
 	ignoreFilters bool
+	// checks and boot drive DescribeInstanceStatus (ec2_status.go).
+	checks map[string]instanceCheck
+	boot   map[string]int
 	// byToken answers a repeated RunInstances ClientToken with the
 	// original launch, as AWS does: the SDK sets a token and retries with
 	// it, so a retried launch must not launch twice.
@@ -61,7 +64,7 @@ type ec2State struct {
 var ec2StateCodes = map[string]int{"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 
 func (s *Server) registerEC2() {
-	st := &ec2State{srv: s, now: time.Now, instances: map[string]*ec2Instance{}, reboots: map[string]int{}, byToken: map[string]ec2RunResponse{}}
+	st := &ec2State{srv: s, now: time.Now, instances: map[string]*ec2Instance{}, reboots: map[string]int{}, checks: map[string]instanceCheck{}, boot: map[string]int{}, byToken: map[string]ec2RunResponse{}}
 	s.ec2 = st
 	s.Handle("ec2:RunInstances", st.runInstances)
 	s.Handle("ec2:DescribeInstances", st.describeInstances)
@@ -72,6 +75,7 @@ func (s *Server) registerEC2() {
 	s.Handle("ec2:CreateTags", st.tags(true))
 	s.Handle("ec2:DeleteTags", st.tags(false))
 	s.Handle("ec2:DescribeTags", st.describeTags)
+	s.Handle("ec2:DescribeInstanceStatus", st.describeInstanceStatus)
 }
 
 // SeedInstances launches n instances over the wire (RunInstances with
@@ -291,6 +295,7 @@ func (st *ec2State) rebootInstances(w http.ResponseWriter, _ *http.Request, body
 	st.changeInstances(w, body, []string{"running"}, badState, func(ids []string) any {
 		for _, id := range ids {
 			st.reboots[id]++
+			st.booted(id)
 		}
 		return ec2ReturnResponse{XMLName: xml.Name{Local: "RebootInstancesResponse"}, Xmlns: ec2XMLNS, RequestID: "emulator", Return: true}
 	})
@@ -313,6 +318,9 @@ func (st *ec2State) transition(respName, transient, settled string, allowed ...s
 					cur = settled
 				}
 				in.state = settled
+				if settled == "running" && prev != "running" {
+					st.booted(id)
+				}
 				out.Changes = append(out.Changes, ec2Change{ID: id, Current: ec2XMLState{ec2StateCodes[cur], cur}, Previous: ec2XMLState{ec2StateCodes[prev], prev}})
 			}
 			return out

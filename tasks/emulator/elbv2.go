@@ -241,6 +241,9 @@ func (st *elbState) healthOf(g *elbTargetGroup, id string) elbHealth {
 	defer e.mu.Unlock()
 	in, ok := e.instances[id]
 	switch {
+	case ok && in.state == "running" && e.checkOf(id) != "ok":
+		// Rebooting or sick: the load balancer's checks fail too.
+		return elbHealth{"unhealthy", "Target.FailedHealthChecks", "Health checks failed"}
 	case !ok || in.state == "running":
 		return elbHealth{state: "healthy"}
 	case in.state == "terminated" || in.state == "shutting-down":
