@@ -38,15 +38,15 @@ func TestFailureNamesOperationAndStatus(t *testing.T) {
 	ctx := context.Background()
 	name := uniq(t, "research")
 	seedBucket(t, emulator.Bucket{Name: name})
-	emu.InjectFault("s3:GetBucketEncryption", emulator.Fault{Status: 501, Code: "NotImplemented", Message: "A header you provided implies functionality that is not implemented"})
-	r, err := s3Action(t, "s3.describe").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", Names: []string{name}}, nil), nil)
+	emu.InjectFault("s3:PutBucketVersioning", emulator.Fault{Status: 501, Code: "NotImplemented", Message: "A header you provided implies functionality that is not implemented"})
+	r, err := s3Action(t, "s3.enable-versioning").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", Names: []string{name}}, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Resources) != 1 {
 		t.Fatalf("resources %+v", r.Resources)
 	}
-	if d := r.Resources[0].Detail; !strings.Contains(d, "GetBucketEncryption on "+name+": NotImplemented: A header you provided implies functionality that is not implemented (HTTP 501 Not Implemented)") {
+	if d := r.Resources[0].Detail; !strings.Contains(d, "PutBucketVersioning on "+name+": NotImplemented: A header you provided implies functionality that is not implemented (HTTP 501 Not Implemented)") {
 		t.Fatalf("detail %q", d)
 	}
 
@@ -59,5 +59,25 @@ func TestFailureNamesOperationAndStatus(t *testing.T) {
 	f := Failure("sfr-1", Classify(err, nil))
 	if strings.Contains(f.Detail, "UnknownError: UnknownError") || !strings.HasPrefix(f.Detail, "DescribeSpotFleetRequests on sfr-1: ") || !strings.Contains(f.Detail, "(HTTP 400 Bad Request)") {
 		t.Fatalf("detail %q", f.Detail)
+	}
+}
+
+// describe reads each field on its own: one unsupported call marks its
+// column unavailable and the rest of the row is still reported.
+func TestS3DescribeUnsupportedFieldIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	name := uniq(t, "research")
+	seedBucket(t, emulator.Bucket{Name: name})
+	emu.InjectFault("s3:GetPublicAccessBlock", emulator.Fault{Status: 501, Code: "NotImplemented", Message: "not implemented"})
+	r, err := s3Action(t, "s3.describe").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", Names: []string{name}}, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Resources) != 1 || r.Resources[0].Status != tasks.StatusOK {
+		t.Fatalf("resources %+v", r.Resources)
+	}
+	want := "public access block: unavailable (GetPublicAccessBlock: NotImplemented); encryption: "
+	if d := r.Resources[0].Detail; !strings.HasPrefix(d, want) || !strings.Contains(d, "versioning: ") {
+		t.Fatalf("detail %q, want prefix %q", d, want)
 	}
 }

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/day2bot/day2bot/tasks"
 )
@@ -354,34 +356,60 @@ func principalError(principal string) error {
 	return &UserError{Msg: "principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got " + tasks.QuoteInput(principal)}
 }
 
-// describeBucket is the one-line security posture of a bucket.
+// describeBucket is the one-line security posture of a bucket. Each field
+// is read on its own: a call the endpoint does not support (or refuses)
+// marks that field "unavailable (API: reason)" instead of failing the row.
 func describeBucket(ctx context.Context, c S3API, bucket string) (string, error) {
-	pab, err := publicAccessBlock(ctx, c, bucket)
+	field := func(v string, err error) (string, error) {
+		if err == nil {
+			return v, nil
+		}
+		var api smithy.APIError
+		if !errors.As(err, &api) {
+			return "", err // not an AWS answer: a real failure
+		}
+		_, op := operationOf(err)
+		return fmt.Sprintf("unavailable (%s: %s)", op, api.ErrorCode()), nil
+	}
+	pab, err := field(func() (string, error) {
+		p, err := publicAccessBlock(ctx, c, bucket)
+		return pabText(p), err
+	}())
 	if err != nil {
 		return "", err
 	}
-	enc, err := bucketEncryption(ctx, c, bucket)
+	enc, err := field(bucketEncryption(ctx, c, bucket))
 	if err != nil {
 		return "", err
 	}
-	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: awssdk.String(bucket)})
+	ver, err := field(func() (string, error) {
+		v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: awssdk.String(bucket)})
+		if err != nil {
+			return "", onResource(bucket, fmt.Errorf("get versioning of %s: %w", bucket, err))
+		}
+		return versioningText(v.Status), nil
+	}())
 	if err != nil {
-		return "", onResource(bucket, fmt.Errorf("get versioning of %s: %w", bucket, err))
+		return "", err
 	}
-	principals := "no policy"
-	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: awssdk.String(bucket)})
-	switch {
-	case ErrorCode(err) == "NoSuchBucketPolicy":
-	case err != nil:
-		return "", onResource(bucket, fmt.Errorf("get policy of %s: %w", bucket, err))
-	default:
+	principals, err := field(func() (string, error) {
+		out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: awssdk.String(bucket)})
+		switch {
+		case ErrorCode(err) == "NoSuchBucketPolicy":
+			return "no policy", nil
+		case err != nil:
+			return "", onResource(bucket, fmt.Errorf("get policy of %s: %w", bucket, err))
+		}
 		p, err := parseBucketPolicy(awssdk.ToString(out.Policy))
 		if err != nil {
 			return "", fmt.Errorf("bucket %s: %w", bucket, err)
 		}
-		principals = "policy principals: " + strings.Join(p.principals(), ", ")
+		return "policy principals: " + strings.Join(p.principals(), ", "), nil
+	}())
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("public access block: %s; encryption: %s; versioning: %s; %s", pabText(pab), enc, versioningText(v.Status), principals), nil
+	return fmt.Sprintf("public access block: %s; encryption: %s; versioning: %s; %s", pab, enc, ver, principals), nil
 }
 
 func publicAccessBlock(ctx context.Context, c S3API, bucket string) (*s3types.PublicAccessBlockConfiguration, error) {
