@@ -233,13 +233,9 @@ func countDBs(name string, sel tasks.Selector, dbs []rdstypes.DBInstance) (Resou
 }
 
 func dbSelected(sel tasks.Selector, id string, tags []rdstypes.Tag) bool {
-	if (len(sel.IDs) > 0 || len(sel.Names) > 0) && !slices.Contains(sel.IDs, id) && !slices.Contains(sel.Names, id) {
-		return false
+	has := make(map[string]string, len(tags))
+	for _, t := range tags {
+		has[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
-	for k, v := range sel.Tags {
-		if !slices.ContainsFunc(tags, func(t rdstypes.Tag) bool { return aws.ToString(t.Key) == k && aws.ToString(t.Value) == v }) {
-			return false
-		}
-	}
-	return true
+	return sel.Matches(tasks.Candidate{ID: id, Tags: has})
 }

@@ -29,10 +29,13 @@ const maxTaggedBuckets = 200
 // they are, tagged ones by reading each bucket's tags (the account's
 // first maxTaggedBuckets buckets; the rest are reported).
 func findBuckets(ctx context.Context, c S3API, sel tasks.Selector) ([]string, error) {
-	names := append(slices.Clone(sel.Names), sel.IDs...)
-	if len(sel.Tags) == 0 {
-		return names, nil
+	// Names are globs (tasks' selection rules): only literal names and
+	// ids without tags can be taken as they are.
+	literal := !slices.ContainsFunc(sel.Names, tasks.HasGlob)
+	if len(sel.Tags) == 0 && literal {
+		return append(slices.Clone(sel.Names), sel.IDs...), nil
 	}
+	var names []string
 	var all []string
 	in := &s3.ListBucketsInput{MaxBuckets: aws.Int32(1000)}
 	for {
@@ -54,7 +57,13 @@ func findBuckets(ctx context.Context, c S3API, sel tasks.Selector) ([]string, er
 		all = all[:maxTaggedBuckets]
 	}
 	for _, b := range all {
-		if len(names) > 0 && slices.Contains(names, b) {
+		// Cheap checks first: tags cost one call per bucket.
+		if (len(sel.Names) > 0 || len(sel.IDs) > 0) &&
+			!(tasks.Selector{Names: sel.Names, IDs: sel.IDs}).Matches(tasks.Candidate{ID: b, ARN: "arn:aws:s3:::" + b}) {
+			continue
+		}
+		if len(sel.Tags) == 0 {
+			names = append(names, b)
 			continue
 		}
 		out, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(b)})
@@ -69,11 +78,7 @@ func findBuckets(ctx context.Context, c S3API, sel tasks.Selector) ([]string, er
 		for _, t := range out.TagSet {
 			has[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
-		match := true
-		for k, v := range sel.Tags {
-			match = match && has[k] == v
-		}
-		if match {
+		if (tasks.Selector{Tags: sel.Tags}).Matches(tasks.Candidate{ID: b, Tags: has}) {
 			names = append(names, b)
 		}
 	}
