@@ -16,7 +16,7 @@ var approvalIDs = regexp.MustCompile(`\ba-[23456789abcdefghjkmnpqrstuvwxyz]{5}\b
 
 // TestSandboxScript drives `day2bot sandbox` non-interactively with the
 // README's walkthrough script and compares the transcript with its golden
-// file (-update-sandbox rewrites it).
+// file (-update-sandbox rewrites it), and the README's transcripts with it.
 func TestSandboxScript(t *testing.T) {
 	for _, name := range []string{"sandbox-walkthrough"} {
 		t.Run(name, func(t *testing.T) {
@@ -41,6 +41,9 @@ func TestSandboxScript(t *testing.T) {
 			}
 			if got != string(want) {
 				t.Errorf("transcript differs from %s (run with -update-sandbox to accept):\n%s", golden, got)
+			}
+			if name == "sandbox-walkthrough" {
+				checkREADME(t, got, *updateSandbox)
 			}
 		})
 	}
