@@ -188,6 +188,7 @@ var resourceTypes = map[string]string{
 	"autoscaling:group":   "AutoScalingGroupName",
 	"rds:db-instance":     "DBInstanceIdentifier",
 	"rds:db-cluster":      "DBClusterIdentifier",
+	"lambda:function":     "FunctionName",
 	"ecs:service":         "ServiceName",
 	"s3:bucket":           "BucketName",
 	"cloudwatch:alarm":    "",

@@ -57,6 +57,8 @@ func contractActions() fakeLookup {
 		return tasks.Param{Name: n, Type: tasks.TypeString, Required: true, Pattern: `^[a-z](-?[a-z0-9]){0,62}$`,
 			Format: "a database identifier: up to 63 lowercase letters, digits or single dashes, starting with a letter"}
 	}
+	alias := tasks.Param{Name: "alias", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z][a-zA-Z0-9_-]{0,63}$`,
+		Format: "an alias name: a letter, then up to 63 letters, digits, dashes or underscores"}
 	batch := tasks.Param{Name: "batch", Type: tasks.TypeInt, Min: fp(1), Default: "1"}
 	l := fakeLookup{}
 	for _, a := range []fakeAction{
@@ -82,6 +84,14 @@ func contractActions() fakeLookup {
 		{"rds.snapshot-cluster", "rds:db-cluster", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
 		{"rds.list-cluster-snapshots", "rds:db-cluster", false, []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "10"}}},
 		{"rds.restore-cluster", "rds:db-cluster", true, []tasks.Param{dbID("snapshot"), dbID("new_id")}},
+		{"lambda.describe", "lambda:function", false, nil},
+		{"lambda.metrics", "lambda:function", false, []tasks.Param{{Name: "window", Type: tasks.TypeDuration, Min: fp(300), Max: fp(86400), Default: "1h"}}},
+		{"lambda.set-concurrency", "lambda:function", true, []tasks.Param{{Name: "reserved", Type: tasks.TypeInt, Min: fp(0), Max: fp(1000), Required: true}}},
+		{"lambda.clear-concurrency", "lambda:function", true, nil},
+		{"lambda.shift-alias", "lambda:function", true, []tasks.Param{alias,
+			{Name: "version", Type: tasks.TypeInt, Min: fp(1), Max: fp(100000), Required: true},
+			{Name: "weight", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "100"}}},
+		{"lambda.rollback-alias", "lambda:function", true, []tasks.Param{alias}},
 		{"ecs.describe", "ecs:service", false, nil},
 		{"ecs.scale", "ecs:service", true, []tasks.Param{integer("desired")}},
 		{"ecs.force-deployment", "ecs:service", true, nil},

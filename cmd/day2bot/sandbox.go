@@ -195,7 +195,8 @@ func sandboxBucketPolicy(bucket string) string {
 
 // seedSandbox creates the demo resources over the wire, as AWS would have
 // them: shop's web tier (4 tagged instances in a target group behind a load balancer) and database,
-// its CPU alarm, and the research buckets with a visitor's read access.
+// its CPU alarm, api's function and Aurora cluster, and the research buckets with a visitor's
+// read access.
 func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) error {
 	ids, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": "shop", "tier": "web", "Name": "shop-web"}})
 	if err != nil {
@@ -216,6 +217,9 @@ func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) erro
 		Threshold: 90, ComparisonOperator: "GreaterThanThreshold", State: "OK"}); err != nil {
 		return err
 	}
+	if err := seedSandboxAPI(ctx, emu); err != nil {
+		return err
+	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	for _, b := range sandboxBuckets {
 		owner := strings.Split(b, "-")[1]
@@ -231,6 +235,26 @@ func seedSandbox(ctx context.Context, emu *emulator.Server, cfg aws.Config) erro
 		}
 	}
 	return nil
+}
+
+// seedSandboxAPI creates the api app: its Lambda handler (three published
+// versions, the live alias on the newest) with a little error traffic, and
+// its Aurora cluster (writer and one reader) with last night's snapshot.
+func seedSandboxAPI(ctx context.Context, emu *emulator.Server) error {
+	tags := map[string]string{"app": "api"}
+	if err := emu.SeedLambdaFunction(ctx, emulator.LambdaFunction{Name: "api-handler", Versions: 3,
+		Aliases: map[string]string{"live": "3"}, Tags: tags}); err != nil {
+		return err
+	}
+	for metric, v := range map[string]float64{"Invocations": 120, "Errors": 0.2, "Throttles": 0, "Duration": 140} {
+		if err := emu.SetMetric(ctx, "AWS/Lambda", metric, map[string]string{"FunctionName": "api-handler"}, v); err != nil {
+			return err
+		}
+	}
+	if err := emu.SeedDBCluster(ctx, emulator.DBCluster{ID: "api-db", Readers: 1, Tags: tags}); err != nil {
+		return err
+	}
+	return emu.SeedDBClusterSnapshot(ctx, "api-db", "api-db-nightly")
 }
 
 // alreadyExists tolerates seeding twice in one process (kumo's state is

@@ -21,6 +21,7 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, ELBv2Actions(SDKELBv2)...)
 	all = append(all, RDSActions(SDKRDS)...)
 	all = append(all, AuroraActions(SDKAurora)...)
+	all = append(all, LambdaActions(SDKLambda)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActions(SDKECS)...)
 	all = append(all, S3Actions(SDKS3)...)

@@ -16,4 +16,5 @@ func (s *Server) registerDefaults() {
 	s.registerRDSLifecycle()
 	s.registerEC2Modify()
 	s.registerCloudFormation()
+	s.registerLambda()
 }

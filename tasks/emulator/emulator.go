@@ -54,12 +54,13 @@ type Server struct {
 
 	// Fill-in state that Seed helpers and test assertions reach; one field
 	// per service that needs it, set in registerDefaults.
-	ec2 *ec2State
-	sts *stsState
-	asg *asgState
-	elb *elbState
-	rds *rdsState
-	cfn *cfnState
+	ec2    *ec2State
+	sts    *stsState
+	asg    *asgState
+	elb    *elbState
+	rds    *rdsState
+	cfn    *cfnState
+	lambda *lambdaState
 }
 
 // Fault is an injected error answer for the next call of an operation.
@@ -225,6 +226,9 @@ func operationName(svc string, r *http.Request, body []byte) string {
 	}
 	if svc == "s3" {
 		return s3Operation(r)
+	}
+	if op := restOperation(svc, r); op != "" {
+		return op
 	}
 	return r.Method + " " + r.URL.Path
 }

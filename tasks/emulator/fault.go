@@ -18,7 +18,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, svc string, f Fault) {
 		f.Message = f.Code
 	}
 	switch {
-	case r.Header.Get("X-Amz-Target") != "":
+	case r.Header.Get("X-Amz-Target") != "", restRoutes[svc] != nil: // awsJson, REST-JSON
 		WriteJSONError(w, f.Status, f.Code, f.Message)
 	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor": // CloudWatch
 		WriteCBORError(w, f.Status, f.Code, f.Message)
