@@ -26,15 +26,12 @@ type Platform struct {
 	w    io.Writer
 	seq  int
 	msgs map[string]bot.Message
-	// prompt is the interactive prompt now waiting for input, if any: a
-	// message arriving meanwhile starts on a new line and the prompt is
-	// shown again after it.
-	prompt string
 }
 
 var _ bot.Platform = (*Platform)(nil)
 
-// New returns a platform writing to w.
+// New returns a platform writing to w: a script's output, or a Terminal,
+// which shows messages above the line being typed.
 func New(w io.Writer) *Platform {
 	return &Platform{w: w, msgs: map[string]bot.Message{}}
 }
@@ -49,7 +46,7 @@ func (p *Platform) Post(_ context.Context, channel string, m bot.Message) (bot.M
 	p.seq++
 	id := strconv.Itoa(p.seq)
 	p.msgs[id] = m
-	p.print(fmt.Sprintf("[#%s in %s]\n%s", id, channel, Render(m)))
+	fmt.Fprint(p.w, fmt.Sprintf("[#%s in %s]\n%s", id, channel, Render(m)))
 	return bot.MessageRef{Platform: Name, Channel: channel, ID: id}, nil
 }
 
@@ -60,7 +57,7 @@ func (p *Platform) Update(_ context.Context, ref bot.MessageRef, m bot.Message) 
 	// After a restart the shell forgets its messages; the update is shown
 	// all the same, as the platforms would.
 	p.msgs[ref.ID] = m
-	p.print(fmt.Sprintf("[#%s updated]\n%s", ref.ID, Render(m)))
+	fmt.Fprint(p.w, fmt.Sprintf("[#%s updated]\n%s", ref.ID, Render(m)))
 	return nil
 }
 
@@ -74,25 +71,7 @@ func (p *Platform) Printf(format string, args ...any) {
 func (p *Platform) ephemeral(user string, m bot.Message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.print(fmt.Sprintf("[only %s]\n%s", user, Render(m)))
-}
-
-// print writes a message; p.mu is held.
-func (p *Platform) print(s string) {
-	if p.prompt != "" {
-		fmt.Fprint(p.w, "\n"+s+p.prompt)
-		return
-	}
-	fmt.Fprint(p.w, s)
-}
-
-// showPrompt prints prompt and remembers it while input is awaited; ""
-// means a line was read.
-func (p *Platform) showPrompt(prompt string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.prompt = prompt
-	fmt.Fprint(p.w, prompt)
+	fmt.Fprint(p.w, fmt.Sprintf("[only %s]\n%s", user, Render(m)))
 }
 
 // button finds a button to press. id is a message number ("3" or "#3"),

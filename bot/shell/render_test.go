@@ -86,7 +86,7 @@ func (b blockingReader) Read([]byte) (int, error) { <-b.ch; return 0, io.EOF }
 // A cancelled context ends a session that waits for input.
 func TestRunEndsOnCancel(t *testing.T) {
 	var out strings.Builder
-	s := &Session{Engine: nil, Platform: New(&out), Channel: "ops", User: "alice", Interactive: true}
+	s := &Session{Engine: nil, Platform: New(&out), Channel: "ops", User: "alice"}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	r := blockingReader{ch: make(chan struct{})}
@@ -95,8 +95,5 @@ func TestRunEndsOnCancel(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v, want context.Canceled", err)
-	}
-	if !strings.Contains(out.String(), "alice@day2> ") {
-		t.Fatalf("no prompt: %q", out.String())
 	}
 }

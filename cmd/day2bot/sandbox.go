@@ -108,7 +108,16 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	if err != nil {
 		return fmt.Errorf("build action registry: %w", err)
 	}
-	plat := shell.New(g.Stdout)
+	interactive := isTerminal(g.Stdin)
+	if interactive {
+		fmt.Fprint(g.Stdout, sandboxBanner)
+	}
+	chat, err := openChat(g)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, chat.Close()) }()
+	plat := shell.New(chat.out)
 	// Digests on demand and `alarm NAME` (sandbox_ops.go).
 	ops, err := newSandboxOps(ctx, emu, awsCfg, st, cat, apps.Apps, plat, log)
 	if err != nil {
@@ -126,12 +135,9 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	}
 	defer func() { err = errors.Join(err, e.Close()) }()
 
-	interactive := isTerminal(g.Stdin)
-	if interactive {
-		fmt.Fprint(g.Stdout, sandboxBanner)
-	}
-	s := &shell.Session{Engine: ops.wrap(e), Platform: plat, Channel: "ops", User: as, Interactive: interactive, Drain: e.Drain}
-	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
+	s := &shell.Session{Engine: ops.wrap(e), Platform: plat, Channel: "ops", User: as, Drain: e.Drain,
+		Verbs: []shell.Verb{{Usage: "alarm NAME [ok]", Help: "set an emulated alarm to ALARM (or back to OK): its alert comes with remediation buttons"}}}
+	if err := chat.run(ctx, s, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -144,7 +150,7 @@ const sandboxBanner = `day2bot sandbox — emulated AWS, demo apps shop and rese
 Try: help · tasks shop · as bob · shop restart-web batch=2 · as alice · press last approve
      as carol · research revoke-access bucket=research-carol-imaging principal=arn:aws:iam::123456789012:role/visiting-student
      digest shop · alarm shop-cpu-high (then press last restart-web or mute-alarm) · alarm shop-cpu-high ok
-Type quit to leave.
+Tab completes, Up recalls; help lists everything. quit or Ctrl-D leaves.
 `
 
 func isTerminal(r io.Reader) bool {

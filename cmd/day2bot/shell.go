@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -76,7 +78,12 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	if err != nil {
 		return err
 	}
-	plat := shell.New(g.Stdout)
+	chat, err := openChat(g)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, chat.Close()) }()
+	plat := shell.New(chat.out)
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg, AWS: appAccounts(p, cfg.Apps),
 		Platforms: []bot.Platform{plat}, Admins: cfg.Admins, Logger: log,
@@ -88,12 +95,45 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 		return err
 	}
 	defer func() { err = errors.Join(err, e.Close()) }()
-	s := &shell.Session{Engine: e, Platform: plat, Channel: channel, User: as, Interactive: isTerminal(g.Stdin), Drain: e.Drain}
-	if err := s.Run(ctx, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
+	s := &shell.Session{Engine: e, Platform: plat, Channel: channel, User: as, Drain: e.Drain}
+	if err := chat.run(ctx, s, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	if ctx.Err() != nil {
 		return nil // Ctrl-C: a normal way to leave
 	}
 	return e.Drain(ctx)
+}
+
+// chat is where a terminal chat reads and writes: a terminal in raw mode
+// with line editing when stdin is one, else stdin as a script and stdout.
+type chat struct {
+	out  io.Writer
+	term *shell.Terminal
+}
+
+func openChat(g *globals) (*chat, error) {
+	if f, ok := g.Stdin.(*os.File); ok && isTerminal(f) {
+		t, err := shell.OpenTerminal(f, g.Stdout)
+		if err != nil {
+			return nil, err
+		}
+		return &chat{out: t, term: t}, nil
+	}
+	return &chat{out: g.Stdout}, nil
+}
+
+func (c *chat) run(ctx context.Context, s *shell.Session, in io.Reader) error {
+	if c.term != nil {
+		return s.RunTerminal(ctx, c.term)
+	}
+	return s.Run(ctx, in)
+}
+
+// Close gives the terminal back in the mode it was in.
+func (c *chat) Close() error {
+	if c.term == nil {
+		return nil
+	}
+	return c.term.Close()
 }
