@@ -180,7 +180,10 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 		return errors.Join(fmt.Errorf("listen on %s: %w", addr, err), shutdownEngine(e, o))
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		// Bodies are read before their signature can be checked: bound
+		// the bytes held at once (metrics.go) and the header size.
+		Handler:           newBodyBudget(reg).Limit(mux),
+		MaxHeaderBytes:    64 << 10,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
