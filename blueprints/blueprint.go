@@ -192,6 +192,16 @@ var resourceTypes = map[string]string{
 	"ecs:service":         "ServiceName",
 	"s3:bucket":           "BucketName",
 	"cloudwatch:alarm":    "",
+
+	// Library II.
+	"iam:user":             "",
+	"ssm:managed-instance": "InstanceId",
+	"dynamodb:table":       "TableName",
+	"kms:key":              "",
+	"cloudtrail:trail":     "",
+	"opensearch:domain":    "DomainName",
+	"emr:cluster":          "JobFlowId",
+	"backup:vault":         "BackupVaultName",
 }
 
 // ResourceTypes returns the known resource types, sorted.

@@ -90,6 +90,16 @@ var iamResource = map[string]struct {
 	"s3:DeleteBucket":                     {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:DeleteObject":                     {"Objects", []string{"arn:{p}:s3:::*/*"}},
 	"s3:DeleteObjectVersion":              {"Objects", []string{"arn:{p}:s3:::*/*"}},
+
+	// Library II: IAM access keys (IAM ARNs have no region).
+	"iam:ListUserTags":              {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
+	"iam:ListAccessKeys":            {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
+	"iam:GetAccessKeyLastUsed":      {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
+	"iam:CreateAccessKey":           {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
+	"iam:UpdateAccessKey":           {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
+	"iam:DeleteAccessKey":           {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
+	"secretsmanager:DescribeSecret": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
+	"secretsmanager:PutSecretValue": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -3,9 +3,16 @@ package shell_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/tasks/emulator"
@@ -51,5 +58,83 @@ func TestE2ERevokePrincipalAcross300Buckets(t *testing.T) {
 	}
 	if n := x.emu.Count("s3:PutBucketPolicy") - writes; n != 300 {
 		t.Fatalf("%d policy writes, want 300 (one per bucket, the 3 refused included)", n)
+	}
+}
+
+// A key rotation from the chat: the new key's secret goes to the user's
+// Secrets Manager secret and nowhere else — not the chat, not the log, not
+// the database — and the old key is deactivated by the follow-up once the
+// grace period has passed on the (injected) clock, then deleted.
+func TestE2ERotateKeySecretOnlyInSecretsManager(t *testing.T) {
+	var logs transcript
+	var old string
+	x := newE2EWith(t, func(x *e2e) {
+		old = x.emu.SeedIAMUser(emulator.IAMUser{Name: "deployer", Tags: map[string]string{"app": "keys"},
+			Keys: []emulator.IAMKey{{Created: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}}})[0]
+		sm := secretsmanager.NewFromConfig(x.emu.ClientConfig("us-east-1", "AKIDSEED"))
+		if _, err := sm.CreateSecret(x.ctx, &secretsmanager.CreateSecretInput{Name: aws.String("keys/deployer"), SecretString: aws.String("{}"),
+			Tags: []smtypes.Tag{{Key: aws.String("app"), Value: aws.String("keys")}, {Key: aws.String("iam-user"), Value: aws.String("deployer")}}}); err != nil {
+			t.Fatal(err)
+		}
+		x.apps = append(x.apps, libraryApp(t, "keys", blueprints.App{Blueprints: []string{"iam-access-keys"}, Region: "us-east-1", Owners: []string{"alice"}}))
+	}, withLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+
+	out := x.say("alice", "keys rotate-key user=deployer secret=keys/deployer grace=1d delete_after=2d")
+	keys := x.emu.IAMKeys("deployer")
+	if len(keys) != 2 || keys[0] != old {
+		t.Fatalf("keys %v after rotation:\n%s", keys, out)
+	}
+	newKey := keys[1]
+	secret := x.emu.IAMKeySecret("deployer", newKey)
+	has(t, out, "keys rotate-key — succeeded", "new key "+newKey+" stored in secret keys/deployer", old+" stays active until 2026-11-26T09:00:00Z")
+	sm := secretsmanager.NewFromConfig(x.emu.ClientConfig("us-east-1", "AKIDCHECK"))
+	got, err := sm.GetSecretValue(x.ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("keys/deployer")})
+	if err != nil || !strings.Contains(aws.ToString(got.SecretString), secret) {
+		t.Fatalf("secret store: %v", err)
+	}
+
+	// Not yet: a minute before the grace period ends the old key works.
+	x.clk.Advance(24*time.Hour - time.Minute)
+	x.e.Sweep(x.ctx)
+	x.drain()
+	if s := x.emu.IAMKeyStatus("deployer", old); s != "Active" {
+		t.Fatalf("old key %s before the grace period ended", s)
+	}
+	mark := x.out.Len()
+	x.clk.Advance(time.Minute)
+	x.e.Sweep(x.ctx)
+	x.drain()
+	if s := x.emu.IAMKeyStatus("deployer", old); s != "Inactive" {
+		t.Fatalf("old key %s after the grace period", s)
+	}
+	has(t, x.out.Since(mark), "follow-up of r-1: iam.deactivate-access-key", "end of the 24h grace period of a rotated key", "deactivated 1 of 1 access keys")
+
+	x.clk.Advance(48 * time.Hour)
+	x.e.Sweep(x.ctx)
+	x.drain()
+	if s := x.emu.IAMKeyStatus("deployer", old); s != "" || x.emu.IAMKeyStatus("deployer", newKey) != "Active" {
+		t.Fatalf("after delete_after: old %q, new %q", s, x.emu.IAMKeyStatus("deployer", newKey))
+	}
+
+	// The secret is nowhere but the secret store: every chat message, every
+	// log line, the database and its WAL.
+	where := map[string]string{"chat": x.out.Since(0), "log": logs.Since(0)}
+	x.stop()
+	for _, f := range []string{x.path, x.path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		where[filepath.Base(f)] = string(b)
+	}
+	if !strings.Contains(where["log"], "follow-up done") || strings.Count(where["chat"], "\n") < 10 {
+		t.Fatalf("nothing to scan: %d log bytes, chat %q", len(where["log"]), where["chat"])
+	}
+	for name, text := range where {
+		for _, part := range []string{secret, secret[len(secret)-16:]} {
+			if strings.Contains(text, part) {
+				t.Errorf("the new key's secret (or its end) is in the %s", name)
+			}
+		}
 	}
 }

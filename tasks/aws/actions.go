@@ -25,5 +25,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActions(SDKECS)...)
 	all = append(all, S3Actions(SDKS3)...)
+	all = append(all, IAMActions(SDKIAM)...)
 	return all
 }

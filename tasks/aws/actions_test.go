@@ -16,6 +16,7 @@ var contractNames = []string{
 	"ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
 	"ecs.describe", "ecs.force-deployment", "ecs.scale",
 	"elbv2.target-health",
+	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",
 	"lambda.clear-concurrency", "lambda.describe", "lambda.metrics", "lambda.rollback-alias", "lambda.set-concurrency", "lambda.shift-alias",
 	"rds.add-reader", "rds.describe", "rds.describe-cluster", "rds.failover-cluster", "rds.list-cluster-snapshots", "rds.list-snapshots",
 	"rds.reboot", "rds.remove-reader", "rds.restore-cluster", "rds.restore-db", "rds.snapshot", "rds.snapshot-cluster", "rds.start", "rds.stop",

@@ -89,6 +89,8 @@ var iamPrefix = map[string]string{
 	"CloudWatch":                "cloudwatch",
 	"STS":                       "sts",
 	"Cost Explorer":             "ce",
+	"IAM":                       "iam",
+	"Secrets Manager":           "secretsmanager",
 }
 
 // iamName covers operations whose IAM action is not named like the API.

@@ -13,6 +13,7 @@ func (s *Server) registerDefaults() {
 	s.registerCloudWatch()
 	s.registerCostExplorer()
 	s.registerECS()
+	s.registerIAM()
 	s.registerRDSLifecycle()
 	s.registerEC2Modify()
 	s.registerCloudFormation()

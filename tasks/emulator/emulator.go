@@ -61,6 +61,7 @@ type Server struct {
 	rds    *rdsState
 	cfn    *cfnState
 	lambda *lambdaState
+	iam    *iamState
 }
 
 // Fault is an injected error answer for the next call of an operation.
