@@ -294,10 +294,11 @@ func parseFreeze(args []token) (Request, error) {
 	}
 	r := Request{Verb: VerbFreeze, App: app}
 	rest := args[1:]
-	if len(rest) > 0 && !rest[0].quoted && startsWithDigit(rest[0].text) {
-		d, err := tasks.ParseDuration(rest[0].text)
+	if len(rest) > 0 && !rest[0].quoted && looksLikeDuration(rest[0].text) {
+		d, err := tasks.ParseDuration(strings.TrimPrefix(rest[0].text, "+"))
 		if err != nil || d <= 0 {
-			return Request{}, usagef("freeze duration %q must be like 30m, 2h or 7d", rest[0].text)
+			return Request{}, usagef("freeze duration %s must be a positive duration like 30m, 2h or 7d; "+
+				"leave it out to freeze until unfrozen, or quote a reason that starts with it", tasks.QuoteInput(rest[0].text))
 		}
 		if d > 90*24*time.Hour {
 			return Request{}, usagef("freeze duration %s is longer than 90d; freeze without a duration to freeze until unfrozen", rest[0].text)
@@ -389,3 +390,21 @@ func reasonOf(ts []token) string {
 }
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+// looksLikeDuration reports whether a freeze's word after the app is meant
+// as its length: a number, signed or not ("2h", "-5m", "+1d", ".5h"), or a
+// word for "no end" ("forever"). Such a word that is not a valid positive
+// duration is an error, not the start of the reason: read as a reason it
+// silently froze with no end.
+func looksLikeDuration(s string) bool {
+	t := strings.TrimLeft(s, "+-−")
+	if startsWithDigit(t) || strings.HasPrefix(t, ".") && startsWithDigit(t[1:]) {
+		return true
+	}
+	switch strings.ToLower(s) {
+	case "forever", "indefinitely", "indefinite", "infinite", "infinity", "inf", "permanent", "permanently",
+		"always", "never", "unlimited", "eternal", "eternity":
+		return true
+	}
+	return false
+}

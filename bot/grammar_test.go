@@ -171,6 +171,27 @@ func TestParse(t *testing.T) {
 		{in: "freeze shop 91d", err: "longer than 90d"},
 		{in: "freeze shop 90d", want: Request{Verb: VerbFreeze, App: "shop", For: 90 * 24 * time.Hour}},
 		{in: "freeze shop 99999999999999999d", err: "freeze duration"},
+		// A word meant as the length must be one: read as a reason, each
+		// of these froze the app with no end.
+		{in: "freeze shop -5m", err: "must be a positive duration"},
+		{in: "freeze shop -5m oops", err: "must be a positive duration"},
+		{in: "freeze shop +5m", want: Request{Verb: VerbFreeze, App: "shop", For: 5 * time.Minute}},
+		{in: "freeze shop −5m", err: "must be a positive duration"},
+		{in: "freeze shop -0s", err: "must be a positive duration"},
+		{in: "freeze shop --5m", err: "must be a positive duration"},
+		{in: "freeze shop .5h", want: Request{Verb: VerbFreeze, App: "shop", For: 30 * time.Minute}},
+		{in: "freeze shop -.5h", err: "must be a positive duration"},
+		{in: "freeze shop 0.5h", want: Request{Verb: VerbFreeze, App: "shop", For: 30 * time.Minute}},
+		{in: "freeze shop 5", err: "must be a positive duration"},
+		{in: "freeze shop 5 minutes", err: "must be a positive duration"},
+		{in: "freeze shop forever", err: "leave it out to freeze until unfrozen"},
+		{in: "freeze shop Forever release", err: "must be a positive duration"},
+		{in: "freeze shop indefinitely", err: "must be a positive duration"},
+		{in: "freeze shop never", err: "must be a positive duration"},
+		{in: `freeze shop "forever"`, want: Request{Verb: VerbFreeze, App: "shop", Reason: "forever"}},
+		{in: `freeze shop "-5m is wrong"`, want: Request{Verb: VerbFreeze, App: "shop", Reason: "-5m is wrong"}},
+		{in: "freeze shop - release", want: Request{Verb: VerbFreeze, App: "shop", Reason: "- release"}},
+		{in: "freeze shop release forever", want: Request{Verb: VerbFreeze, App: "shop", Reason: "release forever"}},
 		{in: "freeze", err: "usage: freeze APP"},
 		{in: "freeze !", err: "is not an app name"},
 		// policy
@@ -269,7 +290,7 @@ func TestTokenize(t *testing.T) {
 // under the leading /day2 prefix.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", "help", "shop restart-web batch=2 --dry-run", `deny a-1 reason="x y"`,
-		"freeze shop 2h black friday", "policy test bob shop scale desired=3", `k="unterminated`,
+		"freeze shop 2h black friday", "freeze shop -5m", "freeze shop forever", "policy test bob shop scale desired=3", `k="unterminated`,
 		"why research reset-bucket-access bucket=research-carol-x", "„a“ ‘b’ “c”", "a=b=c", "\x00", "--dry-run"} {
 		f.Add(s)
 	}
