@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,20 +11,23 @@ import (
 	"github.com/day2bot/day2bot/policies/store"
 )
 
-// slowRunning holds the engine's "— running" update of a run, the moment
-// after a worker has claimed the run and before the action starts.
+// slowRunning holds the engine's first "— running" update of a run, the
+// moment after a worker has claimed the run and before the action starts,
+// until the test releases it. The hold does not depend on the test being
+// ready to notice it: entered is closed (a signal that cannot be missed,
+// unlike a non-blocking send) and the worker waits for release.
 type slowRunning struct {
 	bot.Platform
+	once             sync.Once
 	entered, release chan struct{}
 }
 
 func (p *slowRunning) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
 	if strings.HasSuffix(m.Title, "— running") {
-		select {
-		case p.entered <- struct{}{}:
+		p.once.Do(func() {
+			close(p.entered)
 			<-p.release
-		default:
-		}
+		})
 	}
 	return p.Platform.Update(ctx, ref, m)
 }
