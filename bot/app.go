@@ -36,8 +36,10 @@ type Task struct {
 	// Params is the schema users fill in: the action's parameters as the
 	// blueprint narrowed them.
 	Params []tasks.Param
-	// Fixed are values the blueprint sets and users cannot change.
-	Fixed map[string]string
+	// Confirm is the blueprint's warning about what the task does to the
+	// app ("Rebooting drops the connections…"); shown with its plan and
+	// on its approval requests.
+	Confirm string
 }
 
 // task returns the named task of a.
@@ -79,4 +81,18 @@ func newCatalog(apps []App) catalog {
 func (c catalog) app(name string) (*App, bool) {
 	a, ok := c.apps[strings.ToLower(name)]
 	return a, ok
+}
+
+// confirmText is the Confirm of an app's task, "" if none (or the app or
+// task is gone from the config).
+func (c catalog) confirmText(app, task string) string {
+	a, ok := c.app(app)
+	if !ok {
+		return ""
+	}
+	t, ok := a.task(task)
+	if !ok {
+		return ""
+	}
+	return t.Confirm
 }

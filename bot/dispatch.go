@@ -143,17 +143,6 @@ func (e *Engine) resolve(app, task string, raw map[string]string) (*prepared, er
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range t.Fixed {
-		i := slices.IndexFunc(act.Params(), func(p tasks.Param) bool { return p.Name == k })
-		if i < 0 {
-			return nil, fmt.Errorf("resolve %s/%s: fixed value for unknown parameter %q", a.Name, t.Name, k)
-		}
-		pv, err := act.Params()[i].Parse(v)
-		if err != nil {
-			return nil, fmt.Errorf("resolve %s/%s: fixed %s: %w", a.Name, t.Name, k, err)
-		}
-		vals[k] = pv
-	}
 	p := &prepared{app: a, task: t, action: act, values: vals, params: map[string]string{}}
 	for _, prm := range t.Params {
 		if v, ok := vals[prm.Name]; ok {

@@ -825,3 +825,15 @@ func TestRateLimitCountsThePersonAcrossIdentities(t *testing.T) {
 	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
 	mustContain(t, h.say("carol-on-discord", "shop restart-web"), "Denied", "rate limit 1/1h")
 }
+
+// The blueprint's confirm: text reaches the people deciding: in the plan of
+// a dry run and on the approval request.
+func TestConfirmTextShown(t *testing.T) {
+	const warn = "Rebooting drops the connections on each instance of a batch."
+	h := newHarness(t, func(o *bot.Options) {
+		o.Apps[0].Tasks[0].Confirm = warn
+	})
+	mustContain(t, h.say("alice", "shop restart-web --dry-run"), "shop restart-web — plan", "Impact: "+warn)
+	mustContain(t, h.say("bob", "shop restart-web"), "Approval needed: shop restart-web", "Impact: "+warn)
+	mustNotContain(t, h.say("alice", "shop list-web --dry-run"), "Impact")
+}

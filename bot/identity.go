@@ -134,5 +134,5 @@ func (e *Engine) namedRun(ctx context.Context, r store.Run) store.Run {
 
 // approvalMsg renders an approval with people shown by handle.
 func (e *Engine) approvalMsg(ctx context.Context, a store.Approval, sr storedRef, note string) Message {
-	return approvalMessage(e.named(ctx, a), sr, e.now(), note)
+	return approvalMessage(e.named(ctx, a), sr, e.apps.confirmText(a.App, a.Task), e.now(), note)
 }

@@ -30,14 +30,6 @@ func encodeRequest(r runRequest) ([]byte, error) {
 	return b, nil
 }
 
-func decodeRequest(b []byte) runRequest {
-	var r runRequest
-	if len(b) > 0 {
-		_ = json.Unmarshal(b, &r) // an unreadable body means defaults: no rate rule
-	}
-	return r
-}
-
 // storedRef is what the engine keeps in a run's or approval's message_ref
 // column: where the message is, plus what is needed to render it again
 // after a restart (an approval's plan).

@@ -112,12 +112,17 @@ func resultMessage(r store.Run, res tasks.Result, state store.State) Message {
 	return m
 }
 
-func planMessage(r store.Run, p tasks.Plan) Message {
+// planMessage is a dry run's result; confirm is the task's blueprint
+// warning, if any.
+func planMessage(r store.Run, p tasks.Plan, confirm string) Message {
 	m := Message{
 		Title:   taskTitle(r.App, r.Task) + " — plan",
 		Text:    p.Summary,
 		Fields:  []Field{{"Parameters", formatParams(r.Params)}},
 		Context: runContext(r),
+	}
+	if confirm != "" {
+		m.Fields = append(m.Fields, Field{"Impact", confirm})
 	}
 	m.Table = planTable(&p)
 	return m
@@ -217,9 +222,10 @@ func whyMessage(c caller, p *prepared, d policies.Decision) Message {
 	return m
 }
 
-// approvalMessage renders an approval in its current state. now computes
-// the remaining time of a pending one.
-func approvalMessage(a store.Approval, ref storedRef, now time.Time, note string) Message {
+// approvalMessage renders an approval in its current state. confirm is the
+// task's blueprint warning, shown to approvers; now computes the remaining
+// time of a pending one.
+func approvalMessage(a store.Approval, ref storedRef, confirm string, now time.Time, note string) Message {
 	m := Message{
 		Title: "Approval needed: " + taskTitle(a.App, a.Task),
 		Fields: []Field{
@@ -228,6 +234,9 @@ func approvalMessage(a store.Approval, ref storedRef, now time.Time, note string
 			{"Approvers", fmt.Sprintf("%d of %s", a.Quorum, strings.Join(a.Approvers, ", "))},
 		},
 		Tone: ToneWarning,
+	}
+	if confirm != "" {
+		m.Fields = append(m.Fields, Field{"Impact", confirm})
 	}
 	if n := a.Approvals(); n > 0 {
 		var vs []string

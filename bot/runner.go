@@ -234,7 +234,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 			return
 		}
 		body, _ := json.Marshal(plan)
-		finish(store.Succeeded, "plan: "+plan.Summary, string(body), planMessage(run, plan))
+		finish(store.Succeeded, "plan: "+plan.Summary, string(body), planMessage(run, plan, e.apps.confirmText(run.App, run.Task)))
 		return
 	}
 	res, err := recovered(p.action.Name()+" run", func() (tasks.Result, error) {

@@ -83,7 +83,7 @@ func engineApp(ra *blueprints.ResolvedApp) bot.App {
 		t := ra.Tasks[tn]
 		a.Tasks = append(a.Tasks, bot.Task{
 			Name: tn, Description: t.Task.Description, Blueprint: t.Blueprint, Action: t.Task.Action,
-			Target: t.Target, Params: t.Params(), Related: related(ra),
+			Target: t.Target, Params: t.Params(), Related: related(ra), Confirm: t.Task.Confirm,
 		})
 	}
 	return a

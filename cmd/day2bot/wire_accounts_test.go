@@ -25,3 +25,25 @@ func TestAppAccountsKeepsExternalIDs(t *testing.T) {
 		t.Fatalf("external ids %v, want %v", got.ExternalIDs, want)
 	}
 }
+
+// The blueprint's confirm: text reaches the engine's tasks (it is shown with
+// plans and approval requests).
+func TestResolveAppsKeepsConfirm(t *testing.T) {
+	cat, err := loadCatalog(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := resolveApps(cat, map[string]blueprints.App{"shop": {Blueprints: []string{"ec2-web"}, Region: "us-east-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range apps[0].Tasks {
+		if task.Name == "restart-web" {
+			if task.Confirm != "Rebooting drops the connections on each instance of a batch." {
+				t.Fatalf("restart-web confirm = %q", task.Confirm)
+			}
+			return
+		}
+	}
+	t.Fatal("shop has no restart-web")
+}
