@@ -186,6 +186,7 @@ func (a *Adapter) Name() string { return "slack" }
 // Post publishes m in channel. A long message continues as thread replies
 // of the first one; the returned ref is the first message.
 func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.MessageRef, error) {
+	m = withFullTable(m)
 	msgs := render(m)
 	ts, err := a.postMessage(ctx, channel, "", msgs[0])
 	if err != nil {
@@ -202,6 +203,7 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 // Update replaces a message posted earlier. A body too long for one
 // message keeps its first part in place and continues in the thread.
 func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message) error {
+	m = withFullTable(m)
 	msgs := render(m)
 	err := a.out.do(ctx, ref.Channel, func(ctx context.Context) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, ref.Channel, ref.ID,

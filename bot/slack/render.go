@@ -416,3 +416,57 @@ func truncate(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
+
+// withFullTable makes sure a table whose cells are cut at maxCellWidth
+// still has its full values somewhere: as a tab-separated file, as for long
+// results. A message that already carries a text file keeps it (the
+// engine's result files hold every row in full); one with another kind of
+// file (a chart) says that cells are cut.
+func withFullTable(m bot.Message) bot.Message {
+	t := m.Table
+	if t == nil || !tableCut(t) {
+		return m
+	}
+	if f := m.Attachment; f != nil {
+		if !strings.HasPrefix(f.Type, "text/") {
+			m.Context = append(append([]string{}, m.Context...), fmt.Sprintf("some cells are cut at %d characters", maxCellWidth))
+		}
+		return m
+	}
+	var b strings.Builder
+	row := func(cells []string) {
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(strings.Join(strings.Fields(c), " "))
+		}
+		b.WriteByte('\n')
+	}
+	if len(t.Columns) > 0 {
+		row(t.Columns)
+	}
+	for _, r := range t.Rows {
+		row(r)
+	}
+	m.Attachment = &bot.File{Name: "table.tsv", Content: []byte(b.String()), Type: "text/tab-separated-values"}
+	m.Context = append(append([]string{}, m.Context...), fmt.Sprintf("cells longer than %d characters are cut; the full table is attached", maxCellWidth))
+	return m
+}
+
+// tableCut reports whether tableChunks cuts any cell of t.
+func tableCut(t *bot.Table) bool {
+	for _, c := range t.Columns {
+		if runes(oneLine(c)) > maxCellWidth {
+			return true
+		}
+	}
+	for _, r := range t.Rows {
+		for _, c := range r {
+			if runes(oneLine(c)) > maxCellWidth {
+				return true
+			}
+		}
+	}
+	return false
+}

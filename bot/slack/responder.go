@@ -48,6 +48,7 @@ func (a *Adapter) newResponder(responseURL, channel, user string, issued time.Ti
 // Ephemeral shows m to the caller only. A file cannot ride on an
 // ephemeral message, so a text attachment is shown inline instead.
 func (r *responder) Ephemeral(ctx context.Context, m bot.Message) error {
+	m = withFullTable(m)
 	if f := m.Attachment; f != nil {
 		m.Attachment = nil
 		if strings.HasPrefix(f.Type, "text/") || f.Type == "" {
