@@ -37,6 +37,11 @@ type PolicyStatement struct {
 // fields are wildcards ("aws" for the partition).
 type Scope struct {
 	Partition, Region, Account string
+	// Stack narrows CloudFormation actions to the app's stack ("" for any).
+	Stack string
+	// PassRole is the CloudFormation service role the app's stack is
+	// deployed with: the policy may pass it to CloudFormation only.
+	PassRole string
 }
 
 // iamResource says which resource type an IAM action acts on, for the
@@ -131,7 +136,11 @@ func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, er
 		svc, _, _ := strings.Cut(ia, ":")
 		key, sid := svc, "Day2bot"+sidWord(svc)
 		var resource any = "*"
-		if r, ok := iamResource[ia]; ok {
+		if svc == "cloudformation" {
+			// Every CloudFormation call day2bot makes names the stack.
+			key, sid = svc+" Stack", sid+"Stack"
+			resource = sub.Replace("arn:{p}:cloudformation:{r}:{a}:stack/") + or(scope.Stack, "*") + "/*"
+		} else if r, ok := iamResource[ia]; ok {
 			key, sid = svc+" "+r.word, sid+r.word
 			arns := make([]string, len(r.arns))
 			for i, arn := range r.arns {
@@ -178,6 +187,11 @@ func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, er
 		g := groups[k]
 		slices.Sort(g.actions)
 		doc.Statement = append(doc.Statement, PolicyStatement{Sid: g.sid, Effect: "Allow", Action: g.actions, Resource: g.resource})
+	}
+	if scope.PassRole != "" {
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "Day2botPassStackRole", Effect: "Allow",
+			Action: []string{"iam:PassRole"}, Resource: scope.PassRole,
+			Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}})
 	}
 	return marshalPolicy(doc)
 }

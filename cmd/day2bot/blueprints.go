@@ -85,6 +85,27 @@ func newBlueprintsCmd(g *globals) *cobra.Command {
 	})
 
 	cmd.AddCommand(&cobra.Command{
+		Use:   "template NAME",
+		Short: "Print the CloudFormation template a blueprint deploys its stack from",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			cat, err := catalog()
+			if err != nil {
+				return err
+			}
+			b, err := cat.Lookup(args[0])
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			if b.TemplateBody == nil {
+				return &exitError{code: exitUsage, err: fmt.Errorf("blueprint %s has no template: it operates resources made elsewhere", b.Name)}
+			}
+			_, err = g.Stdout.Write(b.TemplateBody)
+			return err
+		},
+	})
+
+	cmd.AddCommand(&cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Validate blueprint files against the schema and the actions; exit 1 listing every problem",
 		Args:  cobra.MinimumNArgs(1),

@@ -17,7 +17,7 @@ import (
 	"github.com/day2bot/day2bot/bot/digest"
 	"github.com/day2bot/day2bot/internal/suggest"
 	"github.com/day2bot/day2bot/tasks"
-	"github.com/day2bot/day2bot/tasks/aws"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 )
 
 // newIAMPolicyCmd prints the IAM documents an app's role needs: the
@@ -136,9 +136,9 @@ func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
 	if err != nil {
 		return iamDocs{}, fmt.Errorf("%s: %w", configPath, err)
 	}
-	reg, err := tasks.NewRegistry(aws.All()...)
+	reg, err := actionRegistry(awsactions.All(), cat, map[string]blueprints.App{appName: app})
 	if err != nil {
-		return iamDocs{}, fmt.Errorf("build action registry: %w", err)
+		return iamDocs{}, err
 	}
 	var acts []tasks.Action
 	for _, tn := range slices.Sorted(maps.Keys(ra.Tasks)) {
@@ -152,6 +152,9 @@ func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
 	// The role's ARN names the partition and account its resources live
 	// in: arn:PARTITION:iam::ACCOUNT:role/NAME (validated by blueprints).
 	scope := tasks.Scope{Region: ra.Region}
+	if ra.Stack != nil {
+		scope.Stack, scope.PassRole = ra.Stack.Name, ra.Stack.RoleARN
+	}
 	if parts := strings.SplitN(ra.Account.RoleARN, ":", 6); len(parts) == 6 {
 		scope.Partition, scope.Account = parts[1], parts[4]
 		if principal == "" {

@@ -23,7 +23,6 @@ import (
 	"github.com/day2bot/day2bot/bot/shell"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
-	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -104,9 +103,9 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	}
 	// The emulator reports a batch's status checks as they are the moment
 	// it is asked, so batched actions need not give AWS time to notice.
-	reg, err := tasks.NewRegistry(awsactions.AllWith(awsactions.Options{Pace: awsactions.Pace{Settle: -1}})...)
+	reg, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: awsactions.Pace{Settle: -1}}), cat, apps.Apps)
 	if err != nil {
-		return fmt.Errorf("build action registry: %w", err)
+		return err
 	}
 	interactive := isTerminal(g.Stdin)
 	if interactive {

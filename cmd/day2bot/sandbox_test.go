@@ -14,11 +14,19 @@ var updateSandbox = flag.Bool("update-sandbox", false, "rewrite the sandbox tran
 // approvalIDs are random; the transcript shows them normalised.
 var approvalIDs = regexp.MustCompile(`\ba-[23456789abcdefghjkmnpqrstuvwxyz]{5}\b`)
 
+// Also normalised: the time in change set names and stack events, and
+// security group ids (kumo draws them at random).
+var (
+	changeSetTimes = regexp.MustCompile(`\bday2-\d{8}-\d{6}-`)
+	eventTimes     = regexp.MustCompile(`\bevent \d\d:\d\d:\d\d\b`)
+	groupIDs       = regexp.MustCompile(`\bsg-[0-9a-f-]{8,}`)
+)
+
 // TestSandboxScript drives `day2bot sandbox` non-interactively with the
 // README's walkthrough script and compares the transcript with its golden
 // file (-update-sandbox rewrites it), and the README's transcripts with it.
 func TestSandboxScript(t *testing.T) {
-	for _, name := range []string{"sandbox-walkthrough"} {
+	for _, name := range []string{"sandbox-walkthrough", "sandbox-deploy"} {
 		t.Run(name, func(t *testing.T) {
 			script, err := os.ReadFile(filepath.Join("testdata", name+".txt"))
 			if err != nil {
@@ -29,6 +37,9 @@ func TestSandboxScript(t *testing.T) {
 				t.Fatalf("exit %d: %s\n%s", code, errs, out)
 			}
 			got := approvalIDs.ReplaceAllString(out, "a-XXXXX")
+			got = changeSetTimes.ReplaceAllString(got, "day2-YYYYMMDD-HHMMSS-")
+			got = eventTimes.ReplaceAllString(got, "event HH:MM:SS")
+			got = groupIDs.ReplaceAllString(got, "sg-XXXXXXXX")
 			golden := filepath.Join("testdata", name+".golden")
 			if *updateSandbox {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

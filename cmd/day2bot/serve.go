@@ -19,7 +19,6 @@ import (
 	"github.com/day2bot/day2bot/bot/discord"
 	"github.com/day2bot/day2bot/bot/slack"
 	"github.com/day2bot/day2bot/policies/store"
-	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/awsclient"
 )
@@ -109,9 +108,9 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if err != nil {
 		return usageError("%w", err)
 	}
-	reg2, err := tasks.NewRegistry(awsactions.All()...)
+	reg2, err := actionRegistry(awsactions.All(), cat, cfg.Apps)
 	if err != nil {
-		return fmt.Errorf("build action registry: %w", err)
+		return err
 	}
 	awsp := o.AWS
 	if awsp == nil {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
 	"github.com/day2bot/day2bot/policies/store"
-	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/awsclient"
 )
@@ -70,9 +68,9 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	if err != nil {
 		return usageError("%w", err)
 	}
-	reg, err := tasks.NewRegistry(awsactions.All()...)
+	reg, err := actionRegistry(awsactions.All(), cat, cfg.Apps)
 	if err != nil {
-		return fmt.Errorf("build action registry: %w", err)
+		return err
 	}
 	p, err := awsclient.New(ctx, awsclient.Options{})
 	if err != nil {
