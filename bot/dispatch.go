@@ -72,6 +72,8 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		e.schedules(ctx, c, req, cmd.Reply)
 	case VerbHistory:
 		e.history(ctx, c, req, cmd.Reply)
+	case VerbDashboard:
+		e.dashboardLink(ctx, c, req, cmd.Reply)
 	case VerbPending:
 		e.pendingList(ctx, c, cmd.Reply)
 	case VerbApprove, VerbDeny:

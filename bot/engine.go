@@ -73,6 +73,10 @@ type Options struct {
 	// Schedules lists an app's schedules for `schedules APP`; nil answers
 	// that schedules are not set up.
 	Schedules func(ctx context.Context, app string) (Message, error)
+	// DashboardLink makes the sign-in link of `dashboard APP` for the
+	// person platform:user and says how long it works (bot/web's
+	// Server.Link); nil answers that the dashboard is not set up.
+	DashboardLink func(platform, user, app string) (link string, ttl time.Duration)
 }
 
 // Engine is the dispatcher, approval keeper and job runner. It is safe for

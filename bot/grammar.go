@@ -51,11 +51,13 @@ const (
 	VerbPolicy   Verb = "policy"
 	// VerbSchedules lists an app's schedules (next and last runs).
 	VerbSchedules Verb = "schedules"
+	// VerbDashboard answers with a private sign-in link to an app's page.
+	VerbDashboard Verb = "dashboard"
 )
 
 // Verbs lists every command word, in the order help shows them.
 var Verbs = []Verb{VerbHelp, VerbApps, VerbTasks, VerbRun, VerbStatus, VerbDigest, VerbHistory,
-	VerbPending, VerbApprove, VerbDeny, VerbCancel, VerbWhy, VerbFreeze, VerbUnfreeze, VerbPolicy, VerbSchedules}
+	VerbPending, VerbApprove, VerbDeny, VerbCancel, VerbWhy, VerbFreeze, VerbUnfreeze, VerbPolicy, VerbSchedules, VerbDashboard}
 
 // PolicyOp is a subcommand of `policy`.
 type PolicyOp string
@@ -161,7 +163,7 @@ func Parse(text string) (Request, error) {
 			return Request{}, usagef("%s takes no arguments", v)
 		}
 		return Request{Verb: v}, nil
-	case VerbTasks, VerbStatus, VerbDigest, VerbUnfreeze, VerbSchedules:
+	case VerbTasks, VerbStatus, VerbDigest, VerbUnfreeze, VerbSchedules, VerbDashboard:
 		if len(args) != 1 {
 			return Request{}, usagef("usage: %s APP", v)
 		}

@@ -52,6 +52,9 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 	if e.isAdmin(c) {
 		lines = append(lines, usage[VerbPolicy])
 	}
+	if e.opts.DashboardLink != nil {
+		lines = append(lines, usage[VerbDashboard])
+	}
 	m := Message{Title: "day2bot — what you, " + c.who() + ", may run", Text: strings.Join(lines, "\n")}
 	t := &Table{Columns: []string{"App", "Task", "Effect", "Parameters"}}
 	for _, name := range e.apps.names {
@@ -90,6 +93,7 @@ var usage = map[Verb]string{
 	VerbFreeze:    "`freeze APP [duration] [reason]` — stop mutating tasks",
 	VerbUnfreeze:  "`unfreeze APP` — lift a freeze",
 	VerbPolicy:    "`policy list|show ID|remove ID|test USER APP TASK [k=v …]` — manage guardrails",
+	VerbDashboard: "`dashboard APP` — a private link to the app's page",
 }
 
 func effectWord(e policies.Effect) string {

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// appView is what templates/app.html renders.
+type appView struct {
+	D       bot.Dashboard
+	Who     string
+	CSRF    string
+	Flash   *bot.Message
+	Health  *bot.Message
+	Pending string // why health is missing, when it is
+	Now     time.Time
+}
+
+func (s *Server) appPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.session(w, r)
+	if !ok {
+		return
+	}
+	app := r.PathValue("app")
+	d, err := s.opts.Engine.Dashboard(r.Context(), sess.Platform, sess.User, app)
+	if err != nil {
+		s.engineError(w, r, err)
+		return
+	}
+	v := appView{D: d, Who: sess.Principal(), CSRF: s.sign.csrf(sess), Now: s.now()}
+	if ck, err := r.Cookie(flashCookie); err == nil {
+		if f, err := s.sign.verify(ck.Value, KindFlash, s.now()); err == nil && f.Principal() == sess.Principal() {
+			v.Flash = &bot.Message{Text: f.Text}
+		}
+		http.SetCookie(w, s.cookie(r, flashCookie, "", -1))
+	}
+	if s.opts.Digest != nil {
+		m, err, ready := s.digest.get(r.Context(), d.App, s.opts.DigestWait)
+		switch {
+		case !ready:
+			v.Pending = "Health is being gathered; reload in a few seconds."
+		case err != nil:
+			s.log.WarnContext(r.Context(), "dashboard digest", "app", d.App, "err", err)
+			v.Pending = "Health could not be gathered: " + userText(err)
+		default:
+			v.Health = &m
+		}
+	}
+	s.render(w, http.StatusOK, "app.html", v)
+}
+
+// vote is an Approve or Deny form. The engine checks the person exactly as
+// for a button in chat; whatever it answers is shown on the page they are
+// sent back to (post/redirect/get, so a reload never votes twice).
+func (s *Server) vote(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.session(w, r)
+	if !ok {
+		return
+	}
+	if !s.sign.checkCSRF(sess, r.PostFormValue("csrf")) {
+		s.log.WarnContext(r.Context(), "dashboard form refused: bad CSRF token", "principal", sess.Principal(), "remote", r.RemoteAddr)
+		s.errorPage(w, http.StatusForbidden, "This form has expired or did not come from this page; reload the page and try again.")
+		return
+	}
+	var approve bool
+	switch r.PostFormValue("decision") {
+	case "approve":
+		approve = true
+	case "deny":
+	default:
+		s.errorPage(w, http.StatusBadRequest, "Choose approve or deny.")
+		return
+	}
+	app, id := r.PathValue("app"), r.PathValue("id")
+	rep := &flashReply{}
+	s.opts.Engine.Vote(r.Context(), sess.Platform, sess.User, id, approve, rep)
+	if text := rep.text(); text != "" {
+		f := Claims{Kind: KindFlash, Platform: sess.Platform, User: sess.User, Text: text,
+			Expires: s.now().Add(time.Minute).Unix(), Nonce: newNonce()}
+		http.SetCookie(w, s.cookie(r, flashCookie, s.sign.sign(f), time.Minute))
+	}
+	http.Redirect(w, r, "/apps/"+url.PathEscape(app), http.StatusSeeOther)
+}
+
+// flashReply collects what the engine answers a vote with.
+type flashReply struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+var _ bot.Responder = (*flashReply)(nil)
+
+func (f *flashReply) add(m bot.Message) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := strings.TrimSpace(strings.Join(nonEmpty(m.Title, m.Text), ": "))
+	if t != "" {
+		f.msgs = append(f.msgs, t)
+	}
+}
+
+func (f *flashReply) Ephemeral(_ context.Context, m bot.Message) error { f.add(m); return nil }
+
+// Public is where the engine puts the updated approval message when the
+// request was not posted in chat; the page shows the same text.
+func (f *flashReply) Public(_ context.Context, m bot.Message) (bot.MessageRef, error) {
+	f.add(m)
+	return bot.MessageRef{}, nil
+}
+
+func (f *flashReply) text() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := strings.Join(f.msgs, " · ")
+	if r := []rune(s); len(r) > 500 {
+		s = string(r[:500]) + "…"
+	}
+	return s
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// engineError renders what Dashboard refused: a user error is a 404 that
+// does not say whether the app exists (a person who may not see an app
+// learns nothing of it); anything else is logged and a 500.
+func (s *Server) engineError(w http.ResponseWriter, r *http.Request, err error) {
+	var um interface{ UserMessage() string }
+	if errors.As(err, &um) {
+		s.errorPage(w, http.StatusNotFound, um.UserMessage())
+		return
+	}
+	s.log.ErrorContext(r.Context(), "dashboard page", "err", err)
+	s.errorPage(w, http.StatusInternalServerError, "The page could not be built; see the bot's logs.")
+}
+
+func userText(err error) string {
+	var um interface{ UserMessage() string }
+	if errors.As(err, &um) {
+		return um.UserMessage()
+	}
+	return "see the bot's logs"
+}
+
+func (s *Server) errorPage(w http.ResponseWriter, code int, msg string) {
+	s.render(w, code, "error.html", struct {
+		Code int
+		Text string
+	}{code, msg})
+}
+
+// render executes into a buffer first, so a template error is a clean 500
+// rather than half a page.
+func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
+	var b bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&b, name, data); err != nil {
+		s.log.Error("render dashboard page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(b.Bytes())
+}
+
+// funcs are the templates' helpers.
+var funcs = template.FuncMap{
+	"lines": func(s string) []string { return strings.Split(s, "\n") },
+	"image": func(f *bot.File) template.URL {
+		// Only our own PNG/SVG charts reach here; the CSP allows data:
+		// images and nothing else.
+		if f == nil || (f.Type != "image/png" && f.Type != "image/svg+xml") {
+			return ""
+		}
+		return template.URL("data:" + f.Type + ";base64," + base64.StdEncoding.EncodeToString(f.Content))
+	},
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"tone": func(t bot.Tone) string {
+		if t == "" {
+			return "info"
+		}
+		return string(t)
+	},
+}
