@@ -30,6 +30,8 @@ type Config struct {
 	Admins []string `yaml:"admins,omitempty"`
 	// Routines tune digests and alerts (schedules.go).
 	Routines RoutinesConfig `yaml:"routines,omitempty"`
+	// Dashboard is the per-app page (dashboard.go).
+	Dashboard DashboardConfig `yaml:"dashboard,omitempty"`
 
 	Secrets Secrets `yaml:"-"`
 }
@@ -72,6 +74,7 @@ type Secrets struct {
 	DiscordPublicKey   string
 	DiscordAppID       string
 	DiscordAPIURL      string
+	DashboardKey       string // DAY2BOT_DASHBOARD_KEY: signs dashboard links and sessions
 }
 
 func secretsFromEnv(getenv func(string) string) Secrets {
@@ -84,6 +87,7 @@ func secretsFromEnv(getenv func(string) string) Secrets {
 		DiscordPublicKey:   getenv("DISCORD_PUBLIC_KEY"),
 		DiscordAppID:       getenv("DISCORD_APP_ID"),
 		DiscordAPIURL:      getenv("DISCORD_API_URL"),
+		DashboardKey:       getenv("DAY2BOT_DASHBOARD_KEY"),
 	}
 }
 

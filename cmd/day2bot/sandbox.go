@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,7 @@ const sandboxRegion = "us-east-1"
 func newSandboxCmd(g *globals) *cobra.Command {
 	var as string
 	var verbose bool
+	var dashAddr string
 	c := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Try day2bot in the terminal against an emulated AWS with demo apps, users and policies",
@@ -55,15 +57,16 @@ not a terminal, one command is read per line, so a script can drive it.`,
 			if !validShellUser(as) {
 				return usageError("--as %q: use a lowercase name like alice", as)
 			}
-			return runSandbox(cmd.Context(), g, as, verbose)
+			return runSandbox(cmd.Context(), g, as, verbose, dashAddr)
 		},
 	}
 	c.Flags().StringVar(&as, "as", "alice", "the user you speak as first (alice, bob, carol)")
 	c.Flags().BoolVar(&verbose, "verbose", false, "log the engine's work to stderr")
+	c.Flags().StringVar(&dashAddr, "dashboard", "127.0.0.1:0", `where the per-app dashboard listens ("off": not at all); "dashboard APP" prints a sign-in link`)
 	return c
 }
 
-func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err error) {
+func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAddr string) (err error) {
 	log := slog.New(slog.DiscardHandler)
 	if verbose {
 		log = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -122,10 +125,30 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 	if err != nil {
 		return err
 	}
-	e, err := newEngine(engineDeps{
+	// The dashboard listens before the engine exists, so its links can
+	// name the port; it serves once the engine is built.
+	var dash *dashboardParts
+	var dashLn net.Listener
+	if dashAddr != "off" {
+		if dashLn, err = net.Listen("tcp", dashAddr); err != nil {
+			return usageError("--dashboard %s: %w", dashAddr, err)
+		}
+		defer dashLn.Close()
+		key, _ := dashboardKey("", nil) // one process: a random key is right
+		links, err := newDashboardLinks(key, "http://"+dashLn.Addr().String())
+		if err != nil {
+			return err
+		}
+		dash = &dashboardParts{links: links, digest: ops.rt.Digest, log: log}
+	}
+	deps := engineDeps{
 		Store: st, Catalog: cat, Apps: apps.Apps, Registry: reg, AWS: staticAWS{cfg: awsCfg},
 		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest, Schedules: ops.rt.Schedules,
-	})
+	}
+	if dash != nil {
+		deps.DashboardLink = dash.links.Link
+	}
+	e, err := newEngine(deps)
 	if err != nil {
 		return err
 	}
@@ -133,6 +156,17 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool) (err e
 		return err
 	}
 	defer func() { err = errors.Join(err, e.Close()) }()
+	if dash != nil {
+		h, err := dash.handler(e)
+		if err != nil {
+			return err
+		}
+		stop := serveDashboard(ctx, dashLn, h, log)
+		defer stop()
+		// On stderr: a script's transcript on stdout stays the same run
+		// to run, whatever port this got.
+		fmt.Fprintf(g.Stderr, "dashboard on http://%s — type \"dashboard shop\" for your sign-in link\n", dashLn.Addr())
+	}
 
 	s := &shell.Session{Engine: ops.wrap(e), Platform: plat, Channel: "ops", User: as, Drain: e.Drain,
 		Verbs: []shell.Verb{{Usage: "alarm NAME [ok]", Help: "set an emulated alarm to ALARM (or back to OK): its alert comes with remediation buttons"}}}

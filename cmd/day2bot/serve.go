@@ -130,11 +130,25 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if err != nil {
 		return usageError("%w", err)
 	}
-	e, err := newEngine(engineDeps{
+	deps := engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
 		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Schedules: rt.Schedules,
 		DigestEvery: digestEvery,
-	})
+	}
+	var dash *dashboardParts
+	if cfg.Dashboard.URL != "" {
+		key, err := dashboardKey(cfg.Secrets.DashboardKey, log)
+		if err != nil {
+			return err
+		}
+		links, err := newDashboardLinks(key, cfg.Dashboard.URL)
+		if err != nil {
+			return err
+		}
+		dash = &dashboardParts{links: links, digest: rt.Digest, log: log}
+		deps.DashboardLink = links.Link
+	}
+	e, err := newEngine(deps)
 	if err != nil {
 		return usageError("%w", err)
 	}
@@ -151,6 +165,16 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	mux := http.NewServeMux()
 	for _, r := range baseRoutes(reg) {
 		mux.Handle(r.pattern, r.handler)
+	}
+	if dash != nil {
+		h, err := dash.handler(e)
+		if err != nil {
+			cancel()
+			return errors.Join(err, shutdownEngine(e, o))
+		}
+		for _, p := range []string{"/login", "/logout", "/apps/", "/static/"} {
+			mux.Handle(p, h)
+		}
 	}
 	// Long-running parts (Socket Mode, Discord gateway) report here; the
 	// first failure stops serve.

@@ -36,6 +36,8 @@ type engineDeps struct {
 	Schedules func(ctx context.Context, app string) (bot.Message, error)
 	// DigestEvery throttles on-demand digests per app; 0: the engine's default.
 	DigestEvery time.Duration
+	// DashboardLink makes `dashboard APP` links (bot/web); nil: no dashboard.
+	DashboardLink func(platform, user, app string) (string, time.Duration)
 }
 
 // newEngine resolves the apps against the blueprint catalog and builds the
@@ -52,7 +54,7 @@ func newEngine(d engineDeps) (*bot.Engine, error) {
 	e, err := bot.New(bot.Options{
 		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
 		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
-		Digest: d.Digest, Schedules: d.Schedules, DigestEvery: d.DigestEvery,
+		Digest: d.Digest, Schedules: d.Schedules, DigestEvery: d.DigestEvery, DashboardLink: d.DashboardLink,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
