@@ -11,7 +11,7 @@ const maxCompletions = 25
 
 // appVerbs take an app as their only argument; taskVerbs take APP TASK.
 var (
-	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbSchedules, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp}
+	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbSchedules, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp, VerbDashboard}
 	taskVerbs = []Verb{VerbRun, VerbWhy}
 )
 
@@ -53,7 +53,12 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		return out
 	}
 	if pos == 0 {
-		return offer(append(e.runnableApps(ctx, principal), verbWords()...))
+		words := verbWords()
+		if e.opts.DashboardLink == nil {
+			// Not offered where it would only answer "not set up".
+			words = slices.DeleteFunc(words, func(w string) bool { return w == string(VerbDashboard) })
+		}
+		return offer(append(e.runnableApps(ctx, principal), words...))
 	}
 	first := Verb(words[0])
 	if slices.Contains(appVerbs, first) {

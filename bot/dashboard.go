@@ -171,22 +171,22 @@ func (e *Engine) dashboardLink(ctx context.Context, c caller, req Request, reply
 		Context: []string{"this link signs you in; it works for " + tasks.FormatDuration(ttl) + " and only for you — do not share it"}})
 }
 
-// visibleAppNames are the app names c may see, for suggestions.
-func (e *Engine) visibleAppNames(ctx context.Context, c caller) []string {
-	var out []string
-	for _, n := range e.apps.names {
-		if a, _ := e.apps.app(n); e.maySeeApp(ctx, c, a) {
-			out = append(out, n)
-		}
+// maySeeApp is MaySee (visibility.go) for an identified caller; when the
+// rules cannot be read nothing is shown.
+func (e *Engine) maySeeApp(ctx context.Context, c caller, a *App) bool {
+	rs, err := e.store.RuleSet(ctx)
+	if err != nil {
+		e.log.WarnContext(ctx, "dashboard: load rules", "err", err)
+		return false
 	}
-	return out
+	return e.sees(c, rs, a)
 }
 
-// maySeeApp reports whether c may see app a at all: an admin, an owner, or
-// someone some allow or approve rule of the app could match.
-func (e *Engine) maySeeApp(ctx context.Context, c caller, a *App) bool {
-	if e.isAdmin(c) || isOwner(c, a) {
-		return true
+// visibleAppNames are the app names c may see, for suggestions.
+func (e *Engine) visibleAppNames(ctx context.Context, c caller) []string {
+	rs, err := e.store.RuleSet(ctx)
+	if err != nil {
+		return nil
 	}
-	return anyRunnable(a, e.mayRunFilter(ctx, c.Principal))
+	return e.visibleApps(c, rs)
 }
