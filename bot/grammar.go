@@ -224,16 +224,16 @@ func Parse(text string) (Request, error) {
 		return parsePolicy(args)
 	}
 	if strings.HasPrefix(head, "-") {
-		return Request{}, usagef("a command starts with a command word or an app, not %q; try help", toks[0].text)
+		return Request{}, usagef("a command starts with a command word or an app, not %s; try help", tasks.QuoteInput(toks[0].text))
 	}
 	// Anything else is APP TASK …; the dispatcher knows the apps and answers
 	// a typo of a command word there ("did you mean approve?").
 	if len(args) == 0 {
 		if _, err := appName(toks[0]); err != nil {
-			return Request{}, usagef("unknown command %q; try help%s", toks[0].text, suggest.DidYouMean(head, verbWords()))
+			return Request{}, usagef("unknown command %s; try help%s", tasks.QuoteInput(toks[0].text), didYouMean(head, verbWords()))
 		}
-		if c := suggest.Closest(head, verbWords()); c != "" {
-			return Request{}, usagef("unknown command %q; did you mean %q?", toks[0].text, c)
+		if c := closest(head, verbWords()); c != "" {
+			return Request{}, usagef("unknown command %s; did you mean %q?", tasks.QuoteInput(toks[0].text), c)
 		}
 		return Request{}, usagef("usage: %s TASK [key=value …] — or `tasks %s` to list them", head, head)
 	}
@@ -266,14 +266,14 @@ func parseTask(v Verb, args []token) (Request, error) {
 				r.DryRun = true
 				continue
 			}
-			return Request{}, usagef("unknown flag %q; the only flag is --dry-run%s", t.text, suggest.DidYouMean(flag, dryRuns[:1]))
+			return Request{}, usagef("unknown flag %s; the only flag is --dry-run%s", tasks.QuoteInput(t.text), didYouMean(flag, dryRuns[:1]))
 		}
 		if t.eq <= 0 {
-			return Request{}, usagef("expected key=value after the task, got %q", t.text)
+			return Request{}, usagef("expected key=value after the task, got %s", tasks.QuoteInput(t.text))
 		}
 		k, val := strings.ToLower(t.text[:t.eq]), t.text[t.eq+1:]
 		if !keyRE.MatchString(k) || len(k) > maxName {
-			return Request{}, usagef("parameter name %q must be lowercase letters, digits and _", k)
+			return Request{}, usagef("parameter name %s must be lowercase letters, digits and _", tasks.QuoteInput(k))
 		}
 		if r.Params == nil {
 			r.Params = map[string]string{}
@@ -337,7 +337,7 @@ func parsePolicy(args []token) (Request, error) {
 		}
 		user := args[1].text
 		if !userRE.MatchString(user) || len(user) > maxName*2 {
-			return Request{}, usagef("user %q must be a handle like alice or a principal like slack:U123", user)
+			return Request{}, usagef("user %s must be a handle like alice or a principal like slack:U123", tasks.QuoteInput(user))
 		}
 		r, err := parseTask(VerbPolicy, args[2:])
 		if err != nil {
@@ -349,13 +349,13 @@ func parsePolicy(args []token) (Request, error) {
 		r.Policy, r.User = PolicyTest, user
 		return r, nil
 	}
-	return Request{}, usagef("unknown policy command %q; use list, show, remove or test%s", args[0].text, suggest.DidYouMean(op, policyOps))
+	return Request{}, usagef("unknown policy command %s; use list, show, remove or test%s", tasks.QuoteInput(args[0].text), didYouMean(op, policyOps))
 }
 
 func appName(t token) (string, error) {
 	s := strings.ToLower(t.text)
 	if !nameRE.MatchString(s) || len(s) > maxName {
-		return "", usagef("%q is not an app name (letters, digits, - _ .)", t.text)
+		return "", usagef("%s is not an app name (letters, digits, - _ .)", tasks.QuoteInput(t.text))
 	}
 	return s, nil
 }
@@ -364,16 +364,16 @@ func taskName(t token) (string, error) {
 	s := strings.ToLower(t.text)
 	if !nameRE.MatchString(s) || len(s) > maxName {
 		if strings.Contains(s, "=") {
-			return "", usagef("expected a task name before %q; try tasks APP", t.text)
+			return "", usagef("expected a task name before %s; try tasks APP", tasks.QuoteInput(t.text))
 		}
-		return "", usagef("%q is not a task name (letters, digits, - _ .)", t.text)
+		return "", usagef("%s is not a task name (letters, digits, - _ .)", tasks.QuoteInput(t.text))
 	}
 	return s, nil
 }
 
 func parseID(t token) (string, error) {
 	if !idRE.MatchString(t.text) || len(t.text) > maxName {
-		return "", usagef("%q is not an id like r-12 or a-7", t.text)
+		return "", usagef("%s is not an id like r-12 or a-7", tasks.QuoteInput(t.text))
 	}
 	return t.text, nil
 }
@@ -409,4 +409,21 @@ func looksLikeDuration(s string) bool {
 		return true
 	}
 	return false
+}
+
+// didYouMean and closest skip the edit-distance search for words longer
+// than any name: such a word is no typo, and the search costs its length
+// squared.
+func didYouMean(w string, cands []string) string {
+	if len(w) > maxName {
+		return ""
+	}
+	return suggest.DidYouMean(w, cands)
+}
+
+func closest(w string, cands []string) string {
+	if len(w) > maxName {
+		return ""
+	}
+	return suggest.Closest(w, cands)
 }

@@ -370,3 +370,28 @@ func TestParseVariants(t *testing.T) {
 		t.Fatalf("only %d variants checked", n)
 	}
 }
+
+// TestParseQuotesLongInputShortly: refused input is quoted, never echoed
+// whole (issue 10 item 7), wherever in the command the long word is.
+func TestParseQuotesLongInputShortly(t *testing.T) {
+	long := strings.Repeat("x", 3000)
+	for _, in := range []string{
+		"-" + long,
+		"Q" + long,
+		"shop restart-web --" + long,
+		"shop restart-web " + long,
+		"shop restart-web " + long + "=1",
+		"policy " + long,
+		"approve " + long,
+		"tasks " + long + "!",
+	} {
+		_, err := Parse(in)
+		if err == nil {
+			t.Errorf("Parse(%.40q…) accepted a 3000-character word", in)
+			continue
+		}
+		if len(err.Error()) > 300 || !strings.Contains(err.Error(), "(3") {
+			t.Errorf("Parse(%.40q…) answered %d characters: %.200s", in, len(err.Error()), err)
+		}
+	}
+}
