@@ -95,6 +95,7 @@ func contractActions() fakeLookup {
 		{"ecs.describe", "ecs:service", false, nil},
 		{"ecs.scale", "ecs:service", true, []tasks.Param{integer("desired")}},
 		{"ecs.force-deployment", "ecs:service", true, nil},
+		{"ecs.rollback", "ecs:service", true, []tasks.Param{{Name: "wait", Type: tasks.TypeDuration, Min: fp(60), Max: fp(3600), Default: "10m"}}},
 		{"s3.describe", "s3:bucket", false, nil},
 		{"s3.block-public-access", "s3:bucket", true, nil},
 		{"s3.revoke-principal", "s3:bucket", true, []tasks.Param{opt("bucket"), str("principal")}},

@@ -23,7 +23,7 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, AuroraActions(SDKAurora)...)
 	all = append(all, LambdaActions(SDKLambda)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
-	all = append(all, ECSActions(SDKECS)...)
+	all = append(all, ECSActionsWith(SDKECS, o.Pace)...)
 	all = append(all, S3Actions(SDKS3)...)
 	all = append(all, IAMActions(SDKIAM)...)
 	return all

@@ -19,6 +19,7 @@ type ECSAPI interface {
 	ListServices(context.Context, *ecs.ListServicesInput, ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
 	DescribeServices(context.Context, *ecs.DescribeServicesInput, ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	UpdateService(context.Context, *ecs.UpdateServiceInput, ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+	ListTaskDefinitions(context.Context, *ecs.ListTaskDefinitionsInput, ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 }
 
 var _ ECSAPI = (*ecs.Client)(nil)
@@ -30,7 +31,11 @@ type ECSClient func(awssdk.Config) ECSAPI
 func SDKECS(cfg awssdk.Config) ECSAPI { return ecs.NewFromConfig(cfg) }
 
 // ECSActions returns the ecs.* actions.
-func ECSActions(newClient ECSClient) []tasks.Action {
+func ECSActions(newClient ECSClient) []tasks.Action { return ECSActionsWith(newClient, Pace{}) }
+
+// ECSActionsWith are the ecs.* actions with the pace a rollback waits for
+// its deployment at.
+func ECSActionsWith(newClient ECSClient, pace Pace) []tasks.Action {
 	read := []string{"ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"}
 	return forTarget("ecs:service",
 		&stepAction{
@@ -90,6 +95,7 @@ func ECSActions(newClient ECSClient) []tasks.Action {
 				})
 			},
 		},
+		ecsRollback(newClient, pace, read),
 	)
 }
 

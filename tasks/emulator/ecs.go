@@ -30,7 +30,11 @@ type ECSService struct {
 	Name           string
 	Desired        int32
 	TaskDefinition string // default "<name>:1"
-	Tags           map[string]string
+	// Revisions, when set, registers revisions 1..Revisions of the family
+	// <name> and runs the service on the last one (its ARN), so a rollback
+	// has somewhere to go; TaskDefinition is then ignored.
+	Revisions int
+	Tags      map[string]string
 }
 
 type ecsDeployment struct {
@@ -71,10 +75,14 @@ type ecsState struct {
 	seq      int
 	clusters []string                 // creation order
 	services map[string][]*ecsService // cluster name -> services in creation order
+	// taskDefs and rollouts: ecs_taskdef.go.
+	taskDefs map[string][]ecsTaskDef // family -> revisions in order
+	rollouts map[string]*ecsRollout  // service ARN -> how its next deployment settles
 }
 
 func (s *Server) registerECS() {
-	st := &ecsState{now: time.Now, services: map[string][]*ecsService{}}
+	st := &ecsState{now: time.Now, services: map[string][]*ecsService{}, taskDefs: map[string][]ecsTaskDef{}, rollouts: map[string]*ecsRollout{}}
+	s.ecs = st
 	s.Handle("ecs:CreateCluster", st.createCluster)
 	s.Handle("ecs:ListClusters", st.listClusters)
 	s.Handle("ecs:CreateService", st.createService)
@@ -82,6 +90,8 @@ func (s *Server) registerECS() {
 	s.Handle("ecs:DescribeServices", st.describeServices)
 	s.Handle("ecs:UpdateService", st.updateService)
 	s.Handle("ecs:ListTasks", st.listTasks)
+	s.Handle("ecs:RegisterTaskDefinition", st.registerTaskDefinition)
+	s.Handle("ecs:ListTaskDefinitions", st.listTaskDefinitions)
 }
 
 // SeedECSService creates the cluster (if needed) and the service over the
@@ -93,6 +103,14 @@ func (s *Server) SeedECSService(ctx context.Context, in ECSService) error {
 	}
 	if in.TaskDefinition == "" {
 		in.TaskDefinition = in.Name + ":1"
+	}
+	for range in.Revisions {
+		out, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(in.Name),
+			ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("public.ecr.aws/nginx/nginx:latest")}}})
+		if err != nil {
+			return fmt.Errorf("seed task definition %s: %w", in.Name, err)
+		}
+		in.TaskDefinition = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 	}
 	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(in.Cluster)}); err != nil {
 		return fmt.Errorf("seed ecs cluster %s: %w", in.Cluster, err)
@@ -166,6 +184,7 @@ func (st *ecsState) createService(w http.ResponseWriter, r *http.Request, body [
 		in.LaunchType = "FARGATE"
 	}
 	now := st.epoch()
+	in.TaskDefinition = st.resolveTaskDef(in.TaskDefinition)
 	svc := &ecsService{
 		ServiceArn: ecsARN + "service/" + cluster + "/" + in.ServiceName, ServiceName: in.ServiceName,
 		ClusterArn: ecsARN + "cluster/" + cluster, Status: "ACTIVE", DesiredCount: in.DesiredCount, RunningCount: in.DesiredCount,
@@ -216,7 +235,9 @@ func (st *ecsState) describeServices(w http.ResponseWriter, r *http.Request, bod
 			out.Failures = append(out.Failures, map[string]string{"arn": name, "reason": "MISSING"})
 			continue
 		}
+		st.advanceRollout(svc)
 		cp := *svc
+		cp.Deployments = append([]ecsDeployment(nil), svc.Deployments...)
 		if !withTags {
 			cp.Tags = nil
 		}
@@ -257,10 +278,23 @@ func (st *ecsState) updateService(w http.ResponseWriter, r *http.Request, body [
 		svc.DesiredCount = *in.DesiredCount
 	}
 	if in.TaskDefinition != "" {
-		svc.TaskDef = in.TaskDefinition
+		td, ok := st.knownTaskDef(in.TaskDefinition)
+		if !ok {
+			WriteJSONError(w, http.StatusBadRequest, "ClientException", "TaskDefinition not found.")
+			return
+		}
+		svc.TaskDef = td
 	}
 	resp := *svc
-	if in.ForceNewDeployment || in.TaskDefinition != "" {
+	if ro := st.rollouts[svc.ServiceArn]; ro != nil && (in.ForceNewDeployment || in.TaskDefinition != "") {
+		// A deployment that takes ro.reads reads to settle.
+		next := st.deployment(svc, "IN_PROGRESS", now)
+		next.RunningCount, next.PendingCount = 0, svc.DesiredCount
+		old.Status = "ACTIVE"
+		svc.Deployments = []ecsDeployment{next, old}
+		ro.left = ro.reads
+		resp.Deployments = append([]ecsDeployment(nil), svc.Deployments...)
+	} else if in.ForceNewDeployment || in.TaskDefinition != "" {
 		// In flight: the new deployment starts, the old one still runs.
 		next := st.deployment(svc, "IN_PROGRESS", now)
 		next.RunningCount, next.PendingCount = 0, svc.DesiredCount
@@ -272,7 +306,9 @@ func (st *ecsState) updateService(w http.ResponseWriter, r *http.Request, body [
 		svc.Deployments[0].DesiredCount, svc.Deployments[0].RunningCount, svc.Deployments[0].UpdatedAt = svc.DesiredCount, svc.DesiredCount, now
 		resp.Deployments = append([]ecsDeployment(nil), svc.Deployments...)
 	}
-	svc.RunningCount = svc.DesiredCount
+	if len(svc.Deployments) == 1 {
+		svc.RunningCount = svc.DesiredCount
+	}
 	resp.Tags = nil
 	writeJSON(w, map[string]any{"service": resp})
 }

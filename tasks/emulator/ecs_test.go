@@ -72,3 +72,53 @@ func TestECSServicesListDescribeUpdate(t *testing.T) {
 		t.Fatalf("missing cluster: %v", err)
 	}
 }
+
+// ListTaskDefinitions matches a family prefix and pages in the asked order;
+// a service's task definition is the registered revision's ARN.
+func TestECSTaskDefinitionsListAndRollout(t *testing.T) {
+	s := New()
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.SeedECSService(ctx, ECSService{Cluster: "prod", Name: "web", Desired: 2, Revisions: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SeedECSService(ctx, ECSService{Cluster: "prod", Name: "web-canary", Desired: 1, Revisions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c := ecs.NewFromConfig(s.seedConfig())
+	var arns []string
+	p := ecs.NewListTaskDefinitionsPaginator(c, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("web"), Sort: ecstypes.SortOrderDesc, MaxResults: aws.Int32(2)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, out.TaskDefinitionArns...)
+	}
+	td := "arn:aws:ecs:us-east-1:000000000000:task-definition/"
+	if fmt.Sprint(arns) != fmt.Sprint([]string{td + "web-canary:1", td + "web:3", td + "web:2", td + "web:1"}) {
+		t.Fatalf("arns %v", arns)
+	}
+	if got := s.ECSTaskDefinition("prod", "web"); got != td+"web:3" {
+		t.Fatalf("service runs %s", got)
+	}
+	if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web"), TaskDefinition: aws.String("web:9")}); err == nil {
+		t.Fatal("unknown revision accepted")
+	}
+	s.SetECSRollout("prod", "web", 1, false)
+	out, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web"), TaskDefinition: aws.String("web:2")})
+	if err != nil || len(out.Service.Deployments) != 2 || out.Service.Deployments[0].RolloutState != ecstypes.DeploymentRolloutStateInProgress {
+		t.Fatalf("update %v %+v", err, out)
+	}
+	var states []string
+	for range 2 {
+		d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, fmt.Sprintf("%s/%d", d.Services[0].Deployments[0].RolloutState, len(d.Services[0].Deployments)))
+	}
+	if fmt.Sprint(states) != "[IN_PROGRESS/2 COMPLETED/1]" {
+		t.Fatalf("states %v", states)
+	}
+}

@@ -62,6 +62,7 @@ type Server struct {
 	cfn    *cfnState
 	lambda *lambdaState
 	iam    *iamState
+	ecs    *ecsState
 }
 
 // Fault is an injected error answer for the next call of an operation.
