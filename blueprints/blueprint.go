@@ -202,6 +202,9 @@ var resourceTypes = map[string]string{
 	"opensearch:domain":    "DomainName",
 	"emr:cluster":          "JobFlowId",
 	"backup:vault":         "BackupVaultName",
+
+	// Library III.
+	"sqs:queue": "QueueName",
 }
 
 // ResourceTypes returns the known resource types, sorted.

@@ -105,6 +105,16 @@ var iamResource = map[string]struct {
 	"iam:DeleteAccessKey":           {"Users", []string{"arn:{p}:iam::{a}:user/*"}},
 	"secretsmanager:DescribeSecret": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
 	"secretsmanager:PutSecretValue": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
+
+	// Library III: SQS queues.
+	"sqs:GetQueueAttributes":   {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:ListQueueTags":        {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:ListMessageMoveTasks": {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:StartMessageMoveTask": {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:ReceiveMessage":       {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:DeleteMessage":        {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:SendMessage":          {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:PurgeQueue":           {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

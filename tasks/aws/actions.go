@@ -26,5 +26,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, ECSActionsWith(SDKECS, o.Pace)...)
 	all = append(all, S3Actions(SDKS3)...)
 	all = append(all, IAMActions(SDKIAM)...)
+	all = append(all, SQSActions(SDKSQS)...)
 	return all
 }

@@ -18,4 +18,5 @@ func (s *Server) registerDefaults() {
 	s.registerEC2Modify()
 	s.registerCloudFormation()
 	s.registerLambda()
+	s.registerSQS()
 }
