@@ -60,6 +60,11 @@ func contractActions() fakeLookup {
 	alias := tasks.Param{Name: "alias", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z][a-zA-Z0-9_-]{0,63}$`,
 		Format: "an alias name: a letter, then up to 63 letters, digits, dashes or underscores"}
 	batch := tasks.Param{Name: "batch", Type: tasks.TypeInt, Min: fp(1), Default: "1"}
+	asgProcess := tasks.Param{Name: "process", Type: tasks.TypeEnum, Required: true, Enum: []string{"all", "Launch", "Terminate", "HealthCheck",
+		"ReplaceUnhealthy", "AZRebalance", "AlarmNotification", "ScheduledActions", "AddToLoadBalancer", "InstanceRefresh"}}
+	capacity := func(n string) tasks.Param {
+		return tasks.Param{Name: n, Type: tasks.TypeInt, Required: true, Min: fp(0), Max: fp(1000)}
+	}
 	l := fakeLookup{}
 	for _, a := range []fakeAction{
 		{"ec2.describe", "ec2:instance", false, nil},
@@ -70,6 +75,9 @@ func contractActions() fakeLookup {
 		{"autoscaling.describe", "autoscaling:group", false, nil},
 		{"autoscaling.set-desired", "autoscaling:group", true, []tasks.Param{{Name: "desired", Type: tasks.TypeInt, Min: fp(0), Required: true}}},
 		{"autoscaling.instance-refresh", "autoscaling:group", true, []tasks.Param{{Name: "min_healthy", Type: tasks.TypeInt, Min: fp(0), Max: fp(100), Default: "90"}}},
+		{"autoscaling.suspend-processes", "autoscaling:group", true, []tasks.Param{asgProcess}},
+		{"autoscaling.resume-processes", "autoscaling:group", true, []tasks.Param{asgProcess}},
+		{"autoscaling.set-capacity", "autoscaling:group", true, []tasks.Param{capacity("min"), capacity("max"), capacity("desired")}},
 		{"rds.describe", "rds:db-instance", false, nil},
 		{"rds.snapshot", "rds:db-instance", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
 		{"rds.reboot", "rds:db-instance", true, []tasks.Param{{Name: "failover", Type: tasks.TypeBool, Default: "false"}}},

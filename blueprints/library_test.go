@@ -1,6 +1,7 @@
 package blueprints
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -29,6 +30,34 @@ func TestLibraryValidates(t *testing.T) {
 	for _, a := range contractActions().Names() {
 		if !used[a] {
 			t.Errorf("action %s is not used by any embedded blueprint", a)
+		}
+	}
+}
+
+// Task names are unique across the library, so an app combining any
+// blueprints never meets a clash; a schedule name is either unique or the
+// identical schedule (a shared morning digest), which apps merge into one.
+func TestLibraryNamesAreUnique(t *testing.T) {
+	cat, err := Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasksBy := map[string]string{}
+	schedules := map[string]Schedule{}
+	schedBy := map[string]string{}
+	for _, n := range cat.Names() {
+		b, _ := cat.Get(n)
+		for tn := range b.Tasks {
+			if prev, ok := tasksBy[tn]; ok {
+				t.Errorf("task %q is defined by both %s and %s", tn, prev, n)
+			}
+			tasksBy[tn] = n
+		}
+		for _, s := range b.Schedules {
+			if prev, ok := schedules[s.Name]; ok && !reflect.DeepEqual(prev, s) {
+				t.Errorf("schedule %q differs between %s and %s", s.Name, schedBy[s.Name], n)
+			}
+			schedules[s.Name], schedBy[s.Name] = s, n
 		}
 	}
 }

@@ -89,6 +89,11 @@ var iamResource = map[string]struct {
 	"s3:GetEncryptionConfiguration":    {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:PutEncryptionConfiguration":    {"Buckets", []string{"arn:{p}:s3:::*"}},
 
+	// Library I: Auto Scaling processes and capacity.
+	"autoscaling:SuspendProcesses":       {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
+	"autoscaling:ResumeProcesses":        {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
+	"autoscaling:UpdateAutoScalingGroup": {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
+
 	// Library II: S3 teardown.
 	"s3:GetBucketObjectLockConfiguration": {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:ListBucketVersions":               {"Buckets", []string{"arn:{p}:s3:::*"}},

@@ -11,7 +11,8 @@ import (
 // contractNames are the action names blueprints are written against
 // (the actions contract); All must provide exactly these.
 var contractNames = []string{
-	"autoscaling.describe", "autoscaling.instance-refresh", "autoscaling.set-desired",
+	"autoscaling.describe", "autoscaling.instance-refresh", "autoscaling.resume-processes", "autoscaling.set-capacity", "autoscaling.set-desired",
+	"autoscaling.suspend-processes",
 	"cloudwatch.list-alarms", "cloudwatch.mute-alarm", "cloudwatch.set-threshold", "cloudwatch.unmute-alarm",
 	"ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -21,6 +22,9 @@ type AutoScalingAPI interface {
 	SetDesiredCapacity(context.Context, *autoscaling.SetDesiredCapacityInput, ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error)
 	StartInstanceRefresh(context.Context, *autoscaling.StartInstanceRefreshInput, ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error)
 	DescribeInstanceRefreshes(context.Context, *autoscaling.DescribeInstanceRefreshesInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error)
+	SuspendProcesses(context.Context, *autoscaling.SuspendProcessesInput, ...func(*autoscaling.Options)) (*autoscaling.SuspendProcessesOutput, error)
+	ResumeProcesses(context.Context, *autoscaling.ResumeProcessesInput, ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error)
+	UpdateAutoScalingGroup(context.Context, *autoscaling.UpdateAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
 }
 
 var _ AutoScalingAPI = (*autoscaling.Client)(nil)
@@ -33,7 +37,7 @@ func SDKAutoScaling(cfg awssdk.Config) AutoScalingAPI { return autoscaling.NewFr
 
 // AutoScalingActions are the autoscaling.* actions.
 func AutoScalingActions(client AutoScalingClient) []tasks.Action {
-	return []tasks.Action{&asgDescribe{client}, &asgSetDesired{client}, &asgRefresh{client}}
+	return append([]tasks.Action{&asgDescribe{client}, &asgSetDesired{client}, &asgRefresh{client}}, asgCapacityActions(client)...)
 }
 
 const (
@@ -47,6 +51,8 @@ const (
 type group struct {
 	Name                         string
 	Min, Max, Desired, InService int
+	// Suspended are the suspended processes, sorted.
+	Suspended []string
 }
 
 // listGroups pages through the selected groups (names and ids are both
@@ -70,6 +76,15 @@ func listGroups(ctx context.Context, c AutoScalingAPI, sel tasks.Selector) ([]gr
 			return nil, fmt.Errorf("describe auto scaling groups: %w", err)
 		}
 		for _, g := range page.AutoScalingGroups {
+			// Trust the binding, not the server's filter: a group
+			// without the app's tags is never the app's.
+			tags := map[string]string{}
+			for _, t := range g.Tags {
+				tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+			}
+			if !sel.Matches(tasks.Candidate{ID: awssdk.ToString(g.AutoScalingGroupName), ARN: awssdk.ToString(g.AutoScalingGroupARN), Tags: tags}) {
+				continue
+			}
 			if len(out) == asgMaxGroups {
 				return nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d Auto Scaling groups; narrow it", asgMaxGroups)}
 			}
@@ -79,6 +94,10 @@ func listGroups(ctx context.Context, c AutoScalingAPI, sel tasks.Selector) ([]gr
 					gr.InService++
 				}
 			}
+			for _, p := range g.SuspendedProcesses {
+				gr.Suspended = append(gr.Suspended, awssdk.ToString(p.ProcessName))
+			}
+			slices.Sort(gr.Suspended)
 			out = append(out, gr)
 		}
 	}
@@ -107,8 +126,11 @@ func (a *asgDescribe) Run(ctx context.Context, inv tasks.Invocation, _ func(task
 	}
 	res := tasks.Result{Summary: fmt.Sprintf("%d Auto Scaling groups", len(groups))}
 	for _, g := range groups {
-		res.Resources = append(res.Resources, tasks.ResourceResult{Resource: g.Name, Status: tasks.StatusOK,
-			Detail: fmt.Sprintf("desired %d (min %d, max %d), %d in service", g.Desired, g.Min, g.Max, g.InService)})
+		detail := fmt.Sprintf("desired %d (min %d, max %d), %d in service", g.Desired, g.Min, g.Max, g.InService)
+		if len(g.Suspended) > 0 {
+			detail += ", suspended: " + strings.Join(g.Suspended, ", ")
+		}
+		res.Resources = append(res.Resources, tasks.ResourceResult{Resource: g.Name, Status: tasks.StatusOK, Detail: detail})
 	}
 	return res, nil
 }

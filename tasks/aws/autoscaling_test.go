@@ -200,3 +200,91 @@ func TestAutoScalingAccessDenied(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Suspending names the process and what it stops; the run suspends it
+// where it runs, skips the group where it is already suspended, and
+// resuming undoes it.
+func TestAutoScalingSuspendAndResumeProcesses(t *testing.T) {
+	ctx := context.Background()
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 2}, emulator.Group{Min: 1, Max: 4, Desired: 1})
+	suspend := asgAction(t, "autoscaling.suspend-processes")
+	only := func(name, process string) tasks.Invocation {
+		return tasks.Invocation{AWS: testConfig(t), Target: tasks.Selector{Type: "autoscaling:group", Names: []string{name}, Tags: map[string]string{"app": app}},
+			Values: tasks.Values{"process": process}}
+	}
+	planAndRun(ctx, t, suspend, only(names[0], "AZRebalance"))
+	planAndRun(ctx, t, suspend, only(names[1], "ReplaceUnhealthy"))
+	p, r := planAndRun(ctx, t, suspend, asgInv(t, app, tasks.Values{"process": "ReplaceUnhealthy"}))
+	if p.Changes[0].Action != "suspend ReplaceUnhealthy" || !strings.HasSuffix(p.Changes[0].Detail, "; while suspended, instances marked unhealthy are not replaced") ||
+		p.Changes[1].Action != "skip" || p.Changes[1].Detail != "ReplaceUnhealthy already suspended" {
+		t.Fatalf("plan %+v", p.Changes)
+	}
+	if r.Resources[0].Detail != "suspended now: AZRebalance, ReplaceUnhealthy" || !slices.Equal(emu.GroupSuspended(names[0]), []string{"AZRebalance", "ReplaceUnhealthy"}) {
+		t.Fatalf("run %+v, emulator %v", r.Resources, emu.GroupSuspended(names[0]))
+	}
+	d, err := asgAction(t, "autoscaling.describe").Run(ctx, asgInv(t, app, nil), nil)
+	if err != nil || !strings.HasSuffix(d.Resources[1].Detail, "suspended: ReplaceUnhealthy") {
+		t.Fatalf("describe %v %+v", err, d.Resources)
+	}
+	_, r = planAndRun(ctx, t, asgAction(t, "autoscaling.resume-processes"), asgInv(t, app, tasks.Values{"process": "all"}))
+	if r.Summary != "resumed processes of 2 of 2 groups" || r.Resources[1].Detail != "every process runs" || len(emu.GroupSuspended(names[0])) != 0 {
+		t.Fatalf("resume %+v", r)
+	}
+}
+
+// min, max and desired are checked against each other before AWS is
+// asked; a refused update fails its group only.
+func TestAutoScalingSetCapacityBoundsAndPartialFailure(t *testing.T) {
+	ctx := context.Background()
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 2}, emulator.Group{Min: 1, Max: 4, Desired: 2}, emulator.Group{Min: 2, Max: 6, Desired: 3})
+	act := asgAction(t, "autoscaling.set-capacity")
+	for _, c := range []struct {
+		min, max, desired int64
+		want              string
+	}{{3, 2, 2, "min 3 is greater than max 2"}, {1, 4, 5, "desired 5 must be between min 1 and max 4"}} {
+		_, err := act.Plan(ctx, asgInv(t, app, tasks.Values{"min": c.min, "max": c.max, "desired": c.desired}))
+		var ue *UserError
+		if !errors.As(err, &ue) || ue.Msg != c.want {
+			t.Fatalf("%v: err %v", c, err)
+		}
+	}
+	inv := asgInv(t, app, tasks.Values{"min": int64(2), "max": int64(6), "desired": int64(3)})
+	p, err := act.Plan(ctx, inv)
+	if err != nil || p.Changes[0].Action != "set min/max/desired 1/4/2 -> 2/6/3" || p.Changes[2].Detail != "already min/max/desired 2/6/3" || emu.Count("autoscaling:UpdateAutoScalingGroup") != 0 {
+		t.Fatalf("plan %v %+v", err, p.Changes)
+	}
+	emu.InjectFault("autoscaling:UpdateAutoScalingGroup", emulator.Fault{Status: 400, Code: "ScalingActivityInProgress", Message: "Scaling activity is in progress"})
+	r, err := act.Run(ctx, inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPlanMatchesRun(t, p, r)
+	if r.Failed() != 1 || !strings.Contains(r.Resources[0].Detail, "ScalingActivityInProgress") || r.Resources[1].Detail != "min/max/desired 1/4/2 -> 2/6/3" {
+		t.Fatalf("run %+v", r.Resources)
+	}
+	if lo, hi, d := emu.GroupSize(names[1]); lo != 2 || hi != 6 || d != 3 {
+		t.Fatalf("group %d/%d/%d", lo, hi, d)
+	}
+	if lo, hi, d := emu.GroupSize(names[0]); lo != 1 || hi != 4 || d != 2 {
+		t.Fatalf("refused group changed: %d/%d/%d", lo, hi, d)
+	}
+}
+
+// A server that ignores the group filters lists every group; only those
+// carrying the app's tag are planned.
+func TestAutoScalingCapacityTrustsBindingNotServerFilter(t *testing.T) {
+	ctx := context.Background()
+	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 2})
+	_, foreign := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 2})
+	emu.IgnoreGroupFilters(true)
+	t.Cleanup(func() { emu.IgnoreGroupFilters(false) })
+	sel := tasks.Selector{Type: "autoscaling:group", Names: []string{foreign[0], names[0]}, Tags: map[string]string{"app": app}}
+	p, _ := planAndRun(ctx, t, asgAction(t, "autoscaling.set-capacity"), tasks.Invocation{AWS: testConfig(t), Target: sel,
+		Values: tasks.Values{"min": int64(0), "max": int64(2), "desired": int64(0)}})
+	if len(p.Changes) != 1 || p.Changes[0].Resource != names[0] {
+		t.Fatalf("plan %+v", p.Changes)
+	}
+	if lo, hi, d := emu.GroupSize(foreign[0]); lo != 1 || hi != 4 || d != 2 {
+		t.Fatalf("foreign group changed: %d/%d/%d", lo, hi, d)
+	}
+}

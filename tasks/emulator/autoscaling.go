@@ -47,6 +47,7 @@ type asgGroup struct {
 	targetGroups                      []string
 	instances                         []string // ec2 ids, launch order
 	created                           time.Time
+	suspended                         map[string]string // process -> reason (autoscaling_processes.go)
 }
 
 type asgState struct {
@@ -57,6 +58,8 @@ type asgState struct {
 	seq       int
 	groups    map[string]*asgGroup
 	refreshes []*asgRefresh // start order
+	// ignoreFilters: see IgnoreGroupFilters.
+	ignoreFilters bool
 }
 
 func (s *Server) registerAutoScaling() {
@@ -67,6 +70,7 @@ func (s *Server) registerAutoScaling() {
 	s.Handle("autoscaling:SetDesiredCapacity", st.setDesired)
 	s.Handle("autoscaling:StartInstanceRefresh", st.startRefresh)
 	s.Handle("autoscaling:DescribeInstanceRefreshes", st.describeRefreshes)
+	st.registerProcesses()
 }
 
 // SeedGroup creates an Auto Scaling group over the wire.
@@ -204,6 +208,10 @@ func (st *asgState) describe(w http.ResponseWriter, _ *http.Request, body []byte
 	var matched []*asgGroup
 	for _, name := range sortedKeys(st.groups) {
 		g := st.groups[name]
+		if st.ignoreFilters {
+			matched = append(matched, g)
+			continue
+		}
 		if len(names) > 0 && !slices.Contains(names, name) {
 			continue
 		}
@@ -312,6 +320,7 @@ type asgXMLGroup struct {
 	Instances    []asgXMLInstance `xml:"Instances>member"`
 	Tags         []asgXMLTag      `xml:"Tags>member"`
 	TargetGroups []string         `xml:"TargetGroupARNs>member"`
+	Suspended    []asgXMLProcess  `xml:"SuspendedProcesses>member"`
 }
 
 // groupXML renders g. Caller holds st.mu.
@@ -323,6 +332,9 @@ func (st *asgState) groupXML(g *asgGroup) asgXMLGroup {
 	}
 	for _, id := range g.instances {
 		x.Instances = append(x.Instances, asgXMLInstance{ID: id, Type: g.itype, AZ: g.az, Health: "Healthy", Lifecycle: "InService"})
+	}
+	for _, p := range sortedKeys(g.suspended) {
+		x.Suspended = append(x.Suspended, asgXMLProcess{Name: p, Reason: g.suspended[p]})
 	}
 	return x
 }
