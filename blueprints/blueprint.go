@@ -204,7 +204,8 @@ var resourceTypes = map[string]string{
 	"backup:vault":         "BackupVaultName",
 
 	// Library III.
-	"sqs:queue": "QueueName",
+	"sqs:queue":      "QueueName",
+	"kinesis:stream": "StreamName",
 }
 
 // ResourceTypes returns the known resource types, sorted.

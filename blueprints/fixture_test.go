@@ -123,6 +123,9 @@ func contractActions() fakeLookup {
 		{"sqs.describe", "sqs:queue", false, nil},
 		{"sqs.redrive-dlq", "sqs:queue", true, []tasks.Param{{Name: "rate", Type: tasks.TypeInt, Min: fp(1), Max: fp(500), Default: "100"}}},
 		{"sqs.purge", "sqs:queue", true, []tasks.Param{{Name: "queue", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9_*?-]{1,80}(\.fifo)?$`, Format: "a queue name of the app, or a pattern such as *-dlq (* is any run of characters)"}}},
+		{"kinesis.describe", "kinesis:stream", false, nil},
+		{"kinesis.set-shards", "kinesis:stream", true, []tasks.Param{{Name: "shards", Type: tasks.TypeInt, Min: fp(1), Max: fp(10000), Required: true}, {Name: "wait", Type: tasks.TypeDuration, Min: fp(60), Max: fp(7200), Default: "30m"}}},
+		{"kinesis.set-retention", "kinesis:stream", true, []tasks.Param{{Name: "retention", Type: tasks.TypeDuration, Min: fp(24 * 3600), Max: fp(8760 * 3600), Required: true}}},
 	} {
 		l[a.name] = a
 	}

@@ -120,6 +120,14 @@ var iamResource = map[string]struct {
 	"sqs:DeleteMessage":        {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
 	"sqs:SendMessage":          {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
 	"sqs:PurgeQueue":           {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+
+	// Library III: Kinesis streams.
+	"kinesis:ListTagsForStream":             {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
+	"kinesis:DescribeStreamSummary":         {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
+	"kinesis:ListStreamConsumers":           {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
+	"kinesis:UpdateShardCount":              {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
+	"kinesis:IncreaseStreamRetentionPeriod": {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
+	"kinesis:DecreaseStreamRetentionPeriod": {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

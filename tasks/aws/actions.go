@@ -27,5 +27,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, S3Actions(SDKS3)...)
 	all = append(all, IAMActions(SDKIAM)...)
 	all = append(all, SQSActions(SDKSQS)...)
+	all = append(all, KinesisActionsWith(SDKKinesis, o.Pace)...)
 	return all
 }

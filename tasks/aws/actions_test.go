@@ -18,6 +18,7 @@ var contractNames = []string{
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",
 	"elbv2.target-health",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",
+	"kinesis.describe", "kinesis.set-retention", "kinesis.set-shards",
 	"lambda.clear-concurrency", "lambda.describe", "lambda.metrics", "lambda.rollback-alias", "lambda.set-concurrency", "lambda.shift-alias",
 	"rds.add-reader", "rds.describe", "rds.describe-cluster", "rds.failover-cluster", "rds.list-cluster-snapshots", "rds.list-snapshots",
 	"rds.reboot", "rds.remove-reader", "rds.restore-cluster", "rds.restore-db", "rds.snapshot", "rds.snapshot-cluster", "rds.start", "rds.stop",

@@ -19,4 +19,5 @@ func (s *Server) registerDefaults() {
 	s.registerCloudFormation()
 	s.registerLambda()
 	s.registerSQS()
+	s.registerKinesis()
 }

@@ -54,15 +54,16 @@ type Server struct {
 
 	// Fill-in state that Seed helpers and test assertions reach; one field
 	// per service that needs it, set in registerDefaults.
-	ec2    *ec2State
-	sts    *stsState
-	asg    *asgState
-	elb    *elbState
-	rds    *rdsState
-	cfn    *cfnState
-	lambda *lambdaState
-	iam    *iamState
-	ecs    *ecsState
+	ec2     *ec2State
+	sts     *stsState
+	asg     *asgState
+	elb     *elbState
+	rds     *rdsState
+	cfn     *cfnState
+	lambda  *lambdaState
+	iam     *iamState
+	kinesis *kinesisState
+	ecs     *ecsState
 }
 
 // Fault is an injected error answer for the next call of an operation.
