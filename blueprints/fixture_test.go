@@ -65,6 +65,8 @@ func contractActions() fakeLookup {
 	capacity := func(n string) tasks.Param {
 		return tasks.Param{Name: n, Type: tasks.TypeInt, Required: true, Min: fp(0), Max: fp(1000)}
 	}
+	ssmConcurrency := tasks.Param{Name: "concurrency", Type: tasks.TypeInt, Min: fp(1), Max: fp(50), Default: "1"}
+	ssmMaxErrors := tasks.Param{Name: "max_errors", Type: tasks.TypeInt, Min: fp(0), Max: fp(50), Default: "0"}
 	l := fakeLookup{}
 	for _, a := range []fakeAction{
 		{"ec2.describe", "ec2:instance", false, nil},
@@ -126,6 +128,11 @@ func contractActions() fakeLookup {
 		{"kinesis.describe", "kinesis:stream", false, nil},
 		{"kinesis.set-shards", "kinesis:stream", true, []tasks.Param{{Name: "shards", Type: tasks.TypeInt, Min: fp(1), Max: fp(10000), Required: true}, {Name: "wait", Type: tasks.TypeDuration, Min: fp(60), Max: fp(7200), Default: "30m"}}},
 		{"kinesis.set-retention", "kinesis:stream", true, []tasks.Param{{Name: "retention", Type: tasks.TypeDuration, Min: fp(24 * 3600), Max: fp(8760 * 3600), Required: true}}},
+		{"ssm.patch-compliance", "ec2:instance", false, nil},
+		{"ssm.run-patch-baseline", "ec2:instance", true, []tasks.Param{{Name: "operation", Type: tasks.TypeEnum, Enum: []string{"Scan", "Install"}, Default: "Scan"},
+			{Name: "reboot", Type: tasks.TypeBool, Default: "true"}, ssmConcurrency, ssmMaxErrors, {Name: "wait", Type: tasks.TypeDuration, Min: fp(300), Max: fp(3 * 3600), Default: "1h"}}},
+		{"ssm.run-document", "ec2:instance", true, []tasks.Param{{Name: "document", Type: tasks.TypeEnum, Required: true,
+			Enum: []string{"AWS-UpdateSSMAgent", "AWS-GatherSoftwareInventory", "AWS-RefreshAssociation"}}, ssmConcurrency, ssmMaxErrors}},
 	} {
 		l[a.name] = a
 	}

@@ -128,6 +128,9 @@ var iamResource = map[string]struct {
 	"kinesis:UpdateShardCount":              {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
 	"kinesis:IncreaseStreamRetentionPeriod": {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
 	"kinesis:DecreaseStreamRetentionPeriod": {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
+
+	// Library II: SSM Run Command (AWS-owned documents on the account's instances).
+	"ssm:SendCommand": {"Commands", []string{"arn:{p}:ssm:{r}::document/AWS-*", "arn:{p}:ec2:{r}:{a}:instance/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -28,5 +28,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, IAMActions(SDKIAM)...)
 	all = append(all, SQSActions(SDKSQS)...)
 	all = append(all, KinesisActionsWith(SDKKinesis, o.Pace)...)
+	all = append(all, SSMActions(SDKSSM, o.Pace)...)
 	return all
 }

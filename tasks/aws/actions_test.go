@@ -25,6 +25,7 @@ var contractNames = []string{
 	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.expire-grants", "s3.grant-read", "s3.revoke-principal",
 	"s3.teardown-bucket",
 	"sqs.describe", "sqs.purge", "sqs.redrive-dlq",
+	"ssm.patch-compliance", "ssm.run-document", "ssm.run-patch-baseline",
 }
 
 func TestAllActions(t *testing.T) {

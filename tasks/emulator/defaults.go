@@ -20,4 +20,5 @@ func (s *Server) registerDefaults() {
 	s.registerLambda()
 	s.registerSQS()
 	s.registerKinesis()
+	s.registerSSM()
 }

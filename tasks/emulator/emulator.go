@@ -64,6 +64,7 @@ type Server struct {
 	iam     *iamState
 	kinesis *kinesisState
 	ecs     *ecsState
+	ssm     *ssmState
 }
 
 // Fault is an injected error answer for the next call of an operation.
