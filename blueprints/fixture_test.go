@@ -133,6 +133,8 @@ func contractActions() fakeLookup {
 			{Name: "reboot", Type: tasks.TypeBool, Default: "true"}, ssmConcurrency, ssmMaxErrors, {Name: "wait", Type: tasks.TypeDuration, Min: fp(300), Max: fp(3 * 3600), Default: "1h"}}},
 		{"ssm.run-document", "ec2:instance", true, []tasks.Param{{Name: "document", Type: tasks.TypeEnum, Required: true,
 			Enum: []string{"AWS-UpdateSSMAgent", "AWS-GatherSoftwareInventory", "AWS-RefreshAssociation"}}, ssmConcurrency, ssmMaxErrors}},
+		{"kms.rotation-status", "kms:key", false, nil},
+		{"kms.enable-rotation", "kms:key", true, []tasks.Param{{Name: "period_days", Type: tasks.TypeInt, Min: fp(90), Max: fp(2560), Default: "365"}}},
 	} {
 		l[a.name] = a
 	}

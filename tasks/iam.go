@@ -130,7 +130,8 @@ var iamResource = map[string]struct {
 	"kinesis:DecreaseStreamRetentionPeriod": {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},
 
 	// Library II: SSM Run Command (AWS-owned documents on the account's instances).
-	"ssm:SendCommand": {"Commands", []string{"arn:{p}:ssm:{r}::document/AWS-*", "arn:{p}:ec2:{r}:{a}:instance/*"}},
+	"ssm:SendCommand":       {"Commands", []string{"arn:{p}:ssm:{r}::document/AWS-*", "arn:{p}:ec2:{r}:{a}:instance/*"}},
+	"kms:EnableKeyRotation": {"Keys", []string{"arn:{p}:kms:{r}:{a}:key/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

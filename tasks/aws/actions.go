@@ -29,5 +29,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, SQSActions(SDKSQS)...)
 	all = append(all, KinesisActionsWith(SDKKinesis, o.Pace)...)
 	all = append(all, SSMActions(SDKSSM, o.Pace)...)
+	all = append(all, KMSActions(SDKKMS)...)
 	return all
 }

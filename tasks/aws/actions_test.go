@@ -19,6 +19,7 @@ var contractNames = []string{
 	"elbv2.target-health",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",
 	"kinesis.describe", "kinesis.set-retention", "kinesis.set-shards",
+	"kms.enable-rotation", "kms.rotation-status",
 	"lambda.clear-concurrency", "lambda.describe", "lambda.metrics", "lambda.rollback-alias", "lambda.set-concurrency", "lambda.shift-alias",
 	"rds.add-reader", "rds.describe", "rds.describe-cluster", "rds.failover-cluster", "rds.list-cluster-snapshots", "rds.list-snapshots",
 	"rds.reboot", "rds.remove-reader", "rds.restore-cluster", "rds.restore-db", "rds.snapshot", "rds.snapshot-cluster", "rds.start", "rds.stop",

@@ -21,4 +21,5 @@ func (s *Server) registerDefaults() {
 	s.registerSQS()
 	s.registerKinesis()
 	s.registerSSM()
+	s.registerKMS()
 }

@@ -65,6 +65,7 @@ type Server struct {
 	kinesis *kinesisState
 	ecs     *ecsState
 	ssm     *ssmState
+	kms     *kmsState
 }
 
 // Fault is an injected error answer for the next call of an operation.
