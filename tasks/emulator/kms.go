@@ -105,7 +105,9 @@ func (st *kmsState) listKeys(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	keys := out.Keys
-	slices.SortFunc(keys, func(a, b kmstypes.KeyListEntry) int { return strings.Compare(aws.ToString(a.KeyId), aws.ToString(b.KeyId)) })
+	slices.SortFunc(keys, func(a, b kmstypes.KeyListEntry) int {
+		return strings.Compare(aws.ToString(a.KeyId), aws.ToString(b.KeyId))
+	})
 	var all []map[string]string
 	for _, k := range keys {
 		all = append(all, map[string]string{"KeyId": aws.ToString(k.KeyId), "KeyArn": aws.ToString(k.KeyArn)})
