@@ -204,8 +204,9 @@ var resourceTypes = map[string]string{
 	"backup:vault":         "BackupVaultName",
 
 	// Library III.
-	"sqs:queue":      "QueueName",
-	"kinesis:stream": "StreamName",
+	"sqs:queue":             "QueueName",
+	"kinesis:stream":        "StreamName",
+	"secretsmanager:secret": "",
 }
 
 // ResourceTypes returns the known resource types, sorted.

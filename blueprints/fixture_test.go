@@ -135,6 +135,8 @@ func contractActions() fakeLookup {
 			Enum: []string{"AWS-UpdateSSMAgent", "AWS-GatherSoftwareInventory", "AWS-RefreshAssociation"}}, ssmConcurrency, ssmMaxErrors}},
 		{"kms.rotation-status", "kms:key", false, nil},
 		{"kms.enable-rotation", "kms:key", true, []tasks.Param{{Name: "period_days", Type: tasks.TypeInt, Min: fp(90), Max: fp(2560), Default: "365"}}},
+		{"secrets.rotation-report", "secretsmanager:secret", false, []tasks.Param{{Name: "max_age", Type: tasks.TypeInt, Min: fp(1), Max: fp(3650), Default: "90"}, {Name: "unused_days", Type: tasks.TypeInt, Min: fp(1), Max: fp(3650), Default: "90"}}},
+		{"secrets.rotate", "secretsmanager:secret", true, []tasks.Param{{Name: "secret", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9/_+=.@*?-]{1,512}$`, Format: "a secret name of the app, or a pattern such as prod/* (* is any run of characters)"}}},
 	} {
 		l[a.name] = a
 	}

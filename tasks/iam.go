@@ -132,6 +132,9 @@ var iamResource = map[string]struct {
 	// Library II: SSM Run Command (AWS-owned documents on the account's instances).
 	"ssm:SendCommand":       {"Commands", []string{"arn:{p}:ssm:{r}::document/AWS-*", "arn:{p}:ec2:{r}:{a}:instance/*"}},
 	"kms:EnableKeyRotation": {"Keys", []string{"arn:{p}:kms:{r}:{a}:key/*"}},
+
+	// Library III: Secrets Manager rotation.
+	"secretsmanager:RotateSecret": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -30,5 +30,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, KinesisActionsWith(SDKKinesis, o.Pace)...)
 	all = append(all, SSMActions(SDKSSM, o.Pace)...)
 	all = append(all, KMSActions(SDKKMS)...)
+	all = append(all, SecretsActions(SDKSecretRotation)...)
 	return all
 }

@@ -25,6 +25,7 @@ var contractNames = []string{
 	"rds.reboot", "rds.remove-reader", "rds.restore-cluster", "rds.restore-db", "rds.snapshot", "rds.snapshot-cluster", "rds.start", "rds.stop",
 	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.expire-grants", "s3.grant-read", "s3.revoke-principal",
 	"s3.teardown-bucket",
+	"secrets.rotate", "secrets.rotation-report",
 	"sqs.describe", "sqs.purge", "sqs.redrive-dlq",
 	"ssm.patch-compliance", "ssm.run-document", "ssm.run-patch-baseline",
 }

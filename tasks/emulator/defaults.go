@@ -22,4 +22,5 @@ func (s *Server) registerDefaults() {
 	s.registerKinesis()
 	s.registerSSM()
 	s.registerKMS()
+	s.registerSecretsManager()
 }

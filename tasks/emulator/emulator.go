@@ -63,6 +63,7 @@ type Server struct {
 	lambda  *lambdaState
 	iam     *iamState
 	kinesis *kinesisState
+	secrets *smState
 	ecs     *ecsState
 	ssm     *ssmState
 	kms     *kmsState
