@@ -151,6 +151,11 @@ type Schedule struct {
 	Params map[string]string `yaml:"params,omitempty"`
 	// CatchUp runs a run missed while the bot was down once at start-up.
 	CatchUp bool `yaml:"catch_up,omitempty"`
+	// OptIn schedules are offered by the blueprint but run only for apps
+	// that list them under schedules.enabled: routines that change things
+	// on a clock (the office-hours stop of dev/test instances) are the
+	// app owner's choice, not a default.
+	OptIn bool `yaml:"opt_in,omitempty"`
 }
 
 // Remediation suggests tasks when an alarm whose name matches the glob

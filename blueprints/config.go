@@ -58,6 +58,8 @@ type AppSchedules struct {
 	Add []Schedule `yaml:"add,omitempty"`
 	// Disabled names default schedules the app does not want.
 	Disabled []string `yaml:"disabled,omitempty"`
+	// Enabled names the blueprints' opt-in schedules the app wants.
+	Enabled []string `yaml:"enabled,omitempty"`
 }
 
 // ChannelPlatforms are the platforms a channel may name.

@@ -87,7 +87,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown binding", func(c *Config) {
 			c.Apps["shop"].Bindings["web"] = Binding{Selector: tasks.Selector{Tags: map[string]string{"a": "b"}}}
 		},
-			`day2bot.yaml: apps.shop.bindings.web: unknown resource "web"; blueprints ec2-web, rds, cloudwatch-alarms have: alarms, db, instances, load-balancer, target-groups`},
+			`day2bot.yaml: apps.shop.bindings.web: unknown resource "web"; blueprints ec2-web, rds, cloudwatch-alarms have: alarms, db, instances, load-balancer, office-hours, target-groups`},
 		{"unknown binding one blueprint", func(c *Config) {
 			c.Apps["lab"] = App{Blueprints: []string{"s3-data"}, Bindings: map[string]Binding{"bucket": {Selector: tasks.Selector{Names: []string{"x"}}}}}
 		},
@@ -121,9 +121,11 @@ func TestConfigErrors(t *testing.T) {
 		{"task clash", func(c *Config) { setApp(c, "lab", func(a *App) { a.Blueprints = []string{"s3-data", "clash"} }) },
 			`day2bot.yaml: apps.lab.blueprints: task "describe-buckets" is defined by both s3-data and clash; task names must be unique within an app`},
 		{"disabled unknown schedule", func(c *Config) { setApp(c, "shop", func(a *App) { a.Schedules.Disabled = []string{"morning-digets"} }) },
-			`day2bot.yaml: apps.shop.schedules.disabled[0]: no default schedule "morning-digets"; the app's blueprints have: alarms-firing, morning-digest, nightly-snapshot, target-health-check; did you mean "morning-digest"?`},
+			`day2bot.yaml: apps.shop.schedules.disabled[0]: no default schedule "morning-digets"; the app's blueprints have: alarms-firing, morning-digest, nightly-snapshot, office-hours-start, office-hours-stop, target-health-check; did you mean "morning-digest"?`},
+		{"enabled unknown schedule", func(c *Config) { setApp(c, "shop", func(a *App) { a.Schedules.Enabled = []string{"office-hours-stp"} }) },
+			`day2bot.yaml: apps.shop.schedules.enabled[0]: no opt-in schedule "office-hours-stp"; the app's blueprints offer: office-hours-start, office-hours-stop; did you mean "office-hours-stop"?`},
 		{"added schedule unknown task", func(c *Config) { c.Apps["shop"].Schedules.Add[1].Task = "restart" },
-			`day2bot.yaml: apps.shop.schedules.add[1].task: unknown task "restart"; available: describe-db, describe-web, list-alarms`},
+			`day2bot.yaml: apps.shop.schedules.add[1].task: unknown task "restart"; available: change-type, create-ami, describe-db, describe-web, list-alarms`},
 		{"added schedule param out of bounds", func(c *Config) { c.Apps["shop"].Schedules.Add[1].Params = map[string]string{"batch": "12"} },
 			"day2bot.yaml: apps.shop.schedules.add[1].params: batch must be between 1 and 4, got 12"},
 		{"no apps", func(c *Config) { c.Apps = nil }, "day2bot.yaml: apps: at least one app is required"},

@@ -86,6 +86,9 @@ func Render(w io.Writer, b *Blueprint) error {
 			if s.CatchUp {
 				what += " (caught up after downtime)"
 			}
+			if s.OptIn {
+				what += " (opt-in: the app lists it under schedules.enabled)"
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Cron, what)
 		}
 		if err := tw.Flush(); err != nil {

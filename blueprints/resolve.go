@@ -1,6 +1,7 @@
 package blueprints
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -227,9 +228,16 @@ func resolveSchedules(ce *errs, p, app string, as AppSchedules, bps []*Blueprint
 	var out []ResolvedSchedule
 	byName := map[string]int{}
 	allDefaults := map[string]bool{}
+	optIn := map[string]bool{}
 	for _, b := range bps {
 		for _, s := range b.Schedules {
 			allDefaults[s.Name] = true
+			if s.OptIn {
+				optIn[s.Name] = true
+				if !slices.Contains(as.Enabled, s.Name) {
+					continue
+				}
+			}
 			if added[s.Name] {
 				continue
 			}
@@ -252,6 +260,13 @@ func resolveSchedules(ce *errs, p, app string, as AppSchedules, bps []*Blueprint
 		if !allDefaults[d] {
 			ce.add(join(p, "schedules", "disabled", idx(i)), "no default schedule %q; the app's blueprints have: %s%s",
 				d, strings.Join(defaults, ", "), suggest.DidYouMean(d, defaults))
+		}
+	}
+	offered := sortedKeys(optIn)
+	for i, e := range as.Enabled {
+		if !optIn[e] {
+			ce.add(join(p, "schedules", "enabled", idx(i)), "no opt-in schedule %q; the app's blueprints offer: %s%s",
+				e, cmp.Or(strings.Join(offered, ", "), "none"), suggest.DidYouMean(e, offered))
 		}
 	}
 	out = slices.DeleteFunc(out, func(s ResolvedSchedule) bool {

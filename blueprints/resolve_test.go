@@ -3,6 +3,7 @@ package blueprints
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,11 +82,29 @@ func TestResolveSchedules(t *testing.T) {
 	}
 }
 
+// Opt-in schedules run only for an app that enables them.
+func TestResolveOptInSchedules(t *testing.T) {
+	c, cat := loadConfig(t)
+	app := c.Apps["shop"]
+	app.Schedules.Enabled = []string{"office-hours-stop"}
+	ra, err := ResolveApp(cat, "shop", app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, s := range ra.Schedules {
+		keys = append(keys, s.Key)
+	}
+	if !slices.Contains(keys, "shop/office-hours-stop") || slices.Contains(keys, "shop/office-hours-start") {
+		t.Fatalf("schedule keys = %v", keys)
+	}
+}
+
 func TestResolvedTaskAndValues(t *testing.T) {
 	ra := resolveShop(t)
 	_, err := ra.Task("restrat-web")
 	var ue *UserError
-	if !errors.As(err, &ue) || !strings.HasPrefix(ue.UserMessage(), `app shop has no task "restrat-web"; did you mean "restart-web"?; tasks: describe-db, describe-web,`) {
+	if !errors.As(err, &ue) || !strings.HasPrefix(ue.UserMessage(), `app shop has no task "restrat-web"; did you mean "restart-web"?; tasks: change-type, create-ami, describe-db, describe-web,`) {
 		t.Fatalf("Task(typo) = %v", err)
 	}
 	rt, err := ra.Task("restart-web")

@@ -94,6 +94,11 @@ var iamResource = map[string]struct {
 	"autoscaling:ResumeProcesses":        {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
 	"autoscaling:UpdateAutoScalingGroup": {"Groups", []string{"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*"}},
 
+	// Library I: EC2 instance type and images.
+	"ec2:ModifyInstanceAttribute": {"Instances", []string{"arn:{p}:ec2:{r}:{a}:instance/*"}},
+	"ec2:CreateImage":             {"Images", []string{"arn:{p}:ec2:{r}:{a}:instance/*", "arn:{p}:ec2:{r}::image/*", "arn:{p}:ec2:{r}::snapshot/*"}},
+	"ec2:CreateTags":              {"Images", []string{"arn:{p}:ec2:{r}:{a}:instance/*", "arn:{p}:ec2:{r}::image/*", "arn:{p}:ec2:{r}::snapshot/*"}},
+
 	// Library II: S3 teardown.
 	"s3:GetBucketObjectLockConfiguration": {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:ListBucketVersions":               {"Buckets", []string{"arn:{p}:s3:::*"}},

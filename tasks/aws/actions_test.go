@@ -14,7 +14,7 @@ var contractNames = []string{
 	"autoscaling.describe", "autoscaling.instance-refresh", "autoscaling.resume-processes", "autoscaling.set-capacity", "autoscaling.set-desired",
 	"autoscaling.suspend-processes",
 	"cloudwatch.list-alarms", "cloudwatch.mute-alarm", "cloudwatch.set-threshold", "cloudwatch.unmute-alarm",
-	"ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
+	"ec2.change-type", "ec2.create-ami", "ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",
 	"elbv2.target-health",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",

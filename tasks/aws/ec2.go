@@ -23,6 +23,8 @@ type EC2API interface {
 	StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
 	StartInstances(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
 	DescribeInstanceStatus(context.Context, *ec2.DescribeInstanceStatusInput, ...func(*ec2.Options)) (*ec2.DescribeInstanceStatusOutput, error)
+	ModifyInstanceAttribute(context.Context, *ec2.ModifyInstanceAttributeInput, ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error)
+	CreateImage(context.Context, *ec2.CreateImageInput, ...func(*ec2.Options)) (*ec2.CreateImageOutput, error)
 }
 
 var _ EC2API = (*ec2.Client)(nil)
@@ -471,7 +473,8 @@ func EC2Actions(client EC2Client) []tasks.Action {
 // EC2ActionsWith are the ec2.* actions with a load balancing client for
 // the target health checks between batches (nil: SDKELBv2) and a pace.
 func EC2ActionsWith(client EC2Client, elbc ELBv2Client, pace Pace) []tasks.Action {
-	acts := []tasks.Action{NewEC2Describe(client), NewEC2Reboot(client), NewEC2Start(client), NewEC2Stop(client)}
+	acts := []tasks.Action{NewEC2Describe(client), NewEC2Reboot(client), NewEC2Start(client), NewEC2Stop(client),
+		ec2ChangeType(client), ec2CreateImage(client)}
 	for _, a := range acts {
 		if c, ok := a.(*ec2Change); ok {
 			c.elb, c.pace = elbc, pace

@@ -18,6 +18,7 @@ func (s *Server) registerDefaults() {
 	s.registerEC2Modify()
 	s.registerCloudFormation()
 	s.registerLambda()
+	s.registerEC2Images()
 	s.registerSQS()
 	s.registerKinesis()
 	s.registerSSM()

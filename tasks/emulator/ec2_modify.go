@@ -47,3 +47,13 @@ func (st *ec2State) modifyAttribute(w http.ResponseWriter, _ *http.Request, body
 		Return    bool     `xml:"return"`
 	}{Xmlns: ec2XMLNS, RequestID: "emulator", Return: true})
 }
+
+// InstanceType reports the emulated type of id ("" if unknown).
+func (s *Server) InstanceType(id string) string {
+	s.ec2.mu.Lock()
+	defer s.ec2.mu.Unlock()
+	if in, ok := s.ec2.instances[id]; ok {
+		return in.itype
+	}
+	return ""
+}

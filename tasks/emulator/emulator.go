@@ -67,6 +67,7 @@ type Server struct {
 	ecs     *ecsState
 	ssm     *ssmState
 	kms     *kmsState
+	images  *ec2Images
 }
 
 // Fault is an injected error answer for the next call of an operation.
