@@ -122,7 +122,9 @@ func TestConfigErrors(t *testing.T) {
 			`day2bot.yaml: apps.lab.blueprints: task "describe-buckets" is defined by both s3-data and clash; task names must be unique within an app`},
 		{"disabled unknown schedule", func(c *Config) { setApp(c, "shop", func(a *App) { a.Schedules.Disabled = []string{"morning-digets"} }) },
 			`day2bot.yaml: apps.shop.schedules.disabled[0]: no default schedule "morning-digets"; the app's blueprints have: alarms-firing, morning-digest, nightly-snapshot, office-hours-start, office-hours-stop, target-health-check; did you mean "morning-digest"?`},
-		{"enabled unknown schedule", func(c *Config) { setApp(c, "shop", func(a *App) { a.Schedules.Enabled = []string{"office-hours-stp"} }) },
+		{"enabled unknown schedule", func(c *Config) {
+			setApp(c, "shop", func(a *App) { a.Schedules.Enabled = []string{"office-hours-stp"} })
+		},
 			`day2bot.yaml: apps.shop.schedules.enabled[0]: no opt-in schedule "office-hours-stp"; the app's blueprints offer: office-hours-start, office-hours-stop; did you mean "office-hours-stop"?`},
 		{"added schedule unknown task", func(c *Config) { c.Apps["shop"].Schedules.Add[1].Task = "restart" },
 			`day2bot.yaml: apps.shop.schedules.add[1].task: unknown task "restart"; available: change-type, create-ami, describe-db, describe-web, list-alarms`},

@@ -39,7 +39,7 @@ func TestSandboxDigestAndAlarm(t *testing.T) {
 		"Schedules of shop",
 		"nightly-snapshot",
 		"task snapshot-db",
-		"Resources up: db 1/1 · instances 4/4 · load-balancer 1/1 · target-groups 4/4",
+		"Resources up: db 1/1 · instances 4/4 · load-balancer 1/1 · office-hours 0/0 · target-groups 4/4",
 		"⚠ warn",
 		"month to date vs",
 		"📎 shop-cpu.png",
