@@ -212,6 +212,7 @@ var resourceTypes = map[string]string{
 	"sqs:queue":             "QueueName",
 	"kinesis:stream":        "StreamName",
 	"secretsmanager:secret": "",
+	"ecr:repository":        "RepositoryName",
 }
 
 // ResourceTypes returns the known resource types, sorted.

@@ -140,6 +140,9 @@ func contractActions() fakeLookup {
 		{"kms.enable-rotation", "kms:key", true, []tasks.Param{{Name: "period_days", Type: tasks.TypeInt, Min: fp(90), Max: fp(2560), Default: "365"}}},
 		{"secrets.rotation-report", "secretsmanager:secret", false, []tasks.Param{{Name: "max_age", Type: tasks.TypeInt, Min: fp(1), Max: fp(3650), Default: "90"}, {Name: "unused_days", Type: tasks.TypeInt, Min: fp(1), Max: fp(3650), Default: "90"}}},
 		{"secrets.rotate", "secretsmanager:secret", true, []tasks.Param{{Name: "secret", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9/_+=.@*?-]{1,512}$`, Format: "a secret name of the app, or a pattern such as prod/* (* is any run of characters)"}}},
+		{"ecr.image-findings", "ecr:repository", false, []tasks.Param{{Name: "tag", Type: tasks.TypeString, Default: "latest", Pattern: `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`, Format: "an image tag: up to 128 letters, digits, underscores, dots or dashes, not starting with a dot or dash"}}},
+		{"ecr.settings", "ecr:repository", false, nil},
+		{"ecr.lock-tags", "ecr:repository", true, nil},
 	} {
 		l[a.name] = a
 	}

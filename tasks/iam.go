@@ -140,6 +140,12 @@ var iamResource = map[string]struct {
 
 	// Library III: Secrets Manager rotation.
 	"secretsmanager:RotateSecret": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
+
+	// Library III: ECR repositories.
+	"ecr:ListTagsForResource":       {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
+	"ecr:GetLifecyclePolicy":        {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
+	"ecr:DescribeImageScanFindings": {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
+	"ecr:PutImageTagMutability":     {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -31,5 +31,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, SSMActions(SDKSSM, o.Pace)...)
 	all = append(all, KMSActions(SDKKMS)...)
 	all = append(all, SecretsActions(SDKSecretRotation)...)
+	all = append(all, ECRActions(SDKECR)...)
 	return all
 }

@@ -15,6 +15,7 @@ var contractNames = []string{
 	"autoscaling.suspend-processes",
 	"cloudwatch.list-alarms", "cloudwatch.mute-alarm", "cloudwatch.set-threshold", "cloudwatch.unmute-alarm",
 	"ec2.change-type", "ec2.create-ami", "ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
+	"ecr.image-findings", "ecr.lock-tags", "ecr.settings",
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",
 	"elbv2.target-health",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",

@@ -24,4 +24,5 @@ func (s *Server) registerDefaults() {
 	s.registerSSM()
 	s.registerKMS()
 	s.registerSecretsManager()
+	s.registerECR()
 }

@@ -64,6 +64,7 @@ type Server struct {
 	iam     *iamState
 	kinesis *kinesisState
 	secrets *smState
+	ecr     *ecrState
 	ecs     *ecsState
 	ssm     *ssmState
 	kms     *kmsState
