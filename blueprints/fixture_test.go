@@ -143,6 +143,14 @@ func contractActions() fakeLookup {
 		{"ecr.image-findings", "ecr:repository", false, []tasks.Param{{Name: "tag", Type: tasks.TypeString, Default: "latest", Pattern: `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`, Format: "an image tag: up to 128 letters, digits, underscores, dots or dashes, not starting with a dot or dash"}}},
 		{"ecr.settings", "ecr:repository", false, nil},
 		{"ecr.lock-tags", "ecr:repository", true, nil},
+		{"dynamodb.describe", "dynamodb:table", false, nil},
+		{"dynamodb.enable-pitr", "dynamodb:table", true, nil},
+		{"dynamodb.backup", "dynamodb:table", true, []tasks.Param{{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
+		{"dynamodb.restore-pitr", "dynamodb:table", true, []tasks.Param{
+			{Name: "table", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z0-9_.-]{3,255}$`, Format: "a table name: 3 to 255 letters, digits, dots, dashes or underscores"},
+			{Name: "new_table", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z0-9_.-]{3,255}$`, Format: "a table name: 3 to 255 letters, digits, dots, dashes or underscores"},
+			{Name: "ago", Type: tasks.TypeDuration, Min: fp(0), Max: fp(35 * 86400), Default: "0s"}}},
+		{"dynamodb.set-capacity", "dynamodb:table", true, []tasks.Param{{Name: "read", Type: tasks.TypeInt, Min: fp(1), Max: fp(40000), Required: true}, {Name: "write", Type: tasks.TypeInt, Min: fp(1), Max: fp(40000), Required: true}}},
 	} {
 		l[a.name] = a
 	}

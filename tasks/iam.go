@@ -146,6 +146,20 @@ var iamResource = map[string]struct {
 	"ecr:GetLifecyclePolicy":        {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
 	"ecr:DescribeImageScanFindings": {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
 	"ecr:PutImageTagMutability":     {"Repositories", []string{"arn:{p}:ecr:{r}:{a}:repository/*"}},
+
+	// Library II: DynamoDB tables.
+	"dynamodb:UpdateContinuousBackups":   {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:CreateBackup":              {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:RestoreTableToPointInTime": {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:UpdateTable":               {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:TagResource":               {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:PutItem":                   {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:UpdateItem":                {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:DeleteItem":                {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:GetItem":                   {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:Query":                     {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:Scan":                      {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+	"dynamodb:BatchWriteItem":            {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

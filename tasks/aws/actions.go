@@ -32,5 +32,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, KMSActions(SDKKMS)...)
 	all = append(all, SecretsActions(SDKSecretRotation)...)
 	all = append(all, ECRActions(SDKECR)...)
+	all = append(all, DynamoDBActions(SDKDynamoDB)...)
 	return all
 }

@@ -14,6 +14,7 @@ var contractNames = []string{
 	"autoscaling.describe", "autoscaling.instance-refresh", "autoscaling.resume-processes", "autoscaling.set-capacity", "autoscaling.set-desired",
 	"autoscaling.suspend-processes",
 	"cloudwatch.list-alarms", "cloudwatch.mute-alarm", "cloudwatch.set-threshold", "cloudwatch.unmute-alarm",
+	"dynamodb.backup", "dynamodb.describe", "dynamodb.enable-pitr", "dynamodb.restore-pitr", "dynamodb.set-capacity",
 	"ec2.change-type", "ec2.create-ami", "ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
 	"ecr.image-findings", "ecr.lock-tags", "ecr.settings",
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",

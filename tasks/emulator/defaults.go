@@ -25,4 +25,5 @@ func (s *Server) registerDefaults() {
 	s.registerKMS()
 	s.registerSecretsManager()
 	s.registerECR()
+	s.registerDynamoDB()
 }

@@ -69,6 +69,7 @@ type Server struct {
 	ssm     *ssmState
 	kms     *kmsState
 	images  *ec2Images
+	ddb     *ddbState
 }
 
 // Fault is an injected error answer for the next call of an operation.
