@@ -198,7 +198,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Unlock()
 
 	e.runner.start(loopCtx)
-	if err := e.resume(ctx); err != nil {
+	if err := e.resume(ctx, loopCtx); err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
 	e.bg.Add(1)
@@ -217,8 +217,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the loops and waits for running work to end. Runs still
-// queued stay queued in the store and are resumed by the next Start.
+// Close stops the loops, cancels the runs still executing and waits for
+// them to end; their AWS calls end with their context. Runs still queued
+// stay queued in the store and are resumed by the next Start. A server
+// that wants runs in flight to finish calls Drain (bounded by its grace
+// period) first.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	cancel := e.cancel
@@ -226,6 +229,7 @@ func (e *Engine) Close() error {
 	if cancel != nil {
 		cancel()
 	}
+	e.runner.cancelAll("day2bot shutting down")
 	e.runner.stop()
 	e.bg.Wait()
 	return nil

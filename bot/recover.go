@@ -14,7 +14,12 @@ import (
 // have half-happened, so they are marked interrupted and announced, never
 // retried; runs it left queued had not started and are resumed; pending
 // approvals live in the store and keep working as they are.
-func (e *Engine) resume(ctx context.Context) error {
+//
+// Marking happens now, announcing in the background on bg (the engine's
+// loop context): a chat API that accepts and never answers must not keep
+// the process from serving, and a server listens before it starts the
+// engine.
+func (e *Engine) resume(ctx, bg context.Context) error {
 	rs, err := e.store.InterruptRunning(ctx, e.now())
 	if err != nil {
 		return err
@@ -22,7 +27,13 @@ func (e *Engine) resume(ctx context.Context) error {
 	for _, r := range rs {
 		e.log.WarnContext(ctx, "run interrupted by restart", "run", r.ID, "app", r.App, "task", r.Task)
 		e.metrics.runs.WithLabelValues(string(store.Interrupted)).Inc()
-		e.announce(ctx, r, interruptedMessage(e.namedRun(ctx, r)))
+	}
+	if len(rs) > 0 {
+		e.background(func() {
+			for _, r := range rs {
+				e.announce(bg, r, interruptedMessage(e.namedRun(bg, r)))
+			}
+		})
 	}
 	queued, err := e.store.QueuedRuns(ctx)
 	if err != nil {

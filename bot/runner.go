@@ -26,7 +26,10 @@ type runner struct {
 	queue   []string
 	stopped bool
 	running map[string]context.CancelCauseFunc
-	wg      sync.WaitGroup
+	// aborting is why every run was cancelled (cancelAll); a run claimed
+	// after that is left queued for the next start.
+	aborting string
+	wg       sync.WaitGroup
 }
 
 // errCancelled is the cause of a run's context when someone cancelled it.
@@ -39,9 +42,11 @@ func newRunner(e *Engine, workers int) *runner {
 }
 
 func (r *runner) start(ctx context.Context) {
-	// Stopping the engine stops taking work, not the runs in flight: a
-	// half-done reboot is worse than a slower shutdown (and a killed
-	// process has its runs marked interrupted at the next start).
+	// Stopping the loops does not cancel the runs in flight: each has its
+	// own cancel (runner.running), which Close uses only after the
+	// server's grace period (Drain), because a half-done reboot is worse
+	// than a slower shutdown. A killed process has its runs marked
+	// interrupted at the next start.
 	ctx = context.WithoutCancel(ctx)
 	for range r.workers {
 		r.wg.Add(1)
@@ -118,12 +123,23 @@ func (r *runner) cancel(id, by string) bool {
 	return ok
 }
 
+// cancelAll stops every run executing in this process, as cancel does
+// for one.
+func (r *runner) cancelAll(by string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.aborting = by
+	for _, c := range r.running {
+		c(fmt.Errorf("%w by %s", errCancelled, by))
+	}
+}
+
 // track registers a run's cancel; false if another worker of this process
-// already has the run (it was handed out twice).
+// already has the run (it was handed out twice) or the engine is closing.
 func (r *runner) track(id string, c context.CancelCauseFunc) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, dup := r.running[id]; dup {
+	if _, dup := r.running[id]; dup || r.aborting != "" {
 		return false
 	}
 	r.running[id] = c

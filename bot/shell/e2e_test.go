@@ -357,6 +357,7 @@ func TestE2ERestartWithRunLeftRunning(t *testing.T) {
 	x.open()
 	mark := x.out.Len()
 	x.start()
+	x.drain() // the announcement goes out in the background
 	has(t, x.out.Since(mark), "shop restart-web — interrupted", "It was not retried")
 	runs, err := x.st.Runs(x.ctx, store.RunFilter{App: "shop"})
 	if err != nil || len(runs) != 1 || runs[0].State != store.Interrupted {

@@ -31,7 +31,11 @@ type outbox struct {
 	wg      sync.WaitGroup
 	closing chan struct{} // closed when shutdown begins: lanes exit once empty
 	quit    chan struct{} // closed when shutdown gives up on queued work
-	abort   func()        // closes quit, once
+	abort   func()        // closes quit and ends quitCtx, once
+	// quitCtx ends with quit: a call in flight is given up too, rather
+	// than holding shutdown for its attemptTimeout against a Slack that
+	// does not answer.
+	quitCtx context.Context
 }
 
 type lane struct {
@@ -60,7 +64,9 @@ func newOutbox(interval time.Duration, size int, after func(time.Duration) <-cha
 		closing:        make(chan struct{}),
 		quit:           make(chan struct{}),
 	}
-	o.abort = sync.OnceFunc(func() { close(o.quit) })
+	var giveUp context.CancelFunc
+	o.quitCtx, giveUp = context.WithCancel(context.Background())
+	o.abort = sync.OnceFunc(func() { close(o.quit); giveUp() })
 	return o
 }
 
@@ -153,6 +159,7 @@ func (o *outbox) attempt(channel string, j *job) error {
 	return r.untilNotLimited(j.ctx, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, o.attemptTimeout)
 		defer cancel()
+		defer context.AfterFunc(o.quitCtx, cancel)()
 		return j.call(ctx)
 	})
 }

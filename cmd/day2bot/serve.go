@@ -152,6 +152,16 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if err != nil {
 		return usageError("%w", err)
 	}
+	// Listen before the engine starts: starting announces runs the last
+	// process left interrupted, and however slow the chat API is, the
+	// port (and /healthz) must not wait for it. Connections made until
+	// the routes are mounted below wait in the listen backlog.
+	addr := cmp.Or(o.Listen, cfg.Listen, ":8080")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	defer ln.Close()
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
@@ -190,18 +200,15 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	if dsc != nil {
 		// Discord (serve_discord.go): registers /day2, then mounts its
 		// interactions route or connects the gateway.
-		if err := dsc.start(ctx, e, mux); err != nil {
+		wait, err := dsc.start(ctx, e, mux)
+		bg = append(bg, wait)
+		if err != nil {
 			cancel()
+			wait()
 			return errors.Join(err, shutdownEngine(e, o))
 		}
 	}
 
-	addr := cmp.Or(o.Listen, cfg.Listen, ":8080")
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		cancel()
-		return errors.Join(fmt.Errorf("listen on %s: %w", addr, err), shutdownEngine(e, o))
-	}
 	srv := &http.Server{
 		// Bodies are read before their signature can be checked: bound
 		// the bytes held at once (metrics.go) and the header size.

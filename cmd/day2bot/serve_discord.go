@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"time"
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/discord"
@@ -23,6 +26,8 @@ type discordSetup struct {
 	adapter   *discord.Adapter
 	transport string // "http" or "gateway"
 	log       *slog.Logger
+	// retryBase overrides registerBackoff (tests).
+	retryBase time.Duration
 }
 
 // newDiscord builds the Discord adapter from config and secrets, or
@@ -85,20 +90,62 @@ func newDiscord(cfg *Config, log *slog.Logger, st *store.Store) (*discordSetup, 
 // Platform is what the engine posts and updates Discord messages through.
 func (d *discordSetup) Platform() bot.Platform { return d.adapter }
 
-// start registers /day2 (in discord.guild_id if set, else globally), then
-// mounts POST /discord/interactions on mux (transport http) or connects the
-// gateway until ctx ends (transport gateway).
-func (d *discordSetup) start(ctx context.Context, e discord.Engine, mux *http.ServeMux) error {
-	if err := d.adapter.Register(ctx); err != nil {
-		return fmt.Errorf("start discord: %w", err)
-	}
+// start mounts POST /discord/interactions on mux (transport http) or
+// connects the gateway until ctx ends (transport gateway), and registers
+// /day2 (in discord.guild_id if set, else globally) in the background.
+// The returned wait blocks until that registration has given up (ctx
+// ended) or succeeded.
+//
+// Registration is retried with backoff and never stops serve: Discord's
+// API being down at start must not take Slack (or already registered
+// Discord commands, which outlive the process) down with it.
+func (d *discordSetup) start(ctx context.Context, e discord.Engine, mux *http.ServeMux) (wait func(), err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.register(ctx)
+	}()
+	wait = func() { <-done }
 	if d.transport == "http" {
 		mux.Handle("POST "+discordInteractionsPath, d.adapter.HTTPHandler(e))
 		d.log.InfoContext(ctx, "discord interactions endpoint mounted", "path", discordInteractionsPath)
-		return nil
+		return wait, nil
 	}
 	if err := d.adapter.ConnectGateway(ctx, e); err != nil {
-		return fmt.Errorf("start discord: %w", err)
+		return wait, fmt.Errorf("start discord: %w", err)
 	}
-	return nil
+	return wait, nil
+}
+
+// Registration backoff: the first retry after registerBackoff, doubling
+// up to registerBackoffMax.
+const (
+	registerBackoff    = 2 * time.Second
+	registerBackoffMax = 5 * time.Minute
+)
+
+// register overwrites /day2 until it succeeds or ctx ends.
+func (d *discordSetup) register(ctx context.Context) {
+	wait := cmp.Or(d.retryBase, registerBackoff)
+	for attempt := 1; ; attempt++ {
+		err := d.adapter.Register(ctx)
+		if err == nil {
+			d.log.InfoContext(ctx, "discord /day2 registered", "attempts", attempt)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		// Jitter keeps replicas started together from retrying in step.
+		delay := wait/2 + rand.N(wait/2+1)
+		d.log.WarnContext(ctx, "register discord /day2 failed; retrying", "attempt", attempt, "retry_in", delay.String(), "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(wait*2, registerBackoffMax)
+	}
 }

@@ -65,15 +65,23 @@ func TestNewDiscordConfig(t *testing.T) {
 }
 
 // TestStartDiscordHTTP registers /day2 in the configured guild against a
-// stand-in for Discord's API and answers a signed PING on the mounted
-// endpoint.
+// stand-in for Discord's API that fails the first two registrations: the
+// endpoint answers a signed PING while registration is still being
+// retried, and registration succeeds on the third attempt.
 func TestStartDiscordHTTP(t *testing.T) {
 	var mu sync.Mutex
 	var puts []string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		puts = append(puts, r.Method+" "+r.URL.Path)
+		n := len(puts)
 		mu.Unlock()
+		if n <= 2 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"message": "500: Internal Server Error", "code": 0}`)
+			return
+		}
 		io.WriteString(w, `[]`)
 	}))
 	defer api.Close()
@@ -92,16 +100,27 @@ func TestStartDiscordHTTP(t *testing.T) {
 	if d.Platform().Name() != "discord" {
 		t.Errorf("platform %q", d.Platform().Name())
 	}
+	var logs syncBuffer
+	d.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	d.retryBase = time.Millisecond
 	mux := http.NewServeMux()
-	if err := d.start(context.Background(), nopDiscordEngine{}, mux); err != nil {
+	wait, err := d.start(context.Background(), nopDiscordEngine{}, mux)
+	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	got := strings.Join(puts, ",")
-	mu.Unlock()
-	if got != "PUT /api/v10/applications/7/guilds/42/commands" {
-		t.Errorf("registration calls: %s", got)
-	}
+	defer func() {
+		wait()
+		mu.Lock()
+		got := strings.Join(puts, ",")
+		mu.Unlock()
+		const put = "PUT /api/v10/applications/7/guilds/42/commands"
+		if got != put+","+put+","+put {
+			t.Errorf("registration calls: %s", got)
+		}
+		if n := strings.Count(logs.String(), "register discord /day2 failed; retrying"); n != 2 {
+			t.Errorf("%d retry warnings, want 2:\n%s", n, logs.String())
+		}
+	}()
 	body := []byte(`{"id":"1","application_id":"7","type":1,"token":"x","version":1}`)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req := httptest.NewRequest(http.MethodPost, discordInteractionsPath, bytes.NewReader(body))

@@ -1,10 +1,12 @@
 package awsclient
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -32,7 +34,19 @@ type Options struct {
 	// MaxSessions bounds the credentials cache; the least recently used
 	// (role, principal) session is dropped first. 0 means 1024.
 	MaxSessions int
+	// CallTimeout bounds one HTTP attempt of any AWS call, from dial to
+	// the end of the response body; 0 means DefaultCallTimeout. An
+	// endpoint that accepts and never answers then costs MaxAttempts ×
+	// CallTimeout, not the run's whole timeout. Cancelling the call's
+	// context (cancel, Ctrl-C, shutdown) ends it at once either way.
+	CallTimeout time.Duration
 }
+
+// DefaultCallTimeout is generous for day2bot's calls: they are control-plane
+// requests with small bodies; the slowest seen (CloudFormation
+// DescribeStackEvents, S3 ListObjectVersions of a full page) answer in
+// well under 10 s.
+const DefaultCallTimeout = 30 * time.Second
 
 // Provider hands out aws.Configs for (account, region, principal). Every
 // config shares one retryer and one HTTP client, so throttling and
@@ -81,7 +95,10 @@ func NewFromConfig(base aws.Config, o Options) *Provider {
 	retryer := NewRetryer(o.Retry)
 	base.Retryer = func() aws.Retryer { return retryer }
 	if base.HTTPClient == nil {
-		base.HTTPClient = awshttp.NewBuildableClient()
+		// The SDK's own client, with a deadline per attempt; a timed-out
+		// attempt is retried by the shared retryer like any transient
+		// connection error.
+		base.HTTPClient = awshttp.NewBuildableClient().WithTimeout(cmp.Or(o.CallTimeout, DefaultCallTimeout))
 	}
 	base.HTTPClient = BufferRequestBodies(base.HTTPClient)
 	if o.MaxSessions <= 0 {
