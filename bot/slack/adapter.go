@@ -70,6 +70,10 @@ type Options struct {
 	// a slot before it runs anyway; default 5s. See handover.go.
 	Concurrency  int
 	HandoverWait time.Duration
+	// AckWait bounds how long a click's acknowledgement waits for the
+	// engine to record it (bot.WithAckGate); default 2s, inside Slack's
+	// 3-second deadline.
+	AckWait time.Duration
 	// Replay remembers requests already served for their freshness
 	// window; serve passes the store. Default: in process only.
 	Replay ReplayMemory
@@ -139,6 +143,9 @@ func New(opts Options) (*Adapter, error) {
 	}
 	if opts.HandoverWait <= 0 {
 		opts.HandoverWait = 5 * time.Second
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 2 * time.Second
 	}
 	if opts.Replay == nil {
 		opts.Replay = replay.NewMemory(opts.Clock)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -41,7 +42,8 @@ func (a *Adapter) CommandsHandler(h Handler) http.Handler {
 }
 
 // InteractionsHandler serves POST /slack/interactions: button clicks
-// (block_actions) are acknowledged at once and handed to h.
+// (block_actions) are handed to h and acknowledged once h has recorded
+// them (see bot.WithAckGate), or after AckWait.
 func (a *Adapter) InteractionsHandler(h Handler) http.Handler {
 	return a.formHandler("interaction", func(w http.ResponseWriter, r *http.Request, form url.Values) bool {
 		var cb slack.InteractionCallback
@@ -49,10 +51,30 @@ func (a *Adapter) InteractionsHandler(h Handler) http.Handler {
 			http.Error(w, "bad payload", http.StatusBadRequest)
 			return false
 		}
+		a.dispatchRecorded(r.Context(), h, cb)
 		w.WriteHeader(http.StatusOK)
-		a.dispatchInteraction(r.Context(), h, cb)
 		return true
 	})
+}
+
+// dispatchRecorded dispatches cb and returns once the engine has recorded
+// it, it was not handed over at all, or AckWait has passed (then the click
+// is acknowledged anyway, as Slack would otherwise show the clicker an
+// error and retry, and it is still handled).
+func (a *Adapter) dispatchRecorded(ctx context.Context, h Handler, cb slack.InteractionCallback) {
+	recorded := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(recorded) }) }
+	if !a.dispatchInteraction(bot.WithAckGate(ctx, release), h, cb) {
+		return
+	}
+	t := time.NewTimer(a.opts.AckWait)
+	defer t.Stop()
+	select {
+	case <-recorded:
+	case <-t.C:
+		a.log.WarnContext(ctx, "slack click acknowledged before it was recorded", "user", cb.User.ID, "wait", a.opts.AckWait.String())
+	}
 }
 
 // formHandler verifies a request and parses its form body for serve, which
@@ -106,12 +128,13 @@ func (a *Adapter) dispatchCommand(ctx context.Context, h Handler, sc slack.Slash
 	})
 }
 
-// dispatchInteraction hands each button of a block_actions payload to h.
-// Other interaction types (modals, shortcuts) are not used by day2bot.
-func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.InteractionCallback) {
+// dispatchInteraction hands each button of a block_actions payload to h
+// and reports whether it did. Other interaction types (modals, shortcuts)
+// are not used by day2bot.
+func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.InteractionCallback) bool {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		a.log.DebugContext(ctx, "slack interaction ignored", "type", cb.Type)
-		return
+		return false
 	}
 	channel := cb.Channel.ID
 	if channel == "" {
@@ -120,7 +143,7 @@ func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.I
 	if o := interactionOrigin(cb); !a.allowed(o) {
 		a.refused(ctx, o, cb.User.ID, "click")
 		a.refuseLater(ctx, cb.ResponseURL, channel, cb.User.ID)
-		return
+		return false
 	}
 	issued := a.now()
 	ctx = context.WithoutCancel(ctx)
@@ -129,6 +152,7 @@ func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.I
 		ts = cb.Message.Timestamp
 	}
 	a.inflight.Go(ctx, func(ctx context.Context) {
+		defer bot.OpenAckGate(ctx)
 		name := a.displayName(ctx, cb.User.ID, cb.User.Name)
 		for _, act := range cb.ActionCallback.BlockActions {
 			h.HandleAction(ctx, bot.Action{
@@ -143,4 +167,5 @@ func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.I
 			})
 		}
 	})
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -14,7 +15,7 @@ import (
 // RunSocketMode connects to Slack over Socket Mode (apps.connections.open
 // with the app token, then a websocket) and serves commands and clicks
 // until ctx ends. No public URL is needed. Every envelope is acked before
-// anything else happens; slack-go reconnects when Slack asks it to.
+// anything else happens, except a click, acked once recorded; slack-go reconnects when Slack asks it to.
 func (a *Adapter) RunSocketMode(ctx context.Context, h Handler) error {
 	if a.opts.AppToken == "" {
 		return errors.New("run slack socket mode: no app token (SLACK_APP_TOKEN)")
@@ -24,6 +25,8 @@ func (a *Adapter) RunSocketMode(ctx context.Context, h Handler) error {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- smc.RunContext(ctx) }()
+	var clicks sync.WaitGroup // clicks waiting to be acked
+	defer clicks.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -35,12 +38,12 @@ func (a *Adapter) RunSocketMode(ctx context.Context, h Handler) error {
 			}
 			return fmt.Errorf("run slack socket mode: %w", err)
 		case evt := <-smc.Events:
-			a.socketEvent(ctx, smc, h, evt)
+			a.socketEvent(ctx, smc, h, evt, &clicks)
 		}
 	}
 }
 
-func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Handler, evt socketmode.Event) {
+func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Handler, evt socketmode.Event, clicks *sync.WaitGroup) {
 	start := time.Now()
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
@@ -59,12 +62,19 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 		a.metrics.acked("socket", "command", start)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
-		a.ack(ctx, smc, evt)
 		if !ok {
+			a.ack(ctx, smc, evt)
 			return
 		}
-		a.dispatchInteraction(ctx, h, cb)
-		a.metrics.acked("socket", "interaction", start)
+		// Acked once recorded, as over HTTP; waiting off the event loop
+		// so one slow click does not hold up the others.
+		clicks.Add(1)
+		go func() {
+			defer clicks.Done()
+			a.dispatchRecorded(ctx, h, cb)
+			a.ack(ctx, smc, evt)
+			a.metrics.acked("socket", "interaction", start)
+		}()
 	case socketmode.EventTypeEventsAPI:
 		// Not subscribed to events; ack so Slack does not redeliver.
 		a.ack(ctx, smc, evt)
