@@ -36,32 +36,38 @@ func (e *Engine) requestApproval(ctx context.Context, c caller, p *prepared, d p
 		e.internal(ctx, reply, "", err)
 		return
 	}
+	cl := noteCommand(ctx)
+	cl.approval, cl.outcome = a.ID, "approval requested"
+	var sr storedRef
 	ref, err := reply.Public(ctx, e.approvalMsg(ctx, a, storedRef{}, ""))
 	if err != nil {
 		e.log.ErrorContext(ctx, "post approval request", "approval", a.ID, "err", err)
-		// The request stands; `pending` and `approve ID` still reach it.
-		e.ephemeral(ctx, reply, Message{Text: "approval " + a.ID + " requested; approvers can use `approve " + a.ID + "`"})
-		return
-	}
-	cl := noteCommand(ctx)
-	cl.approval, cl.outcome = a.ID, "approval requested"
-	sr := storedRef{MessageRef: ref}
-	if err := e.store.SetApprovalMessage(ctx, a.ID, encodeStored(sr)); err != nil {
-		e.log.ErrorContext(ctx, "store approval message", "approval", a.ID, "err", err)
+		// The request stands; once planned, `pending` and `approve ID`
+		// still reach it.
+		e.ephemeral(ctx, reply, Message{Text: "approval " + a.ID + " requested; approvers can use `approve " + a.ID + "` once its plan is computed"})
+	} else {
+		sr.MessageRef = ref
+		if err := e.store.SetApprovalMessage(ctx, a.ID, encodeStored(sr)); err != nil {
+			e.log.ErrorContext(ctx, "store approval message", "approval", a.ID, "err", err)
+		}
 	}
 	bgctx := context.WithoutCancel(ctx)
-	e.background(func() { e.planApproval(bgctx, c, p, a.ID, sr) })
+	e.background(func() { e.planApproval(bgctx, c.Principal, p, a.ID, sr, reply) })
 }
 
 // planApproval computes the dry run shown to approvers and re-renders the
-// approval in whatever state it has reached meanwhile.
-func (e *Engine) planApproval(ctx context.Context, c caller, p *prepared, id string, sr storedRef) {
+// approval in whatever state it has reached meanwhile: with its buttons
+// when there is a plan. A request whose plan fails is not offered for
+// approval at all: it is cancelled, its message says why and the
+// requester (reply, if the request is still being answered) gets the
+// error, to fix and ask again.
+func (e *Engine) planApproval(ctx context.Context, requester string, p *prepared, id string, sr storedRef, reply Responder) {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.RunTimeout)
 	defer cancel()
-	plan, err := e.plan(ctx, c.Principal, p.app, p.task, p.action, p.values)
-	if err != nil {
-		sr.PlanErr = userText(err)
-		e.log.WarnContext(ctx, "plan for approval", "approval", id, "err", err)
+	plan, planErr := e.plan(ctx, requester, p.app, p.task, p.action, p.values)
+	if planErr != nil {
+		sr.PlanErr = userText(planErr)
+		e.log.WarnContext(ctx, "plan for approval", "approval", id, "err", planErr)
 	} else {
 		sr.Plan = &plan
 	}
@@ -70,15 +76,47 @@ func (e *Engine) planApproval(ctx context.Context, c caller, p *prepared, id str
 	if err := e.store.SetApprovalMessage(ctx, id, encodeStored(sr)); err != nil {
 		e.log.ErrorContext(ctx, "store approval plan", "approval", id, "err", err)
 	}
+	note := ""
+	if planErr != nil {
+		if err := e.store.CancelApproval(ctx, id, "day2bot"); err != nil && !errors.Is(err, store.ErrState) {
+			e.log.ErrorContext(ctx, "cancel approval without a plan", "approval", id, "err", err)
+		}
+		note = "not offered for approval: the plan failed"
+		if reply != nil {
+			e.ephemeral(ctx, reply, Message{Text: "Not sent for approval (" + id + "): the plan failed: " + sr.PlanErr, Tone: ToneDanger})
+		}
+	}
 	a, err := e.store.Approval(ctx, id)
 	if err != nil {
 		e.log.ErrorContext(ctx, "reload approval", "approval", id, "err", err)
 		return
 	}
-	if a.State != store.Pending {
+	if a.State != store.Pending && planErr == nil {
 		return // its message already shows the decision or the run
 	}
-	e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, ""))
+	e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, note))
+}
+
+// replanPending computes the plans the previous process did not finish:
+// an approval without one has no buttons until it has.
+func (e *Engine) replanPending(ctx context.Context) {
+	as, err := e.store.PendingApprovals(ctx, "")
+	if err != nil {
+		e.log.ErrorContext(ctx, "list pending approvals", "err", err)
+		return
+	}
+	for _, a := range as {
+		sr := decodeStored(a.MessageRef)
+		if sr.Plan != nil || sr.PlanErr != "" {
+			continue
+		}
+		p, err := e.resolve(a.App, a.Task, a.Params)
+		if err != nil {
+			e.log.WarnContext(ctx, "replan approval", "approval", a.ID, "err", err)
+			continue
+		}
+		e.background(func() { e.planApproval(ctx, a.Requester, p, a.ID, sr, nil) })
+	}
 }
 
 // plan runs the action's dry run with the caller's credentials.
@@ -101,6 +139,7 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) {
 		attrs: []slog.Attr{slog.String("principal", a.Principal()), slog.String("channel", a.Channel), slog.String("button", a.ButtonID)}}
 	ctx = withCommandLog(ctx, cl)
 	defer func() { cl.write(ctx, e.log, e.now()) }()
+	defer OpenAckGate(ctx) // every path, refusals included, ends the wait
 	defer e.recoverPanic(ctx, a.Reply, "button "+a.ButtonID)
 	c, err := e.identify(ctx, a.Platform, a.User, a.UserName, a.Channel)
 	if err != nil {
@@ -143,6 +182,10 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 		e.reject(ctx, reply, usagef("approval %s is already %s", id, ap.State))
 		return
 	}
+	if decodeStored(ap.MessageRef).Plan == nil {
+		e.reject(ctx, reply, usagef("the plan of %s is still being computed; vote once it is shown", id))
+		return
+	}
 	if !e.now().Before(ap.ExpiresAt) {
 		e.expireNow(ctx)
 		e.reject(ctx, reply, usagef("approval %s has expired", id))
@@ -175,6 +218,9 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 	if err == nil && res.Started && use.rule != "" {
 		e.recordUse(ctx, use.rule, use.principal, use.handle, res.RunID)
 	}
+	// The vote (and the run it queued) is in the store: the platform may
+	// be told the click arrived.
+	OpenAckGate(ctx)
 	unlockRate()
 	if err != nil {
 		unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -406,11 +407,30 @@ func TestDryRunPlansOnly(t *testing.T) {
 	mustContain(t, h.say("carol", "shop restart-web --dry-run"), "Denied")
 }
 
-func TestPlanFailureStillAsks(t *testing.T) {
+// A request whose plan fails is not offered for approval: its message
+// says why, without buttons; the requester gets the error; the approval
+// is cancelled, so no vote can run it.
+func TestPlanFailureIsNotOfferedForApproval(t *testing.T) {
 	h := newHarness(t)
-	h.restart.planErr = userErr{"DescribeInstances: throttled"}
+	h.restart.planErr = userErr{"there is no metric alarm named shop-cpu"}
 	out := h.say("bob", "shop restart-web")
-	mustContain(t, out, "Plan unavailable: DescribeInstances: throttled", "[Approve] [Deny]")
+	mustContain(t, out, "Plan unavailable: there is no metric alarm named shop-cpu", "not offered for approval",
+		"Not sent for approval", "the plan failed: there is no metric alarm named shop-cpu")
+	mustNotContain(t, out, "[Approve]")
+	as, err := h.st.PendingApprovals(h.ctx, "shop")
+	if err != nil || len(as) != 0 {
+		t.Fatalf("pending approvals %+v, %v; want none", as, err)
+	}
+	h.restart.planErr = nil
+	id := regexp.MustCompile(`approval (a-[a-z0-9]+)`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("no approval id in:\n%s", out)
+	}
+	out = h.say("alice", "approve "+id[1])
+	mustContain(t, out, "already cancelled")
+	if rs := h.runs("shop"); len(rs) != 0 {
+		t.Fatalf("runs %+v, want none", rs)
+	}
 }
 
 func TestWhy(t *testing.T) {

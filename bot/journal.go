@@ -49,6 +49,16 @@ func encodeStored(s storedRef) string {
 	return string(b)
 }
 
+// decodeStored is what is stored about an approval's message, the plan
+// included, even when the message itself was never posted.
+func decodeStored(s string) storedRef {
+	var r storedRef
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &r)
+	}
+	return r
+}
+
 func decodeRef(s string) (storedRef, bool) {
 	var r storedRef
 	if s == "" || json.Unmarshal([]byte(s), &r) != nil || r.Platform == "" {

@@ -23,12 +23,14 @@ func TestActionPanicFailsTheRunOnly(t *testing.T) {
 	mustContain(t, h.say("alice", "shop list-web"), "succeeded")
 }
 
-// A plan that panics while an approval is computed leaves the approval
-// standing, with the plan marked unavailable.
-func TestPlanPanicKeepsTheApproval(t *testing.T) {
+// A plan that panics while an approval is computed fails that request
+// only ("see logs"), which is then not offered for approval; the engine
+// carries on.
+func TestPlanPanicFailsTheRequestOnly(t *testing.T) {
 	h := newHarness(t)
 	h.restart.planPanic = true
-	id := approvalID(t, h.say("bob", "shop restart-web"))
+	mustContain(t, h.say("bob", "shop restart-web"), "Plan unavailable: internal error, see logs", "not offered for approval")
 	h.restart.planPanic = false
+	id := approvalID(t, h.say("bob", "shop restart-web"))
 	mustContain(t, h.say("alice", "approve "+id), "succeeded")
 }

@@ -44,8 +44,10 @@ func (e *Engine) resume(ctx, bg context.Context) error {
 		e.log.InfoContext(ctx, "resuming queued run", "run", id)
 		e.runner.enqueue(id)
 	}
-	// Approvals that expired while nobody was watching.
+	// Approvals that expired while nobody was watching, and plans that
+	// were still being computed.
 	e.expireNow(ctx)
+	e.replanPending(bg)
 	return nil
 }
 

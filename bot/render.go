@@ -264,6 +264,12 @@ func approvalMessage(a store.Approval, ref storedRef, confirm string, now time.T
 	case store.Pending:
 		left := a.ExpiresAt.Sub(now)
 		ctx += " · expires in " + tasks.FormatDuration(left.Round(time.Minute))
+		// Nobody approves what they have not seen: the buttons come with
+		// the plan.
+		if ref.Plan == nil {
+			ctx += " · Approve and Deny appear with the plan"
+			break
+		}
 		m.Buttons = []Button{
 			{ID: buttonApprove + a.ID, Label: "Approve", Style: StylePrimary},
 			{ID: buttonDeny + a.ID, Label: "Deny", Style: StyleDanger},

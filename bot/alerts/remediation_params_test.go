@@ -123,14 +123,17 @@ func TestParameterisedRemediationClick(t *testing.T) {
 	if n := disables(); n != 0 {
 		t.Fatalf("muted before approval (%d calls)", n)
 	}
+	// The buttons come with the plan, an update of the request's message.
 	var approve string
-	for _, b := range bob.public[0].Buttons {
-		if strings.HasPrefix(b.ID, "ap:") {
-			approve = b.ID
+	if ups := p.updates["approval-msg"]; len(ups) > 0 {
+		for _, b := range ups[len(ups)-1].Buttons {
+			if strings.HasPrefix(b.ID, "ap:") {
+				approve = b.ID
+			}
 		}
 	}
 	if approve == "" {
-		t.Fatalf("approval request has no approve button: %+v", bob.public[0].Buttons)
+		t.Fatalf("approval request has no approve button: first post %+v, updates %+v", bob.public[0].Buttons, p.updates["approval-msg"])
 	}
 	press("alice", approve)
 	press("alice", approve) // a second click changes nothing

@@ -106,23 +106,26 @@ func TestApprovalStoryWithEngine(t *testing.T) {
 		t.Errorf("denial does not name the rule: %s", flatten(resp.Data.Message))
 	}
 
-	// 2. Approval request: public, with Approve/Deny buttons.
+	// 2. Approval request: public, first without buttons; Approve/Deny
+	// come with the plan, which the engine adds once computed.
 	resp, token := fake.Interact(url, interaction{Type: discordgo.InteractionApplicationCommand, User: "111", Channel: "c1", Text: "shop restart-web"})
 	if resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != 0 {
 		t.Fatalf("approval request: type %d flags %d, want public 4", resp.Type, resp.Data.Flags)
 	}
-	buttons := buttonIDs(resp.Data.Message)
-	if len(buttons) < 2 {
-		t.Fatalf("approval request has buttons %v", buttons)
+	if b := buttonIDs(resp.Data.Message); len(b) != 0 {
+		t.Fatalf("approval request has buttons %v before its plan", b)
 	}
-	approve := buttons[0]
 	fake.mu.Lock()
 	msgID := fake.original[token]
 	fake.mu.Unlock()
-	// Approvers act on the plan, which the engine adds once computed.
 	fake.waitFor("the plan in the approval message", func() bool {
 		return strings.Contains(flatten(fake.message(msgID).Msg), "reboot 2 instances")
 	})
+	buttons := buttonIDs(fake.message(msgID).Msg)
+	if len(buttons) < 2 {
+		t.Fatalf("approval request with its plan has buttons %v", buttons)
+	}
+	approve := buttons[0]
 
 	// 3. Alice may not approve her own request.
 	resp, _ = fake.Interact(url, interaction{Type: discordgo.InteractionMessageComponent, User: "111", Channel: "c1", Message: msgID, Button: approve})

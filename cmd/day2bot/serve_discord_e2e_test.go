@@ -245,21 +245,28 @@ func TestServeDiscordHTTPEndToEnd(t *testing.T) {
 		t.Fatalf("approval request: %v", resp)
 	}
 	data, _ := json.Marshal(resp["data"])
-	var approve string
-	for _, id := range strings.Split(string(data), `"custom_id":"`)[1:] {
-		if id, _, _ = strings.Cut(id, `"`); approve == "" {
-			approve = id
-		}
+	if strings.Contains(string(data), `"custom_id"`) {
+		t.Fatalf("the request has buttons before its plan: %s", data)
 	}
 	s.api.mu.Lock()
 	msg := s.api.original[token]
 	s.api.mu.Unlock()
-	if approve == "" || msg == "" {
-		t.Fatalf("no button or message: %s", data)
+	if msg == "" {
+		t.Fatalf("no message: %s", data)
 	}
 
-	// Approvers act on the plan, which the engine adds once computed.
+	// Approvers act on the plan, which the engine adds, with the buttons,
+	// once computed.
 	s.api.wait(t, "the plan", func() bool { return !strings.Contains(s.api.message(msg), "computing") })
+	var approve string
+	for _, id := range strings.Split(s.api.message(msg), `"custom_id":"`)[1:] {
+		if id, _, _ = strings.Cut(id, `"`); approve == "" {
+			approve = id
+		}
+	}
+	if approve == "" {
+		t.Fatalf("no Approve button with the plan: %s", s.api.message(msg))
+	}
 
 	resp, _ = s.interact(t, "222", "", msg, approve)
 	if resp["type"] != 4.0 || flags(resp) != 64 || !strings.Contains(fmt.Sprint(resp["data"]), "own request") {

@@ -380,7 +380,8 @@ func TestServeSlackSocketModeApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	var approve string
-	waitFake(t, e.fake, "the ack and the approval request", func() bool {
+	// The buttons come with the plan, one chat.update after the post.
+	waitFake(t, e.fake, "the ack and the approval request with its plan", func() bool {
 		for _, m := range e.fake.Messages("C1") {
 			if id := buttonID(m.Blocks, "Approve"); id != "" {
 				approve = id
@@ -392,6 +393,7 @@ func TestServeSlackSocketModeApproval(t *testing.T) {
 	if n := e.fake.CallCount("chat.postMessage"); n != 1 {
 		t.Fatalf("chat.postMessage called %d times for the request, want 1", n)
 	}
+	updates := e.fake.CallCount("chat.update")
 
 	// bob clicks Approve on his own request: refused, only to him,
 	// through the click's response_url; nothing runs.
@@ -405,7 +407,7 @@ func TestServeSlackSocketModeApproval(t *testing.T) {
 	if !strings.Contains(refusal.Blocks+refusal.Text, "your own request") || refusal.Type != "ephemeral" {
 		t.Fatalf("refusal = %+v", refusal)
 	}
-	if m := e.fake.Messages("C1")[0]; m.Updates != 0 || e.fake.CallCount("chat.update") != 0 {
+	if m := e.fake.Messages("C1")[0]; m.Updates != updates || e.fake.CallCount("chat.update") != updates {
 		t.Fatalf("bob's click changed the request: %+v", m)
 	}
 	for _, id := range e.web {
