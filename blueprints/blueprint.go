@@ -198,6 +198,10 @@ var resourceTypes = map[string]string{
 	"s3:bucket":           "BucketName",
 	"cloudwatch:alarm":    "",
 
+	// Library I.
+	"eks:cluster":   "ClusterName",
+	"eks:nodegroup": "",
+
 	// Library II.
 	"iam:user":             "",
 	"ssm:managed-instance": "InstanceId",

@@ -62,6 +62,7 @@ func contractActions() fakeLookup {
 	batch := tasks.Param{Name: "batch", Type: tasks.TypeInt, Min: fp(1), Default: "1"}
 	asgProcess := tasks.Param{Name: "process", Type: tasks.TypeEnum, Required: true, Enum: []string{"all", "Launch", "Terminate", "HealthCheck",
 		"ReplaceUnhealthy", "AZRebalance", "AlarmNotification", "ScheduledActions", "AddToLoadBalancer", "InstanceRefresh"}}
+	eksWait := tasks.Param{Name: "wait", Type: tasks.TypeDuration, Min: fp(60), Max: fp(3600), Default: "10m"}
 	capacity := func(n string) tasks.Param {
 		return tasks.Param{Name: n, Type: tasks.TypeInt, Required: true, Min: fp(0), Max: fp(1000)}
 	}
@@ -108,6 +109,11 @@ func contractActions() fakeLookup {
 		{"ecs.describe", "ecs:service", false, nil},
 		{"ecs.scale", "ecs:service", true, []tasks.Param{integer("desired")}},
 		{"ecs.force-deployment", "ecs:service", true, nil},
+		{"eks.describe-cluster", "eks:cluster", false, nil},
+		{"eks.list-addons", "eks:cluster", false, nil},
+		{"eks.describe-nodegroups", "eks:nodegroup", false, nil},
+		{"eks.scale-nodegroup", "eks:nodegroup", true, []tasks.Param{capacity("min"), {Name: "max", Type: tasks.TypeInt, Required: true, Min: fp(1), Max: fp(1000)}, capacity("desired"), eksWait}},
+		{"eks.update-nodegroup-version", "eks:nodegroup", true, []tasks.Param{eksWait}},
 		{"ecs.rollback", "ecs:service", true, []tasks.Param{{Name: "wait", Type: tasks.TypeDuration, Min: fp(60), Max: fp(3600), Default: "10m"}}},
 		{"s3.describe", "s3:bucket", false, nil},
 		{"s3.block-public-access", "s3:bucket", true, nil},

@@ -99,6 +99,10 @@ var iamResource = map[string]struct {
 	"ec2:CreateImage":             {"Images", []string{"arn:{p}:ec2:{r}:{a}:instance/*", "arn:{p}:ec2:{r}::image/*", "arn:{p}:ec2:{r}::snapshot/*"}},
 	"ec2:CreateTags":              {"Images", []string{"arn:{p}:ec2:{r}:{a}:instance/*", "arn:{p}:ec2:{r}::image/*", "arn:{p}:ec2:{r}::snapshot/*"}},
 
+	// Library I: EKS node groups.
+	"eks:UpdateNodegroupConfig":  {"Nodegroups", []string{"arn:{p}:eks:{r}:{a}:nodegroup/*/*/*"}},
+	"eks:UpdateNodegroupVersion": {"Nodegroups", []string{"arn:{p}:eks:{r}:{a}:nodegroup/*/*/*"}},
+
 	// Library II: S3 teardown.
 	"s3:GetBucketObjectLockConfiguration": {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:ListBucketVersions":               {"Buckets", []string{"arn:{p}:s3:::*"}},

@@ -24,6 +24,7 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, LambdaActions(SDKLambda)...)
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActionsWith(SDKECS, o.Pace)...)
+	all = append(all, EKSActions(SDKEKS, o.Pace)...)
 	all = append(all, S3Actions(SDKS3)...)
 	all = append(all, IAMActions(SDKIAM)...)
 	all = append(all, SQSActions(SDKSQS)...)

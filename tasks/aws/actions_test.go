@@ -18,6 +18,7 @@ var contractNames = []string{
 	"ec2.change-type", "ec2.create-ami", "ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",
 	"ecr.image-findings", "ecr.lock-tags", "ecr.settings",
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",
+	"eks.describe-cluster", "eks.describe-nodegroups", "eks.list-addons", "eks.scale-nodegroup", "eks.update-nodegroup-version",
 	"elbv2.target-health",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",
 	"kinesis.describe", "kinesis.set-retention", "kinesis.set-shards",

@@ -18,6 +18,28 @@ import (
 // step performs one planned change and describes the outcome.
 type step func(ctx context.Context) (detail string, err error)
 
+// stepProgressKey carries a step's progress reporter (see stepProgress).
+type stepProgressKey struct{}
+
+// withStepProgress lets step i of n report progress about resource.
+func withStepProgress(ctx context.Context, progress func(tasks.Progress), i, n int, resource string) context.Context {
+	if progress == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, stepProgressKey{}, func(msg string) {
+		progress(tasks.Progress{Done: i, Total: n, Message: resource + ": " + msg})
+	})
+}
+
+// stepProgress is how a long step (waiting for an update AWS runs) says
+// where it is; a no-op when the run has no progress reporter.
+func stepProgress(ctx context.Context) func(string) {
+	if f, ok := ctx.Value(stepProgressKey{}).(func(string)); ok {
+		return f
+	}
+	return func(string) {}
+}
+
 // decision is the plan for one resource: skipped (Skip says why) or a step
 // to run; Action overrides the plan's verb for this resource.
 type decision struct {
@@ -117,7 +139,7 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 		case ctx.Err() != nil:
 			rr = tasks.ResourceResult{Resource: ch.Resource, Status: tasks.StatusFailed, Detail: "not attempted: " + context.Cause(ctx).Error()}
 		default:
-			detail, err := steps[i](ctx)
+			detail, err := steps[i](withStepProgress(ctx, progress, i, len(p.Changes), ch.Resource))
 			if err != nil {
 				err = ClassifyOn(err, a.iam, ch.Resource)
 				var ad *AccessDeniedError

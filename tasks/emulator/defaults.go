@@ -19,6 +19,7 @@ func (s *Server) registerDefaults() {
 	s.registerCloudFormation()
 	s.registerLambda()
 	s.registerEC2Images()
+	s.registerEKS()
 	s.registerSQS()
 	s.registerKinesis()
 	s.registerSSM()

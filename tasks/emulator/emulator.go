@@ -70,6 +70,7 @@ type Server struct {
 	kms     *kmsState
 	images  *ec2Images
 	ddb     *ddbState
+	eks     *eksState
 }
 
 // Fault is an injected error answer for the next call of an operation.
