@@ -68,6 +68,8 @@ func contractActions() fakeLookup {
 	}
 	ssmConcurrency := tasks.Param{Name: "concurrency", Type: tasks.TypeInt, Min: fp(1), Max: fp(50), Default: "1"}
 	ssmMaxErrors := tasks.Param{Name: "max_errors", Type: tasks.TypeInt, Min: fp(0), Max: fp(50), Default: "0"}
+	backupRole := tasks.Param{Name: "role", Type: tasks.TypeString, Pattern: `^(service-role/)?AWSBackup[A-Za-z0-9+=,.@_-]{0,100}$`,
+		Format: "an IAM role name starting with AWSBackup, optionally under service-role/", Default: "service-role/AWSBackupDefaultServiceRole"}
 	l := fakeLookup{}
 	for _, a := range []fakeAction{
 		{"ec2.describe", "ec2:instance", false, nil},
@@ -157,6 +159,12 @@ func contractActions() fakeLookup {
 			{Name: "new_table", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z0-9_.-]{3,255}$`, Format: "a table name: 3 to 255 letters, digits, dots, dashes or underscores"},
 			{Name: "ago", Type: tasks.TypeDuration, Min: fp(0), Max: fp(35 * 86400), Default: "0s"}}},
 		{"dynamodb.set-capacity", "dynamodb:table", true, []tasks.Param{{Name: "read", Type: tasks.TypeInt, Min: fp(1), Max: fp(40000), Required: true}, {Name: "write", Type: tasks.TypeInt, Min: fp(1), Max: fp(40000), Required: true}}},
+		{"backup.recovery-points", "backup:vault", false, nil},
+		{"backup.start-backup", "backup:vault", true, []tasks.Param{{Name: "resource", Type: tasks.TypeString, Required: true, Pattern: `^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S{1,1000}$`, Format: "a resource ARN (arn:aws:SERVICE:REGION:ACCOUNT:…)"},
+			{Name: "retention_days", Type: tasks.TypeInt, Min: fp(1), Max: fp(3650), Default: "35"}, backupRole}},
+		{"backup.start-restore", "backup:vault", true, []tasks.Param{{Name: "recovery_point", Type: tasks.TypeString, Required: true, Pattern: `^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S{1,1000}$`, Format: "a recovery point ARN"},
+			{Name: "new_name", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z][a-zA-Z0-9_.-]{2,62}$`, Format: "3 to 63 letters, digits, dots, dashes or underscores, starting with a letter"}, backupRole}},
+		{"backup.failed-jobs", "backup:vault", false, []tasks.Param{{Name: "window", Type: tasks.TypeDuration, Min: fp(3600), Max: fp(30 * 86400), Default: "24h"}}},
 	} {
 		l[a.name] = a
 	}

@@ -164,6 +164,15 @@ var iamResource = map[string]struct {
 	"dynamodb:Query":                     {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
 	"dynamodb:Scan":                      {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
 	"dynamodb:BatchWriteItem":            {"Tables", []string{"arn:{p}:dynamodb:{r}:{a}:table/*"}},
+
+	// Library II: AWS Backup.
+	"backup:ListRecoveryPointsByBackupVault": {"Vaults", []string{"arn:{p}:backup:{r}:{a}:backup-vault:*"}},
+	"backup:GetRecoveryPointRestoreMetadata": {"Vaults", []string{"arn:{p}:backup:{r}:{a}:backup-vault:*"}},
+	"backup:StartBackupJob":                  {"Vaults", []string{"arn:{p}:backup:{r}:{a}:backup-vault:*"}},
+	"backup:StartRestoreJob":                 {"RecoveryPoints", []string{"arn:{p}:backup:{r}:{a}:recovery-point:*"}},
+
+	// AWS Backup works with a role day2bot passes; only AWSBackup* roles.
+	"iam:PassRole": {"BackupRoles", []string{"arn:{p}:iam::{a}:role/AWSBackup*", "arn:{p}:iam::{a}:role/service-role/AWSBackup*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

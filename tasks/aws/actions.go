@@ -34,5 +34,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, SecretsActions(SDKSecretRotation)...)
 	all = append(all, ECRActions(SDKECR)...)
 	all = append(all, DynamoDBActions(SDKDynamoDB)...)
+	all = append(all, BackupActions(SDKBackup)...)
 	return all
 }

@@ -13,6 +13,7 @@ import (
 var contractNames = []string{
 	"autoscaling.describe", "autoscaling.instance-refresh", "autoscaling.resume-processes", "autoscaling.set-capacity", "autoscaling.set-desired",
 	"autoscaling.suspend-processes",
+	"backup.failed-jobs", "backup.recovery-points", "backup.start-backup", "backup.start-restore",
 	"cloudwatch.list-alarms", "cloudwatch.mute-alarm", "cloudwatch.set-threshold", "cloudwatch.unmute-alarm",
 	"dynamodb.backup", "dynamodb.describe", "dynamodb.enable-pitr", "dynamodb.restore-pitr", "dynamodb.set-capacity",
 	"ec2.change-type", "ec2.create-ami", "ec2.describe", "ec2.reboot", "ec2.start", "ec2.stop",

@@ -27,4 +27,5 @@ func (s *Server) registerDefaults() {
 	s.registerSecretsManager()
 	s.registerECR()
 	s.registerDynamoDB()
+	s.registerBackup()
 }

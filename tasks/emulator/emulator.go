@@ -71,6 +71,7 @@ type Server struct {
 	images  *ec2Images
 	ddb     *ddbState
 	eks     *eksState
+	backup  *backupState
 }
 
 // Fault is an injected error answer for the next call of an operation.

@@ -41,6 +41,15 @@ var restRoutes = map[string][]restRoute{
 		{"GET", "/clusters/{name}/addons", "ListAddons"},
 		{"GET", "/clusters/{name}/addons/{addon}", "DescribeAddon"},
 	},
+	"backup": {
+		{"GET", "/backup-vaults", "ListBackupVaults"},
+		{"GET", "/tags/{arn}", "ListTags"},
+		{"GET", "/backup-vaults/{name}/recovery-points", "ListRecoveryPointsByBackupVault"},
+		{"GET", "/backup-vaults/{name}/recovery-points/{arn}/restore-metadata", "GetRecoveryPointRestoreMetadata"},
+		{"PUT", "/backup-jobs", "StartBackupJob"},
+		{"GET", "/backup-jobs", "ListBackupJobs"},
+		{"PUT", "/restore-jobs", "StartRestoreJob"},
+	},
 }
 
 type restRoute struct{ method, pattern, op string }
