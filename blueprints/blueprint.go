@@ -211,6 +211,8 @@ var resourceTypes = map[string]string{
 	"opensearch:domain":    "DomainName",
 	"emr:cluster":          "JobFlowId",
 	"backup:vault":         "BackupVaultName",
+	"config:recorder":      "",
+	"config:rule":          "",
 
 	// Library III.
 	"sqs:queue":             "QueueName",

@@ -165,6 +165,9 @@ func contractActions() fakeLookup {
 		{"backup.start-restore", "backup:vault", true, []tasks.Param{{Name: "recovery_point", Type: tasks.TypeString, Required: true, Pattern: `^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S{1,1000}$`, Format: "a recovery point ARN"},
 			{Name: "new_name", Type: tasks.TypeString, Required: true, Pattern: `^[a-zA-Z][a-zA-Z0-9_.-]{2,62}$`, Format: "3 to 63 letters, digits, dots, dashes or underscores, starting with a letter"}, backupRole}},
 		{"backup.failed-jobs", "backup:vault", false, []tasks.Param{{Name: "window", Type: tasks.TypeDuration, Min: fp(3600), Max: fp(30 * 86400), Default: "24h"}}},
+		{"cloudtrail.check-trails", "cloudtrail:trail", false, nil},
+		{"config.recorder-status", "config:recorder", false, nil},
+		{"config.noncompliant-rules", "config:rule", false, []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "10"}}},
 	} {
 		l[a.name] = a
 	}

@@ -35,5 +35,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, ECRActions(SDKECR)...)
 	all = append(all, DynamoDBActions(SDKDynamoDB)...)
 	all = append(all, BackupActions(SDKBackup)...)
+	all = append(all, GovernanceActions(SDKGovernance)...)
 	return all
 }

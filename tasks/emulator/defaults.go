@@ -28,4 +28,5 @@ func (s *Server) registerDefaults() {
 	s.registerECR()
 	s.registerDynamoDB()
 	s.registerBackup()
+	s.registerConfig()
 }

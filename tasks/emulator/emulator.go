@@ -72,6 +72,7 @@ type Server struct {
 	ddb     *ddbState
 	eks     *eksState
 	backup  *backupState
+	config  *configState
 }
 
 // Fault is an injected error answer for the next call of an operation.
