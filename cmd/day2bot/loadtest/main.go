@@ -10,6 +10,9 @@
 //
 //	go build -o /tmp/day2bot ./cmd/day2bot
 //	go run ./cmd/day2bot/loadtest -bin /tmp/day2bot -n 200 -rounds 10
+//
+// With -security it measures instead what docs/security.md reports:
+// bogus-signed bodies in flight, forged and replayed requests, and a soak.
 package main
 
 import (
@@ -23,8 +26,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -36,7 +37,6 @@ import (
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store/sqlite"
-	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
 const (
@@ -76,6 +76,9 @@ func main() {
 	rounds := flag.Int("rounds", 10, "rounds per target")
 	mix := flag.String("mix", "all", "command mix: all (includes approval requests and dry runs that call AWS) or chat (no AWS calls)")
 	logPath := flag.String("log", "", "write serve's log here (default: a temp file, removed)")
+	security := flag.Bool("security", false, "measure what docs/security.md reports instead of ack latency")
+	bogus := flag.Int("bogus", 1000, "with -security: concurrent connections with 512 KiB bogus-signed bodies")
+	soak := flag.Int("soak", 10000, "with -security: signed commands in the soak")
 	flag.Parse()
 	if *floor != "" {
 		if err := runFloor(*floor); err != nil {
@@ -87,6 +90,13 @@ func main() {
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "loadtest: -bin is required")
 		os.Exit(2)
+	}
+	if *security {
+		if err := runSecurity(*bin, *logPath, *bogus, *soak); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*bin, *n, *rounds, *mix, *logPath); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -118,69 +128,12 @@ func runFloor(addr string) error {
 }
 
 func run(bin string, n, rounds int, mix, logPath string) error {
-	ctx := context.Background()
-	fake := slackfake.New(token)
-	defer fake.Close()
-	for id, name := range map[string]string{"UALICE": "alice", "UBOB": "bob", "UCAROL": "carol"} {
-		fake.AddUser(id, name)
-	}
-	emu := emulator.New()
-	defer emu.Close()
-	if _, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": app, "tier": "web"}}); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "day2bot-load-")
+	t, err := startTarget(bin, logPath, true)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	db := filepath.Join(dir, "day2bot.db")
-	if err := importPolicy(ctx, db); err != nil {
-		return err
-	}
-	var channels []string
-	for i := range 20 {
-		channels = append(channels, fmt.Sprintf("\"slack:C%02d\"", i))
-	}
-	cfg := fmt.Sprintf("database: %s\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [%s]\n",
-		db, app, strings.Join(channels, ", "))
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return err
-	}
-
-	serveAddr, floorAddr := freeAddr(), freeAddr()
-	serve := exec.Command(bin, "serve", "--config", cfgPath, "--listen", serveAddr)
-	serve.Env = append(os.Environ(),
-		"SLACK_BOT_TOKEN="+token, "SLACK_SIGNING_SECRET="+secret, "SLACK_API_URL="+fake.APIURL(),
-		"AWS_ENDPOINT_URL="+emu.URL, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOAD", "AWS_SECRET_ACCESS_KEY=load",
-		"AWS_EC2_METADATA_DISABLED=true")
-	if logPath == "" {
-		logPath = filepath.Join(dir, "serve.log")
-	}
-	logs, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	serve.Stderr = logs
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	floorCmd := exec.Command(self, "-floor", floorAddr)
-	floorCmd.Stderr = os.Stderr
-	for _, c := range []*exec.Cmd{serve, floorCmd} {
-		if err := c.Start(); err != nil {
-			return err
-		}
-		defer func() {
-			_ = c.Process.Signal(os.Interrupt)
-			_ = c.Wait()
-		}()
-	}
-	if err := waitHealthy("http://"+serveAddr+"/healthz", "http://"+floorAddr+"/"); err != nil {
-		return fmt.Errorf("%w (serve log: %s)", err, logs.Name())
-	}
+	defer t.stop()
+	fake, serve, serveAddr, floorAddr := t.fake, t.serve, t.addr, t.floorAddr
 
 	idle, err := procStatus(serve.Process.Pid)
 	if err != nil {
