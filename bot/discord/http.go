@@ -1,13 +1,14 @@
 package discord
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/day2bot/day2bot/internal/bodybudget"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -22,7 +23,8 @@ func (a *Adapter) HTTPHandler(e Engine) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		raw, done, err := bodybudget.Read(w, r, maxBodyBytes)
+		defer done()
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -33,11 +35,14 @@ func (a *Adapter) HTTPHandler(e Engine) http.Handler {
 			http.Error(w, "read body", http.StatusBadRequest)
 			return
 		}
-		if err := verify(a.cfg.PublicKey, a.now(), r.Header, body); err != nil {
+		if err := verify(a.cfg.PublicKey, a.now(), r.Header, raw); err != nil {
 			a.log.WarnContext(r.Context(), "discord interaction refused", "err", err, "remote", r.RemoteAddr)
 			http.Error(w, "invalid request signature", http.StatusUnauthorized)
 			return
 		}
+		// Verified: keep a copy (an interaction is a few KiB), the pooled
+		// buffer goes back.
+		body := bytes.Clone(raw)
 		ix, err := parseInteraction(body)
 		if err != nil {
 			a.log.WarnContext(r.Context(), "discord interaction unreadable", "err", err)

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/day2bot/day2bot/internal/bodybudget"
 	"github.com/day2bot/day2bot/internal/replay"
 )
 
@@ -52,7 +52,7 @@ func (a *Adapter) verify(w http.ResponseWriter, r *http.Request) ([]byte, error)
 	if err != nil {
 		return nil, fmt.Errorf("check signature headers: %w", err)
 	}
-	buf, err := readBody(w, r, a.opts.MaxBody)
+	raw, done, err := bodybudget.Read(w, r, a.opts.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -60,8 +60,8 @@ func (a *Adapter) verify(w http.ResponseWriter, r *http.Request) ([]byte, error)
 		}
 		return nil, fmt.Errorf("read body: %w", err)
 	}
-	defer bodyBuffers.Put(buf)
-	if _, err := sv.Write(buf.Bytes()); err != nil {
+	defer done()
+	if _, err := sv.Write(raw); err != nil {
 		return nil, fmt.Errorf("hash body: %w", err)
 	}
 	if err := sv.Ensure(); err != nil {
@@ -69,7 +69,7 @@ func (a *Adapter) verify(w http.ResponseWriter, r *http.Request) ([]byte, error)
 	}
 	// Only a verified body outlives the request's buffer; Slack's are a
 	// few KiB.
-	body := bytes.Clone(buf.Bytes())
+	body := bytes.Clone(raw)
 	ts := r.Header.Get("X-Slack-Timestamp")
 	first, err := a.replay.SeenOnce(r.Context(), replayKey(ts, body), replayUntil(ts, a.now()))
 	if err != nil {
@@ -79,31 +79,6 @@ func (a *Adapter) verify(w http.ResponseWriter, r *http.Request) ([]byte, error)
 		return nil, errReplay
 	}
 	return body, nil
-}
-
-// bodyBuffers are the buffers request bodies are read into before their
-// signature is checked. Unsigned bodies up to MaxBody can arrive by the
-// thousand (serve bounds the bytes in flight, not the rate); reading each
-// into a fresh slice left that much garbage per request, and the heap
-// grew far past what was in flight before the GC caught up. Pooled, the
-// bytes held stay close to the bodies in flight.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// readBody reads r's body within limit into a pooled buffer, which the
-// caller puts back; with the declared length (Slack always sends it) the
-// buffer grows once.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	if n := r.ContentLength; n > 0 && n <= limit {
-		buf.Grow(int(n) + bytes.MinRead) // room for the read that sees EOF
-	}
-	if _, err := buf.ReadFrom(rd); err != nil {
-		bodyBuffers.Put(buf)
-		return nil, err
-	}
-	return buf, nil
 }
 
 // replayKey names a verified request by what its signature covers, not by

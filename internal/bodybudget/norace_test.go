@@ -1,0 +1,5 @@
+//go:build !race
+
+package bodybudget
+
+const raceEnabled = false
