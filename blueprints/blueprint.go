@@ -219,6 +219,7 @@ var resourceTypes = map[string]string{
 	"kinesis:stream":        "StreamName",
 	"secretsmanager:secret": "",
 	"ecr:repository":        "RepositoryName",
+	"sfn:state-machine":     "StateMachineArn",
 }
 
 // ResourceTypes returns the known resource types, sorted.

@@ -168,6 +168,10 @@ func contractActions() fakeLookup {
 		{"cloudtrail.check-trails", "cloudtrail:trail", false, nil},
 		{"config.recorder-status", "config:recorder", false, nil},
 		{"config.noncompliant-rules", "config:rule", false, []tasks.Param{{Name: "limit", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "10"}}},
+		{"sfn.failed-executions", "sfn:state-machine", false, []tasks.Param{{Name: "window", Type: tasks.TypeDuration, Min: fp(900), Max: fp(14 * 86400), Default: "24h"}, {Name: "show", Type: tasks.TypeInt, Min: fp(0), Max: fp(10), Default: "3"}}},
+		{"sfn.redrive", "sfn:state-machine", true, []tasks.Param{{Name: "execution", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9_.*?-]{1,80}$`, Format: "an execution name, or a pattern such as order-* (* is any run of characters; * alone is every one)"},
+			{Name: "window", Type: tasks.TypeDuration, Min: fp(900), Max: fp(14 * 86400), Default: "24h"}, {Name: "max", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "10"}}},
+		{"sfn.restart", "sfn:state-machine", true, []tasks.Param{{Name: "execution", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9_.-]{1,80}$`, Format: "an execution name: up to 80 letters, digits, dots, dashes or underscores"}}},
 	} {
 		l[a.name] = a
 	}

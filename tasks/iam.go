@@ -173,6 +173,13 @@ var iamResource = map[string]struct {
 
 	// AWS Backup works with a role day2bot passes; only AWSBackup* roles.
 	"iam:PassRole": {"BackupRoles", []string{"arn:{p}:iam::{a}:role/AWSBackup*", "arn:{p}:iam::{a}:role/service-role/AWSBackup*"}},
+
+	// Library III: Step Functions (standard workflows' state machines and executions).
+	"states:ListTagsForResource": {"StateMachines", []string{"arn:{p}:states:{r}:{a}:stateMachine:*"}},
+	"states:ListExecutions":      {"StateMachines", []string{"arn:{p}:states:{r}:{a}:stateMachine:*"}},
+	"states:StartExecution":      {"StateMachines", []string{"arn:{p}:states:{r}:{a}:stateMachine:*"}},
+	"states:DescribeExecution":   {"Executions", []string{"arn:{p}:states:{r}:{a}:execution:*"}},
+	"states:RedriveExecution":    {"Executions", []string{"arn:{p}:states:{r}:{a}:execution:*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -36,5 +36,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, DynamoDBActions(SDKDynamoDB)...)
 	all = append(all, BackupActions(SDKBackup)...)
 	all = append(all, GovernanceActions(SDKGovernance)...)
+	all = append(all, SFNActions(SDKSFN)...)
 	return all
 }

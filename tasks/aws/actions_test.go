@@ -32,6 +32,7 @@ var contractNames = []string{
 	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.expire-grants", "s3.grant-read", "s3.revoke-principal",
 	"s3.teardown-bucket",
 	"secrets.rotate", "secrets.rotation-report",
+	"sfn.failed-executions", "sfn.redrive", "sfn.restart",
 	"sqs.describe", "sqs.purge", "sqs.redrive-dlq",
 	"ssm.patch-compliance", "ssm.run-document", "ssm.run-patch-baseline",
 }

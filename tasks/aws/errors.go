@@ -91,6 +91,7 @@ var iamPrefix = map[string]string{
 	"Cost Explorer":             "ce",
 	"IAM":                       "iam",
 	"Secrets Manager":           "secretsmanager",
+	"SFN":                       "states",
 }
 
 // iamName covers operations whose IAM action is not named like the API.

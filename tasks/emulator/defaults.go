@@ -29,4 +29,5 @@ func (s *Server) registerDefaults() {
 	s.registerDynamoDB()
 	s.registerBackup()
 	s.registerConfig()
+	s.registerStepFunctions()
 }

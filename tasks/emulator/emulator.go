@@ -65,6 +65,7 @@ type Server struct {
 	kinesis *kinesisState
 	secrets *smState
 	ecr     *ecrState
+	sfn     *sfnState
 	ecs     *ecsState
 	ssm     *ssmState
 	kms     *kmsState
