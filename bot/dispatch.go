@@ -76,10 +76,16 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		e.dashboardLink(ctx, c, req, cmd.Reply)
 	case VerbPending:
 		e.pendingList(ctx, c, cmd.Reply)
-	case VerbApprove, VerbDeny:
-		e.vote(ctx, c, req.ID, req.Verb == VerbApprove, req.Reason, cmd.Reply, MessageRef{})
-	case VerbCancel:
-		e.cancelCommand(ctx, c, req.ID, cmd.Reply)
+	case VerbApprove, VerbDeny, VerbCancel:
+		id, err := e.resolveLast(ctx, c, req.Verb, req.ID)
+		switch {
+		case err != nil:
+			e.reject(ctx, cmd.Reply, err)
+		case req.Verb == VerbCancel:
+			e.cancelCommand(ctx, c, id, cmd.Reply)
+		default:
+			e.vote(ctx, c, id, req.Verb == VerbApprove, req.Reason, cmd.Reply, MessageRef{})
+		}
 	case VerbFreeze:
 		e.freeze(ctx, c, req, cmd.Reply)
 	case VerbUnfreeze:

@@ -256,6 +256,7 @@ func TestRestartInterruptsRunningRun(t *testing.T) {
 	h.open()
 	mark := h.out.Len()
 	h.start()
+	h.drain() // the announcement goes out in the background
 	mustContain(t, h.out.Since(mark), "shop restart-web — interrupted", "was not retried")
 	rs := h.runs("shop")
 	if len(rs) != 1 || rs[0].State != store.Interrupted {

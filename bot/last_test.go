@@ -1,0 +1,38 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/day2bot/day2bot/policies/store"
+)
+
+// "last" names the newest item of the verb's kind: approve/deny last the
+// newest approval waiting for the caller's vote, cancel last the caller's
+// newest run in progress or pending request.
+func TestLastMeansTheNewestOfTheVerbsKind(t *testing.T) {
+	h := newHarness(t)
+	mustContain(t, h.say("alice", "approve last"), "no approval is waiting for your vote")
+	first := approvalID(t, h.say("bob", "shop restart-web batch=1"))
+	second := approvalID(t, h.say("bob", "shop restart-web batch=2"))
+	if first == second {
+		t.Fatalf("one approval id for two requests: %s", first)
+	}
+	// bob asked: nothing of it is his to vote on.
+	mustContain(t, h.say("bob", "approve last"), "no approval is waiting for your vote")
+	mustContain(t, h.say("alice", "deny last not now"), "Denied")
+	a, err := h.st.Approval(h.ctx, second)
+	if err != nil || a.State != store.Denied {
+		t.Fatalf("second approval %+v, %v; want denied (the newest)", a, err)
+	}
+	// cancel last: bob's newest pending request is the first one now.
+	mustContain(t, h.say("bob", "cancel last"), "cancelled")
+	a, err = h.st.Approval(h.ctx, first)
+	if err != nil || a.State != store.ApprovalCancelled {
+		t.Fatalf("first approval %+v, %v; want cancelled", a, err)
+	}
+	out := h.say("carol", "cancel last")
+	if !strings.Contains(out, "no run in progress") {
+		t.Fatalf("carol's cancel last: %s", out)
+	}
+}
