@@ -172,6 +172,11 @@ func contractActions() fakeLookup {
 		{"sfn.redrive", "sfn:state-machine", true, []tasks.Param{{Name: "execution", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9_.*?-]{1,80}$`, Format: "an execution name, or a pattern such as order-* (* is any run of characters; * alone is every one)"},
 			{Name: "window", Type: tasks.TypeDuration, Min: fp(900), Max: fp(14 * 86400), Default: "24h"}, {Name: "max", Type: tasks.TypeInt, Min: fp(1), Max: fp(100), Default: "10"}}},
 		{"sfn.restart", "sfn:state-machine", true, []tasks.Param{{Name: "execution", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9_.-]{1,80}$`, Format: "an execution name: up to 80 letters, digits, dots, dashes or underscores"}}},
+		{"opensearch.describe", "opensearch:domain", false, nil},
+		{"opensearch.snapshot", "opensearch:domain", true, []tasks.Param{{Name: "repository", Type: tasks.TypeString, Pattern: `^[a-z0-9][a-z0-9_-]{0,63}$`, Format: "1 to 64 lowercase letters, digits, dashes or underscores", Default: "snapshots"},
+			{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
+		{"opensearch.set-data-nodes", "opensearch:domain", true, []tasks.Param{{Name: "count", Type: tasks.TypeInt, Min: fp(1), Max: fp(80), Required: true},
+			{Name: "wait", Type: tasks.TypeDuration, Min: fp(300), Max: fp(6 * 3600), Default: "1h"}}},
 	} {
 		l[a.name] = a
 	}

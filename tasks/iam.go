@@ -180,6 +180,12 @@ var iamResource = map[string]struct {
 	"states:StartExecution":      {"StateMachines", []string{"arn:{p}:states:{r}:{a}:stateMachine:*"}},
 	"states:DescribeExecution":   {"Executions", []string{"arn:{p}:states:{r}:{a}:execution:*"}},
 	"states:RedriveExecution":    {"Executions", []string{"arn:{p}:states:{r}:{a}:execution:*"}},
+
+	// Library II: OpenSearch Service domains (ESHttp*: the domain's own REST API, snapshots).
+	"es:UpdateDomainConfig":           {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
+	"es:DescribeDomainChangeProgress": {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
+	"es:ESHttpGet":                    {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
+	"es:ESHttpPut":                    {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -37,5 +37,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, BackupActions(SDKBackup)...)
 	all = append(all, GovernanceActions(SDKGovernance)...)
 	all = append(all, SFNActions(SDKSFN)...)
+	all = append(all, OpenSearchActions(SDKOpenSearch, o.Pace)...)
 	return all
 }

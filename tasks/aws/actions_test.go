@@ -27,6 +27,7 @@ var contractNames = []string{
 	"kinesis.describe", "kinesis.set-retention", "kinesis.set-shards",
 	"kms.enable-rotation", "kms.rotation-status",
 	"lambda.clear-concurrency", "lambda.describe", "lambda.metrics", "lambda.rollback-alias", "lambda.set-concurrency", "lambda.shift-alias",
+	"opensearch.describe", "opensearch.set-data-nodes", "opensearch.snapshot",
 	"rds.add-reader", "rds.describe", "rds.describe-cluster", "rds.failover-cluster", "rds.list-cluster-snapshots", "rds.list-snapshots",
 	"rds.reboot", "rds.remove-reader", "rds.restore-cluster", "rds.restore-db", "rds.snapshot", "rds.snapshot-cluster", "rds.start", "rds.stop",
 	"s3.block-public-access", "s3.describe", "s3.enable-encryption", "s3.enable-versioning", "s3.expire-grants", "s3.grant-read", "s3.revoke-principal",

@@ -48,6 +48,9 @@ var iamForCall = map[string]string{
 	"s3:ListObjectVersions":          "s3:ListBucketVersions",
 	"s3:DeleteObjects":               "s3:DeleteObject",
 	"s3:GetObjectLockConfiguration":  "s3:GetBucketObjectLockConfiguration",
+	// An OpenSearch domain's own REST API is authorized by HTTP method.
+	"es:GetSnapshotRepository": "es:ESHttpGet",
+	"es:CreateSnapshot":        "es:ESHttpPut",
 }
 
 // iamActionOf is the IAM action that authorizes a recorded call.

@@ -30,4 +30,5 @@ func (s *Server) registerDefaults() {
 	s.registerBackup()
 	s.registerConfig()
 	s.registerStepFunctions()
+	s.registerOpenSearch()
 }

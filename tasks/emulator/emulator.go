@@ -74,6 +74,7 @@ type Server struct {
 	eks     *eksState
 	backup  *backupState
 	config  *configState
+	search  *osState
 }
 
 // Fault is an injected error answer for the next call of an operation.

@@ -50,6 +50,17 @@ var restRoutes = map[string][]restRoute{
 		{"GET", "/backup-jobs", "ListBackupJobs"},
 		{"PUT", "/restore-jobs", "StartRestoreJob"},
 	},
+	"es": {
+		{"GET", "/2021-01-01/domain", "ListDomainNames"},
+		{"GET", "/2021-01-01/opensearch/domain/{name}", "DescribeDomain"},
+		{"GET", "/2021-01-01/tags", "ListTags"},
+		{"GET", "/2021-01-01/opensearch/domain/{name}/health", "DescribeDomainHealth"},
+		{"POST", "/2021-01-01/opensearch/domain/{name}/config", "UpdateDomainConfig"},
+		{"GET", "/2021-01-01/opensearch/domain/{name}/progress", "DescribeDomainChangeProgress"},
+		// A domain's own REST API (not an AWS API): manual snapshots.
+		{"GET", "/_snapshot/{repo}", "GetSnapshotRepository"},
+		{"PUT", "/_snapshot/{repo}/{snapshot}", "CreateSnapshot"},
+	},
 }
 
 type restRoute struct{ method, pattern, op string }
