@@ -36,6 +36,7 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks"
 )
 
 // Clients are the AWS clients one app's digest uses.
@@ -48,6 +49,10 @@ type Clients struct {
 	S3          S3API
 	CloudWatch  CloudWatchAPI
 	Cost        CostAPI
+	// Members, when set, lists the resources of the types the digest does
+	// not list itself (queues, streams, functions...), by the tasks' own
+	// selection; known is false for a type it does not list either.
+	Members func(ctx context.Context, sel tasks.Selector) (ids []string, known bool, err error)
 }
 
 // SDKClients builds the clients from an app's aws.Config. Cost Explorer

@@ -117,7 +117,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 			}
 			if len(members) == 0 || dim == "" {
 				sums[i].Note = "not read: digests find " + m.Select.Type + " by id or name only"
-				if listed[m.Select.Type] {
+				if listed[m.Select.Type] || found.listed[m.Select.Type] {
 					sums[i].Note = "no " + m.Resource + " found"
 				}
 				continue

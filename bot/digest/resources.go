@@ -56,18 +56,23 @@ const ec2PageSize = 1000
 type members struct {
 	ids  map[string][]string
 	dims map[string]map[string]string // by id
+	// listed are the resource types Clients.Members listed: an empty
+	// member list means none was found.
+	listed map[string]bool
 }
 
 // collectResources counts the app's EC2 instances, RDS databases, Auto
 // Scaling groups, load balancers, target groups and ECS services, and
 // returns the members of every resource it could list. Resources of other
-// types contribute the ids and names their selector states outright.
+// types are listed by Clients.Members where it knows them (with the tasks'
+// selection), else contribute the ids and names their selector states.
 func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedApp) ([]ResourceCount, members, error) {
 	var out []ResourceCount
-	found := members{ids: map[string][]string{}, dims: map[string]map[string]string{}}
+	found := members{ids: map[string][]string{}, dims: map[string]map[string]string{}, listed: map[string]bool{}}
 	ids := found.ids
 	var dbs []rdstypes.DBInstance
 	dbsRead := false
+	var membersErr error
 	for _, name := range slices.Sorted(maps.Keys(app.Resources)) {
 		sel := app.Resources[name].Select
 		switch sel.Type {
@@ -125,12 +130,25 @@ func collectResources(ctx context.Context, cl Clients, app *blueprints.ResolvedA
 			rc, got := countDBs(name, sel, dbs)
 			out, ids[name] = append(out, rc), got
 		default:
+			if cl.Members != nil {
+				// A failed listing (a role without the reads of the
+				// type's tasks) costs this resource's metrics, not the
+				// resources after it.
+				got, known, err := cl.Members(ctx, sel)
+				if err != nil && membersErr == nil {
+					membersErr = fmt.Errorf("list %s: %w", name, err)
+				}
+				if known && err == nil {
+					ids[name], found.listed[sel.Type] = got, true
+					continue
+				}
+			}
 			if got := append(slices.Clone(sel.IDs), sel.Names...); len(got) > 0 {
 				ids[name] = got
 			}
 		}
 	}
-	return out, found, nil
+	return out, found, membersErr
 }
 
 // countInstances lists the selected, not terminated instances in pages of

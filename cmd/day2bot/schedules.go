@@ -27,6 +27,7 @@ import (
 	"github.com/day2bot/day2bot/bot/schedule"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 )
 
 // routineDeps is what newRoutines wires together.
@@ -129,7 +130,11 @@ func newRoutines(d routineDeps) (*routines, error) {
 		if err != nil {
 			return digest.Clients{}, fmt.Errorf("aws config for %s: %w", app.Name, err)
 		}
-		return digest.SDKClients(cfg), nil
+		c := digest.SDKClients(cfg)
+		c.Members = func(ctx context.Context, sel tasks.Selector) ([]string, bool, error) {
+			return awsactions.Members(ctx, cfg, sel)
+		}
+		return c, nil
 	}
 	r.digests, err = digest.New(digest.Options{Clients: awsFor, Journal: d.Store, Clock: clock.Now, CostTag: cmp.Or(d.Config.CostTag, d.CostTag), Logger: log})
 	if err != nil {
