@@ -199,8 +199,9 @@ var resourceTypes = map[string]string{
 	"cloudwatch:alarm":    "",
 
 	// Library I.
-	"eks:cluster":   "ClusterName",
-	"eks:nodegroup": "",
+	"eks:cluster":                   "ClusterName",
+	"eks:nodegroup":                 "",
+	"elasticache:replication-group": "",
 
 	// Library II.
 	"iam:user":             "",

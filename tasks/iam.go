@@ -103,6 +103,12 @@ var iamResource = map[string]struct {
 	"eks:UpdateNodegroupConfig":  {"Nodegroups", []string{"arn:{p}:eks:{r}:{a}:nodegroup/*/*/*"}},
 	"eks:UpdateNodegroupVersion": {"Nodegroups", []string{"arn:{p}:eks:{r}:{a}:nodegroup/*/*/*"}},
 
+	// Library I: ElastiCache.
+	"elasticache:TestFailover":       {"ReplicationGroups", []string{"arn:{p}:elasticache:{r}:{a}:replicationgroup:*"}},
+	"elasticache:RebootCacheCluster": {"CacheClusters", []string{"arn:{p}:elasticache:{r}:{a}:cluster:*"}},
+	"elasticache:CreateSnapshot": {"Snapshots", []string{"arn:{p}:elasticache:{r}:{a}:replicationgroup:*", "arn:{p}:elasticache:{r}:{a}:cluster:*",
+		"arn:{p}:elasticache:{r}:{a}:snapshot:*"}},
+
 	// Library II: S3 teardown.
 	"s3:GetBucketObjectLockConfiguration": {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:ListBucketVersions":               {"Buckets", []string{"arn:{p}:s3:::*"}},

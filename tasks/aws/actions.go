@@ -25,6 +25,7 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, CloudWatchActions(SDKCloudWatch)...)
 	all = append(all, ECSActionsWith(SDKECS, o.Pace)...)
 	all = append(all, EKSActions(SDKEKS, o.Pace)...)
+	all = append(all, ElastiCacheActions(SDKElastiCache, o.Pace)...)
 	all = append(all, S3Actions(SDKS3)...)
 	all = append(all, IAMActions(SDKIAM)...)
 	all = append(all, SQSActions(SDKSQS)...)

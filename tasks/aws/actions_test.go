@@ -22,6 +22,7 @@ var contractNames = []string{
 	"ecr.image-findings", "ecr.lock-tags", "ecr.settings",
 	"ecs.describe", "ecs.force-deployment", "ecs.rollback", "ecs.scale",
 	"eks.describe-cluster", "eks.describe-nodegroups", "eks.list-addons", "eks.scale-nodegroup", "eks.update-nodegroup-version",
+	"elasticache.describe", "elasticache.reboot-nodes", "elasticache.snapshot", "elasticache.test-failover",
 	"elbv2.target-health",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",
 	"kinesis.describe", "kinesis.set-retention", "kinesis.set-shards",

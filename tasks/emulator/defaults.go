@@ -20,6 +20,7 @@ func (s *Server) registerDefaults() {
 	s.registerLambda()
 	s.registerEC2Images()
 	s.registerEKS()
+	s.registerElastiCache()
 	s.registerSQS()
 	s.registerKinesis()
 	s.registerSSM()

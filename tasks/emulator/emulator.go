@@ -75,6 +75,7 @@ type Server struct {
 	backup  *backupState
 	config  *configState
 	search  *osState
+	ec      *ecState
 }
 
 // Fault is an injected error answer for the next call of an operation.
