@@ -88,6 +88,17 @@ func (c *Catalog) With(more ...*Blueprint) (*Catalog, error) {
 	return NewCatalog(append(all, more...)...)
 }
 
+// Without returns a new catalog holding c's blueprints but those named.
+func (c *Catalog) Without(names ...string) (*Catalog, error) {
+	var keep []*Blueprint
+	for _, n := range c.names {
+		if !slices.Contains(names, n) {
+			keep = append(keep, c.byName[n])
+		}
+	}
+	return NewCatalog(keep...)
+}
+
 // Get returns the blueprint named name.
 func (c *Catalog) Get(name string) (*Blueprint, bool) {
 	b, ok := c.byName[name]

@@ -70,6 +70,10 @@ var cfnTypes = map[string]string{
 
 // templateFile is how template files are told from blueprint files in a
 // directory.
+// IsTemplate reports whether a file name is a stack template that a
+// blueprint names (template:), not a blueprint: NAME.cfn.yaml/yml/json.
+func IsTemplate(name string) bool { return templateFile(name) }
+
 func templateFile(name string) bool {
 	for _, ext := range []string{".cfn.yaml", ".cfn.yml", ".cfn.json"} {
 		if strings.HasSuffix(name, ext) {

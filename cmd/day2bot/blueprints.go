@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -108,7 +110,8 @@ func newBlueprintsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Validate blueprint files against the schema and the actions; exit 1 listing every problem",
-		Args:  cobra.MinimumNArgs(1),
+		Args: argsOrExample(1, true, "day2bot blueprints validate FILE...",
+			"day2bot blueprints validate my-blueprints/*.yaml   (or blueprints/library/*.yaml, the embedded ones)"),
 		RunE: func(c *cobra.Command, args []string) error {
 			cat, err := catalog()
 			if err != nil {
@@ -139,12 +142,28 @@ func validateBlueprintFiles(g *globals, cat *blueprints.Catalog, files []string)
 	}
 	var ok []*blueprints.Blueprint
 	for _, f := range files {
+		if blueprints.IsTemplate(f) {
+			// A glob over a blueprint directory takes in its stack
+			// templates too; each is checked with the blueprint that
+			// names it.
+			fmt.Fprintf(g.Stdout, "%s: skipped (a stack template, checked with its blueprint)\n", f)
+			continue
+		}
 		b, err := blueprints.LoadFile(f)
 		if err != nil {
 			if err := report(err); err != nil {
 				return err
 			}
 			continue
+		}
+		cat := cat
+		if lib, found := cat.Get(b.Name); found && path.Base(lib.File) == filepath.Base(f) && path.Dir(lib.File) == "library" {
+			// The library's own source (blueprints/library/NAME.yaml, an
+			// edited copy of it): checked as the new version of that
+			// blueprint, not as a second one of the same name.
+			if cat, err = cat.Without(b.Name); err != nil {
+				return err
+			}
 		}
 		if err := b.Validate(reg); err != nil {
 			if err := report(err); err != nil {
@@ -162,7 +181,15 @@ func validateBlueprintFiles(g *globals, cat *blueprints.Catalog, files []string)
 	}
 	if len(ok) > 1 {
 		// Files that are fine alone may still clash with each other.
-		if _, err := cat.With(ok...); err != nil {
+		names := make([]string, len(ok))
+		for i, b := range ok {
+			names[i] = b.Name
+		}
+		rest, err := cat.Without(names...)
+		if err != nil {
+			return err
+		}
+		if _, err := rest.With(ok...); err != nil {
 			if err := report(err); err != nil {
 				return err
 			}

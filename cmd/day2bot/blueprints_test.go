@@ -155,3 +155,19 @@ func TestBlueprintsDir(t *testing.T) {
 		t.Fatalf("list with a clashing --dir: exit %d, stderr %q", code, errs)
 	}
 }
+
+// The repository's own library files validate as they are, templates and
+// all: each is checked as the new version of its embedded blueprint.
+func TestValidateTheLibraryItself(t *testing.T) {
+	files, err := filepath.Glob("../../blueprints/library/*.yaml")
+	if err != nil || len(files) < 20 {
+		t.Fatalf("library files: %d, %v", len(files), err)
+	}
+	code, out, errs := runCLI(t, "", append([]string{"blueprints", "validate"}, files...)...)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, errs, out)
+	}
+	if !strings.Contains(out, "ec2-web.cfn.yaml: skipped (a stack template") || !strings.Contains(out, "ec2-web.yaml: ok") {
+		t.Fatalf("output:\n%s", out)
+	}
+}

@@ -37,7 +37,8 @@ permissions or trust print that one document alone, ready for
 The trust principal is --principal (the identity day2bot runs as), else the
 root of the account in the app's role_arn. Write actions are scoped to their
 resource type in the app's region and the role's account.`,
-		Args: cobra.ExactArgs(1),
+		Args: argsOrExample(1, false, "day2bot iam-policy APP [--config day2bot.yaml] [--document both|permissions|trust]",
+			"day2bot iam-policy shop --config day2bot.yaml --document permissions"),
 		RunE: func(c *cobra.Command, args []string) error {
 			switch document {
 			case "both", "permissions", "trust":

@@ -54,6 +54,18 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
+// argsOrExample is cobra.ExactArgs(n) (cobra.MinimumNArgs(n) if atLeast)
+// with a usage line that shows an example, for commands people meet
+// before they know their arguments.
+func argsOrExample(n int, atLeast bool, usage, example string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) == n || (atLeast && len(args) > n) {
+			return nil
+		}
+		return usageError("usage: %s\n  e.g. %s", usage, example)
+	}
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &globals{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv})

@@ -28,6 +28,9 @@ func TestRootExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"unknown flag", []string{"version", "--nope"}, 2, "unknown flag"},
 		{"extra args", []string{"version", "x"}, 2, "unknown command"},
+		{"iam-policy without app", []string{"iam-policy"}, 2, "e.g. day2bot iam-policy shop"},
+		{"validate without files", []string{"blueprints", "validate"}, 2, "e.g. day2bot blueprints validate"},
+		{"sandbox with --db", []string{"sandbox", "--db", "mine.db"}, 2, "sandbox keeps its own temporary database"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

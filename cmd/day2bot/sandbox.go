@@ -57,6 +57,12 @@ not a terminal, one command is read per line, so a script can drive it.`,
 			if !validShellUser(as) {
 				return usageError("--as %q: use a lowercase name like alice", as)
 			}
+			if f := cmd.Flag("db"); f != nil && f.Changed {
+				// The sandbox seeds a database of its own each time, in
+				// a temporary directory; silently ignoring --db would let
+				// someone believe their database was used.
+				return usageError("sandbox keeps its own temporary database; --db is for serve and shell")
+			}
 			return runSandbox(cmd.Context(), g, as, verbose, dashAddr)
 		},
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -100,7 +101,7 @@ func (s *Store) putRule(ctx context.Context, actor string, r policies.Rule, repl
 		if err := validateFile(f); err != nil {
 			return err
 		}
-		body, err := json.Marshal(r)
+		body, err := marshalRule(r)
 		if err != nil {
 			return fmt.Errorf("encode rule %s: %w", r.ID, err)
 		}
@@ -161,7 +162,7 @@ func (s *Store) ImportFile(ctx context.Context, actor string, f policies.File) e
 		}
 		now := s.now().UnixNano()
 		for i, r := range f.Rules {
-			body, err := json.Marshal(r)
+			body, err := marshalRule(r)
 			if err != nil {
 				return fmt.Errorf("encode rule %s: %w", r.ID, err)
 			}
@@ -316,4 +317,17 @@ func bumpPolicyVersion(ctx context.Context, tx *txn) error {
 		return fmt.Errorf("bump policy version: %w", err)
 	}
 	return nil
+}
+
+// marshalRule encodes a rule for its row and the audit trail without
+// HTML escaping: people read these, and "batch <= 2" must not show as
+// "batch \u003c= 2".
+func marshalRule(r policies.Rule) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

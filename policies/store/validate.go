@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -69,7 +68,7 @@ func diffFiles(old, new policies.File) []string {
 	newIDs := map[string]bool{}
 	for _, r := range new.Rules {
 		newIDs[r.ID] = true
-		body, _ := json.Marshal(r) // a Rule always encodes
+		body, _ := marshalRule(r) // a Rule always encodes
 		o, ok := oldRules[r.ID]
 		switch {
 		case !ok:
@@ -90,7 +89,7 @@ func diffFiles(old, new policies.File) []string {
 
 // normRule makes encoding-equivalent rules compare equal.
 func normRule(r policies.Rule) string {
-	b, _ := json.Marshal(r)
+	b, _ := marshalRule(r)
 	return string(b)
 }
 

@@ -115,7 +115,7 @@ func IAMActions(newClients IAMClients) []tasks.Action {
 		&rotateAction{newClients: newClients, iam: append(slices.Clip(read), "iam:CreateAccessKey", "iam:DeleteAccessKey", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"),
 			params: []tasks.Param{userParam,
 				{Name: "secret", Type: tasks.TypeString, Required: true, Description: "Secrets Manager secret that receives the new key (set up for this user)",
-					Pattern: `[A-Za-z0-9/_+=.@-]{1,512}`, Format: "a secret name: letters, digits and /_+=.@-"},
+					Pattern: `^[A-Za-z0-9/_+=.@-]{1,512}$`, Format: "a secret name: letters, digits and /_+=.@-"},
 				{Name: "grace", Type: tasks.TypeDuration, Min: bound(3600), Max: bound(30 * 86400), Default: "7d", Description: "how long the old key keeps working"},
 				{Name: "delete_after", Type: tasks.TypeDuration, Min: bound(86400), Max: bound(90 * 86400), Default: "7d", Description: "how long the old key stays deactivated (and can be switched back on) before it is deleted"},
 			}},

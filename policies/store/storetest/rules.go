@@ -229,6 +229,24 @@ func testAddPutRemoveRule(t *testing.T, db Database) {
 	}
 }
 
+// testRuleAuditReadsAsWritten: a rule's limits read in the audit trail as
+// they were written ("<= 2"), not HTML-escaped ("\u003c= 2").
+func testRuleAuditReadsAsWritten(t *testing.T, db Database) {
+	ctx := context.Background()
+	s, _ := openTemp(t, db)
+	r := policies.Rule{ID: "small-batches", Effect: policies.Allow, Subjects: []string{"*"}, Params: map[string]string{"batch": "<= 2"}}
+	if err := s.AddRule(ctx, "admin", r); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.AuditLog(ctx, store.AuditFilter{Kind: store.KindPolicy})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("audit %+v, %v", es, err)
+	}
+	if !strings.Contains(es[0].Detail, `"batch":"<= 2"`) {
+		t.Fatalf("audit detail %q, want the limit as written", es[0].Detail)
+	}
+}
+
 func testRuleSetCacheSeesOtherProcess(t *testing.T, db Database) {
 	ctx := context.Background()
 	a, clk := openTemp(t, db)

@@ -57,6 +57,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Database) {
 		{"ImportBadFileChangesNothing", testImportBadFileChangesNothing},
 		{"ImportAuditsEachChange", testImportAuditsEachChange},
 		{"AddPutRemoveRule", testAddPutRemoveRule},
+		{"RuleAuditReadsAsWritten", testRuleAuditReadsAsWritten},
 		{"RuleSetCacheSeesOtherProcess", testRuleSetCacheSeesOtherProcess},
 		{"RunLifecycle", testRunLifecycle},
 		{"RunStartsOnceUnderRace", testRunStartsOnceUnderRace},
