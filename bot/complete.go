@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -100,6 +101,25 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 	if !ok {
 		return nil
 	}
+	if name, val, ok := strings.Cut(cur, "="); ok {
+		// A value: the live choices for it, keeping what was typed
+		// before in the case it was typed.
+		typed := val
+		if len(val) <= len(partial) {
+			typed = partial[len(partial)-len(val):]
+		}
+		choices, err := e.ParamChoices(ctx, principal, a.Name, t.Name, name, typed)
+		if err != nil {
+			return nil
+		}
+		for _, c := range choices {
+			out = append(out, lead+name+"="+quoteValue(c.Value))
+			if len(out) == maxCompletions {
+				break
+			}
+		}
+		return out
+	}
 	var names []string
 	for _, p := range t.Params {
 		if !strings.Contains(" "+lead, " "+p.Name+"=") {
@@ -107,6 +127,14 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		}
 	}
 	return offer(names)
+}
+
+// quoteValue quotes a value the grammar would split.
+func quoteValue(v string) string {
+	if strings.ContainsAny(v, " \t\"'") {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // runnableApps are the apps with some task principal may run.

@@ -66,18 +66,41 @@ type reachableRules struct {
 	mu    sync.Mutex
 	from  *policies.RuleSet
 	reach *policies.RuleSet
+	// byParam are the forms that keep the condition on one parameter
+	// (see forParam), for the same rule set.
+	byParam map[string]*policies.RuleSet
 }
 
 func (c *reachableRules) of(rs *policies.RuleSet) *policies.RuleSet {
+	return c.derive(rs, "", false)
+}
+
+// forParam is the completion form that keeps the allow and approve rules'
+// condition on param: what a parameter's offered values are checked with.
+func (c *reachableRules) forParam(rs *policies.RuleSet, param string) *policies.RuleSet {
+	return c.derive(rs, param, true)
+}
+
+func (c *reachableRules) derive(rs *policies.RuleSet, param string, keep bool) *policies.RuleSet {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.from == rs && c.reach != nil {
+	if c.from != rs {
+		c.from, c.reach, c.byParam = rs, nil, nil
+	}
+	if !keep && c.reach != nil {
 		return c.reach
+	}
+	if got, ok := c.byParam[param]; keep && ok {
+		return got
 	}
 	rules := rs.Rules()
 	for i, r := range rules {
 		if r.Effect != policies.Deny {
-			r.Params, r.Channels, r.Window, r.Rate = nil, nil, "", ""
+			kept := map[string]string(nil)
+			if v, ok := r.Params[param]; keep && ok {
+				kept = map[string]string{param: v}
+			}
+			r.Params, r.Channels, r.Window, r.Rate = kept, nil, "", ""
 			rules[i] = r
 		}
 	}
@@ -87,6 +110,13 @@ func (c *reachableRules) of(rs *policies.RuleSet) *policies.RuleSet {
 		// ever did, the full rules are the safe answer.
 		reach = rs
 	}
-	c.from, c.reach = rs, reach
+	if !keep {
+		c.reach = reach
+		return reach
+	}
+	if c.byParam == nil {
+		c.byParam = map[string]*policies.RuleSet{}
+	}
+	c.byParam[param] = reach
 	return reach
 }

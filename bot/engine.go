@@ -106,6 +106,7 @@ type Engine struct {
 	loose   *policies.RuleSet // looseOf without allow/approve parameter conditions
 
 	completion reachableRules  // the rule set completions are filtered with
+	choices    choiceCache     // live parameter values, per app, task and parameter
 	visibility visibilityRules // the rule set reads are filtered with
 	digests    digests         // the last on-demand digest of each app
 }

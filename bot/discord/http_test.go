@@ -180,6 +180,10 @@ func TestAutocomplete(t *testing.T) {
 	if len(resp.Data.Choices) != maxChoices || resp.Data.Choices[0].Value != "shop re" {
 		t.Errorf("%d choices, first %+v", len(resp.Data.Choices), resp.Data.Choices[0])
 	}
+	// The trailing space is what asks for the next word.
+	if _, _ = fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionApplicationCommandAutocomplete, User: "111", Channel: "c1", Text: "  shop restart-web ", Focused: true}); asked != "discord:111 shop restart-web " {
+		t.Errorf("engine asked with %q, want the trailing space kept", asked)
+	}
 }
 
 func TestClickUpdateBecomesTheResponse(t *testing.T) {

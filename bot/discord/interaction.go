@@ -135,7 +135,7 @@ func (a *Adapter) autocomplete(ctx context.Context, e Engine, ix *discordgo.Inte
 	ctx, cancel := context.WithTimeout(ctx, completeTimeout)
 	defer cancel()
 	done := make(chan []string, 1)
-	go func() { done <- e.Complete(ctx, Name+":"+user, commandText(data)) }()
+	go func() { done <- e.Complete(ctx, Name+":"+user, partialText(data)) }()
 	var got []string
 	select {
 	case got = <-done:
@@ -160,14 +160,25 @@ func (a *Adapter) autocomplete(ctx context.Context, e Engine, ix *discordgo.Inte
 
 // commandText is the /day2 command option, as typed.
 func commandText(d discordgo.ApplicationCommandInteractionData) string {
+	return strings.TrimSpace(optionText(d))
+}
+
+// partialText is the command option being typed, for autocomplete: its
+// trailing space is kept, since "shop " asks for shop's tasks and "shop"
+// for the words starting with shop.
+func partialText(d discordgo.ApplicationCommandInteractionData) string {
+	return strings.TrimLeft(optionText(d), " \t")
+}
+
+func optionText(d discordgo.ApplicationCommandInteractionData) string {
 	for _, o := range d.Options {
 		if o == nil || o.Name != optionName {
 			continue
 		}
 		if s, ok := o.Value.(string); ok {
-			return strings.TrimSpace(s)
+			return s
 		}
-		return strings.TrimSpace(fmt.Sprint(o.Value))
+		return fmt.Sprint(o.Value)
 	}
 	return ""
 }

@@ -204,6 +204,14 @@ func (s *discordServe) interact(t *testing.T, user, text, clicked, button string
 		ix["data"] = map[string]any{"custom_id": button, "component_type": 2}
 		ix["message"] = map[string]any{"id": clicked, "channel_id": "c1"}
 	}
+	resp := s.send(t, ix)
+	s.api.applied(token, clicked, resp)
+	return resp, token
+}
+
+// send signs an interaction, posts it to serve and returns the response.
+func (s *discordServe) send(t *testing.T, ix map[string]any) map[string]any {
+	t.Helper()
 	body, _ := json.Marshal(ix)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req, _ := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(body))
@@ -219,8 +227,7 @@ func (s *discordServe) interact(t *testing.T, user, text, clicked, button string
 	if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &resp) != nil {
 		t.Fatalf("interaction: %d %s", res.StatusCode, raw)
 	}
-	s.api.applied(token, clicked, resp)
-	return resp, token
+	return resp
 }
 
 func flags(resp map[string]any) float64 {

@@ -39,7 +39,9 @@ const UnmuteAction = "cloudwatch.unmute-alarm"
 func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 	describe := "cloudwatch:DescribeAlarms"
 	alarmParam := tasks.Param{Name: "alarm", Type: tasks.TypeString, Required: true, Description: "alarm name"}
-	return forTarget("cloudwatch:alarm",
+	return withChoices("alarm", func(ctx context.Context, inv tasks.Invocation) ([]tasks.Choice, error) {
+		return alarmChoices(ctx, newClient(inv.AWS), inv.Target)
+	}, forTarget("cloudwatch:alarm",
 		&stepAction{
 			name: "cloudwatch.list-alarms", iam: []string{describe}, verb: "listed", noun: "alarms",
 			params: []tasks.Param{{Name: "state", Type: tasks.TypeEnum, Enum: []string{"ALARM", "OK", "INSUFFICIENT_DATA", "any"}, Default: "any",
@@ -157,7 +159,7 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 				})
 			},
 		},
-	)
+	))
 }
 
 const defaultMute = time.Hour
@@ -240,6 +242,20 @@ func selectAlarms(ctx context.Context, c CloudWatchAPI, sel tasks.Selector, stat
 				}
 			}
 		}
+	}
+	return out, nil
+}
+
+// alarmChoices are the selected alarms, labelled with their state.
+func alarmChoices(ctx context.Context, c CloudWatchAPI, sel tasks.Selector) ([]tasks.Choice, error) {
+	alarms, err := selectAlarms(ctx, c, sel, "any")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tasks.Choice, len(alarms))
+	for i, a := range alarms {
+		name := awssdk.ToString(a.AlarmName)
+		out[i] = tasks.Choice{Value: name, Label: name + " (" + string(a.StateValue) + ")"}
 	}
 	return out, nil
 }

@@ -51,7 +51,9 @@ func S3Actions(newClient S3Client) []tasks.Action {
 	bucketParam := tasks.Param{Name: "bucket", Type: tasks.TypeString, Required: true, Description: "bucket name (one of the app's buckets)"}
 	principalParam := tasks.Param{Name: "principal", Type: tasks.TypeString, Required: true, Description: "IAM role or user ARN"}
 	list := []string{"s3:ListAllMyBuckets", "s3:GetBucketTagging"}
-	return forTarget("s3:bucket",
+	return withChoices("bucket", func(ctx context.Context, inv tasks.Invocation) ([]tasks.Choice, error) {
+		return bucketChoices(ctx, newClient(inv.AWS), inv.Target)
+	}, forTarget("s3:bucket",
 		&stepAction{
 			name: "s3.describe", verb: "described", noun: "buckets",
 			iam: append(slices.Clip(list), "s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration", "s3:GetBucketVersioning", "s3:GetBucketPolicy"),
@@ -195,7 +197,7 @@ func S3Actions(newClient S3Client) []tasks.Action {
 				})
 			},
 		},
-	)
+	))
 }
 
 // bucketPlan plans a per-bucket change over the selected buckets; decide
@@ -273,6 +275,19 @@ func bucketTagsMatch(ctx context.Context, c S3API, sel tasks.Selector, bucket st
 		}
 	}
 	return selects(tasks.Selector{Tags: sel.Tags}, bucket, "", tags), nil
+}
+
+// bucketChoices are the names of the selected buckets.
+func bucketChoices(ctx context.Context, c S3API, sel tasks.Selector) ([]tasks.Choice, error) {
+	names, err := selectBuckets(ctx, c, sel)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tasks.Choice, len(names))
+	for i, n := range names {
+		out[i] = tasks.Choice{Value: n}
+	}
+	return out, nil
 }
 
 // checkBucketParam checks that the bucket named by the "bucket" parameter

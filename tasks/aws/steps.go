@@ -99,9 +99,53 @@ type stepAction struct {
 	// parallel > 1 runs the steps in batches of that many at once (see
 	// runBatches): for independent resources counted in hundreds.
 	parallel int
+	// choices list the live values of parameters, by parameter name
+	// (see withChoices).
+	choices map[string]chooseFunc
 }
 
-var _ tasks.Action = (*stepAction)(nil)
+// chooseFunc lists the values a parameter may take among the resources
+// inv.Target selects.
+type chooseFunc func(ctx context.Context, inv tasks.Invocation) ([]tasks.Choice, error)
+
+var (
+	_ tasks.Action  = (*stepAction)(nil)
+	_ tasks.Chooser = (*stepAction)(nil)
+)
+
+func (a *stepAction) Choosable(param string) bool { return a.choices[param] != nil }
+
+func (a *stepAction) Choices(ctx context.Context, inv tasks.Invocation, param string) ([]tasks.Choice, error) {
+	f := a.choices[param]
+	if f == nil {
+		return nil, fmt.Errorf("choices of %s: %s has no list of values", param, a.name)
+	}
+	out, err := f(ctx, inv)
+	if err != nil {
+		return nil, classifyFor(err, a.iam, inv.Target)
+	}
+	return out, nil
+}
+
+// withChoices has every action among actions that takes param list its
+// values with f.
+func withChoices(param string, f chooseFunc, actions []tasks.Action) []tasks.Action {
+	for _, a := range actions {
+		sa, ok := a.(*stepAction)
+		if !ok {
+			continue
+		}
+		for _, p := range sa.params {
+			if p.Name == param {
+				if sa.choices == nil {
+					sa.choices = map[string]chooseFunc{}
+				}
+				sa.choices[param] = f
+			}
+		}
+	}
+	return actions
+}
 
 func (a *stepAction) Name() string          { return a.name }
 func (a *stepAction) TargetType() string    { return a.target }
