@@ -10,7 +10,6 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
@@ -241,27 +240,12 @@ func describeStream(ctx context.Context, c KinesisAPI, cw MetricDataAPI, s kines
 	return strings.Join(append(parts, "iterator age (max, 15m) "+age), "; "), nil
 }
 
-// iteratorAge reads AWS/Kinesis GetRecords.IteratorAgeMilliseconds, the
-// largest over the last 15 minutes: how far behind the slowest reader is.
+// iteratorAge reads AWS/Kinesis GetRecords.IteratorAgeMilliseconds: how
+// far behind the slowest reader is.
 func iteratorAge(ctx context.Context, cw MetricDataAPI, name string, now time.Time) (string, error) {
-	out, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
-		StartTime: awssdk.Time(now.Add(-15 * time.Minute)), EndTime: awssdk.Time(now),
-		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: awssdk.String("age"), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: awssdk.String("AWS/Kinesis"), MetricName: awssdk.String("GetRecords.IteratorAgeMilliseconds"),
-				Dimensions: []cwtypes.Dimension{{Name: awssdk.String("StreamName"), Value: awssdk.String(name)}}},
-			Period: awssdk.Int32(300), Stat: awssdk.String("Maximum")}}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("get iterator age of stream %s: %w", name, err)
-	}
-	age, seen := 0.0, false
-	for _, r := range out.MetricDataResults {
-		for _, v := range r.Values {
-			age, seen = max(age, v), true
-		}
-	}
-	if !seen {
-		return "no data", nil
+	age, seen, err := recentMax(ctx, cw, "AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", name, now)
+	if err != nil || !seen {
+		return "no data", err
 	}
 	return (time.Duration(age) * time.Millisecond).String(), nil
 }

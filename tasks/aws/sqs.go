@@ -257,29 +257,34 @@ func describeQueue(ctx context.Context, c SQSAPI, cw MetricDataAPI, q sqsQueue, 
 	return strings.Join(parts, "; "), nil
 }
 
-// oldestMessageAge reads AWS/SQS ApproximateAgeOfOldestMessage (the
-// largest value over the last 15 minutes).
+// oldestMessageAge reads AWS/SQS ApproximateAgeOfOldestMessage.
 func oldestMessageAge(ctx context.Context, cw MetricDataAPI, name string, now time.Time) (string, error) {
+	age, seen, err := recentMax(ctx, cw, "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name, now)
+	if err != nil || !seen {
+		return "no data", err
+	}
+	return tasks.FormatDuration(time.Duration(age) * time.Second), nil
+}
+
+// recentMax is the largest value of one resource's metric (its 5-minute
+// Maximum) over the last 15 minutes; seen is false when there is none.
+func recentMax(ctx context.Context, cw MetricDataAPI, namespace, metric, dim, id string, now time.Time) (v float64, seen bool, err error) {
 	out, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 		StartTime: awssdk.Time(now.Add(-15 * time.Minute)), EndTime: awssdk.Time(now),
-		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: awssdk.String("age"), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: awssdk.String("AWS/SQS"), MetricName: awssdk.String("ApproximateAgeOfOldestMessage"),
-				Dimensions: []cwtypes.Dimension{{Name: awssdk.String("QueueName"), Value: awssdk.String(name)}}},
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: awssdk.String("m"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: awssdk.String(namespace), MetricName: awssdk.String(metric),
+				Dimensions: []cwtypes.Dimension{{Name: awssdk.String(dim), Value: awssdk.String(id)}}},
 			Period: awssdk.Int32(300), Stat: awssdk.String("Maximum")}}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("get message age of queue %s: %w", name, err)
+		return 0, false, fmt.Errorf("get %s of %s: %w", metric, id, err)
 	}
-	age, seen := 0.0, false
 	for _, r := range out.MetricDataResults {
-		for _, v := range r.Values {
-			age, seen = max(age, v), true
+		for _, x := range r.Values {
+			v, seen = max(v, x), true
 		}
 	}
-	if !seen {
-		return "no data", nil
-	}
-	return tasks.FormatDuration(time.Duration(age) * time.Second), nil
+	return v, seen, nil
 }
 
 // lastMoveTask describes the DLQ's most recent redrive, "" for none.
