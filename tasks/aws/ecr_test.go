@@ -76,7 +76,7 @@ func TestECRSettingsAndLockTags(t *testing.T) {
 
 	act := ecrAction(t, "ecr.lock-tags")
 	inv := invocation(t, repoSel(app), nil)
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestKinesisReshardWaitsUntilActive(t *testing.T) {
 
 	act := kinesisAction(t, clk, "kinesis.set-shards")
 	inv := invocation(t, streamSel(app), tasks.Values{"shards": int64(8)})
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil {
 		t.Fatal(err)
 	}

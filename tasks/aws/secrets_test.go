@@ -83,7 +83,7 @@ func TestSecretsRotateNowPartialFailureAndBinding(t *testing.T) {
 
 	act := secretsAction(t, "secrets.rotate")
 	inv := invocation(t, secretSel(app), tasks.Values{"secret": app + "/*"})
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil {
 		t.Fatal(err)
 	}

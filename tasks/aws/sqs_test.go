@@ -80,7 +80,7 @@ func TestSQSRedriveMovesDeadLettersBackAndPartialFailure(t *testing.T) {
 
 	act := sqsAction(t, "sqs.redrive-dlq")
 	inv := invocation(t, queueSel(app), tasks.Values{"rate": int64(50)})
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,4 +141,27 @@ func TestSQSPurgeOnlyTheAppsQueues(t *testing.T) {
 	if _, err := act.Plan(ctx, invocation(t, sel, tasks.Values{"queue": "*"})); !errors.As(err, &ue) || queueDepth(t, foreign+"-dlq") != 2 {
 		t.Fatalf("foreign by id: %v", err)
 	}
+}
+
+// planOnlyReads plans act and fails the test when the plan made an AWS
+// call other than a read (List, Describe, Get, Head): a dry run changes
+// nothing.
+func planOnlyReads(ctx context.Context, t *testing.T, act tasks.Action, inv tasks.Invocation) (tasks.Plan, error) {
+	t.Helper()
+	before := len(emu.Requests(""))
+	p, err := act.Plan(ctx, inv)
+	calls := emu.Requests("")[before:]
+	if len(calls) == 0 {
+		t.Errorf("plan of %s made no call at all: the check saw nothing", act.Name())
+	}
+	for _, r := range calls {
+		read := false
+		for _, verb := range []string{"List", "Describe", "Get", "Head"} {
+			read = read || strings.HasPrefix(r.Operation, verb)
+		}
+		if !read {
+			t.Errorf("plan of %s called %s:%s, which is not a read", act.Name(), r.Service, r.Operation)
+		}
+	}
+	return p, err
 }
