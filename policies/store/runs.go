@@ -84,6 +84,9 @@ type Run struct {
 	Summary    string
 	Result     string // JSON of the action's per-resource result
 	MessageRef string // opaque JSON locating the chat message about the run
+	// Owner is the replica (serve process) that runs the run, or whose
+	// worker will take it while it is queued; "" for none in particular.
+	Owner      string
 	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
@@ -133,11 +136,11 @@ func (s *Store) insertRun(ctx context.Context, tx *txn, r Run) (Run, error) {
 	}
 	var seq int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO runs (state, app, task, params, principal, handle, platform, channel,
-		effect, rule_id, reason, approvers, approval_id, dry_run, request, message_ref, created_at, started_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		effect, rule_id, reason, approvers, approval_id, dry_run, request, message_ref, created_at, started_at, updated_at, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		string(r.State), r.App, r.Task, string(params), r.Principal, r.Handle, r.Platform, r.Channel,
 		string(r.Decision.Effect), r.Decision.Rule, r.Decision.Reason, string(approvers), r.ApprovalID, r.DryRun,
-		r.Request, r.MessageRef, now.UnixNano(), nanos(r.StartedAt), now.UnixNano()).Scan(&seq)
+		r.Request, r.MessageRef, now.UnixNano(), nanos(r.StartedAt), now.UnixNano(), r.Owner).Scan(&seq)
 	if err != nil {
 		return r, fmt.Errorf("journal run: %w", err)
 	}
@@ -161,7 +164,7 @@ func (s *Store) TransitionRun(ctx context.Context, id string, from, to State, su
 		return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("a run cannot move from %s to %s", from, to)}
 	}
 	return s.writeRows(ctx, func(tx *txn) error {
-		return s.moveRun(ctx, tx, id, []State{from}, to, summary, nil)
+		return s.moveRun(ctx, tx, id, []State{from}, to, summary, nil, "")
 	})
 }
 
@@ -172,11 +175,13 @@ func (s *Store) FinishRun(ctx context.Context, id string, to State, summary, res
 		return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("%s is not a final run state", to)}
 	}
 	return s.writeRows(ctx, func(tx *txn) error {
-		return s.moveRun(ctx, tx, id, []State{Requested, Queued, Running}, to, summary, &result)
+		return s.moveRun(ctx, tx, id, []State{Requested, Queued, Running}, to, summary, &result, "")
 	})
 }
 
-func (s *Store) moveRun(ctx context.Context, tx *txn, id string, from []State, to State, summary string, result *string) error {
+// moveRun is the compare-and-set of run states; a non-empty owner becomes
+// the run's owner.
+func (s *Store) moveRun(ctx context.Context, tx *txn, id string, from []State, to State, summary string, result *string, owner string) error {
 	seq, ok := parseRunID(id)
 	if !ok {
 		return notFound("run", id)
@@ -209,6 +214,10 @@ func (s *Store) moveRun(ctx context.Context, tx *txn, id string, from []State, t
 	if result != nil {
 		q += `, result = ?`
 		args = append(args, *result)
+	}
+	if owner != "" {
+		q += `, owner = ?`
+		args = append(args, owner)
 	}
 	q += ` WHERE seq = ? AND state = ?`
 	args = append(args, seq, cur)
@@ -314,36 +323,13 @@ func (s *Store) QueuedRuns(ctx context.Context) ([]string, error) {
 // retried automatically. Queued runs are left for the engine to resume
 // (Runs with States: Queued).
 func (s *Store) InterruptRunning(ctx context.Context, now time.Time) ([]Run, error) {
-	var out []Run
-	err := s.write(ctx, func(tx *txn) error {
-		rs, err := s.queryRuns(ctx, tx, ` WHERE state = 'running' ORDER BY seq`+s.b.ForUpdate)
-		if err != nil {
-			return err
-		}
-		for _, r := range rs {
-			const summary = "interrupted: day2bot stopped while this run was in progress"
-			if _, err := tx.ExecContext(ctx, `UPDATE runs SET state = 'interrupted', summary = ?, finished_at = ?, updated_at = ? WHERE seq = ? AND state = 'running'`,
-				summary, now.UnixNano(), now.UnixNano(), mustSeq(r.ID)); err != nil {
-				return fmt.Errorf("interrupt run %s: %w", r.ID, err)
-			}
-			if err := s.audit(ctx, tx, Entry{At: now, Actor: "day2bot", Kind: KindRun, App: r.App, Task: r.Task, RunID: r.ID, Detail: "running → interrupted at start-up"}); err != nil {
-				return err
-			}
-			r.State, r.Summary, r.FinishedAt, r.UpdatedAt = Interrupted, summary, now.UTC(), now.UTC()
-			out = append(out, r)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("interrupt running runs: %w", err)
-	}
-	return out, nil
+	return s.interrupt(ctx, now, ` WHERE state = 'running' ORDER BY seq`, "running → interrupted at start-up")
 }
 
 func (s *Store) queryRuns(ctx context.Context, q querier, tail string, args ...any) ([]Run, error) {
 	rows, err := q.QueryContext(ctx, `SELECT seq, state, app, task, params, principal, handle, platform, channel,
 		effect, rule_id, reason, approvers, approval_id, dry_run, request, summary, result, message_ref,
-		created_at, started_at, finished_at, updated_at FROM runs`+tail, args...)
+		created_at, started_at, finished_at, updated_at, owner FROM runs`+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
 	}
@@ -357,7 +343,7 @@ func (s *Store) queryRuns(ctx context.Context, q querier, tail string, args ...a
 		var started, finished sql.NullInt64
 		if err := rows.Scan(&seq, &state, &r.App, &r.Task, &params, &r.Principal, &r.Handle, &r.Platform, &r.Channel,
 			&effect, &r.Decision.Rule, &r.Decision.Reason, &approvers, &r.ApprovalID, &r.DryRun, &r.Request,
-			&r.Summary, &r.Result, &r.MessageRef, &created, &started, &finished, &updated); err != nil {
+			&r.Summary, &r.Result, &r.MessageRef, &created, &started, &finished, &updated, &r.Owner); err != nil {
 			return nil, fmt.Errorf("read runs: %w", err)
 		}
 		r.ID, r.State, r.Decision.Effect = runID(seq), State(state), policies.Effect(effect)

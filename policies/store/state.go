@@ -34,6 +34,24 @@ func (s *Store) SetScheduleLastRun(ctx context.Context, key string, at time.Time
 	})
 }
 
+// ClaimScheduleRun records at as the schedule's last run if the recorded
+// one is older, and reports whether it did: of several replicas firing the
+// same schedule for the same time, one gets true.
+func (s *Store) ClaimScheduleRun(ctx context.Context, key string, at time.Time) (bool, error) {
+	var ok bool
+	err := s.writeRows(ctx, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO schedule_state (key, last_run) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET last_run = excluded.last_run WHERE schedule_state.last_run < excluded.last_run`, key, at.UnixNano())
+		if err != nil {
+			return fmt.Errorf("claim schedule %s: %w", key, err)
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}
+
 // AlarmState returns the last known state of an alarm and the reference of
 // the message posted about it; both empty if unknown.
 func (s *Store) AlarmState(ctx context.Context, alarm string) (state, msgRef string, err error) {

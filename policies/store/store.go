@@ -52,6 +52,10 @@ type Backend struct {
 	// and then sees the new values. SQLite needs none: its writers already
 	// take turns.
 	ForUpdate string
+	// SkipLocked is appended to a SELECT of queue rows a transaction takes
+	// for itself (" FOR UPDATE SKIP LOCKED"), so replicas taking work at
+	// once pass over each other's rows instead of waiting for them.
+	SkipLocked string
 	// Migrate brings the schema up to date; New calls it.
 	Migrate func(ctx context.Context, log *slog.Logger) error
 	// SchemaVersion reports the schema version migrations reached.

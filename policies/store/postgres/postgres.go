@@ -70,6 +70,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*DB, error) {
 		Name: "postgres", Write: db, Read: db, Numbered: true,
 		SerialLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", d.lockKey("write")),
 		ForUpdate:  " FOR UPDATE",
+		SkipLocked: " FOR UPDATE SKIP LOCKED",
 		Migrate: func(ctx context.Context, log *slog.Logger) error {
 			return migrate(ctx, db, d.lockKey("migrate"), log)
 		},

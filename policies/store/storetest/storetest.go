@@ -71,6 +71,10 @@ func Run(t *testing.T, newDB func(t *testing.T) Database) {
 		{"IdentitiesAndGroups", testIdentitiesAndGroups},
 		{"SeenOnce", testSeenOnce},
 		{"SeenOnceAcrossReplicas", testSeenOnceAcrossReplicas},
+		{"StartRunOnceWithOwner", testStartRunOnceWithOwner},
+		{"TakeQueued", testTakeQueued},
+		{"InterruptOrphans", testInterruptOrphans},
+		{"ClaimScheduleRunOnce", testClaimScheduleRunOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
