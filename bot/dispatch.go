@@ -239,7 +239,7 @@ func (e *Engine) queueRun(ctx context.Context, c caller, p *prepared, d policies
 		State: store.Queued, App: p.app.Name, Task: p.task.Name, Params: p.params,
 		Principal: c.Principal, Handle: c.Handle, Platform: c.Platform, Channel: c.Channel,
 		Decision: store.RunDecision{Effect: d.Effect, Rule: d.Rule, Reason: d.Reason},
-		DryRun:   dryRun, Request: body,
+		DryRun:   dryRun, Request: body, Owner: e.opts.Replica,
 	})
 	if err == nil && d.RateRule != "" && !dryRun {
 		e.recordUse(ctx, d.RateRule, c.Principal, c.Handle, run.ID)

@@ -73,6 +73,20 @@ type Options struct {
 	// Schedules lists an app's schedules for `schedules APP`; nil answers
 	// that schedules are not set up.
 	Schedules func(ctx context.Context, app string) (Message, error)
+	// Replica names this process among the replicas sharing the store;
+	// default a random id. Runs it starts record it as their owner.
+	Replica string
+	// Shared says that other replicas may run on the same store
+	// (Postgres). Start then leaves running runs alone (they may be
+	// another replica's), beats this replica's heart every Heartbeat and
+	// takes queued runs whose replica stopped; the lease holder calls
+	// RecoverOrphans. Without it (SQLite, one process) Start marks every
+	// running run interrupted, as the previous process left it.
+	Shared bool
+	// Heartbeat is how often a shared replica beats its heart and looks
+	// for queued runs to take; default 2s. A replica silent for
+	// StaleAfter (default 15s) is taken for dead.
+	Heartbeat, StaleAfter time.Duration
 	// DashboardLink makes the sign-in link of `dashboard APP` for the
 	// person platform:user and says how long it works (bot/web's
 	// Server.Link); nil answers that the dashboard is not set up.
@@ -97,8 +111,9 @@ type Engine struct {
 	mu       sync.Mutex
 	started  bool
 	cancel   context.CancelFunc
-	bg       sync.WaitGroup // loops and background work (planning)
-	busy     activity       // queued and running runs plus background work
+	loopCtx  context.Context // ends with Close
+	bg       sync.WaitGroup  // loops and background work (planning)
+	busy     activity        // queued and running runs plus background work
 	msgLocks keyedMutex
 
 	looseMu sync.Mutex
@@ -149,6 +164,15 @@ func New(opts Options) (*Engine, error) {
 	if opts.Platforms == nil {
 		opts.Platforms = map[string]Platform{}
 	}
+	if opts.Replica == "" {
+		opts.Replica = NewReplicaID()
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 2 * time.Second
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 15 * time.Second
+	}
 	// A task whose action this build does not have is left out (and said
 	// so in the log) rather than failing every other app: config
 	// validation is where a missing action is an error.
@@ -195,7 +219,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.started = true
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.cancel = cancel
+	e.cancel, e.loopCtx = cancel, loopCtx
 	e.mu.Unlock()
 
 	e.runner.start(loopCtx)

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -15,17 +17,53 @@ import (
 // retried; runs it left queued had not started and are resumed; pending
 // approvals live in the store and keep working as they are.
 //
+// With replicas sharing the store (Options.Shared) a running run may be
+// another live replica's: this replica only beats its heart and takes the
+// queued runs of replicas that stopped (replicaLoop); the lease holder
+// interrupts the runs of stopped replicas (RecoverOrphans).
+//
 // Marking happens now, announcing in the background on bg (the engine's
 // loop context): a chat API that accepts and never answers must not keep
 // the process from serving, and a server listens before it starts the
 // engine.
 func (e *Engine) resume(ctx, bg context.Context) error {
-	rs, err := e.store.InterruptRunning(ctx, e.now())
-	if err != nil {
-		return err
+	if e.opts.Shared {
+		if err := e.store.Heartbeat(ctx, e.opts.Replica, e.now()); err != nil {
+			return err
+		}
+		e.bg.Add(1)
+		go func() {
+			defer e.bg.Done()
+			e.replicaLoop(bg)
+		}()
+	} else {
+		rs, err := e.store.InterruptRunning(ctx, e.now())
+		if err != nil {
+			return err
+		}
+		e.interrupted(ctx, bg, rs)
+		queued, err := e.store.QueuedRuns(ctx)
+		if err != nil {
+			return err
+		}
+		// Oldest first: resume in the order they were asked for.
+		for _, id := range queued {
+			e.log.InfoContext(ctx, "resuming queued run", "run", id)
+			e.runner.enqueue(id)
+		}
 	}
+	// Approvals that expired while nobody was watching, and plans that
+	// were still being computed.
+	e.expireNow(ctx)
+	e.replanPending(bg)
+	return nil
+}
+
+// interrupted logs, counts and (in the background) announces runs just
+// marked interrupted.
+func (e *Engine) interrupted(ctx, bg context.Context, rs []store.Run) {
 	for _, r := range rs {
-		e.log.WarnContext(ctx, "run interrupted by restart", "run", r.ID, "app", r.App, "task", r.Task)
+		e.log.WarnContext(ctx, "run interrupted by restart", "run", r.ID, "app", r.App, "task", r.Task, "replica", r.Owner)
 		e.metrics.runs.WithLabelValues(string(store.Interrupted)).Inc()
 	}
 	if len(rs) > 0 {
@@ -35,20 +73,56 @@ func (e *Engine) resume(ctx, bg context.Context) error {
 			}
 		})
 	}
-	queued, err := e.store.QueuedRuns(ctx)
-	if err != nil {
-		return err
+}
+
+// replicaLoop beats this replica's heart and hands its idle workers queued
+// runs whose replica stopped or that waited StaleAfter, until ctx ends.
+func (e *Engine) replicaLoop(ctx context.Context) {
+	t := time.NewTicker(e.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		now := e.now()
+		if err := e.store.Heartbeat(ctx, e.opts.Replica, now); err != nil && ctx.Err() == nil {
+			e.log.WarnContext(ctx, "replica heartbeat", "err", err)
+		}
+		ids, err := e.store.TakeQueued(ctx, e.opts.Replica, e.runner.idle(), now, now.Add(-e.opts.StaleAfter))
+		if err != nil && ctx.Err() == nil {
+			e.log.WarnContext(ctx, "take queued runs", "err", err)
+		}
+		for _, id := range ids {
+			e.log.InfoContext(ctx, "taking over queued run", "run", id)
+			e.runner.enqueue(id)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
-	// Oldest first: resume in the order they were asked for.
-	for _, id := range queued {
-		e.log.InfoContext(ctx, "resuming queued run", "run", id)
-		e.runner.enqueue(id)
+}
+
+// RecoverOrphans marks interrupted, and announces once, the runs left
+// running by replicas that stopped beating their heart (killed, or cut off
+// from the database) for StaleAfter. With replicas sharing the store, the
+// lease holder calls it periodically; each run is announced by one caller.
+func (e *Engine) RecoverOrphans(ctx context.Context) error {
+	now := e.now()
+	rs, err := e.store.InterruptOrphans(ctx, now, now.Add(-e.opts.StaleAfter))
+	e.mu.Lock()
+	bg := e.loopCtx
+	e.mu.Unlock()
+	if bg == nil {
+		bg = ctx
 	}
-	// Approvals that expired while nobody was watching, and plans that
-	// were still being computed.
-	e.expireNow(ctx)
-	e.replanPending(bg)
-	return nil
+	e.interrupted(ctx, bg, rs)
+	return err
+}
+
+// NewReplicaID is a random id for one process among replicas.
+func NewReplicaID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "rep-" + hex.EncodeToString(b)
 }
 
 // announce updates a run's message, or posts to the channel it came from

@@ -87,6 +87,16 @@ func (r *runner) enqueue(id string) {
 	r.wake.Signal()
 }
 
+// idle is how many more runs the workers could start now.
+func (r *runner) idle() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.aborting != "" {
+		return 0
+	}
+	return max(0, r.workers-len(r.queue)-len(r.running))
+}
+
 func (r *runner) next() (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -172,7 +182,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 		return
 	}
 	defer e.runner.untrack(id)
-	if err := e.store.TransitionRun(ctx, id, store.Queued, store.Running, ""); err != nil {
+	if err := e.store.StartRun(ctx, id, e.opts.Replica); err != nil {
 		if !errors.Is(err, store.ErrState) {
 			e.log.ErrorContext(ctx, "start run", "run", id, "err", err)
 		}

@@ -40,7 +40,20 @@ type Journal interface {
 	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
 	InterruptRunning(ctx context.Context, now time.Time) ([]store.Run, error)
 	QueuedRuns(ctx context.Context) ([]string, error)
+	// StartRun is the queued → running compare-and-set, recording the
+	// replica that runs the run.
+	StartRun(ctx context.Context, id, owner string) error
+	Replicas
 	Audit(ctx context.Context, e store.Entry) error
+}
+
+// Replicas is what replicas sharing one store need (Options.Shared): a
+// heartbeat per replica, queued runs taken over from replicas that stopped,
+// and running runs of stopped replicas interrupted.
+type Replicas interface {
+	Heartbeat(ctx context.Context, replica string, at time.Time) error
+	TakeQueued(ctx context.Context, owner string, max int, now, staleBefore time.Time) ([]string, error)
+	InterruptOrphans(ctx context.Context, now, staleBefore time.Time) ([]store.Run, error)
 }
 
 // Approvals is the approval side of the store. Vote is atomic: exactly one

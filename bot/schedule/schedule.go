@@ -35,10 +35,12 @@ type Job struct {
 }
 
 // State persists the last run of each job, so restarts neither repeat nor
-// lose runs.
+// lose runs. ClaimScheduleRun records at as the last run only if the one
+// recorded is older and reports whether it did: of two schedulers firing
+// one time (replicas, a lease changing hands), one runs the job.
 type State interface {
 	ScheduleLastRun(ctx context.Context, key string) (time.Time, error)
-	SetScheduleLastRun(ctx context.Context, key string, at time.Time) error
+	ClaimScheduleRun(ctx context.Context, key string, at time.Time) (bool, error)
 }
 
 // Clock is the time source; tests pass a fake they advance.
@@ -66,6 +68,7 @@ const (
 	Skipped  EventKind = "skipped"  // still running from the previous fire
 	Missed   EventKind = "missed"   // missed while down and CatchUp is off
 	CaughtUp EventKind = "caughtup" // missed while down, run once now
+	Taken    EventKind = "taken"    // this fire time was run by another scheduler
 )
 
 // SpecError is a bad cron spec: a config error naming the job, never a panic.
@@ -105,6 +108,16 @@ type Scheduler struct {
 	mu      sync.Mutex
 	entries []*entry
 	wg      sync.WaitGroup
+	grace   time.Duration // see CatchUpWithin
+}
+
+// CatchUpWithin makes Recover run a fire time missed less than d ago late,
+// once, even for jobs without CatchUp: the time another replica took to
+// take over the schedules must not lose a fire. Call before Recover.
+func (s *Scheduler) CatchUpWithin(d time.Duration) {
+	s.mu.Lock()
+	s.grace = d
+	s.mu.Unlock()
 }
 
 type entry struct {
@@ -161,7 +174,7 @@ func (s *Scheduler) Recover(ctx context.Context) error {
 		}
 		missed := e.sched.Next(last)
 		if !missed.After(now) {
-			if e.job.CatchUp {
+			if e.job.CatchUp || now.Sub(missed) < s.grace {
 				e.next = missed // fires on the first Tick, once
 				s.notify(Event{Key: e.job.Key, At: missed, Kind: CaughtUp})
 				continue
@@ -206,14 +219,20 @@ func (s *Scheduler) fire(ctx context.Context, e *entry, at time.Time) {
 		s.mu.Unlock()
 	}()
 	// Persist before running: a crash mid-run must not repeat the run on
-	// restart (a mutating job runs at most once per fire time).
-	if err := s.state.SetScheduleLastRun(ctx, e.job.Key, at); err != nil {
+	// restart (a mutating job runs at most once per fire time), and a
+	// fire time another scheduler claimed is not run again.
+	ok, err := s.state.ClaimScheduleRun(ctx, e.job.Key, at)
+	if err != nil {
 		s.log.ErrorContext(ctx, "persist schedule last run", "job", e.job.Key, "err", err)
 		s.notify(Event{Key: e.job.Key, At: at, Kind: Failed, Err: err})
 		return
 	}
+	if !ok {
+		s.notify(Event{Key: e.job.Key, At: at, Kind: Taken})
+		return
+	}
 	s.notify(Event{Key: e.job.Key, At: at, Kind: Started})
-	err := s.runRecovered(ctx, e.job, at)
+	err = s.runRecovered(ctx, e.job, at)
 	if err != nil {
 		s.log.ErrorContext(ctx, "scheduled job failed", "job", e.job.Key, "at", at, "err", err)
 		s.notify(Event{Key: e.job.Key, At: at, Kind: Failed, Err: err})

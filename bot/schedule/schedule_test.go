@@ -33,6 +33,16 @@ func (m *memState) SetScheduleLastRun(_ context.Context, key string, at time.Tim
 	return nil
 }
 
+func (m *memState) ClaimScheduleRun(_ context.Context, key string, at time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.last[key].Before(at) {
+		return false, nil
+	}
+	m.last[key] = at
+	return true, nil
+}
+
 // fakeClock only moves when the test says so.
 type fakeClock struct {
 	mu      sync.Mutex
@@ -379,4 +389,74 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil schedule without error")
 		}
 	})
+}
+
+// Two schedulers on one state (two replicas while a lease changes hands)
+// run a fire time once; the other reports it taken.
+func TestFireTimeRunsOnceAcrossSchedulers(t *testing.T) {
+	ctx := context.Background()
+	state := newMemState()
+	clock := &fakeClock{now: mustTime(t, "2026-03-02T08:59:30Z")}
+	var mu sync.Mutex
+	var fired []time.Time
+	job := Job{Key: "shop/minutely", Spec: "* * * * *", Run: func(_ context.Context, at time.Time) error {
+		mu.Lock()
+		fired = append(fired, at)
+		mu.Unlock()
+		return nil
+	}}
+	recs := []*recorder{newRecorder(), newRecorder()}
+	var scheds []*Scheduler
+	for _, rec := range recs {
+		s, err := New([]Job{job}, state, clock, discard, rec.notify)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		scheds = append(scheds, s)
+	}
+	at := mustTime(t, "2026-03-02T09:00:00Z")
+	for _, s := range scheds {
+		s.Tick(ctx, at)
+		s.Wait()
+	}
+	if len(fired) != 1 || !fired[0].Equal(at) {
+		t.Fatalf("fired %v, want once at 09:00", fired)
+	}
+	if recs[1].count(Taken) != 1 {
+		t.Fatalf("second scheduler's events %v", recs[1].all())
+	}
+}
+
+// A fire time missed by less than the takeover grace runs late, once,
+// even without CatchUp; one missed longer ago is skipped.
+func TestCatchUpWithinGrace(t *testing.T) {
+	for _, late := range []time.Duration{10 * time.Second, 2 * time.Minute} {
+		t.Run(late.String(), func(t *testing.T) {
+			ctx := context.Background()
+			state := newMemState()
+			state.last["shop/minutely"] = mustTime(t, "2026-03-02T08:59:00Z")
+			now := mustTime(t, "2026-03-02T09:00:00Z").Add(late)
+			var fired []time.Time
+			s, err := New([]Job{{Key: "shop/minutely", Spec: "0 * * * *", Run: func(_ context.Context, at time.Time) error {
+				fired = append(fired, at)
+				return nil
+			}}}, state, &fakeClock{now: now}, discard, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.CatchUpWithin(30 * time.Second)
+			if err := s.Recover(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s.Tick(ctx, now)
+			s.Wait()
+			want := late < 30*time.Second
+			if got := len(fired) == 1 && fired[0].Equal(mustTime(t, "2026-03-02T09:00:00Z")); got != want || len(fired) > 1 {
+				t.Fatalf("missed %s ago: fired %v", late, fired)
+			}
+		})
+	}
 }

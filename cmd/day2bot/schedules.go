@@ -235,6 +235,10 @@ func (r *routines) notify(ev schedule.Event) {
 		r.log.Warn("schedule skipped: previous still in progress", "schedule", ev.Key, "at", ev.At, "run", busy.Run, "approval", busy.Approval)
 	case ev.Kind == schedule.Failed:
 		r.log.Error("schedule failed", "schedule", ev.Key, "at", ev.At, "err", ev.Err)
+	case ev.Kind == schedule.Started:
+		r.log.Info("schedule fired", "schedule", ev.Key, "at", ev.At)
+	case ev.Kind == schedule.Taken:
+		r.log.Info("schedule already fired by another replica", "schedule", ev.Key, "at", ev.At)
 	case ev.Kind == schedule.Skipped, ev.Kind == schedule.Missed, ev.Kind == schedule.CaughtUp:
 		r.log.Warn("schedule "+string(ev.Kind), "schedule", ev.Key, "at", ev.At)
 	default:

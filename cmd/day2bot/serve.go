@@ -76,10 +76,13 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 
 	// The store comes first: the adapters keep their replay memory in it.
 	dbPath := cmp.Or(o.DBPath, cfg.Database, "day2bot.db")
-	st, err := openStore(ctx, dbPath, store.WithLogger(log))
+	replica := bot.NewReplicaID()
+	log = log.With("replica", replica)
+	sst, err := openServeStore(ctx, dbPath, log, store.WithLogger(log))
 	if err != nil {
 		return err
 	}
+	st := sst.Store
 	defer func() { err = errors.Join(err, st.Close()) }()
 
 	slk, err := newSlack(cfg, log, reg, st)
@@ -133,7 +136,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	deps := engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
 		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Schedules: rt.Schedules,
-		DigestEvery: digestEvery,
+		DigestEvery: digestEvery, Replica: replica, Shared: sst.shared(),
 	}
 	var dash *dashboardParts
 	if cfg.Dashboard.URL != "" {
@@ -168,7 +171,16 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if err := rt.start(ctx, e); err != nil {
+	// The singletons: on SQLite here, the one process always holds the
+	// lease; on Postgres under the lease (singletons.go), in the background.
+	waitSingletons := rt.wait
+	if sst.shared() {
+		sg := &singletons{rt: rt, engine: e, log: log, every: 5 * time.Second}
+		if dsc != nil && dsc.transport == "gateway" {
+			sg.discord, dsc.leased = dsc, true
+		}
+		waitSingletons = sg.start(ctx, sst)
+	} else if err := rt.start(ctx, e); err != nil {
 		cancel()
 		return errors.Join(err, shutdownEngine(e, o))
 	}
@@ -246,7 +258,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 		slk.adapter.GiveUpAt(sctx)
 	}
 	errs := []error{runErr, srv.Shutdown(sctx)}
-	rt.wait() // schedules and alerts stop with ctx; a scheduled run in flight is queued in the engine
+	waitSingletons() // schedules and alerts stop with ctx; a scheduled run in flight is queued in the engine
 	for _, wait := range bg {
 		wait()
 	}

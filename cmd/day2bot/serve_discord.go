@@ -25,6 +25,7 @@ const discordInteractionsPath = "/discord/interactions"
 type discordSetup struct {
 	adapter   *discord.Adapter
 	transport string // "http" or "gateway"
+	leased    bool   // the gateway is connected by the lease holder (singletons.go)
 	log       *slog.Logger
 	// retryBase overrides registerBackoff (tests).
 	retryBase time.Duration
@@ -109,6 +110,9 @@ func (d *discordSetup) start(ctx context.Context, e discord.Engine, mux *http.Se
 	if d.transport == "http" {
 		mux.Handle("POST "+discordInteractionsPath, d.adapter.HTTPHandler(e))
 		d.log.InfoContext(ctx, "discord interactions endpoint mounted", "path", discordInteractionsPath)
+		return wait, nil
+	}
+	if d.leased {
 		return wait, nil
 	}
 	if err := d.adapter.ConnectGateway(ctx, e); err != nil {

@@ -38,6 +38,9 @@ type engineDeps struct {
 	DigestEvery time.Duration
 	// DashboardLink makes `dashboard APP` links (bot/web); nil: no dashboard.
 	DashboardLink func(platform, user, app string) (string, time.Duration)
+	// Replica and Shared: see bot.Options (several replicas on Postgres).
+	Replica string
+	Shared  bool
 }
 
 // newEngine resolves the apps against the blueprint catalog and builds the
@@ -55,6 +58,7 @@ func newEngine(d engineDeps) (*bot.Engine, error) {
 		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
 		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
 		Digest: d.Digest, Schedules: d.Schedules, DigestEvery: d.DigestEvery, DashboardLink: d.DashboardLink,
+		Replica: d.Replica, Shared: d.Shared,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)

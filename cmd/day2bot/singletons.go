@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// Singletons: with several replicas on one Postgres database, the
+// schedules, the alarm watcher, the recovery of runs whose replica stopped
+// and the Discord gateway run on the replica holding the lease
+// (servedStore.lease); the others serve Slack and Discord over HTTP and
+// Socket Mode, run what they are asked, and wait to take the lease over.
+
+// takeoverGrace is how late a fire time may run on the replica that takes
+// the schedules over (the lease moves within about leaseRetry, a dead
+// holder's session ends within the server's TCP timeouts).
+const takeoverGrace = 30 * time.Second
+
+// singletons runs under the lease until ctx ends and waits for what it
+// started once the lease is gone.
+type singletons struct {
+	rt      *routines
+	engine  *bot.Engine
+	discord *discordSetup // nil, or its gateway is held here
+	log     *slog.Logger
+	every   time.Duration // how often runs of stopped replicas are looked for
+}
+
+// start holds the lease in the background; wait returns once ctx has ended
+// and everything started under the lease has stopped.
+func (s *singletons) start(ctx context.Context, st *servedStore) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st.lease.Hold(ctx, s.hold)
+	}()
+	return func() { <-done }
+}
+
+// hold is one term of holding the lease: ctx ends when the lease is lost.
+func (s *singletons) hold(ctx context.Context) {
+	s.log.InfoContext(ctx, "running singletons: schedules, alarms, recovery")
+	s.rt.sched.CatchUpWithin(takeoverGrace)
+	if err := s.rt.start(ctx, s.engine); err != nil {
+		s.log.ErrorContext(ctx, "start schedules and alarms", "err", err)
+	}
+	defer s.rt.wait()
+	if s.discord != nil {
+		if err := s.discord.adapter.ConnectGateway(ctx, s.engine); err != nil {
+			s.log.ErrorContext(ctx, "connect discord gateway", "err", err)
+		}
+	}
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		if err := s.engine.RecoverOrphans(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "recover runs of stopped replicas", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
