@@ -163,7 +163,22 @@ func Parse(text string) (Request, error) {
 			return Request{}, usagef("%s takes no arguments", v)
 		}
 		return Request{Verb: v}, nil
-	case VerbTasks, VerbStatus, VerbDigest, VerbUnfreeze, VerbSchedules, VerbDashboard:
+	case VerbTasks:
+		// tasks APP lists; tasks APP TASK details one task.
+		if len(args) < 1 || len(args) > 2 {
+			return Request{}, usagef("usage: tasks APP [TASK]")
+		}
+		r := Request{Verb: v}
+		if r.App, err = appName(args[0]); err != nil {
+			return Request{}, err
+		}
+		if len(args) == 2 {
+			if r.Task, err = taskName(args[1]); err != nil {
+				return Request{}, err
+			}
+		}
+		return r, nil
+	case VerbStatus, VerbDigest, VerbUnfreeze, VerbSchedules, VerbDashboard:
 		if len(args) != 1 {
 			return Request{}, usagef("usage: %s APP", v)
 		}

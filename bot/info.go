@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/day2bot/day2bot/internal/suggest"
 	"github.com/day2bot/day2bot/policies"
@@ -193,17 +194,100 @@ func (e *Engine) listTasks(ctx context.Context, c caller, req Request, reply Res
 		e.internal(ctx, reply, "", err)
 		return
 	}
-	t := &Table{Columns: []string{"Task", "For you", "Parameters", "Description"}}
+	if req.Task != "" {
+		e.taskDetail(ctx, c, a, req.Task, rs, reply)
+		return
+	}
+	// One line a task, within an 80-column chat window: the description
+	// cut to fit; parameters and the rest are one `tasks APP TASK` away.
+	t := &Table{Columns: []string{"Task", "For you", "What it does"}}
 	for _, task := range a.Tasks {
 		eff := "unknown"
 		if d, ok := e.defaultsDecision(ctx, c, rs, a, &task); ok {
 			eff = decisionWord(d)
 		}
-		t.Rows = append(t.Rows, []string{task.Name, eff, paramSummary(task.Params), task.Description})
+		t.Rows = append(t.Rows, []string{task.Name, eff, task.Description})
 	}
+	fitTable(t, 2, listWidth)
 	m := Message{Title: "Tasks of " + a.Name, Text: a.Description, Table: t,
-		Context: []string{"run: " + a.Name + " TASK key=value … · explain: why " + a.Name + " TASK"}}
+		Context: []string{"details: tasks " + a.Name + " TASK · run: " + a.Name + " TASK k=v … · why " + a.Name + " TASK"}}
 	e.ephemeral(ctx, reply, m)
+}
+
+// listWidth is the width a listing fits: an 80-column terminal or chat
+// pane, less the indent and column gaps renderers add.
+const listWidth = 72
+
+// taskDetail is `tasks APP TASK`: what the task does, what the caller may
+// do with it, and every parameter with its human description and bounds.
+func (e *Engine) taskDetail(ctx context.Context, c caller, a *App, name string, rs *policies.RuleSet, reply Responder) {
+	task, ok := a.task(name)
+	if !ok {
+		names := make([]string, len(a.Tasks))
+		for i, t := range a.Tasks {
+			names[i] = t.Name
+		}
+		e.reject(ctx, reply, usagef("%s has no task %s; try tasks %s%s", a.Name, tasks.QuoteInput(name), a.Name, suggest.DidYouMean(name, names)))
+		return
+	}
+	eff := "unknown"
+	if d, ok := e.defaultsDecision(ctx, c, rs, a, task); ok {
+		eff = decisionWord(d)
+	}
+	m := Message{Title: a.Name + " " + task.Name, Text: task.Description,
+		Fields: []Field{{"For you", eff}, {"Blueprint", task.Blueprint}}}
+	if task.Confirm != "" {
+		m.Fields = append(m.Fields, Field{"Impact", task.Confirm})
+	}
+	// Parameters as lines, not a table: their descriptions are sentences,
+	// which wrap where a table would run off an 80-column window.
+	var lines []string
+	for _, p := range task.Params {
+		l := "• " + p.Name
+		switch {
+		case p.Required:
+			l += " (required)"
+		case p.Default != "":
+			l += " (default " + p.Default + ")"
+		}
+		if p.Description != "" {
+			l += ": " + p.Description
+		}
+		lines = append(lines, l+" — "+p.Allowed())
+	}
+	if len(lines) == 0 {
+		lines = []string{"no parameters"}
+	}
+	m.Text += "\n" + strings.Join(lines, "\n")
+	m.Context = []string{"run: " + a.Name + " " + task.Name + " key=value … [--dry-run] · explain: why " + a.Name + " " + task.Name}
+	e.ephemeral(ctx, reply, m)
+}
+
+// fitTable cuts column col of every row so that the table's widest line
+// (columns joined by two spaces, as renderers lay them out) is at most
+// width runes. Cut text ends in "…".
+func fitTable(t *Table, col, width int) {
+	widths := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		widths[i] = utf8.RuneCountInString(c)
+	}
+	for _, r := range t.Rows {
+		for i, v := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(v))
+		}
+	}
+	other := 2 * (len(widths) - 1)
+	for i, w := range widths {
+		if i != col {
+			other += w
+		}
+	}
+	room := max(width-other, 12)
+	for _, r := range t.Rows {
+		if rs := []rune(r[col]); len(rs) > room {
+			r[col] = strings.TrimSpace(string(rs[:room-1])) + "…"
+		}
+	}
 }
 
 func (e *Engine) status(ctx context.Context, c caller, req Request, reply Responder) {

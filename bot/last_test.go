@@ -3,6 +3,7 @@ package bot_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/day2bot/day2bot/policies/store"
 )
@@ -14,6 +15,7 @@ func TestLastMeansTheNewestOfTheVerbsKind(t *testing.T) {
 	h := newHarness(t)
 	mustContain(t, h.say("alice", "approve last"), "no approval is waiting for your vote")
 	first := approvalID(t, h.say("bob", "shop restart-web batch=1"))
+	h.clk.Advance(time.Minute) // "newest" is by time asked
 	second := approvalID(t, h.say("bob", "shop restart-web batch=2"))
 	if first == second {
 		t.Fatalf("one approval id for two requests: %s", first)
@@ -34,5 +36,15 @@ func TestLastMeansTheNewestOfTheVerbsKind(t *testing.T) {
 	out := h.say("carol", "cancel last")
 	if !strings.Contains(out, "no run in progress") {
 		t.Fatalf("carol's cancel last: %s", out)
+	}
+}
+
+// `tasks APP` fits an 80-column window however long the descriptions.
+func TestTaskListFitsEightyColumns(t *testing.T) {
+	h := newHarness(t)
+	for _, line := range strings.Split(h.say("bob", "tasks shop"), "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("%d columns: %q", n, line)
+		}
 	}
 }

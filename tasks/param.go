@@ -180,6 +180,30 @@ func (p Param) boundsText() string {
 	return "valid"
 }
 
+// Allowed says in words what values p takes, for listings and forms:
+// "one of ALARM, OK, any", "a whole number between 1 and 4", "a duration
+// between 5m and 24h", or the human format of a pattern.
+func (p Param) Allowed() string {
+	switch {
+	case len(p.Enum) > 0:
+		return "one of " + strings.Join(p.Enum, ", ")
+	case p.Format != "":
+		return p.Format
+	}
+	kind := map[Type]string{TypeInt: "a whole number", TypeDuration: "a duration such as 30m or 2h",
+		TypeBool: "true or false", TypeString: "text"}[p.Type]
+	if kind == "" {
+		kind = string(p.Type)
+	}
+	if p.Min != nil || p.Max != nil {
+		if p.Type == TypeDuration {
+			kind = "a duration"
+		}
+		return kind + " " + p.boundsText()
+	}
+	return kind
+}
+
 func (p Param) rangeText() string {
 	if p.Min == nil && p.Max == nil {
 		return ""

@@ -82,7 +82,7 @@ func TestIAMPolicyCommandErrors(t *testing.T) {
 		{[]string{"iam-policy", "--config", cfg, "shp"}, `did you mean "shop"`},
 		{[]string{"iam-policy", "--config", cfg, "--document", "all", "shop"}, "--document must be"},
 		{[]string{"iam-policy", "--config", filepath.Join(t.TempDir(), "missing.yaml"), "shop"}, "read config"},
-		{[]string{"iam-policy", "--config", cfg}, "accepts 1 arg"},
+		{[]string{"iam-policy", "--config", cfg}, "e.g. day2bot iam-policy shop"},
 	} {
 		code, _, errs := runCLI(t, "", tc.args...)
 		if code == 0 || !strings.Contains(errs, tc.want) {
