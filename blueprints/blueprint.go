@@ -202,6 +202,8 @@ var resourceTypes = map[string]string{
 	"eks:cluster":                   "ClusterName",
 	"eks:nodegroup":                 "",
 	"elasticache:replication-group": "",
+	"ec2:vpc":                       "",
+	"ec2:security-group":            "",
 
 	// Library II.
 	"iam:user":             "",

@@ -109,6 +109,10 @@ var iamResource = map[string]struct {
 	"elasticache:CreateSnapshot": {"Snapshots", []string{"arn:{p}:elasticache:{r}:{a}:replicationgroup:*", "arn:{p}:elasticache:{r}:{a}:cluster:*",
 		"arn:{p}:elasticache:{r}:{a}:snapshot:*"}},
 
+	// Library I: VPC network.
+	"ec2:RevokeSecurityGroupIngress": {"SecurityGroups", []string{"arn:{p}:ec2:{r}:{a}:security-group/*"}},
+	"ec2:CreateFlowLogs":             {"FlowLogs", []string{"arn:{p}:ec2:{r}:{a}:vpc/*", "arn:{p}:ec2:{r}:{a}:vpc-flow-log/*"}},
+
 	// Library II: S3 teardown.
 	"s3:GetBucketObjectLockConfiguration": {"Buckets", []string{"arn:{p}:s3:::*"}},
 	"s3:ListBucketVersions":               {"Buckets", []string{"arn:{p}:s3:::*"}},
@@ -177,8 +181,10 @@ var iamResource = map[string]struct {
 	"backup:StartBackupJob":                  {"Vaults", []string{"arn:{p}:backup:{r}:{a}:backup-vault:*"}},
 	"backup:StartRestoreJob":                 {"RecoveryPoints", []string{"arn:{p}:backup:{r}:{a}:recovery-point:*"}},
 
-	// AWS Backup works with a role day2bot passes; only AWSBackup* roles.
-	"iam:PassRole": {"BackupRoles", []string{"arn:{p}:iam::{a}:role/AWSBackup*", "arn:{p}:iam::{a}:role/service-role/AWSBackup*"}},
+	// AWS Backup and VPC Flow Logs work with a role day2bot passes; only
+	// AWSBackup* roles and roles whose name contains flow-logs.
+	"iam:PassRole": {"PassedRoles", []string{"arn:{p}:iam::{a}:role/AWSBackup*", "arn:{p}:iam::{a}:role/service-role/AWSBackup*",
+		"arn:{p}:iam::{a}:role/*flow-logs*"}},
 
 	// Library III: Step Functions (standard workflows' state machines and executions).
 	"states:ListTagsForResource": {"StateMachines", []string{"arn:{p}:states:{r}:{a}:stateMachine:*"}},

@@ -26,6 +26,7 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, ECSActionsWith(SDKECS, o.Pace)...)
 	all = append(all, EKSActions(SDKEKS, o.Pace)...)
 	all = append(all, ElastiCacheActions(SDKElastiCache, o.Pace)...)
+	all = append(all, VPCActions(SDKVPC)...)
 	all = append(all, S3Actions(SDKS3)...)
 	all = append(all, IAMActions(SDKIAM)...)
 	all = append(all, SQSActions(SDKSQS)...)

@@ -37,6 +37,7 @@ var contractNames = []string{
 	"sfn.failed-executions", "sfn.redrive", "sfn.restart",
 	"sqs.describe", "sqs.purge", "sqs.redrive-dlq",
 	"ssm.patch-compliance", "ssm.run-document", "ssm.run-patch-baseline",
+	"vpc.describe", "vpc.enable-flow-logs", "vpc.list-open-ingress", "vpc.revoke-open-ingress",
 }
 
 func TestAllActions(t *testing.T) {

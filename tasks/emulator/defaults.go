@@ -21,6 +21,7 @@ func (s *Server) registerDefaults() {
 	s.registerEC2Images()
 	s.registerEKS()
 	s.registerElastiCache()
+	s.registerNetwork()
 	s.registerSQS()
 	s.registerKinesis()
 	s.registerSSM()

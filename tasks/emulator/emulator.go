@@ -76,6 +76,7 @@ type Server struct {
 	config  *configState
 	search  *osState
 	ec      *ecState
+	net     *netState
 }
 
 // Fault is an injected error answer for the next call of an operation.
