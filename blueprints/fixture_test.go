@@ -147,6 +147,7 @@ func contractActions() fakeLookup {
 		{"cloudwatch.unmute-alarm", "cloudwatch:alarm", true, []tasks.Param{str("alarm")}},
 		{"cloudwatch.set-threshold", "cloudwatch:alarm", true, []tasks.Param{str("alarm"), integer("threshold")}},
 		{"sqs.describe", "sqs:queue", false, nil},
+		{"sqs.cancel-redrive", "sqs:queue", true, nil},
 		{"sqs.redrive-dlq", "sqs:queue", true, []tasks.Param{{Name: "rate", Type: tasks.TypeInt, Min: fp(1), Max: fp(500), Default: "100"}}},
 		{"sqs.purge", "sqs:queue", true, []tasks.Param{{Name: "queue", Type: tasks.TypeString, Required: true, Pattern: `^[A-Za-z0-9_*?-]{1,80}(\.fifo)?$`, Format: "a queue name of the app, or a pattern such as *-dlq (* is any run of characters)"}}},
 		{"kinesis.describe", "kinesis:stream", false, nil},

@@ -131,14 +131,15 @@ var iamResource = map[string]struct {
 	"secretsmanager:PutSecretValue": {"Secrets", []string{"arn:{p}:secretsmanager:{r}:{a}:secret:*"}},
 
 	// Library III: SQS queues.
-	"sqs:GetQueueAttributes":   {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:ListQueueTags":        {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:ListMessageMoveTasks": {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:StartMessageMoveTask": {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:ReceiveMessage":       {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:DeleteMessage":        {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:SendMessage":          {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
-	"sqs:PurgeQueue":           {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:GetQueueAttributes":    {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:ListQueueTags":         {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:ListMessageMoveTasks":  {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:StartMessageMoveTask":  {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:ReceiveMessage":        {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:DeleteMessage":         {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:SendMessage":           {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:PurgeQueue":            {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
+	"sqs:CancelMessageMoveTask": {"Queues", []string{"arn:{p}:sqs:{r}:{a}:*"}},
 
 	// Library III: Kinesis streams.
 	"kinesis:ListTagsForStream":             {"Streams", []string{"arn:{p}:kinesis:{r}:{a}:stream/*"}},

@@ -35,7 +35,7 @@ var contractNames = []string{
 	"s3.teardown-bucket",
 	"secrets.rotate", "secrets.rotation-report",
 	"sfn.failed-executions", "sfn.redrive", "sfn.restart",
-	"sqs.describe", "sqs.purge", "sqs.redrive-dlq",
+	"sqs.cancel-redrive", "sqs.describe", "sqs.purge", "sqs.redrive-dlq",
 	"ssm.patch-compliance", "ssm.run-document", "ssm.run-patch-baseline",
 	"vpc.describe", "vpc.enable-flow-logs", "vpc.list-open-ingress", "vpc.revoke-open-ingress",
 }

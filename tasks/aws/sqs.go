@@ -26,6 +26,7 @@ type SQSAPI interface {
 	PurgeQueue(context.Context, *sqs.PurgeQueueInput, ...func(*sqs.Options)) (*sqs.PurgeQueueOutput, error)
 	StartMessageMoveTask(context.Context, *sqs.StartMessageMoveTaskInput, ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error)
 	ListMessageMoveTasks(context.Context, *sqs.ListMessageMoveTasksInput, ...func(*sqs.Options)) (*sqs.ListMessageMoveTasksOutput, error)
+	CancelMessageMoveTask(context.Context, *sqs.CancelMessageMoveTaskInput, ...func(*sqs.Options)) (*sqs.CancelMessageMoveTaskOutput, error)
 }
 
 var _ SQSAPI = (*sqs.Client)(nil)
@@ -69,6 +70,40 @@ func SQSActions(newClient SQSClient) []tasks.Action {
 				Description: "messages moved per second, so the consumers are not flooded"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
 				return redrivePlan(ctx, newClient, inv)
+			},
+		},
+		&stepAction{
+			name: "sqs.cancel-redrive", mutating: true, verb: "cancelled redrives of", noun: "dead-letter queues",
+			iam: append(slices.Clone(read), "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask"),
+			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
+				c, _ := newClient(inv.AWS)
+				qs, err := selectQueues(ctx, c, inv.Target)
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
+				b := planBuilder{verb: "cancel the redrive of", noun: "dead-letter queues"}
+				for _, dlq := range qs {
+					if len(sourcesOf(dlq, qs)) == 0 {
+						continue
+					}
+					t, err := newestMoveTask(ctx, c, dlq)
+					if err != nil {
+						return tasks.Plan{}, nil, err
+					}
+					if t == nil || awssdk.ToString(t.Status) != "RUNNING" {
+						b.add(dlq.name, "", decision{Skip: "no redrive is running"})
+						continue
+					}
+					detail := fmt.Sprintf("%d of %d moved so far", t.ApproximateNumberOfMessagesMoved, awssdk.ToInt64(t.ApproximateNumberOfMessagesToMove))
+					b.add(dlq.name, detail, decision{Run: func(ctx context.Context) (string, error) {
+						out, err := c.CancelMessageMoveTask(ctx, &sqs.CancelMessageMoveTaskInput{TaskHandle: t.TaskHandle})
+						if err != nil {
+							return "", err
+						}
+						return fmt.Sprintf("cancelled after %d messages; the rest stay in the dead-letter queue", out.ApproximateNumberOfMessagesMoved), nil
+					}})
+				}
+				return b.plan(), b.steps, nil
 			},
 		},
 		&stepAction{
@@ -287,16 +322,24 @@ func recentMax(ctx context.Context, cw MetricDataAPI, namespace, metric, dim, id
 	return v, seen, nil
 }
 
-// lastMoveTask describes the DLQ's most recent redrive, "" for none.
-func lastMoveTask(ctx context.Context, c SQSAPI, dlq sqsQueue) (string, error) {
+// newestMoveTask is the DLQ's most recent redrive, nil for none.
+func newestMoveTask(ctx context.Context, c SQSAPI, dlq sqsQueue) (*sqstypes.ListMessageMoveTasksResultEntry, error) {
 	out, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: awssdk.String(dlq.arn), MaxResults: awssdk.Int32(1)})
 	if err != nil {
-		return "", fmt.Errorf("list redrives of queue %s: %w", dlq.name, err)
+		return nil, onResource(dlq.name, fmt.Errorf("list redrives of queue %s: %w", dlq.name, err))
 	}
 	if len(out.Results) == 0 {
-		return "", nil
+		return nil, nil
 	}
-	t := out.Results[0]
+	return &out.Results[0], nil
+}
+
+// lastMoveTask describes the DLQ's most recent redrive, "" for none.
+func lastMoveTask(ctx context.Context, c SQSAPI, dlq sqsQueue) (string, error) {
+	t, err := newestMoveTask(ctx, c, dlq)
+	if err != nil || t == nil {
+		return "", err
+	}
 	s := fmt.Sprintf("last redrive %s: %d of %d moved", strings.ToLower(awssdk.ToString(t.Status)), t.ApproximateNumberOfMessagesMoved, awssdk.ToInt64(t.ApproximateNumberOfMessagesToMove))
 	if r := awssdk.ToString(t.FailureReason); r != "" {
 		s += " (" + r + ")"
@@ -335,11 +378,11 @@ func redrivePlan(ctx context.Context, newClient SQSClient, inv tasks.Invocation)
 			b.add(dlq.name, "", decision{Skip: "holds no messages"})
 			continue
 		}
-		running, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: awssdk.String(dlq.arn), MaxResults: awssdk.Int32(1)})
+		last, err := newestMoveTask(ctx, c, dlq)
 		if err != nil {
-			return tasks.Plan{}, nil, onResource(dlq.name, fmt.Errorf("list redrives of queue %s: %w", dlq.name, err))
+			return tasks.Plan{}, nil, err
 		}
-		if len(running.Results) > 0 && awssdk.ToString(running.Results[0].Status) == "RUNNING" {
+		if last != nil && awssdk.ToString(last.Status) == "RUNNING" {
 			b.add(dlq.name, "", decision{Skip: "a redrive is already running"})
 			continue
 		}

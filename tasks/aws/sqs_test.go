@@ -165,3 +165,47 @@ func planOnlyReads(ctx context.Context, t *testing.T, act tasks.Action, inv task
 	}
 	return p, err
 }
+
+// A redrive that is still running is skipped by a second redrive and
+// stopped by cancel-redrive; describe shows each state.
+func TestSQSCancelRunningRedrive(t *testing.T) {
+	ctx := context.Background()
+	app := uniq(t, "jobs")
+	_, dlq := seedOrders(t, app, 3)
+	emu.SetSQSMoveHold(true)
+	t.Cleanup(func() { emu.SetSQSMoveHold(false) })
+	describe := func() string {
+		_, r := planAndRun(ctx, t, sqsAction(t, "sqs.describe"), invocation(t, queueSel(app), nil))
+		for _, rr := range r.Resources {
+			if rr.Resource == dlq {
+				return rr.Detail
+			}
+		}
+		t.Fatalf("no row for %s: %+v", dlq, r.Resources)
+		return ""
+	}
+	redrive := sqsAction(t, "sqs.redrive-dlq")
+	planAndRun(ctx, t, redrive, invocation(t, queueSel(app), nil))
+	if d := describe(); !strings.Contains(d, "last redrive running: 0 of 3 moved") {
+		t.Fatalf("describe while running: %s", d)
+	}
+	if p, _ := planAndRun(ctx, t, redrive, invocation(t, queueSel(app), nil)); p.Changes[0].Detail != "a redrive is already running" {
+		t.Fatalf("second redrive %+v", p.Changes)
+	}
+
+	cancel := sqsAction(t, "sqs.cancel-redrive")
+	p, err := planOnlyReads(ctx, t, cancel, invocation(t, queueSel(app), nil))
+	if err != nil || p.Summary != "cancel the redrive of 1 of 1 dead-letter queues" || p.Changes[0].Detail != "0 of 3 moved so far" {
+		t.Fatalf("plan %v %q %+v", err, p.Summary, p.Changes)
+	}
+	_, r := planAndRun(ctx, t, cancel, invocation(t, queueSel(app), nil))
+	if r.Resources[0].Detail != "cancelled after 0 messages; the rest stay in the dead-letter queue" || queueDepth(t, dlq) != 3 {
+		t.Fatalf("cancel %+v", r.Resources)
+	}
+	if d := describe(); !strings.Contains(d, "last redrive cancelled: 0 of 3 moved") {
+		t.Fatalf("describe after cancel: %s", d)
+	}
+	if p, _ := planAndRun(ctx, t, cancel, invocation(t, queueSel(app), nil)); p.Changes[0].Detail != "no redrive is running" {
+		t.Fatalf("cancel again %+v", p.Changes)
+	}
+}

@@ -66,6 +66,7 @@ type Server struct {
 	secrets *smState
 	ecr     *ecrState
 	sfn     *sfnState
+	sqs     *sqsState
 	ecs     *ecsState
 	ssm     *ssmState
 	kms     *kmsState

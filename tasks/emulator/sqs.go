@@ -41,12 +41,25 @@ type sqsState struct {
 	now   func() time.Time
 	tasks map[string][]*sqsMoveTask // source ARN -> tasks, newest last
 	seq   int
+	// hold leaves new moves RUNNING with nothing moved, as a long move in
+	// AWS is for a while (SetSQSMoveHold).
+	hold bool
 }
 
 func (s *Server) registerSQS() {
 	st := &sqsState{kumo: s.kumoSQS(), now: time.Now, tasks: map[string][]*sqsMoveTask{}}
+	s.sqs = st
 	s.Handle("sqs:StartMessageMoveTask", st.startMove)
 	s.Handle("sqs:ListMessageMoveTasks", st.listMoves)
+	s.Handle("sqs:CancelMessageMoveTask", st.cancelMove)
+}
+
+// SetSQSMoveHold makes new message moves stay RUNNING with nothing moved
+// (true), until cancelled, or run to the end at once (false, the default).
+func (s *Server) SetSQSMoveHold(hold bool) {
+	s.sqs.mu.Lock()
+	defer s.sqs.mu.Unlock()
+	s.sqs.hold = hold
 }
 
 // SQSQueue is a seedable queue. DeadLetterQueue names another seeded
@@ -198,8 +211,21 @@ func (st *sqsState) startMove(w http.ResponseWriter, r *http.Request, body []byt
 	t := &sqsMoveTask{TaskHandle: fmt.Sprintf("emulator-move-%d", st.seq), Status: "RUNNING", SourceArn: in.SourceArn,
 		DestinationArn: in.DestinationArn, MaxNumberOfMessagesPerSecond: in.MaxNumberOfMessagesPerSecond, StartedTimestamp: st.now().UnixMilli()}
 	st.tasks[in.SourceArn] = append(st.tasks[in.SourceArn], t)
+	hold := st.hold
 	st.mu.Unlock()
 
+	if hold {
+		depth, err := st.depth(ctx, in.SourceArn[strings.LastIndexByte(in.SourceArn, ':')+1:])
+		if err != nil {
+			WriteJSONError(w, http.StatusInternalServerError, "InternalError", err.Error())
+			return
+		}
+		st.mu.Lock()
+		t.ApproximateNumberOfMessagesToMove = int64(depth)
+		st.mu.Unlock()
+		writeJSON(w, map[string]string{"TaskHandle": t.TaskHandle})
+		return
+	}
 	moved, toMove, err := st.move(ctx, src, dst)
 	st.mu.Lock()
 	t.ApproximateNumberOfMessagesMoved, t.ApproximateNumberOfMessagesToMove, t.Status = moved, toMove, "COMPLETED"
@@ -273,4 +299,30 @@ func (st *sqsState) listMoves(w http.ResponseWriter, r *http.Request, body []byt
 		results = append(results, t)
 	}
 	writeJSON(w, map[string]any{"Results": results})
+}
+
+// cancelMove answers CancelMessageMoveTask: only a RUNNING task can be
+// cancelled; what it moved stays moved.
+func (st *sqsState) cancelMove(w http.ResponseWriter, _ *http.Request, body []byte) {
+	var in struct{ TaskHandle string }
+	if !decodeJSON(w, body, &in) {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, ts := range st.tasks {
+		for _, t := range ts {
+			if t.TaskHandle != in.TaskHandle {
+				continue
+			}
+			if t.Status != "RUNNING" {
+				WriteJSONError(w, http.StatusBadRequest, "UnsupportedOperation", "Only a RUNNING task can be cancelled; this one is "+t.Status)
+				return
+			}
+			t.Status = "CANCELLED"
+			writeJSON(w, map[string]int64{"ApproximateNumberOfMessagesMoved": t.ApproximateNumberOfMessagesMoved})
+			return
+		}
+	}
+	WriteJSONError(w, http.StatusBadRequest, "ResourceNotFoundException", "The task handle "+in.TaskHandle+" does not exist.")
 }
