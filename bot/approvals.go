@@ -160,6 +160,8 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) {
 		e.runCommand(ctx, c, Request{Verb: VerbRun, App: app, Task: task}, a.Reply)
 	case strings.HasPrefix(a.ButtonID, buttonAlertAction):
 		e.alertAction(ctx, c, strings.TrimPrefix(a.ButtonID, buttonAlertAction), a.Reply)
+	case strings.HasPrefix(a.ButtonID, buttonForm):
+		e.formButton(ctx, c, strings.TrimPrefix(a.ButtonID, buttonForm), a.Reply)
 	default:
 		e.reject(ctx, a.Reply, usagef("this button is not understood any more; type the command instead"))
 	}

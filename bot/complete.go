@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -113,7 +112,7 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 			return nil
 		}
 		for _, c := range choices {
-			out = append(out, lead+name+"="+quoteValue(c.Value))
+			out = append(out, lead+name+"="+quoteArg(c.Value))
 			if len(out) == maxCompletions {
 				break
 			}
@@ -127,14 +126,6 @@ func (e *Engine) Complete(ctx context.Context, principal, partial string) []stri
 		}
 	}
 	return offer(names)
-}
-
-// quoteValue quotes a value the grammar would split.
-func quoteValue(v string) string {
-	if strings.ContainsAny(v, " \t\"'") {
-		return strconv.Quote(v)
-	}
-	return v
 }
 
 // runnableApps are the apps with some task principal may run.

@@ -61,7 +61,9 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 	case VerbTasks:
 		e.listTasks(ctx, c, req, cmd.Reply)
 	case VerbRun:
-		e.runCommand(ctx, c, req, cmd.Reply)
+		if !e.offerForm(ctx, c, req, cmd.Reply) {
+			e.runCommand(ctx, c, req, cmd.Reply)
+		}
 	case VerbWhy:
 		e.why(ctx, c, req, cmd.Reply)
 	case VerbStatus:

@@ -210,7 +210,8 @@ func (e *Engine) listTasks(ctx context.Context, c caller, req Request, reply Res
 	}
 	fitTable(t, 2, listWidth)
 	m := Message{Title: "Tasks of " + a.Name, Text: a.Description, Table: t,
-		Context: []string{"details: tasks " + a.Name + " TASK · run: " + a.Name + " TASK k=v … · why " + a.Name + " TASK"}}
+		Context: []string{"details: tasks " + a.Name + " TASK · run: " + a.Name + " TASK k=v … · why " + a.Name + " TASK"},
+		Buttons: e.formButtons(ctx, c, a, "", reply)}
 	e.ephemeral(ctx, reply, m)
 }
 
@@ -260,6 +261,7 @@ func (e *Engine) taskDetail(ctx context.Context, c caller, a *App, name string, 
 	}
 	m.Text += "\n" + strings.Join(lines, "\n")
 	m.Context = []string{"run: " + a.Name + " " + task.Name + " key=value … [--dry-run] · explain: why " + a.Name + " " + task.Name}
+	m.Buttons = e.formButtons(ctx, c, a, task.Name, reply)
 	e.ephemeral(ctx, reply, m)
 }
 

@@ -105,6 +105,7 @@ func slashFromForm(f url.Values) slack.SlashCommand {
 		Command:             f.Get("command"),
 		Text:                f.Get("text"),
 		ResponseURL:         f.Get("response_url"),
+		TriggerID:           f.Get("trigger_id"),
 	}
 }
 
@@ -123,15 +124,22 @@ func (a *Adapter) dispatchCommand(ctx context.Context, h Handler, sc slack.Slash
 			UserName: name,
 			Channel:  sc.ChannelID,
 			Text:     sc.Text,
-			Reply:    a.newResponder(sc.ResponseURL, sc.ChannelID, sc.UserID, issued),
+			Reply:    a.withTrigger(a.newResponder(sc.ResponseURL, sc.ChannelID, sc.UserID, issued), sc.TriggerID),
 		})
 	})
 }
 
-// dispatchInteraction hands each button of a block_actions payload to h
-// and reports whether it did. Other interaction types (modals, shortcuts)
-// are not used by day2bot.
+// dispatchInteraction hands each button of a block_actions payload to h,
+// or a submitted form (view_submission) as its command, and reports
+// whether it did. Other interaction types (shortcuts) are not used by
+// day2bot.
 func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.InteractionCallback) bool {
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		// Acknowledged at once, which closes the modal; the answers come
+		// as messages in the channel the form was asked from.
+		a.submitForm(ctx, h, cb)
+		return false
+	}
 	if cb.Type != slack.InteractionTypeBlockActions {
 		a.log.DebugContext(ctx, "slack interaction ignored", "type", cb.Type)
 		return false
@@ -163,7 +171,7 @@ func (a *Adapter) dispatchInteraction(ctx context.Context, h Handler, cb slack.I
 				Channel:  channel,
 				ButtonID: act.ActionID,
 				Message:  bot.MessageRef{Platform: a.Name(), Channel: channel, ID: ts},
-				Reply:    a.newResponder(cb.ResponseURL, channel, cb.User.ID, issued),
+				Reply:    a.withTrigger(a.newResponder(cb.ResponseURL, channel, cb.User.ID, issued), cb.TriggerID),
 			})
 		}
 	})

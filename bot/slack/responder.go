@@ -34,6 +34,7 @@ type responder struct {
 	issued      time.Time
 	channel     string
 	user        string
+	triggerID   string // opens a form (modal) for 3 s after the request
 
 	mu   sync.Mutex
 	uses int
@@ -43,6 +44,11 @@ var _ bot.Responder = (*responder)(nil)
 
 func (a *Adapter) newResponder(responseURL, channel, user string, issued time.Time) *responder {
 	return &responder{a: a, responseURL: responseURL, issued: issued, channel: channel, user: user}
+}
+
+func (a *Adapter) withTrigger(r *responder, triggerID string) *responder {
+	r.triggerID = triggerID
+	return r
 }
 
 // Ephemeral shows m to the caller only. A file cannot ride on an

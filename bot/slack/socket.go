@@ -66,6 +66,22 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 			a.ack(ctx, smc, evt)
 			return
 		}
+		if cb.Type == slack.InteractionTypeBlockSuggestion && evt.Request != nil {
+			// The options ride on the ack, as on the HTTP options route.
+			clicks.Add(1)
+			go func() {
+				defer clicks.Done()
+				var resp any = slack.OptionsResponse{Options: []*slack.OptionBlockObject{}}
+				if c, ok := h.(Chooser); ok {
+					resp = a.options(ctx, c, cb)
+				}
+				if err := smc.AckCtx(ctx, evt.Request.EnvelopeID, resp); err != nil {
+					a.log.WarnContext(ctx, "slack socket mode ack", "envelope", evt.Request.EnvelopeID, "err", err)
+				}
+				a.metrics.acked("socket", "options", start)
+			}()
+			return
+		}
 		// Acked once recorded, as over HTTP; waiting off the event loop
 		// so one slow click does not hold up the others.
 		clicks.Add(1)

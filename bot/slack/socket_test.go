@@ -70,3 +70,74 @@ func TestSocketModeNeedsAppToken(t *testing.T) {
 		t.Error("socket mode ran without an app token")
 	}
 }
+
+// chooser is the recorder with options for the forms: two buckets.
+type chooser struct {
+	*recorder
+}
+
+func (chooser) ParamChoices(_ context.Context, principal, app, task, param, query string) ([]bot.Choice, error) {
+	if principal != "slack:UCAROL" || app != "lab" || task != "revoke-access" || param != "bucket" {
+		return nil, bot.ErrNoChoices
+	}
+	var out []bot.Choice
+	for _, b := range []string{"lab-carol-imaging", "lab-carol-trials"} {
+		if strings.Contains(b, query) {
+			out = append(out, bot.Choice{Value: b})
+		}
+	}
+	return out, nil
+}
+
+// TestSocketModeForm opens a form for a command, answers its select's
+// block_suggestion on the ack, and hands its view_submission to the
+// engine as the command it stands for.
+func TestSocketModeForm(t *testing.T) {
+	e := newEnv(t)
+	e.rec.onCommand = func(ctx context.Context, c bot.Command) {
+		if c.Text != "lab revoke-access" {
+			return
+		}
+		err := c.Reply.(bot.FormOpener).OpenForm(ctx, bot.Form{App: "lab", Task: "revoke-access", Title: "lab revoke-access",
+			Fields: []bot.FormField{{Name: "bucket", Label: "bucket", Kind: bot.FieldChoice, Required: true}, {Name: "principal", Label: "principal", Kind: bot.FieldText}}})
+		if err != nil {
+			t.Errorf("open form: %v", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.adapter.RunSocketMode(ctx, chooser{e.rec}) }()
+	waitFor(t, e.fake, nil, "the socket mode connection", func() bool { return e.fake.Sockets() == 1 })
+
+	if _, err := e.fake.SendSlashCommand(e.commandForm("UCAROL", "C1", "lab revoke-access")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, e.fake, e.rec, "the form", func() bool { return len(e.fake.Views()) == 1 })
+	view := e.fake.Views()[0]
+
+	env, err := e.fake.SendInteraction(slackfake.BlockSuggestion("UCAROL", view, "p:bucket", "bucket", "trials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, e.fake, e.rec, "the options", func() bool { return e.fake.Acked(env) })
+	if got := e.fake.AckPayload(env); !strings.Contains(got, `"value":"lab-carol-trials"`) || strings.Contains(got, "imaging") {
+		t.Errorf("options on the ack: %s", got)
+	}
+
+	sub, err := e.fake.SendInteraction(slackfake.ViewSubmission("UCAROL", view, map[string]map[string]any{
+		"p:bucket":    {"bucket": map[string]any{"type": "external_select", "selected_option": map[string]any{"value": "lab-carol-trials"}}},
+		"p:principal": {"principal": map[string]any{"type": "plain_text_input", "value": "arn:aws:iam::123456789012:role/x"}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, e.fake, e.rec, "the submission", func() bool { return e.fake.Acked(sub) && len(e.rec.Commands()) == 2 })
+	c := e.rec.Commands()[1]
+	if c.Text != "lab revoke-access bucket=lab-carol-trials principal=arn:aws:iam::123456789012:role/x" || c.Channel != "C1" || c.Principal() != "slack:UCAROL" {
+		t.Errorf("submitted command = %+v", c)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunSocketMode after cancel: %v", err)
+	}
+}

@@ -32,6 +32,7 @@ func TestSlackManifestMatchesServe(t *testing.T) {
 			Interactivity struct {
 				Enabled    bool   `yaml:"is_enabled"`
 				RequestURL string `yaml:"request_url"`
+				OptionsURL string `yaml:"message_menu_options_url"`
 			} `yaml:"interactivity"`
 			SocketMode bool `yaml:"socket_mode_enabled"`
 		} `yaml:"settings"`
@@ -43,7 +44,8 @@ func TestSlackManifestMatchesServe(t *testing.T) {
 		m.Features.SlashCommands[0].URL != "https://day2bot.example.com/slack/commands" {
 		t.Errorf("slash command = %+v", m.Features.SlashCommands)
 	}
-	if !m.Settings.Interactivity.Enabled || m.Settings.Interactivity.RequestURL != "https://day2bot.example.com/slack/interactions" {
+	if !m.Settings.Interactivity.Enabled || m.Settings.Interactivity.RequestURL != "https://day2bot.example.com/slack/interactions" ||
+		m.Settings.Interactivity.OptionsURL != "https://day2bot.example.com/slack/options" {
 		t.Errorf("interactivity = %+v", m.Settings.Interactivity)
 	}
 	if !m.Settings.SocketMode {

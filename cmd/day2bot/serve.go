@@ -45,8 +45,8 @@ func newServeCmd(g *globals) *cobra.Command {
 		Long: `serve runs day2bot against the apps in the config file.
 
 Slack: Socket Mode when SLACK_APP_TOKEN (xapp-…) is set — no public URL is
-needed; otherwise HTTP mode on POST /slack/commands and /slack/interactions
-when SLACK_SIGNING_SECRET is set (slack.mode in the config forces one).
+needed; otherwise HTTP mode on POST /slack/commands, /slack/interactions
+and /slack/options when SLACK_SIGNING_SECRET is set (slack.mode in the config forces one).
 SLACK_BOT_TOKEN is needed in both. Discord: see DISCORD_* in the README.
 GET /healthz answers ok; GET /metrics is Prometheus. Logs are JSON on stderr.`,
 		Args: cobra.NoArgs,
@@ -385,6 +385,13 @@ func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *stor
 	return &slackSetup{adapter: a, transport: mode, log: log}, nil
 }
 
+// slackHandler is the engine as Slack needs it: commands, clicks and the
+// options of forms.
+type slackHandler interface {
+	slack.Handler
+	slack.Chooser
+}
+
 func (s *slackSetup) mode() string {
 	if s == nil {
 		return "off"
@@ -394,11 +401,12 @@ func (s *slackSetup) mode() string {
 
 // start returns the HTTP routes (HTTP mode) or connects Socket Mode in the
 // background (socket mode); wait returns once that has stopped.
-func (s *slackSetup) start(ctx context.Context, h slack.Handler, fail chan<- error) (routes []route, wait func()) {
+func (s *slackSetup) start(ctx context.Context, h slackHandler, fail chan<- error) (routes []route, wait func()) {
 	if s.transport == "http" {
 		return []route{
 			{"POST /slack/commands", s.adapter.CommandsHandler(h)},
 			{"POST /slack/interactions", s.adapter.InteractionsHandler(h)},
+			{"POST /slack/options", s.adapter.OptionsHandler(h)},
 		}, func() {}
 	}
 	done := make(chan struct{})

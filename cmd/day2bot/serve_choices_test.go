@@ -35,14 +35,14 @@ rules:
 `
 
 // choicesApp seeds a research app (s3-data) with two of carol's buckets
-// and one of alice's, and a shop app (ec2-web); it returns the config's
+// and one of alice's (each readable by sandboxVisitor), and a shop app (ec2-web); it returns the config's
 // apps section and the research app's name.
 func choicesApp(t *testing.T, emu *emulator.Server) (string, string) {
 	t.Helper()
 	app := fmt.Sprintf("lab%d", time.Now().UnixNano()%1_000_000_000)
 	ctx := context.Background()
 	for _, b := range []string{app + "-carol-imaging", app + "-carol-trials", app + "-alice-genomes"} {
-		if err := emu.SeedBucket(ctx, emulator.Bucket{Name: b, Tags: map[string]string{"app": app}}); err != nil {
+		if err := emu.SeedBucket(ctx, emulator.Bucket{Name: b, Tags: map[string]string{"app": app}, Policy: sandboxBucketPolicy(b)}); err != nil {
 			t.Fatal(err)
 		}
 	}

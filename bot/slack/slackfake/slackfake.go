@@ -1,7 +1,7 @@
 // Package slackfake is a local fake of the parts of Slack that day2bot
 // talks to, for tests and the load benchmark: the Web API methods it calls
 // (chat.postMessage, chat.update, chat.postEphemeral, users.info, the
-// three-step external file upload, apps.connections.open), response_url
+// three-step external file upload, apps.connections.open, views.open), response_url
 // endpoints, a Socket Mode websocket that speaks Slack's envelopes, and a
 // signer for HTTP requests as Slack signs them.
 //
@@ -87,6 +87,8 @@ type Server struct {
 	limited    map[string]int // response_url -> posts refused with 429
 	sockets    []*socket
 	acks       map[string]bool
+	ackBodies  map[string]string
+	views      []View
 }
 
 // New starts a fake with the given bot token.
@@ -102,6 +104,7 @@ func New(token string) *Server {
 		responses: map[string]int{},
 		limited:   map[string]int{},
 		acks:      map[string]bool{},
+		ackBodies: map[string]string{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/{method}", s.api)
@@ -238,6 +241,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
 	if method == "apps.connections.open" {
 		s.openConnection(w, r)
+		return
+	}
+	if method == "views.open" {
+		s.openView(w, r)
 		return
 	}
 	if err := r.ParseForm(); err != nil {

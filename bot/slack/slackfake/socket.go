@@ -78,7 +78,8 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 	go s.ping(ws)
 	for {
 		var ack struct {
-			EnvelopeID string `json:"envelope_id"`
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
 		}
 		if err := conn.ReadJSON(&ack); err != nil {
 			ws.close()
@@ -95,6 +96,9 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.acks[ack.EnvelopeID] = true
+		if len(ack.Payload) > 0 {
+			s.ackBodies[ack.EnvelopeID] = string(ack.Payload)
+		}
 		s.notifyLocked()
 		s.mu.Unlock()
 	}
