@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +28,10 @@ type Platform struct {
 	w    io.Writer
 	seq  int
 	msgs map[string]bot.Message
+	// dir receives attachments (SaveAttachments); files counts them, so
+	// two charts of the same name do not overwrite each other.
+	dir   string
+	files int
 }
 
 var _ bot.Platform = (*Platform)(nil)
@@ -39,6 +45,32 @@ func New(w io.Writer) *Platform {
 // Name is "shell".
 func (p *Platform) Name() string { return Name }
 
+// SaveAttachments writes each attachment (a digest's chart, a long
+// result's CSV) into dir and prints its path, so it can be opened; without
+// it the shell can only name them.
+func (p *Platform) SaveAttachments(dir string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dir = dir
+}
+
+// render is Render with the attachment saved, when there is a directory
+// for it. Caller holds mu.
+func (p *Platform) render(m bot.Message) string {
+	if m.Attachment == nil || p.dir == "" {
+		return Render(m)
+	}
+	a := m.Attachment
+	m.Attachment = nil
+	out := Render(m)
+	p.files++
+	path := filepath.Join(p.dir, fmt.Sprintf("%d-%s", p.files, filepath.Base(filepath.Clean("/"+a.Name))))
+	if err := os.WriteFile(path, a.Content, 0o644); err != nil {
+		return out + fmt.Sprintf("  📎 %s (%d bytes; not saved: %v)\n", a.Name, len(a.Content), err)
+	}
+	return out + fmt.Sprintf("  📎 %s (%d bytes) → %s\n", a.Name, len(a.Content), path)
+}
+
 // Post prints m as a new message in channel.
 func (p *Platform) Post(_ context.Context, channel string, m bot.Message) (bot.MessageRef, error) {
 	p.mu.Lock()
@@ -46,7 +78,7 @@ func (p *Platform) Post(_ context.Context, channel string, m bot.Message) (bot.M
 	p.seq++
 	id := strconv.Itoa(p.seq)
 	p.msgs[id] = m
-	fmt.Fprint(p.w, fmt.Sprintf("[#%s in %s]\n%s", id, channel, Render(m)))
+	fmt.Fprint(p.w, fmt.Sprintf("[#%s in %s]\n%s", id, channel, p.render(m)))
 	return bot.MessageRef{Platform: Name, Channel: channel, ID: id}, nil
 }
 
@@ -57,7 +89,7 @@ func (p *Platform) Update(_ context.Context, ref bot.MessageRef, m bot.Message) 
 	// After a restart the shell forgets its messages; the update is shown
 	// all the same, as the platforms would.
 	p.msgs[ref.ID] = m
-	fmt.Fprint(p.w, fmt.Sprintf("[#%s updated]\n%s", ref.ID, Render(m)))
+	fmt.Fprint(p.w, fmt.Sprintf("[#%s updated]\n%s", ref.ID, p.render(m)))
 	return nil
 }
 
@@ -71,7 +103,7 @@ func (p *Platform) Printf(format string, args ...any) {
 func (p *Platform) ephemeral(user string, m bot.Message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprint(p.w, fmt.Sprintf("[only %s]\n%s", user, Render(m)))
+	fmt.Fprint(p.w, fmt.Sprintf("[only %s]\n%s", user, p.render(m)))
 }
 
 // button finds a button to press. id is a message number ("3" or "#3"),

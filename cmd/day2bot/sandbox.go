@@ -37,7 +37,7 @@ const sandboxRegion = "us-east-1"
 func newSandboxCmd(g *globals) *cobra.Command {
 	var as string
 	var verbose bool
-	var dashAddr string
+	var dashAddr, attachments string
 	c := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Try day2bot in the terminal against an emulated AWS with demo apps, users and policies",
@@ -63,17 +63,20 @@ not a terminal, one command is read per line, so a script can drive it.`,
 				// someone believe their database was used.
 				return usageError("sandbox keeps its own temporary database; --db is for serve and shell")
 			}
-			return runSandbox(cmd.Context(), g, as, verbose, dashAddr)
+			return runSandbox(cmd.Context(), g, as, verbose, dashAddr, attachments)
 		},
 	}
 	c.Flags().StringVar(&as, "as", "alice", "the user you speak as first (alice, bob, carol)")
 	c.Flags().BoolVar(&verbose, "verbose", false, "log the engine's work to stderr")
+	c.Flags().StringVar(&attachments, "attachments", "", "directory for charts and attached results (default: a new temporary directory, kept)")
 	c.Flags().StringVar(&dashAddr, "dashboard", "127.0.0.1:0", `where the per-app dashboard listens ("off": not at all); "dashboard APP" prints a sign-in link`)
 	return c
 }
 
-func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAddr string) (err error) {
-	log := slog.New(slog.DiscardHandler)
+func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAddr, attachments string) (err error) {
+	// Errors always reach the terminal: a run that "failed — see logs"
+	// has its log line right there.
+	log := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	if verbose {
 		log = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -126,6 +129,9 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 	}
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
+	if err := saveAttachments(plat, attachments); err != nil {
+		return err
+	}
 	// Digests on demand and `alarm NAME` (sandbox_ops.go).
 	ops, err := newSandboxOps(ctx, emu, awsCfg, st, cat, apps.Apps, plat, log)
 	if err != nil {

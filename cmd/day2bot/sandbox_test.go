@@ -20,6 +20,8 @@ var (
 	changeSetTimes = regexp.MustCompile(`\bday2-\d{8}-\d{6}-`)
 	eventTimes     = regexp.MustCompile(`\bevent \d\d:\d\d:\d\d\b`)
 	groupIDs       = regexp.MustCompile(`\bsg-[0-9a-f-]{8,}`)
+	// Attachments are saved in a new temporary directory.
+	attachmentDirs = regexp.MustCompile(`→ \S*/day2bot-attachments-\d+/`)
 )
 
 // TestSandboxScript drives `day2bot sandbox` non-interactively with the
@@ -40,6 +42,7 @@ func TestSandboxScript(t *testing.T) {
 			got = changeSetTimes.ReplaceAllString(got, "day2-YYYYMMDD-HHMMSS-")
 			got = eventTimes.ReplaceAllString(got, "event HH:MM:SS")
 			got = groupIDs.ReplaceAllString(got, "sg-XXXXXXXX")
+			got = attachmentDirs.ReplaceAllString(got, "→ ATTACHMENTS/")
 			golden := filepath.Join("testdata", name+".golden")
 			if *updateSandbox {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

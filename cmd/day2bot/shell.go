@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -18,7 +19,7 @@ import (
 )
 
 func newShellCmd(g *globals) *cobra.Command {
-	var configPath, as, channel string
+	var configPath, as, channel, attachments string
 	var verbose bool
 	c := &cobra.Command{
 		Use:   "shell",
@@ -40,22 +41,25 @@ When stdin is not a terminal, one command is read per line.`,
 			if f := cmd.Flag("db"); f != nil && f.Changed {
 				db = g.DBPath
 			}
-			return runShell(cmd.Context(), g, configPath, db, as, channel, verbose)
+			return runShell(cmd.Context(), g, configPath, db, as, channel, verbose, attachments)
 		},
 	}
 	c.Flags().StringVar(&configPath, "config", "day2bot.yaml", "path of the config file")
 	c.Flags().StringVar(&as, "as", "", "the user you speak as (principal shell:USER)")
 	c.Flags().StringVar(&channel, "channel", "ops", "the channel the commands come from (policy channel shell:CHANNEL)")
 	c.Flags().BoolVar(&verbose, "verbose", false, "log the engine's work to stderr")
+	c.Flags().StringVar(&attachments, "attachments", "", "directory for charts and attached results (default: a new temporary directory, kept)")
 	return c
 }
 
-func runShell(ctx context.Context, g *globals, configPath, db, as, channel string, verbose bool) (err error) {
+func runShell(ctx context.Context, g *globals, configPath, db, as, channel string, verbose bool, attachments string) (err error) {
 	cfg, err := loadConfig(configPath, g.Getenv)
 	if err != nil {
 		return usageError("%w", err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	// Errors always reach the terminal: a run that "failed — see logs"
+	// has its log line right there.
+	log := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	if verbose {
 		log = slog.New(slog.NewTextHandler(g.Stderr, nil))
 	}
@@ -82,9 +86,24 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	}
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
+	if err := saveAttachments(plat, attachments); err != nil {
+		return err
+	}
+	aws := appAccounts(p, cfg.Apps)
+	// `digest APP` and `schedules APP` answer as in serve (the same
+	// builder); the schedules themselves fire only in serve.
+	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: cfg.Apps, AWS: aws, Platforms: []bot.Platform{plat}, Logger: log, Config: cfg.Routines})
+	if err != nil {
+		return usageError("%w", err)
+	}
+	digestEvery, err := cfg.Routines.digestEvery()
+	if err != nil {
+		return usageError("%w", err)
+	}
 	e, err := newEngine(engineDeps{
-		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg, AWS: appAccounts(p, cfg.Apps),
+		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg, AWS: aws,
 		Platforms: []bot.Platform{plat}, Admins: cfg.Admins, Logger: log,
+		Digest: rt.Digest, Schedules: rt.Schedules, DigestEvery: digestEvery,
 	})
 	if err != nil {
 		return usageError("%w", err)
@@ -134,4 +153,21 @@ func (c *chat) Close() error {
 		return nil
 	}
 	return c.term.Close()
+}
+
+// saveAttachments points the terminal's attachments at dir, or at a new
+// temporary directory that outlives the session (the files are for
+// opening afterwards).
+func saveAttachments(plat *shell.Platform, dir string) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "day2bot-attachments-")
+		if err != nil {
+			return fmt.Errorf("make attachments directory: %w", err)
+		}
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("make attachments directory: %w", err)
+	}
+	plat.SaveAttachments(dir)
+	return nil
 }

@@ -46,11 +46,15 @@ func TestShellAgainstEndpoint(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("database: "+db+"\nadmins: [alice]\napps:\n  web1:\n    blueprints: [ec2-web]\n    region: us-east-1\n    channels: [\"shell:ops\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := runCLI(t, "web1 describe-web\nweb1 restart-web\nas bob\nweb1 restart-web\n", "shell", "--config", cfg, "--as", "alice")
+	code, out, errs := runCLI(t, "web1 describe-web\nweb1 restart-web\nschedules web1\ndigest web1\nas bob\nweb1 restart-web\n", "shell", "--config", cfg, "--as", "alice", "--attachments", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errs, out)
 	}
-	for _, want := range []string{"web1 describe-web — succeeded", "2 instances", "rebooted 2 of 2 instances", "[only bob]", "Denied: web1 restart-web"} {
+	if strings.Contains(out, "not set up") {
+		t.Errorf("shell lists digest and schedules but does not answer them:\n%s", out)
+	}
+	for _, want := range []string{"web1 describe-web — succeeded", "2 instances", "rebooted 2 of 2 instances", "[only bob]", "Denied: web1 restart-web",
+		"Health digest — web1", "Schedules of web1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, out)
 		}
