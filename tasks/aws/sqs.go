@@ -183,19 +183,24 @@ func selectQueues(ctx context.Context, c SQSAPI, sel tasks.Selector) ([]sqsQueue
 			if len(sel.IDs) == 0 && !selects(tasks.Selector{Names: sel.Names}, name, "", nil) {
 				continue
 			}
-			q, err := readQueue(ctx, c, url)
-			if isNotFound(err) || ErrorCode(err) == "AWS.SimpleQueueService.NonExistentQueue" || ErrorCode(err) == "QueueDoesNotExist" {
+			// Tags first: most queues of an account are not the app's,
+			// and their attributes need not be read.
+			tags, err := c.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: awssdk.String(url)})
+			if queueGone(err) {
 				continue // deleted since the listing
 			}
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("list tags of queue %s: %w", name, err)
 			}
-			if !selects(tasks.Selector{IDs: sel.IDs, Names: sel.Names}, name, q.arn, nil) {
+			if !selects(tasks.Selector{Names: sel.Names, Tags: sel.Tags}, name, "", tags.Tags) {
 				continue
 			}
-			tags, err := c.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: awssdk.String(url)})
+			q, err := readQueue(ctx, c, url)
+			if queueGone(err) {
+				continue
+			}
 			if err != nil {
-				return nil, fmt.Errorf("list tags of queue %s: %w", name, err)
+				return nil, err
 			}
 			if !selects(sel, name, q.arn, tags.Tags) {
 				continue
@@ -207,6 +212,11 @@ func selectQueues(ctx context.Context, c SQSAPI, sel tasks.Selector) ([]sqsQueue
 	// ListQueues has no defined order; plans and runs need one.
 	slices.SortFunc(out, func(a, b sqsQueue) int { return strings.Compare(a.name, b.name) })
 	return out, nil
+}
+
+// queueGone reports SQS's answer for a queue deleted meanwhile.
+func queueGone(err error) bool {
+	return isNotFound(err) || ErrorCode(err) == "AWS.SimpleQueueService.NonExistentQueue" || ErrorCode(err) == "QueueDoesNotExist"
 }
 
 // readQueue reads a queue's attributes.
