@@ -11,6 +11,10 @@
 //	go build -o /tmp/day2bot ./cmd/day2bot
 //	go run ./cmd/day2bot/loadtest -bin /tmp/day2bot -n 200 -rounds 10
 //
+// With -replicas N (and -db postgres://… for N > 1) it measures command
+// ack latency spread over N replicas and how fast they finish a burst of
+// runs (docs/performance.md, "Replicas").
+//
 // With -security it measures instead what docs/security.md reports:
 // bogus-signed bodies in flight, forged and replayed requests, and a soak.
 package main
@@ -36,6 +40,8 @@ import (
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
 	"github.com/day2bot/day2bot/policies"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/policies/store/postgres"
 	"github.com/day2bot/day2bot/policies/store/sqlite"
 )
 
@@ -77,6 +83,9 @@ func main() {
 	mix := flag.String("mix", "all", "command mix: all (includes approval requests and dry runs that call AWS) or chat (no AWS calls)")
 	logPath := flag.String("log", "", "write serve's log here (default: a temp file, removed)")
 	security := flag.Bool("security", false, "measure what docs/security.md reports instead of ack latency")
+	replicas := flag.Int("replicas", 0, "measure ack latency and run throughput of this many serve replicas on -db instead")
+	db := flag.String("db", "", "with -replicas: a postgres:// DSN to make a fresh schema in (default: one replica on a SQLite file)")
+	runs := flag.Int("runs", 200, "with -replicas: runs (read-only tasks on the emulator) started at once")
 	bogus := flag.Int("bogus", 1000, "with -security: concurrent connections with 512 KiB bogus-signed bodies")
 	soak := flag.Int("soak", 10000, "with -security: signed commands in the soak")
 	flag.Parse()
@@ -93,6 +102,13 @@ func main() {
 	}
 	if *security {
 		if err := runSecurity(*bin, *logPath, *bogus, *soak); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *replicas > 0 {
+		if err := runReplicas(*bin, *n, *rounds, *replicas, *runs, *db, *logPath); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
 		}
@@ -218,6 +234,11 @@ func run(bin string, n, rounds int, mix, logPath string) error {
 // burst sends all bodies at once and returns each request's latency from
 // sending to the response headers (the ack).
 func burst(client *http.Client, target string, bodies [][]byte) ([]time.Duration, error) {
+	return burstTo(client, func(int) string { return target }, bodies)
+}
+
+// burstTo is burst with request i sent to target(i).
+func burstTo(client *http.Client, target func(i int) string, bodies [][]byte) ([]time.Duration, error) {
 	lat := make([]time.Duration, len(bodies))
 	errs := make([]error, len(bodies))
 	var ready, done sync.WaitGroup
@@ -225,7 +246,7 @@ func burst(client *http.Client, target string, bodies [][]byte) ([]time.Duration
 	for i, body := range bodies {
 		ready.Add(1)
 		done.Go(func() {
-			req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(string(body)))
+			req, err := http.NewRequest(http.MethodPost, target(i), strings.NewReader(string(body)))
 			if err != nil {
 				errs[i] = err
 				ready.Done()
@@ -341,10 +362,23 @@ func importPolicy(ctx context.Context, db string) error {
 	if err := dec.Decode(&f); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, db)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	return st.ImportFile(ctx, "loadtest", f)
+}
+
+// openStore opens the target's database: a SQLite file or a postgres://
+// DSN.
+func openStore(ctx context.Context, db string) (*store.Store, error) {
+	if strings.HasPrefix(db, "postgres://") {
+		d, err := postgres.Open(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return d.Store, nil
+	}
+	return sqlite.Open(ctx, db)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -17,8 +18,11 @@ import (
 type target struct {
 	fake      *slackfake.Server
 	emu       *emulator.Server
-	serve     *exec.Cmd
+	serve     *exec.Cmd // the first replica
 	addr      string
+	serves    []*exec.Cmd // every replica (targetOptions.Replicas)
+	addrs     []string
+	db        string // the database the replicas share
 	floorAddr string
 	logPath   string
 	cleanup   []func()
@@ -35,6 +39,19 @@ func (t *target) stop() {
 // startTarget starts serve on a fresh database with the load policy, and
 // the floor server if withFloor, and waits until they answer.
 func startTarget(bin, logPath string, withFloor bool) (_ *target, err error) {
+	return startTargetWith(bin, logPath, withFloor, targetOptions{})
+}
+
+// targetOptions start several replicas, on Postgres.
+type targetOptions struct {
+	// Replicas is how many serve processes share the database; 0 is one.
+	Replicas int
+	// DB is the database: "" a fresh SQLite file; a postgres:// DSN
+	// (the caller's fresh schema).
+	DB string
+}
+
+func startTargetWith(bin, logPath string, withFloor bool, o targetOptions) (_ *target, err error) {
 	ctx := context.Background()
 	t := &target{}
 	defer func() {
@@ -57,7 +74,8 @@ func startTarget(bin, logPath string, withFloor bool) (_ *target, err error) {
 		return nil, err
 	}
 	t.cleanup = append(t.cleanup, func() { os.RemoveAll(dir) })
-	db := filepath.Join(dir, "day2bot.db")
+	db := cmp.Or(o.DB, filepath.Join(dir, "day2bot.db"))
+	t.db = db
 	if err := importPolicy(ctx, db); err != nil {
 		return nil, err
 	}
@@ -65,19 +83,13 @@ func startTarget(bin, logPath string, withFloor bool) (_ *target, err error) {
 	for i := range 20 {
 		channels = append(channels, fmt.Sprintf("\"slack:C%02d\"", i))
 	}
-	cfg := fmt.Sprintf("database: %s\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [%s]\n",
+	cfg := fmt.Sprintf("database: %q\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [%s]\n",
 		db, app, strings.Join(channels, ", "))
 	cfgPath := filepath.Join(dir, "day2bot.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
 
-	t.addr = freeAddr()
-	t.serve = exec.Command(bin, "serve", "--config", cfgPath, "--listen", t.addr)
-	t.serve.Env = append(os.Environ(),
-		"SLACK_BOT_TOKEN="+token, "SLACK_SIGNING_SECRET="+secret, "SLACK_API_URL="+t.fake.APIURL(),
-		"AWS_ENDPOINT_URL="+t.emu.URL, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOAD", "AWS_SECRET_ACCESS_KEY=load",
-		"AWS_EC2_METADATA_DISABLED=true")
 	if logPath == "" {
 		logPath = filepath.Join(dir, "serve.log")
 	}
@@ -87,9 +99,21 @@ func startTarget(bin, logPath string, withFloor bool) (_ *target, err error) {
 		return nil, err
 	}
 	t.cleanup = append(t.cleanup, func() { logs.Close() })
-	t.serve.Stderr = logs
-	cmds := []*exec.Cmd{t.serve}
-	urls := []string{"http://" + t.addr + "/healthz"}
+	var cmds []*exec.Cmd
+	var urls []string
+	for range max(1, o.Replicas) {
+		addr := freeAddr()
+		c := exec.Command(bin, "serve", "--config", cfgPath, "--listen", addr)
+		c.Env = append(os.Environ(),
+			"SLACK_BOT_TOKEN="+token, "SLACK_SIGNING_SECRET="+secret, "SLACK_API_URL="+t.fake.APIURL(),
+			"AWS_ENDPOINT_URL="+t.emu.URL, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOAD", "AWS_SECRET_ACCESS_KEY=load",
+			"AWS_EC2_METADATA_DISABLED=true")
+		c.Stderr = logs // one JSON line per write: the replicas' lines do not mix
+		t.serves, t.addrs = append(t.serves, c), append(t.addrs, addr)
+		cmds = append(cmds, c)
+		urls = append(urls, "http://"+addr+"/healthz")
+	}
+	t.serve, t.addr = t.serves[0], t.addrs[0]
 	if withFloor {
 		self, err := os.Executable()
 		if err != nil {
