@@ -12,10 +12,13 @@ import (
 // by one replica at a time as a session advisory lock
 // (pg_try_advisory_lock) on a connection of its own. The others try again
 // every Retry. The holder pings its connection every Retry and takes a
-// failed ping for a lost lease. When the holder dies, the server ends its
-// session and so releases the lock: another replica holds the lease within
-// about Retry (plus the time the server takes to notice a half-open
-// connection, bounded by its TCP keepalive settings).
+// failed ping (or one that takes longer than Retry) for a lost lease. When
+// the holder's process dies, its kernel closes the connection and the
+// server ends the session at once; when its node is lost, the server ends
+// it by TCP keepalive (set to about 11 s on the lease's connection). Either
+// way the lock is released and another replica holds the lease within
+// about Retry after that. A holder cut off from the server stops its
+// singletons after about 2×Retry, before the server lets the lock go.
 type Lease struct {
 	d     *DB
 	name  string
@@ -69,6 +72,14 @@ func (l *Lease) holdOnce(ctx context.Context, fn func(ctx context.Context)) (hel
 	// The connection is closed, never returned to the pool: closing the
 	// session is what releases the lock, whatever state it is in.
 	defer conn.Raw(func(any) error { return driver.ErrBadConn })
+	// A holder whose node is lost sends no FIN: the server notices the dead
+	// session only by TCP keepalive, after two hours by the Linux
+	// defaults. These make it about 11 s (5 s idle, then 3 probes 2 s
+	// apart), so the lease moves within 15 s of a node loss too. They are
+	// ignored on a Unix socket.
+	if _, err := conn.ExecContext(ctx, `SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; SET tcp_user_timeout = 11000`); err != nil {
+		return false, fmt.Errorf("set keepalives of lease %s: %w", l.name, err)
+	}
 	var ok bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&ok); err != nil {
 		return false, fmt.Errorf("try lease %s: %w", l.name, err)
