@@ -61,6 +61,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/backup v1.70.0 // indirect
 	github.com/aws/aws-sdk-go-v2/service/cloudtrail v1.56.0 // indirect
 	github.com/aws/aws-sdk-go-v2/service/configservice v1.74.11 // indirect
+	github.com/aws/aws-sdk-go-v2/service/emr v1.71.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/accept-encoding v1.13.25 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/checksum v1.11.13 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/endpoint-discovery v1.13.12 // indirect

@@ -191,6 +191,10 @@ func contractActions() fakeLookup {
 			{Name: "label", Type: tasks.TypeString, Pattern: `^[a-z0-9-]{1,40}$`, Format: "1 to 40 lowercase letters, digits or dashes", Default: "manual"}}},
 		{"opensearch.set-data-nodes", "opensearch:domain", true, []tasks.Param{{Name: "count", Type: tasks.TypeInt, Min: fp(1), Max: fp(80), Required: true},
 			{Name: "wait", Type: tasks.TypeDuration, Min: fp(300), Max: fp(6 * 3600), Default: "1h"}}},
+		{"emr.describe", "emr:cluster", false, nil},
+		{"emr.resize-group", "emr:cluster", true, []tasks.Param{{Name: "group", Type: tasks.TypeEnum, Enum: []string{"task", "core"}, Default: "task"},
+			{Name: "count", Type: tasks.TypeInt, Min: fp(0), Max: fp(100), Required: true}}},
+		{"emr.terminate-idle", "emr:cluster", true, []tasks.Param{{Name: "idle_hours", Type: tasks.TypeInt, Min: fp(1), Max: fp(168), Default: "4"}}},
 	} {
 		l[a.name] = a
 	}

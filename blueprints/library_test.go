@@ -11,7 +11,7 @@ func TestLibraryValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"asg", "aurora-cluster", "aws-backup", "cloudtrail-config", "cloudwatch-alarms", "dynamodb-table", "ec2-web", "ecr-repository", "ecs-service", "eks-nodegroup", "elasticache-redis", "iam-access-keys", "kinesis-stream", "kms-key", "lambda-function", "opensearch-domain", "rds", "s3-data", "secrets-manager", "sqs-queue", "ssm-patching", "step-functions", "vpc-network"}
+	want := []string{"asg", "aurora-cluster", "aws-backup", "cloudtrail-config", "cloudwatch-alarms", "dynamodb-table", "ec2-web", "ecr-repository", "ecs-service", "eks-nodegroup", "elasticache-redis", "emr-cluster", "iam-access-keys", "kinesis-stream", "kms-key", "lambda-function", "opensearch-domain", "rds", "s3-data", "secrets-manager", "sqs-queue", "ssm-patching", "step-functions", "vpc-network"}
 	if got := cat.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}

@@ -199,6 +199,10 @@ var iamResource = map[string]struct {
 	"es:DescribeDomainChangeProgress": {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
 	"es:ESHttpGet":                    {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
 	"es:ESHttpPut":                    {"Domains", []string{"arn:{p}:es:{r}:{a}:domain/*"}},
+
+	// Library II: EMR clusters.
+	"elasticmapreduce:ModifyInstanceGroups": {"Clusters", []string{"arn:{p}:elasticmapreduce:{r}:{a}:cluster/*"}},
+	"elasticmapreduce:TerminateJobFlows":    {"Clusters", []string{"arn:{p}:elasticmapreduce:{r}:{a}:cluster/*"}},
 }
 
 // IAMPolicy is IAMPolicyScoped with no scope: partition aws, any region

@@ -40,5 +40,6 @@ func AllWith(o Options) []tasks.Action {
 	all = append(all, GovernanceActions(SDKGovernance)...)
 	all = append(all, SFNActions(SDKSFN)...)
 	all = append(all, OpenSearchActions(SDKOpenSearch, o.Pace)...)
+	all = append(all, EMRActions(SDKEMR)...)
 	return all
 }

@@ -24,6 +24,7 @@ var contractNames = []string{
 	"eks.describe-cluster", "eks.describe-nodegroups", "eks.list-addons", "eks.scale-nodegroup", "eks.update-nodegroup-version",
 	"elasticache.describe", "elasticache.reboot-nodes", "elasticache.snapshot", "elasticache.test-failover",
 	"elbv2.target-health",
+	"emr.describe", "emr.resize-group", "emr.terminate-idle",
 	"iam.access-key-report", "iam.deactivate-access-key", "iam.delete-access-key", "iam.rotate-access-key",
 	"kinesis.describe", "kinesis.set-retention", "kinesis.set-shards",
 	"kms.enable-rotation", "kms.rotation-status",

@@ -33,4 +33,5 @@ func (s *Server) registerDefaults() {
 	s.registerConfig()
 	s.registerStepFunctions()
 	s.registerOpenSearch()
+	s.registerEMR()
 }

@@ -78,6 +78,7 @@ type Server struct {
 	search  *osState
 	ec      *ecState
 	net     *netState
+	emr     *emrState
 }
 
 // Fault is an injected error answer for the next call of an operation.
