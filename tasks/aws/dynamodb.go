@@ -9,6 +9,7 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -31,11 +32,14 @@ type DynamoDBAPI interface {
 
 var _ DynamoDBAPI = (*dynamodb.Client)(nil)
 
-// DynamoDBClient builds the client for one invocation's config.
-type DynamoDBClient func(awssdk.Config) DynamoDBAPI
+// DynamoDBClient builds the clients for one invocation's config: DynamoDB,
+// and CloudWatch for the tables' alarms.
+type DynamoDBClient func(awssdk.Config) (DynamoDBAPI, CloudWatchAPI)
 
 // SDKDynamoDB is the production DynamoDBClient.
-func SDKDynamoDB(cfg awssdk.Config) DynamoDBAPI { return dynamodb.NewFromConfig(cfg) }
+func SDKDynamoDB(cfg awssdk.Config) (DynamoDBAPI, CloudWatchAPI) {
+	return dynamodb.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)
+}
 
 // tableNamePattern is a DynamoDB table name.
 const tableNamePattern = `^[a-zA-Z0-9_.-]{3,255}$`
@@ -48,11 +52,24 @@ func DynamoDBActions(newClient DynamoDBClient) []tasks.Action {
 	return forTarget("dynamodb:table",
 		&stepAction{
 			name: "dynamodb.describe", verb: "described", noun: "tables",
-			iam: append(slices.Clone(read), "dynamodb:DescribeContinuousBackups", "dynamodb:ListBackups"),
+			iam: append(slices.Clone(read), "dynamodb:DescribeContinuousBackups", "dynamodb:ListBackups", "cloudwatch:DescribeAlarms"),
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
-				c := newClient(inv.AWS)
+				c, cw := newClient(inv.AWS)
+				alarms, err := tableAlarms(ctx, cw)
+				if err != nil {
+					return tasks.Plan{}, nil, err
+				}
 				return tablePlan(ctx, c, inv, "describe", func(t ddbTable) decision {
-					return decision{Run: func(ctx context.Context) (string, error) { return describeTable(ctx, c, t, inv.Now) }}
+					return decision{Run: func(ctx context.Context) (string, error) {
+						d, err := describeTable(ctx, c, t, inv.Now)
+						if err != nil {
+							return "", err
+						}
+						if a := alarms[t.name]; len(a) > 0 {
+							return d + "; alarms " + strings.Join(a, ", "), nil
+						}
+						return d + "; no alarms", nil
+					}}
 				})
 			},
 		},
@@ -60,7 +77,7 @@ func DynamoDBActions(newClient DynamoDBClient) []tasks.Action {
 			name: "dynamodb.enable-pitr", mutating: true, verb: "enabled point-in-time recovery of", noun: "tables",
 			iam: append(slices.Clone(read), "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups"),
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
-				c := newClient(inv.AWS)
+				c, _ := newClient(inv.AWS)
 				tables, err := selectTables(ctx, c, inv.Target)
 				if err != nil {
 					return tasks.Plan{}, nil, err
@@ -93,7 +110,7 @@ func DynamoDBActions(newClient DynamoDBClient) []tasks.Action {
 			params: []tasks.Param{{Name: "label", Type: tasks.TypeString, Default: "manual", Pattern: `^[a-z0-9-]{1,40}$`,
 				Format: "1 to 40 lowercase letters, digits or dashes", Description: "label in the backup's name (TABLE-LABEL-TIME)"}},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
-				c := newClient(inv.AWS)
+				c, _ := newClient(inv.AWS)
 				label, err := stringValue(inv.Values, "label", "manual")
 				if err != nil {
 					return tasks.Plan{}, nil, err
@@ -121,7 +138,8 @@ func DynamoDBActions(newClient DynamoDBClient) []tasks.Action {
 				{Name: "ago", Type: tasks.TypeDuration, Default: "0s", Min: bound(0), Max: bound(35 * 86400), Description: "how far back to restore to; 0 is the latest restorable time"},
 			},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
-				return restorePITRPlan(ctx, newClient(inv.AWS), inv)
+				c, _ := newClient(inv.AWS)
+				return restorePITRPlan(ctx, c, inv)
 			},
 		},
 		&stepAction{
@@ -132,7 +150,7 @@ func DynamoDBActions(newClient DynamoDBClient) []tasks.Action {
 				{Name: "write", Type: tasks.TypeInt, Required: true, Min: bound(1), Max: bound(40000), Description: "provisioned write capacity units"},
 			},
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
-				c := newClient(inv.AWS)
+				c, _ := newClient(inv.AWS)
 				rcu, err := intValue(inv.Values, "read", 0)
 				if err != nil {
 					return tasks.Plan{}, nil, err
@@ -160,6 +178,31 @@ func DynamoDBActions(newClient DynamoDBClient) []tasks.Action {
 			},
 		},
 	)
+}
+
+// tableAlarms lists the account's CloudWatch alarms on DynamoDB tables
+// ("NAME (STATE)"), by table, in one paged read for all tables.
+func tableAlarms(ctx context.Context, cw CloudWatchAPI) (map[string][]string, error) {
+	out := map[string][]string{}
+	p := cloudwatch.NewDescribeAlarmsPaginator(cw, &cloudwatch.DescribeAlarmsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe alarms: %w", err)
+		}
+		for _, a := range page.MetricAlarms {
+			if awssdk.ToString(a.Namespace) != "AWS/DynamoDB" {
+				continue
+			}
+			for _, d := range a.Dimensions {
+				if awssdk.ToString(d.Name) == "TableName" {
+					t := awssdk.ToString(d.Value)
+					out[t] = append(out[t], fmt.Sprintf("%s (%s)", awssdk.ToString(a.AlarmName), a.StateValue))
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // ddbTable is what the actions read of a table.

@@ -50,12 +50,17 @@ func TestDynamoDBDescribePITRAndBackup(t *testing.T) {
 		t.Fatalf("backup %+v", r.Resources)
 	}
 
+	if err := emu.SeedAlarm(ctx, emulator.Alarm{Name: app + "-dynamodb-throttles-high", Namespace: "AWS/DynamoDB", Metric: "ReadThrottleEvents",
+		Dimensions: map[string]string{"TableName": orders}, State: "ALARM"}); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 	_, r = planAndRun(ctx, t, ddbAction(t, "dynamodb.describe"), tasks.Invocation{AWS: testConfig(t), Target: tableSel(app), Now: now})
-	if d := r.Resources[0].Detail; !strings.HasPrefix(d, "5 RCU / 5 WCU; 12000 items, 2.3 MiB; PITR on (restorable ") || !strings.HasSuffix(d, "; no on-demand backups") {
+	if d := r.Resources[0].Detail; !strings.HasPrefix(d, "5 RCU / 5 WCU; 12000 items, 2.3 MiB; PITR on (restorable ") || !strings.HasSuffix(d, "; no on-demand backups; alarms "+app+"-dynamodb-throttles-high (ALARM)") {
 		t.Fatalf("describe orders %q", d)
 	}
-	if d := r.Resources[1].Detail; !strings.HasPrefix(d, "on-demand; 10 items, 2.0 KiB; PITR off; 1 on-demand backups (latest "+sessions+"-pre-deploy-20261125-2200, ") {
+	if d := r.Resources[1].Detail; !strings.HasPrefix(d, "on-demand; 10 items, 2.0 KiB; PITR off; 1 on-demand backups (latest "+sessions+"-pre-deploy-20261125-2200, ") ||
+		!strings.HasSuffix(d, "; no alarms") {
 		t.Fatalf("describe sessions %q", d)
 	}
 
