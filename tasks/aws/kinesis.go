@@ -280,7 +280,7 @@ func reshardPlan(ctx context.Context, newClient KinesisClient, pace Pace, inv ta
 				TargetShardCount: awssdk.Int32(int32(n)), ScalingType: kinesistypes.ScalingTypeUniformScaling}); err != nil {
 				return "", err
 			}
-			last := s
+			last, show := s, stepProgress(ctx)
 			check := func(ctx context.Context) ([]string, error) {
 				d, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: awssdk.String(s.arn)})
 				if err != nil {
@@ -290,6 +290,7 @@ func reshardPlan(ctx context.Context, newClient KinesisClient, pace Pace, inv ta
 				if last.status == kinesistypes.StreamStatusActive && last.shards == n {
 					return nil, nil
 				}
+				show(fmt.Sprintf("%s, %d open shards (resharding to %d)", last.status, last.shards, n))
 				return []string{fmt.Sprintf("%s: %s, %d open shards", s.name, last.status, last.shards)}, nil
 			}
 			if err := pace.waitBack(ctx, wait, 1, 1, check, nil); err != nil {

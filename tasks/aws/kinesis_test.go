@@ -79,11 +79,15 @@ func TestKinesisReshardWaitsUntilActive(t *testing.T) {
 	if st, n, _ := emu.KinesisStreamState(events); st != "ACTIVE" || n != 4 {
 		t.Fatalf("plan changed the stream: %s %d", st, n)
 	}
-	r, err := act.Run(ctx, inv, nil)
+	var shown []string
+	r, err := act.Run(ctx, inv, func(pr tasks.Progress) { shown = append(shown, pr.Message) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	assertPlanMatchesRun(t, p, r)
+	if want := events + ": UPDATING, 4 open shards (resharding to 8)"; len(shown) < 2 || shown[0] != want || shown[1] != want {
+		t.Fatalf("progress %q", shown)
+	}
 	if r.Resources[0].Detail != "4 -> 8 open shards, ACTIVE" || r.Summary != "resharded 1 of 3 streams, 2 skipped" {
 		t.Fatalf("run %q %+v", r.Summary, r.Resources)
 	}
