@@ -138,8 +138,13 @@ func validateApp(ce *errs, cat *Catalog, name string, app App) {
 			ce.add(join(p, "account", "external_id"), "must be 2-1224 characters of letters, digits and +=,.@:/-")
 		}
 	}
-	if app.Region != "" && !regionRe.MatchString(app.Region) {
+	switch {
+	case app.Region == "":
+	case !regionRe.MatchString(app.Region):
 		ce.add(join(p, "region"), "%q is not an AWS region like eu-west-1", app.Region)
+	case !knownRegion(app.Region):
+		ce.add(join(p, "region"), "%q is not an AWS region day2bot knows%s (a region newer than day2bot: leave region empty and set AWS_REGION)",
+			app.Region, suggest.DidYouMean(app.Region, awsRegions))
 	}
 	for i, o := range app.Owners {
 		if strings.TrimSpace(o) == "" || strings.ContainsAny(o, " \t\n") {

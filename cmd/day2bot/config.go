@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -108,12 +109,31 @@ func parseConfig(file string, data []byte, getenv func(string) string) (*Config,
 	return &c, nil
 }
 
+// loadConfig reads and checks the config file; every subcommand that
+// takes --config uses it, so all of them accept and refuse the same files.
 func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no config file at %s: start one with `cp day2bot.example.yaml %s` from a clone "+
+			"(README, Configuration), or try everything first with `day2bot sandbox`, which needs none", path, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parseConfig(path, data, getenv)
+	cfg, err := parseConfig(path, data, getenv)
+	if err != nil {
+		return nil, err
+	}
+	// The apps against the blueprints, with file and path in each error:
+	// the same for every subcommand.
+	cat, err := loadCatalog(cfg.BlueprintDirs)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Config.Validate(path, cat, nil); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // openToAll lists the platforms configured without an allow-list, each

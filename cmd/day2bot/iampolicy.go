@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot/alerts"
@@ -45,7 +43,7 @@ resource type in the app's region and the role's account.`,
 			default:
 				return usageError("--document must be both, permissions or trust, got %q", document)
 			}
-			docs, err := iamDocuments(configPath, args[0], principal)
+			docs, err := iamDocuments(configPath, args[0], principal, g.Getenv)
 			if err != nil {
 				return err
 			}
@@ -99,39 +97,21 @@ func (d iamDocs) both() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// appsConfig is the apps part of day2bot.yaml; the other keys belong to
-// serve and are not this command's business.
-type appsConfig struct {
-	blueprints.Config `yaml:",inline"`
-	Rest              map[string]any `yaml:",inline"`
-}
-
-func iamDocuments(configPath, appName, principal string) (iamDocs, error) {
-	data, err := os.ReadFile(configPath)
+func iamDocuments(configPath, appName, principal string, getenv func(string) string) (iamDocs, error) {
+	// The one config loader every subcommand uses: the same strictness
+	// (unknown keys, misspelt regions) and the same errors as serve.
+	cfg, err := loadConfig(configPath, getenv)
 	if err != nil {
-		return iamDocs{}, fmt.Errorf("read config: %w", err)
-	}
-	var cfg appsConfig
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		return iamDocs{}, usageError("parse config %s: %v", configPath, err)
+		return iamDocs{}, usageError("%w", err)
 	}
 	app, ok := cfg.Apps[appName]
 	if !ok {
 		names := slices.Sorted(maps.Keys(cfg.Apps))
 		return iamDocs{}, usageError("no app %q in %s (apps: %s)%s", appName, configPath, strings.Join(names, ", "), suggest.DidYouMean(appName, names))
 	}
-	cat, err := blueprints.Library()
+	cat, err := loadCatalog(cfg.BlueprintDirs)
 	if err != nil {
-		return iamDocs{}, fmt.Errorf("load blueprint library: %w", err)
-	}
-	for _, d := range cfg.BlueprintDirs {
-		bps, err := blueprints.LoadDir(d)
-		if err != nil {
-			return iamDocs{}, err
-		}
-		if cat, err = cat.With(bps...); err != nil {
-			return iamDocs{}, err
-		}
+		return iamDocs{}, err
 	}
 	ra, err := blueprints.ResolveApp(cat, appName, app)
 	if err != nil {

@@ -81,7 +81,10 @@ func TestIAMPolicyCommandErrors(t *testing.T) {
 	}{
 		{[]string{"iam-policy", "--config", cfg, "shp"}, `did you mean "shop"`},
 		{[]string{"iam-policy", "--config", cfg, "--document", "all", "shop"}, "--document must be"},
-		{[]string{"iam-policy", "--config", filepath.Join(t.TempDir(), "missing.yaml"), "shop"}, "read config"},
+		{[]string{"iam-policy", "--config", filepath.Join(t.TempDir(), "missing.yaml"), "shop"}, "start one with `cp day2bot.example.yaml"},
+		// The one loader: iam-policy refuses what serve and shell refuse.
+		{[]string{"iam-policy", "--config", writeConfigText(t, "apps:\n  shop:\n    blueprints: [ec2-web]\n    region: us-east-1\n    colour: blue\n"), "shop"}, "colour"},
+		{[]string{"iam-policy", "--config", writeConfigText(t, "apps:\n  shop:\n    blueprints: [ec2-web]\n    region: us-esat-1\n"), "shop"}, "us-esat-1"},
 		{[]string{"iam-policy", "--config", cfg}, "e.g. day2bot iam-policy shop"},
 	} {
 		code, _, errs := runCLI(t, "", tc.args...)
@@ -89,4 +92,13 @@ func TestIAMPolicyCommandErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, errs, tc.want)
 		}
 	}
+}
+
+func writeConfigText(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "day2bot.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
