@@ -172,23 +172,9 @@ func processPlan(ctx context.Context, c AutoScalingAPI, inv tasks.Invocation, su
 }
 
 func capacityPlan(ctx context.Context, c AutoScalingAPI, inv tasks.Invocation) (tasks.Plan, []step, error) {
-	var n [3]int
-	for i, k := range []string{"min", "max", "desired"} {
-		if _, ok := inv.Values[k]; !ok {
-			return tasks.Plan{}, nil, &UserError{Msg: "min, max and desired are required: the group's new bounds and size"}
-		}
-		v, err := intValue(inv.Values, k, 0)
-		if err != nil {
-			return tasks.Plan{}, nil, err
-		}
-		n[i] = v
-	}
-	lo, hi, want := n[0], n[1], n[2]
-	switch {
-	case lo > hi:
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("min %d is greater than max %d", lo, hi)}
-	case want < lo || want > hi:
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("desired %d must be between min %d and max %d", want, lo, hi)}
+	lo, hi, want, err := capacityValues(inv.Values, "group")
+	if err != nil {
+		return tasks.Plan{}, nil, err
 	}
 	groups, err := listGroups(ctx, c, inv.Target)
 	if err != nil {
@@ -211,4 +197,27 @@ func capacityPlan(ctx context.Context, c AutoScalingAPI, inv tasks.Invocation) (
 		}})
 	}
 	return b.plan(), b.steps, nil
+}
+
+// capacityValues reads min, max and desired, all three required, and
+// checks them against each other before anything is asked of AWS; what
+// names the resource in the message ("group", "node group").
+func capacityValues(v tasks.Values, what string) (lo, hi, want int, err error) {
+	var n [3]int
+	for i, k := range []string{"min", "max", "desired"} {
+		if _, ok := v[k]; !ok {
+			return 0, 0, 0, &UserError{Msg: "min, max and desired are required: the " + what + "'s new bounds and size"}
+		}
+		if n[i], err = intValue(v, k, 0); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	lo, hi, want = n[0], n[1], n[2]
+	switch {
+	case lo > hi:
+		return 0, 0, 0, &UserError{Msg: fmt.Sprintf("min %d is greater than max %d", lo, hi)}
+	case want < lo || want > hi:
+		return 0, 0, 0, &UserError{Msg: fmt.Sprintf("desired %d must be between min %d and max %d", want, lo, hi)}
+	}
+	return lo, hi, want, nil
 }

@@ -325,23 +325,9 @@ func eksAddons(ctx context.Context, c EKSAPI, cluster string) (string, error) {
 }
 
 func scaleNodegroupPlan(ctx context.Context, c EKSAPI, pace Pace, inv tasks.Invocation) (tasks.Plan, []step, error) {
-	var n [3]int
-	for i, k := range []string{"min", "max", "desired"} {
-		if _, ok := inv.Values[k]; !ok {
-			return tasks.Plan{}, nil, &UserError{Msg: "min, max and desired are required: the node group's new bounds and size"}
-		}
-		v, err := intValue(inv.Values, k, 0)
-		if err != nil {
-			return tasks.Plan{}, nil, err
-		}
-		n[i] = v
-	}
-	lo, hi, want := n[0], n[1], n[2]
-	switch {
-	case lo > hi:
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("min %d is greater than max %d", lo, hi)}
-	case want < lo || want > hi:
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("desired %d must be between min %d and max %d", want, lo, hi)}
+	lo, hi, want, err := capacityValues(inv.Values, "node group")
+	if err != nil {
+		return tasks.Plan{}, nil, err
 	}
 	wait, err := durationValue(inv.Values, "wait", defaultWait)
 	if err != nil {

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -189,11 +190,11 @@ func revokePlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Plan
 		if want == "-1" || want == "icmp" {
 			what = proto
 		}
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s has no ingress rule for %s from %s; open to anywhere: %s", sgLabel(g), what, cidr, cmpOrNone(rulesText(open)))}
+		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s has no ingress rule for %s from %s; open to anywhere: %s", sgLabel(g), what, cidr, cmp.Or(rulesText(open), "none"))}
 	}
 	r := open[ri]
 	rest := slices.Delete(slices.Clone(open), ri, ri+1)
-	detail := awssdk.ToString(g.VpcId) + "; still open after: " + cmpOrNone(rulesText(rest))
+	detail := awssdk.ToString(g.VpcId) + "; still open after: " + cmp.Or(rulesText(rest), "none")
 	b := planBuilder{verb: "revoke ingress " + r.String() + " of", noun: "security groups"}
 	b.add(sgLabel(g), detail, decision{Action: "revoke ingress " + r.String(), Run: func(ctx context.Context) (string, error) {
 		perm := ec2types.IpPermission{IpProtocol: awssdk.String(r.proto)}

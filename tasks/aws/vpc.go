@@ -159,7 +159,7 @@ func describeVPC(ctx context.Context, c VPCAPI, v ec2types.Vpc) (string, error) 
 		}
 		subnets = append(subnets, txt)
 	}
-	parts = append(parts, fmt.Sprintf("%d subnets: %s", len(subnets), cmpOrNone(strings.Join(subnets, ", "))))
+	parts = append(parts, fmt.Sprintf("%d subnets: %s", len(subnets), cmp.Or(strings.Join(subnets, ", "), "none")))
 	var tables []string
 	rp := ec2.NewDescribeRouteTablesPaginator(c, &ec2.DescribeRouteTablesInput{Filters: vpcFilter(id)})
 	for rp.HasMorePages() {
@@ -173,8 +173,8 @@ func describeVPC(ctx context.Context, c VPCAPI, v ec2types.Vpc) (string, error) 
 			}
 			var routes, assoc []string
 			for _, r := range rt.Routes {
-				target := cmpOrNone(awssdk.ToString(r.NatGatewayId) + awssdk.ToString(r.GatewayId) + awssdk.ToString(r.TransitGatewayId) +
-					awssdk.ToString(r.VpcPeeringConnectionId) + awssdk.ToString(r.NetworkInterfaceId))
+				target := cmp.Or(awssdk.ToString(r.NatGatewayId)+awssdk.ToString(r.GatewayId)+awssdk.ToString(r.TransitGatewayId)+
+					awssdk.ToString(r.VpcPeeringConnectionId)+awssdk.ToString(r.NetworkInterfaceId), "none")
 				dest := awssdk.ToString(r.DestinationCidrBlock) + awssdk.ToString(r.DestinationIpv6CidrBlock) + awssdk.ToString(r.DestinationPrefixListId)
 				s := dest + " -> " + target
 				if r.State == ec2types.RouteStateBlackhole {
@@ -193,7 +193,7 @@ func describeVPC(ctx context.Context, c VPCAPI, v ec2types.Vpc) (string, error) 
 			tables = append(tables, fmt.Sprintf("%s [%s]: %s", awssdk.ToString(rt.RouteTableId), strings.Join(assoc, ", "), strings.Join(routes, ", ")))
 		}
 	}
-	parts = append(parts, "route tables: "+cmpOrNone(strings.Join(tables, "; ")))
+	parts = append(parts, "route tables: "+cmp.Or(strings.Join(tables, "; "), "none"))
 	var nats []string
 	np := ec2.NewDescribeNatGatewaysPaginator(c, &ec2.DescribeNatGatewaysInput{Filter: vpcFilter(id)})
 	for np.HasMorePages() {
@@ -207,7 +207,7 @@ func describeVPC(ctx context.Context, c VPCAPI, v ec2types.Vpc) (string, error) 
 			}
 		}
 	}
-	parts = append(parts, "NAT gateways: "+cmpOrNone(strings.Join(nats, ", ")))
+	parts = append(parts, "NAT gateways: "+cmp.Or(strings.Join(nats, ", "), "none"))
 	flows, err := flowLogsOf(ctx, c, id)
 	if err != nil {
 		return "", err
@@ -216,15 +216,8 @@ func describeVPC(ctx context.Context, c VPCAPI, v ec2types.Vpc) (string, error) 
 	for _, f := range flows {
 		fl = append(fl, flowLogText(f))
 	}
-	parts = append(parts, "flow logs: "+cmpOrNone(strings.Join(fl, ", ")))
+	parts = append(parts, "flow logs: "+cmp.Or(strings.Join(fl, ", "), "none"))
 	return strings.Join(parts, "; "), nil
-}
-
-func cmpOrNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 func flowLogsOf(ctx context.Context, c VPCAPI, resource string) ([]ec2types.FlowLog, error) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -372,7 +373,7 @@ func (st *netState) createFlowLogs(w http.ResponseWriter, _ *http.Request, body 
 	case len(resources) == 0 || q.Get("ResourceType") == "":
 		WriteEC2Error(w, http.StatusBadRequest, "MissingParameter", "ResourceIds and ResourceType are required")
 		return
-	case cmpOr(q.Get("LogDestinationType"), "cloud-watch-logs") == "cloud-watch-logs" && (q.Get("LogGroupName") == "" || q.Get("DeliverLogsPermissionArn") == ""):
+	case cmp.Or(q.Get("LogDestinationType"), "cloud-watch-logs") == "cloud-watch-logs" && (q.Get("LogGroupName") == "" || q.Get("DeliverLogsPermissionArn") == ""):
 		WriteEC2Error(w, http.StatusBadRequest, "InvalidParameter", "LogGroupName and DeliverLogsPermissionArn are required for CloudWatch Logs")
 		return
 	}
@@ -384,7 +385,7 @@ func (st *netState) createFlowLogs(w http.ResponseWriter, _ *http.Request, body 
 	var ids []string
 	for _, r := range resources {
 		st.seq++
-		f := flowLog{id: fmt.Sprintf("fl-%017x", st.seq), resource: r, traffic: cmpOr(q.Get("TrafficType"), "ALL"), group: q.Get("LogGroupName"), role: q.Get("DeliverLogsPermissionArn")}
+		f := flowLog{id: fmt.Sprintf("fl-%017x", st.seq), resource: r, traffic: cmp.Or(q.Get("TrafficType"), "ALL"), group: q.Get("LogGroupName"), role: q.Get("DeliverLogsPermissionArn")}
 		st.flows = append(st.flows, f)
 		ids = append(ids, f.id)
 	}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -131,7 +132,7 @@ func (s *Server) SeedEKSCluster(ctx context.Context, in EKSCluster) error {
 	}
 	for _, ng := range in.Nodegroups {
 		if _, err := c.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String(in.Name), NodegroupName: aws.String(ng.Name),
-			Version: aws.String(cmpOr(ng.Version, in.Version)), NodeRole: aws.String("arn:aws:iam::000000000000:role/nodes"), Subnets: []string{"subnet-emulator"},
+			Version: aws.String(cmp.Or(ng.Version, in.Version)), NodeRole: aws.String("arn:aws:iam::000000000000:role/nodes"), Subnets: []string{"subnet-emulator"},
 			ScalingConfig: &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(int32(ng.Min)), MaxSize: aws.Int32(int32(ng.Max)), DesiredSize: aws.Int32(int32(ng.Desired))},
 			Tags:          ng.Tags}); err != nil {
 			return fmt.Errorf("seed eks node group %s: %w", ng.Name, err)
@@ -170,13 +171,6 @@ func (s *Server) EKSNodegroupState(cluster, nodegroup string) (version string, m
 		return ng.version, ng.min, ng.max, ng.desired
 	}
 	return "", -1, -1, -1
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func (st *eksState) epoch() float64 { return float64(st.now().Unix()) }
@@ -229,7 +223,7 @@ func (st *eksState) createCluster(w http.ResponseWriter, _ *http.Request, body [
 		WriteJSONError(w, http.StatusConflict, "ResourceInUseException", "Cluster already exists with name: "+in.Name)
 		return
 	}
-	c := &eksCluster{name: in.Name, version: cmpOr(in.Version, "1.30"), tags: in.Tags, created: st.epoch(), updates: map[string]*eksUpdate{}}
+	c := &eksCluster{name: in.Name, version: cmp.Or(in.Version, "1.30"), tags: in.Tags, created: st.epoch(), updates: map[string]*eksUpdate{}}
 	st.clusters = append(st.clusters, c)
 	writeJSON(w, map[string]any{"cluster": st.clusterJSON(c)})
 }
@@ -298,7 +292,7 @@ func (st *eksState) createNodegroup(w http.ResponseWriter, r *http.Request, body
 		WriteJSONError(w, http.StatusConflict, "ResourceInUseException", "NodeGroup already exists with name "+in.NodegroupName+" and cluster name "+c.name)
 		return
 	}
-	ng := &eksNodegroup{name: in.NodegroupName, version: cmpOr(in.Version, c.version), status: "ACTIVE", tags: in.Tags, created: st.epoch()}
+	ng := &eksNodegroup{name: in.NodegroupName, version: cmp.Or(in.Version, c.version), status: "ACTIVE", tags: in.Tags, created: st.epoch()}
 	if msg := in.ScalingConfig.apply(ng); msg != "" {
 		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", msg)
 		return
@@ -350,18 +344,26 @@ func (st *eksState) nodegroupJSON(c *eksCluster, ng *eksNodegroup) map[string]an
 }
 
 func (st *eksState) listNodegroups(w http.ResponseWriter, r *http.Request, _ []byte) {
+	st.listInCluster(w, r, "nodegroups", func(c *eksCluster) (names []string) {
+		for _, ng := range c.nodegroups {
+			names = append(names, ng.name)
+		}
+		return names
+	})
+}
+
+// listInCluster answers a list of the path's cluster: names reads it
+// under the lock.
+func (st *eksState) listInCluster(w http.ResponseWriter, r *http.Request, key string, names func(*eksCluster) []string) {
 	st.mu.Lock()
 	c := st.clusterOf(w, r)
 	if c == nil {
 		st.mu.Unlock()
 		return
 	}
-	var names []string
-	for _, ng := range c.nodegroups {
-		names = append(names, ng.name)
-	}
+	all := names(c)
 	st.mu.Unlock()
-	listPage(w, r, "nodegroups", names)
+	listPage(w, r, key, all)
 }
 
 // nodegroupOf resolves the {ng} path segment of a node group route.
@@ -451,7 +453,7 @@ func (st *eksState) updateVersion(w http.ResponseWriter, r *http.Request, body [
 	if ng == nil {
 		return
 	}
-	to := cmpOr(in.Version, c.version)
+	to := cmp.Or(in.Version, c.version)
 	if versionLess(c.version, to) {
 		WriteJSONError(w, http.StatusBadRequest, "InvalidParameterException", "Requested Nodegroup Kubernetes version "+to+" is newer than the cluster version "+c.version)
 		return
@@ -553,18 +555,12 @@ func (s *Server) SetAddonIssues(cluster, addon string, issues ...EKSIssue) {
 }
 
 func (st *eksState) listAddons(w http.ResponseWriter, r *http.Request, _ []byte) {
-	st.mu.Lock()
-	c := st.clusterOf(w, r)
-	if c == nil {
-		st.mu.Unlock()
-		return
-	}
-	var names []string
-	for _, a := range c.addons {
-		names = append(names, a.name)
-	}
-	st.mu.Unlock()
-	listPage(w, r, "addons", names)
+	st.listInCluster(w, r, "addons", func(c *eksCluster) (names []string) {
+		for _, a := range c.addons {
+			names = append(names, a.name)
+		}
+		return names
+	})
 }
 
 func (st *eksState) describeAddon(w http.ResponseWriter, r *http.Request, _ []byte) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -83,7 +84,7 @@ func (s *Server) SeedRedisGroup(ctx context.Context, g RedisGroup) error {
 	}
 	in := &elasticache.CreateReplicationGroupInput{ReplicationGroupId: aws.String(g.ID), ReplicationGroupDescription: aws.String("seeded"),
 		Engine: aws.String("redis"), NumCacheClusters: aws.Int32(int32(g.Nodes)), AutomaticFailoverEnabled: aws.Bool(g.Failover),
-		CacheNodeType: aws.String(cmpOr(g.NodeType, "cache.t3.medium")), PreferredCacheClusterAZs: g.AZs}
+		CacheNodeType: aws.String(cmp.Or(g.NodeType, "cache.t3.medium")), PreferredCacheClusterAZs: g.AZs}
 	for _, k := range sortedKeys(g.Tags) {
 		in.Tags = append(in.Tags, ectypes.Tag{Key: aws.String(k), Value: aws.String(g.Tags[k])})
 	}
@@ -173,7 +174,7 @@ func (st *ecState) createGroup(w http.ResponseWriter, _ *http.Request, body []by
 		return
 	}
 	id := q.Get("ReplicationGroupId")
-	n, err := strconv.Atoi(cmpOr(q.Get("NumCacheClusters"), "2"))
+	n, err := strconv.Atoi(cmp.Or(q.Get("NumCacheClusters"), "2"))
 	if id == "" || err != nil || n < 1 || n > 6 {
 		WriteQueryError(w, http.StatusBadRequest, "InvalidParameterValue", "ReplicationGroupId and NumCacheClusters (1..6) are required")
 		return

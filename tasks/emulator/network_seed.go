@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -53,7 +54,7 @@ func tagSpec(rt ec2types.ResourceType, tags map[string]string) []ec2types.TagSpe
 func (s *Server) SeedVPC(ctx context.Context, spec VPCSpec) (SeededVPC, error) {
 	c := ec2.NewFromConfig(s.seedConfig())
 	out := SeededVPC{Groups: map[string]string{}}
-	v, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cmpOr(spec.CIDR, "10.0.0.0/16")), TagSpecifications: tagSpec(ec2types.ResourceTypeVpc, spec.Tags)})
+	v, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cmp.Or(spec.CIDR, "10.0.0.0/16")), TagSpecifications: tagSpec(ec2types.ResourceTypeVpc, spec.Tags)})
 	if err != nil {
 		return out, fmt.Errorf("seed vpc: %w", err)
 	}
