@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -28,9 +26,11 @@ import (
 // engine.
 func (e *Engine) resume(ctx, bg context.Context) error {
 	if e.opts.Shared {
+		// The first beat, and the queued runs of stopped replicas, now.
 		if err := e.store.Heartbeat(ctx, e.opts.Replica, e.now()); err != nil {
 			return err
 		}
+		e.takeQueued(ctx)
 		e.bg.Add(1)
 		go func() {
 			defer e.bg.Done()
@@ -73,56 +73,6 @@ func (e *Engine) interrupted(ctx, bg context.Context, rs []store.Run) {
 			}
 		})
 	}
-}
-
-// replicaLoop beats this replica's heart and hands its idle workers queued
-// runs whose replica stopped or that waited StaleAfter, until ctx ends.
-func (e *Engine) replicaLoop(ctx context.Context) {
-	t := time.NewTicker(e.opts.Heartbeat)
-	defer t.Stop()
-	for {
-		now := e.now()
-		if err := e.store.Heartbeat(ctx, e.opts.Replica, now); err != nil && ctx.Err() == nil {
-			e.log.WarnContext(ctx, "replica heartbeat", "err", err)
-		}
-		ids, err := e.store.TakeQueued(ctx, e.opts.Replica, e.runner.idle(), now, now.Add(-e.opts.StaleAfter))
-		if err != nil && ctx.Err() == nil {
-			e.log.WarnContext(ctx, "take queued runs", "err", err)
-		}
-		for _, id := range ids {
-			e.log.InfoContext(ctx, "taking over queued run", "run", id)
-			e.runner.enqueue(id)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// RecoverOrphans marks interrupted, and announces once, the runs left
-// running by replicas that stopped beating their heart (killed, or cut off
-// from the database) for StaleAfter. With replicas sharing the store, the
-// lease holder calls it periodically; each run is announced by one caller.
-func (e *Engine) RecoverOrphans(ctx context.Context) error {
-	now := e.now()
-	rs, err := e.store.InterruptOrphans(ctx, now, now.Add(-e.opts.StaleAfter))
-	e.mu.Lock()
-	bg := e.loopCtx
-	e.mu.Unlock()
-	if bg == nil {
-		bg = ctx
-	}
-	e.interrupted(ctx, bg, rs)
-	return err
-}
-
-// NewReplicaID is a random id for one process among replicas.
-func NewReplicaID() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "rep-" + hex.EncodeToString(b)
 }
 
 // announce updates a run's message, or posts to the channel it came from
