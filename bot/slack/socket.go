@@ -58,6 +58,9 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 			a.refuseLater(ctx, sc.ResponseURL, sc.ChannelID, sc.UserID)
 			return
 		}
+		if !a.firstDelivery(ctx, sc.TriggerID) {
+			return
+		}
 		a.dispatchCommand(ctx, h, sc)
 		a.metrics.acked("socket", "command", start)
 	case socketmode.EventTypeInteractive:
@@ -108,4 +111,25 @@ func (a *Adapter) ack(ctx context.Context, smc *socketmode.Client, evt socketmod
 	if err := smc.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
 		a.log.WarnContext(ctx, "slack socket mode ack", "envelope", evt.Request.EnvelopeID, "err", err)
 	}
+}
+
+// firstDelivery reports whether the slash command with this trigger_id is
+// met for the first time. Slack delivers an envelope again when its ack
+// did not arrive, possibly on another replica's connection; the replay
+// memory (the store, shared by the replicas) makes it run once. A memory
+// that cannot answer lets it through: over Socket Mode a repeat is a
+// redelivery, not an attack, and losing a command is worse.
+func (a *Adapter) firstDelivery(ctx context.Context, triggerID string) bool {
+	if triggerID == "" {
+		return true
+	}
+	first, err := a.replay.SeenOnce(ctx, "slack-socket:"+triggerID, a.now().Add(replayWindow))
+	if err != nil {
+		a.log.WarnContext(ctx, "slack socket mode: replay memory", "err", err)
+		return true
+	}
+	if !first {
+		a.log.InfoContext(ctx, "slack socket mode: command delivered again; already handled", "trigger_id", triggerID)
+	}
+	return first
 }

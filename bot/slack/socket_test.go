@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,12 +133,64 @@ func TestSocketModeForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, e.fake, e.rec, "the submission", func() bool { return e.fake.Acked(sub) && len(e.rec.Commands()) == 2 })
+	// Commands are recorded once handled, concurrently: the submission
+	// may come first.
 	c := e.rec.Commands()[1]
+	if c.Text == "lab revoke-access" {
+		c = e.rec.Commands()[0]
+	}
 	if c.Text != "lab revoke-access bucket=lab-carol-trials principal=arn:aws:iam::123456789012:role/x" || c.Channel != "C1" || c.Principal() != "slack:UCAROL" {
 		t.Errorf("submitted command = %+v", c)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("RunSocketMode after cancel: %v", err)
+	}
+}
+
+// A slash command Slack delivers again (its ack was lost), here or on
+// another replica's connection sharing the replay memory, runs once; both
+// envelopes are acked.
+func TestSocketModeRedeliveredCommandRunsOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.adapter.RunSocketMode(ctx, e.rec) }()
+	waitFor(t, e.fake, nil, "the socket mode connection", func() bool { return e.fake.Sockets() == 1 })
+	form := e.commandForm("UALICE", "C1", "shop restart-web")
+	var envs []string
+	for range 2 {
+		env, err := e.fake.SendSlashCommand(form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env)
+	}
+	other := e.commandForm("UALICE", "C1", "apps")
+	other.Set("trigger_id", "another-trigger")
+	third, err := e.fake.SendSlashCommand(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Envelopes are acked in order, after the redelivered one is dropped
+	// or dispatched: once the third is acked and its command handled, the
+	// second can add nothing more.
+	waitFor(t, e.fake, e.rec, "the acks and the next command", func() bool {
+		return e.fake.Acked(envs[0]) && e.fake.Acked(envs[1]) && e.fake.Acked(third) && len(e.rec.Commands()) >= 2
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunSocketMode after cancel: %v", err)
+	}
+	if err := e.adapter.Wait(context.Background()); err != nil { // every acked command handed over
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, c := range e.rec.Commands() {
+		texts = append(texts, c.Text)
+	}
+	slices.Sort(texts) // handed to the engine concurrently
+	if len(texts) != 2 || texts[0] != "apps" || texts[1] != "shop restart-web" {
+		t.Fatalf("commands = %q, want the redelivered one once", texts)
 	}
 }
