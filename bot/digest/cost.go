@@ -1,9 +1,13 @@
 package digest
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,10 +16,13 @@ import (
 	cetypes "github.com/aws/aws-sdk-go-v2/service/costexplorer/types"
 )
 
-// CostAPI is the Cost Explorer call a digest makes. Each request is billed
-// (USD 0.01 at the time of writing), so results are cached.
+// CostAPI is the Cost Explorer calls a digest makes: one GetCostAndUsage
+// (daily, by service, over both windows) and one GetCostForecast per app.
+// Each request is billed (USD 0.01 at the time of writing), so results are
+// cached.
 type CostAPI interface {
 	GetCostAndUsage(ctx context.Context, in *costexplorer.GetCostAndUsageInput, opts ...func(*costexplorer.Options)) (*costexplorer.GetCostAndUsageOutput, error)
+	GetCostForecast(ctx context.Context, in *costexplorer.GetCostForecastInput, opts ...func(*costexplorer.Options)) (*costexplorer.GetCostForecastOutput, error)
 }
 
 var _ CostAPI = (*costexplorer.Client)(nil)
@@ -37,6 +44,42 @@ type Cost struct {
 	AsOf time.Time
 	// Known is false when cost was not collected.
 	Known bool
+	// Forecast is the whole month's cost as Cost Explorer predicts it:
+	// MonthToDate plus the forecast of the days left. ForecastKnown is
+	// false when Cost Explorer had no forecast (too little history).
+	Forecast      float64
+	ForecastKnown bool
+	// Services are the month to date by service, most expensive first.
+	Services []ServiceCost
+	// Days are the month to date by day and service, for reports.
+	Days []DayCost
+}
+
+// ServiceCost is one service's share.
+type ServiceCost struct {
+	Service string
+	Amount  float64
+}
+
+// DayCost is one service's cost on one day.
+type DayCost struct {
+	Day     time.Time
+	Service string
+	Amount  float64
+}
+
+// TopServices are the n most expensive services, the rest summed as
+// "other".
+func (c Cost) TopServices(n int) []ServiceCost {
+	if len(c.Services) <= n {
+		return c.Services
+	}
+	out := slices.Clone(c.Services[:n])
+	var rest float64
+	for _, s := range c.Services[n:] {
+		rest += s.Amount
+	}
+	return append(out, ServiceCost{Service: "other", Amount: rest})
 }
 
 // CostWindows returns the month-to-date window [start, end) of the UTC day
@@ -86,17 +129,16 @@ func (b *Builder) costOf(ctx context.Context, c CostAPI, app string, now time.Ti
 	if ok && now.Sub(e.at) < b.opts.CostTTL {
 		return e.cost, nil
 	}
-	// One DAILY request over both windows is half the price of two.
+	// One DAILY request over both windows, by service, is half the price
+	// of two; the services' sum is the total.
 	in := &costexplorer.GetCostAndUsageInput{
 		TimePeriod:  &cetypes.DateInterval{Start: aws.String(prevStart.Format(time.DateOnly)), End: aws.String(end.Format(time.DateOnly))},
 		Granularity: cetypes.GranularityDaily,
 		Metrics:     []string{"UnblendedCost"},
+		GroupBy:     []cetypes.GroupDefinition{{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String("SERVICE")}},
+		Filter:      b.costFilter(app),
 	}
-	if b.opts.CostTag != "" {
-		in.Filter = &cetypes.Expression{Tags: &cetypes.TagValues{
-			Key: aws.String(b.opts.CostTag), Values: []string{app}, MatchOptions: []cetypes.MatchOption{cetypes.MatchOptionEquals},
-		}}
-	}
+	byService := map[string]float64{}
 	for {
 		out, err := c.GetCostAndUsage(ctx, in)
 		if err != nil {
@@ -110,22 +152,28 @@ func (b *Builder) costOf(ctx context.Context, c CostAPI, app string, now time.Ti
 			if err != nil {
 				return Cost{}, fmt.Errorf("get cost and usage: bad date %q: %w", aws.ToString(r.TimePeriod.Start), err)
 			}
-			m, ok := r.Total["UnblendedCost"]
-			if !ok {
-				continue
-			}
-			v, err := strconv.ParseFloat(aws.ToString(m.Amount), 64)
-			if err != nil {
-				return Cost{}, fmt.Errorf("get cost and usage: bad amount %q: %w", aws.ToString(m.Amount), err)
-			}
-			if u := aws.ToString(m.Unit); u != "" {
-				cost.Unit = u
-			}
-			switch {
-			case !day.Before(start) && day.Before(end):
-				cost.MonthToDate += v
-			case !day.Before(prevStart) && day.Before(prevEnd):
-				cost.Previous += v
+			thisMonth := !day.Before(start) && day.Before(end)
+			lastMonth := !day.Before(prevStart) && day.Before(prevEnd)
+			for _, g := range r.Groups {
+				v, unit, ok, err := amount(g.Metrics)
+				if err != nil {
+					return Cost{}, err
+				}
+				if !ok {
+					continue
+				}
+				if unit != "" {
+					cost.Unit = unit
+				}
+				svc := strings.Join(g.Keys, " ")
+				switch {
+				case thisMonth:
+					cost.MonthToDate += v
+					byService[svc] += v
+					cost.Days = append(cost.Days, DayCost{Day: day, Service: svc, Amount: v})
+				case lastMonth:
+					cost.Previous += v
+				}
 			}
 		}
 		if aws.ToString(out.NextPageToken) == "" {
@@ -133,9 +181,76 @@ func (b *Builder) costOf(ctx context.Context, c CostAPI, app string, now time.Ti
 		}
 		in.NextPageToken = out.NextPageToken
 	}
+	for svc, v := range byService {
+		cost.Services = append(cost.Services, ServiceCost{Service: svc, Amount: v})
+	}
+	slices.SortFunc(cost.Services, func(a, b ServiceCost) int {
+		return cmp.Or(cmp.Compare(b.Amount, a.Amount), strings.Compare(a.Service, b.Service))
+	})
+	if f, ok, err := b.forecast(ctx, c, app, end); err != nil {
+		return Cost{}, err
+	} else if ok {
+		cost.Forecast, cost.ForecastKnown = cost.MonthToDate+f, true
+	}
 	cost.Known = true
 	b.cost.mu.Lock()
 	b.cost.entries[key] = costEntry{cost: cost, at: now}
 	b.cost.mu.Unlock()
 	return cost, nil
+}
+
+// costFilter narrows Cost Explorer to the app's cost-allocation tag; nil
+// (the whole account) without one.
+func (b *Builder) costFilter(app string) *cetypes.Expression {
+	if b.opts.CostTag == "" {
+		return nil
+	}
+	return &cetypes.Expression{Tags: &cetypes.TagValues{
+		Key: aws.String(b.opts.CostTag), Values: []string{app}, MatchOptions: []cetypes.MatchOption{cetypes.MatchOptionEquals},
+	}}
+}
+
+// forecast is Cost Explorer's forecast of the app's cost from from (today)
+// to the end of its month. ok is false when there is nothing to forecast
+// (the month's last day is over) or Cost Explorer has too little history
+// to forecast (DataUnavailableException): the digest goes on without.
+func (b *Builder) forecast(ctx context.Context, c CostAPI, app string, from time.Time) (float64, bool, error) {
+	monthEnd := time.Date(from.Year(), from.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	if !from.Before(monthEnd) {
+		return 0, false, nil
+	}
+	out, err := c.GetCostForecast(ctx, &costexplorer.GetCostForecastInput{
+		TimePeriod:  &cetypes.DateInterval{Start: aws.String(from.Format(time.DateOnly)), End: aws.String(monthEnd.Format(time.DateOnly))},
+		Metric:      cetypes.MetricUnblendedCost,
+		Granularity: cetypes.GranularityMonthly,
+		Filter:      b.costFilter(app),
+	})
+	var unavailable *cetypes.DataUnavailableException
+	if errors.As(err, &unavailable) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("get cost forecast: %w", err)
+	}
+	if out.Total == nil {
+		return 0, false, nil
+	}
+	v, err := strconv.ParseFloat(aws.ToString(out.Total.Amount), 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("get cost forecast: bad amount %q: %w", aws.ToString(out.Total.Amount), err)
+	}
+	return v, true, nil
+}
+
+// amount reads UnblendedCost of a result; ok is false when it is absent.
+func amount(m map[string]cetypes.MetricValue) (v float64, unit string, ok bool, err error) {
+	mv, ok := m["UnblendedCost"]
+	if !ok {
+		return 0, "", false, nil
+	}
+	v, err = strconv.ParseFloat(aws.ToString(mv.Amount), 64)
+	if err != nil {
+		return 0, "", false, fmt.Errorf("get cost and usage: bad amount %q: %w", aws.ToString(mv.Amount), err)
+	}
+	return v, aws.ToString(mv.Unit), true, nil
 }

@@ -2,6 +2,8 @@ package digest
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +105,68 @@ func TestCostCachedAndFirstDay(t *testing.T) {
 // emulatorDaily is the emulator's account cost of a day in USD.
 func emulatorDaily(d time.Time) float64 {
 	return float64(12000+int64(d.YearDay()%10)*350) / 100
+}
+
+// TestCostForecastAndServices asks the emulator's Cost Explorer over the
+// wire: the month's forecast is the month to date plus GetCostForecast of
+// the days left (the emulator predicts its deterministic cost, so the
+// forecast is exactly the month's total), the services are sorted and add
+// up to the month to date, and both calls are cached together.
+func TestCostForecastAndServices(t *testing.T) {
+	ctx := context.Background()
+	clk := clocktest.New(time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC))
+	b := newBuilder(t, openStore(t, clk.Now), clk.Now, func(o *Options) { o.CostTag = "app" })
+	ce := SDKClients(testConfig()).Cost
+	usage, forecasts := emu.Count("ce:GetCostAndUsage"), emu.Count("ce:GetCostForecast")
+
+	c, err := b.costOf(ctx, ce, "forecast-app", clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ForecastKnown {
+		t.Fatalf("no forecast: %+v", c)
+	}
+	share := c.MonthToDate / sumDaily(day("2026-11-01"), day("2026-11-25"))
+	if want := share * sumDaily(day("2026-11-01"), day("2026-12-01")); math.Abs(c.Forecast-want) > 0.05*float64(31) {
+		t.Errorf("forecast %.2f, want about %.2f (the month at the app's share %.3f)", c.Forecast, want, share)
+	}
+	if len(c.Services) != 5 || c.Services[0].Service != "Amazon Elastic Compute Cloud - Compute" {
+		t.Fatalf("services %+v", c.Services)
+	}
+	var sum float64
+	for i, s := range c.Services {
+		sum += s.Amount
+		if i > 0 && s.Amount > c.Services[i-1].Amount {
+			t.Errorf("services not sorted: %+v", c.Services)
+		}
+	}
+	if math.Abs(sum-c.MonthToDate) > 0.01 {
+		t.Errorf("services add up to %.2f, month to date %.2f", sum, c.MonthToDate)
+	}
+	if top := c.TopServices(3); len(top) != 4 || top[3].Service != "other" || math.Abs(top[3].Amount-c.Services[3].Amount-c.Services[4].Amount) > 0.001 {
+		t.Errorf("top 3 %+v", top)
+	}
+	if len(c.Days) != 24*5 {
+		t.Errorf("%d day rows, want 24 days × 5 services", len(c.Days))
+	}
+	text := costText(c)
+	if !strings.Contains(text, "forecast ") || !strings.Contains(text, " for November") {
+		t.Errorf("cost text %q", text)
+	}
+	clk.Set(clk.Now().Add(time.Hour))
+	if _, err := b.costOf(ctx, ce, "forecast-app", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if u, f := emu.Count("ce:GetCostAndUsage")-usage, emu.Count("ce:GetCostForecast")-forecasts; u != 1 || f != 1 {
+		t.Errorf("calls: %d GetCostAndUsage, %d GetCostForecast; want one each", u, f)
+	}
+}
+
+// sumDaily is the emulator's account cost over [from, to) in USD.
+func sumDaily(from, to time.Time) float64 {
+	var s float64
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		s += emulatorDaily(d)
+	}
+	return s
 }

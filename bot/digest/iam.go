@@ -7,6 +7,7 @@ func IAMActions() []string {
 	return []string{
 		"autoscaling:DescribeAutoScalingGroups",
 		"ce:GetCostAndUsage",
+		"ce:GetCostForecast",
 		"cloudwatch:DescribeAlarms",
 		"cloudwatch:GetMetricData",
 		"ec2:DescribeInstances",

@@ -25,6 +25,9 @@ func Message(r Report, chart []byte) bot.Message {
 		{Name: "Pending approvals", Value: strconv.Itoa(len(r.Pending))},
 		{Name: "Cost", Value: costText(r.Cost)},
 	}
+	if top := r.Cost.TopServices(3); len(top) > 0 {
+		m.Fields = append(m.Fields, bot.Field{Name: "Top services", Value: servicesText(top, r.Cost.Unit)})
+	}
 	if len(r.Metrics) > 0 {
 		t := &bot.Table{Columns: []string{"Metric", "Of", "Stat", "Mean", "Worst", "Level", "Note"}}
 		for _, s := range r.Metrics {
@@ -151,6 +154,30 @@ func costText(c Cost) string {
 	s := fmt.Sprintf("%s %s month to date vs %s %s", money(c.MonthToDate), c.Unit, money(c.Previous), c.Unit)
 	if c.Previous > 0 {
 		s += fmt.Sprintf(" (%+.0f%%)", (c.MonthToDate/c.Previous-1)*100)
+	}
+	if c.ForecastKnown {
+		s += fmt.Sprintf("; forecast %s %s for %s", money(c.Forecast), c.Unit, c.Start.Format("January"))
+	}
+	return s
+}
+
+// servicesText is "EC2 - Compute 540.00 · RDS 300.00 · other 12.00".
+func servicesText(top []ServiceCost, unit string) string {
+	parts := make([]string, len(top))
+	for i, s := range top {
+		parts[i] = shortService(s.Service) + " " + money(s.Amount)
+	}
+	return strings.Join(parts, " · ") + " " + unit
+}
+
+// shortService drops the vendor prefixes of Cost Explorer's service names
+// ("Amazon Elastic Compute Cloud - Compute" → "Elastic Compute Cloud -
+// Compute"), which say nothing in an AWS bill.
+func shortService(s string) string {
+	for _, p := range []string{"Amazon ", "AWS "} {
+		if rest, ok := strings.CutPrefix(s, p); ok && rest != "" {
+			return rest
+		}
 	}
 	return s
 }

@@ -59,7 +59,8 @@ func sampleReport() Report {
 		Runs:     []store.Run{{ID: "r-12", App: "shop", Task: "restart-web", State: store.Failed, CreatedAt: to.Add(-3 * time.Hour)}, {ID: "r-11", App: "shop", Task: "snapshot-db", State: store.Succeeded, CreatedAt: to.Add(-6 * time.Hour)}},
 		Failures: 1,
 		Pending:  []store.Approval{{ID: "a-7f3k2", ApprovalRequest: store.ApprovalRequest{App: "shop", Task: "stop-web", Requester: "slack:U2", RequesterHandle: "bob"}}},
-		Cost:     Cost{Start: s, End: e, PrevStart: ps, PrevEnd: pe, MonthToDate: 1234.5, Previous: 1100, Unit: "USD", Scope: "tag app=shop", AsOf: to, Known: true},
+		Cost: Cost{Start: s, End: e, PrevStart: ps, PrevEnd: pe, MonthToDate: 1234.5, Previous: 1100, Unit: "USD", Scope: "tag app=shop", AsOf: to, Known: true,
+			Forecast: 2950.25, ForecastKnown: true, Services: []ServiceCost{{"Amazon Elastic Compute Cloud - Compute", 700}, {"Amazon Relational Database Service", 400}, {"AWS Lambda", 100}, {"AmazonCloudWatch", 34.5}}},
 		Problems: []string{"alarms: describe alarms shop-db-*: throttled"},
 	}
 }
