@@ -62,7 +62,7 @@ func TestBackupRecoveryPointsAndFailedJobs(t *testing.T) {
 
 func TestBackupStartBackupAndRestoreOnlyTheAppsResources(t *testing.T) {
 	ctx := context.Background()
-	app, table, db, tablePoint, foreignPoint := backupApp(t)
+	app, table, _, tablePoint, foreignPoint := backupApp(t)
 	_, r := planAndRun(ctx, t, backupAction(t, "backup.start-backup"), invocation(t, vaultSel(app), tasks.Values{"resource": table, "retention_days": int64(7)}))
 	if jobs := emu.BackupJobs(table); len(jobs) != 1 || jobs[0].Vault != app+"-vault" || !strings.HasPrefix(r.Resources[0].Detail, "backup job job-") {
 		t.Fatalf("backup %+v %+v", jobs, r.Resources)
@@ -74,6 +74,9 @@ func TestBackupStartBackupAndRestoreOnlyTheAppsResources(t *testing.T) {
 	}
 
 	restore := backupAction(t, "backup.start-restore")
+	if _, err := planOnlyReads(ctx, t, restore, invocation(t, vaultSel(app), tasks.Values{"recovery_point": tablePoint, "new_name": "orders-restored"})); err != nil {
+		t.Fatal(err)
+	}
 	p, r := planAndRun(ctx, t, restore, invocation(t, vaultSel(app), tasks.Values{"recovery_point": tablePoint, "new_name": "orders-restored"}))
 	jobs := emu.RestoreJobs(tablePoint)
 	if len(jobs) != 1 || jobs[0].Metadata["targetTableName"] != "orders-restored" || jobs[0].Role != "arn:aws:iam::000000000000:role/service-role/AWSBackupDefaultServiceRole" ||
@@ -84,7 +87,6 @@ func TestBackupStartBackupAndRestoreOnlyTheAppsResources(t *testing.T) {
 		!strings.Contains(err.Error(), "is not a recovery point of the app's vaults") {
 		t.Fatalf("foreign point: %v", err)
 	}
-	_ = db
 
 	// Partial failure: AWS refuses the job; the run reports it.
 	emu.InjectFault("backup:StartBackupJob", emulator.Fault{Status: 400, Code: "InvalidRequestException", Message: "Backup is already in progress"})

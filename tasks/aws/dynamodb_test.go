@@ -36,7 +36,7 @@ func TestDynamoDBDescribePITRAndBackup(t *testing.T) {
 
 	act := ddbAction(t, "dynamodb.backup")
 	inv := invocation(t, tableSel(app), tasks.Values{"label": "pre-deploy"})
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil || p.Summary != "create an on-demand backup of 2 of 2 tables" || p.Changes[0].Detail != "backup "+orders+"-pre-deploy-20261125-2200" {
 		t.Fatalf("plan %v %q %+v", err, p.Summary, p.Changes)
 	}
@@ -90,6 +90,9 @@ func TestDynamoDBSetCapacityAndRestore(t *testing.T) {
 	restore := ddbAction(t, "dynamodb.restore-pitr")
 	now := time.Now().Truncate(time.Second)
 	inv := tasks.Invocation{AWS: testConfig(t), Target: tableSel(app), Now: now, Values: tasks.Values{"table": orders, "new_table": orders + "-restored", "ago": time.Hour}}
+	if _, err := planOnlyReads(ctx, t, restore, inv); err != nil {
+		t.Fatal(err)
+	}
 	p, r := planAndRun(ctx, t, restore, inv)
 	if _, _, ok := emu.DynamoTableState(orders + "-restored"); !ok || p.Summary != "restore "+orders+" to "+orders+"-restored 1 of 1 tables" {
 		t.Fatalf("restore %q %+v", p.Summary, r.Resources)

@@ -49,7 +49,7 @@ func TestEMRDescribeAndTerminateIdle(t *testing.T) {
 
 	act := emrAction(t, "emr.terminate-idle")
 	inv := invocation(t, emrSel(app), tasks.Values{"idle_hours": int64(4)})
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil || p.Summary != "terminate (idle over 4h) 1 of 3 clusters" || p.Changes[1].Detail != "busy: step report is RUNNING" ||
 		p.Changes[2].Detail != "idle for 24h, but termination protection is on" {
 		t.Fatalf("plan %v %q %+v", err, p.Summary, p.Changes)

@@ -44,7 +44,7 @@ func TestKMSRotationStatusAndEnable(t *testing.T) {
 
 	act := findAction(t, KMSActions(SDKKMS), "kms.enable-rotation")
 	inv := invocation(t, keySel(app), tasks.Values{"period_days": int64(365)})
-	p, err := act.Plan(ctx, inv)
+	p, err := planOnlyReads(ctx, t, act, inv)
 	if err != nil || p.Summary != "rotate every 365 days 2 of 4 keys" || emu.KMSRotation(off) != 0 {
 		t.Fatalf("plan %v %q", err, p.Summary)
 	}

@@ -74,7 +74,7 @@ func TestSSMRunPatchBaselineBatchesAndErrorThreshold(t *testing.T) {
 		app, ids := patchFleet(t, 5, 1)
 		act := ssmAction(t, "ssm.run-patch-baseline", clocktest.New(testNow))
 		inv := invocation(t, ec2Sel(app), tasks.Values{"operation": "Install", "concurrency": int64(2), "max_errors": tc.maxErrors})
-		p, err := act.Plan(ctx, inv)
+		p, err := planOnlyReads(ctx, t, act, inv)
 		if err != nil {
 			t.Fatal(err)
 		}
