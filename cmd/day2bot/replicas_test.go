@@ -27,7 +27,8 @@ const schedulePeriod = 3 * time.Second
 // commands spread over them are each answered once; an approval asked for
 // on replica 1 and clicked on replica 3 runs once; 50 concurrent clicks
 // across the replicas start one run; and when the lease holder is kill
-// -9ed, the schedule keeps firing on another replica, each fire time once.
+// -9ed in the middle of a run, the schedule keeps firing on another
+// replica, each fire time once, and the run is announced interrupted once.
 func TestReplicasOnPostgres(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	emu := emulator.New()
@@ -43,6 +44,17 @@ func TestReplicasOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second app whose rolling restart waits between its batches (a
+	// rebooted instance stays "initializing"): the run the lease holder is
+	// executing when it is killed.
+	rolling := app + "roll"
+	fleet, err := emu.SeedInstances(ctx, 4, emulator.InstanceSpec{Tags: map[string]string{"app": rolling, "tier": "web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range fleet {
+		emu.SetBootReads(id, 1_000_000)
+	}
 	importPolicy(t, dsn, servePolicy)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "day2bot.yaml")
@@ -55,7 +67,11 @@ apps:
     schedules:
       add:
         - {name: tick, cron: "@every %s", digest: true}
-`, dsn, app, schedulePeriod)
+  %s:
+    blueprints: [ec2-web]
+    region: us-east-1
+    channels: ["slack:C1"]
+`, dsn, app, schedulePeriod, rolling)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +163,25 @@ apps:
 	}
 	approve(1, clicks)
 
-	// The lease holder is killed; another replica takes the schedule over.
+	// The lease holder is killed while it runs a rolling restart; another
+	// replica takes the schedule over and announces the run interrupted.
 	holder := leaseHolder(t, procs)
 	fired := func() []scheduleFire { return scheduleFires(t, procs) }
 	waitLogs(t, "the schedule firing on the lease holder", func() bool { return len(fired()) >= 2 })
+	if code := on(holder).signedPost(t, "/slack/commands", on(holder).command("UALICE", rolling+" restart-web batch=2")); code != 200 {
+		t.Fatalf("alice's rolling restart: %d", code)
+	}
+	fleetReboots := func() (n int) {
+		for _, id := range fleet {
+			n += emu.RebootCount(id)
+		}
+		return n
+	}
+	waitFake(t, fake, "the first batch of the rolling restart", func() bool { return fleetReboots() == 2 })
 	procs[holder].kill9(t)
+	for _, id := range fleet { // the fleet would pass its checks now; nothing may act on it again
+		emu.SetBootReads(id, 0)
+	}
 	killed, killedAt := time.Now(), len(fired())
 	waitLogs(t, "another replica holding the lease", func() bool {
 		for i, p := range procs {
@@ -171,6 +201,19 @@ apps:
 		}
 		return n >= 2
 	})
+
+	// The killed replica's run: interrupted once its heart has been
+	// silent for 15 s, announced once, never resumed.
+	interrupted := func() (n int) {
+		for _, m := range fake.Messages("C1") {
+			if strings.Contains(m.Blocks, "interrupted") {
+				n++
+			}
+		}
+		return n
+	}
+	waitLogs(t, "the rolling restart announced interrupted", func() bool { return interrupted() > 0 })
+	t.Logf("run of the killed replica announced interrupted %s after the kill", time.Since(killed).Round(100*time.Millisecond))
 
 	// Each fire time fired once, a period or more after the one before.
 	fs := fired()
@@ -205,6 +248,12 @@ apps:
 	}
 	if got := reboots(); !slices.Equal(got, []int{2, 2}) {
 		t.Errorf("reboots %v, want each instance twice (two approvals)", got)
+	}
+	if n := fleetReboots(); n != 2 {
+		t.Errorf("rolling restart rebooted %d instances, want the first batch only (not resumed)", n)
+	}
+	if n := interrupted(); n != 1 {
+		t.Errorf("%d messages say interrupted, want 1", n)
 	}
 	for _, u := range urls {
 		if n := fake.ResponseURLPosts(u); n != 1 {
