@@ -68,6 +68,8 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		e.why(ctx, c, req, cmd.Reply)
 	case VerbStatus:
 		e.status(ctx, c, req, cmd.Reply)
+	case VerbCost:
+		e.cost(ctx, c, req, cmd.Reply)
 	case VerbDigest:
 		e.digest(ctx, c, req, cmd.Reply)
 	case VerbSchedules:

@@ -66,6 +66,10 @@ type Options struct {
 	// Digest builds an app's health digest for `digest APP`; nil answers
 	// that digests are not set up.
 	Digest func(ctx context.Context, app string) (Message, error)
+	// Cost reports an app's cost for `cost APP` (month to date, the same
+	// days of last month, the forecast, by service); nil answers that cost
+	// is not set up.
+	Cost func(ctx context.Context, app string) (Message, error)
 	// DigestEvery is how often `digest APP` builds a fresh digest of one
 	// app (each costs about a dozen AWS calls); requests in between post
 	// the last one again. Default 5m.

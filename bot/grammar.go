@@ -40,6 +40,7 @@ const (
 	VerbRun      Verb = "run"
 	VerbStatus   Verb = "status"
 	VerbDigest   Verb = "digest"
+	VerbCost     Verb = "cost"
 	VerbHistory  Verb = "history"
 	VerbPending  Verb = "pending"
 	VerbApprove  Verb = "approve"
@@ -56,7 +57,7 @@ const (
 )
 
 // Verbs lists every command word, in the order help shows them.
-var Verbs = []Verb{VerbHelp, VerbApps, VerbTasks, VerbRun, VerbStatus, VerbDigest, VerbHistory,
+var Verbs = []Verb{VerbHelp, VerbApps, VerbTasks, VerbRun, VerbStatus, VerbDigest, VerbCost, VerbHistory,
 	VerbPending, VerbApprove, VerbDeny, VerbCancel, VerbWhy, VerbFreeze, VerbUnfreeze, VerbPolicy, VerbSchedules, VerbDashboard}
 
 // PolicyOp is a subcommand of `policy`.
@@ -178,7 +179,7 @@ func Parse(text string) (Request, error) {
 			}
 		}
 		return r, nil
-	case VerbStatus, VerbDigest, VerbUnfreeze, VerbSchedules, VerbDashboard:
+	case VerbStatus, VerbDigest, VerbCost, VerbUnfreeze, VerbSchedules, VerbDashboard:
 		if len(args) != 1 {
 			return Request{}, usagef("usage: %s APP", v)
 		}

@@ -49,6 +49,8 @@ func TestParse(t *testing.T) {
 		{in: "status", err: "usage: status APP"},
 		{in: "status a b", err: "usage: status APP"},
 		{in: "digest research", want: Request{Verb: VerbDigest, App: "research"}},
+		{in: "cost research", want: Request{Verb: VerbCost, App: "research"}},
+		{in: "cost", err: "usage: cost APP"},
 		{in: "digest", err: "usage: digest APP"},
 		{in: "unfreeze shop", want: Request{Verb: VerbUnfreeze, App: "shop"}},
 		{in: "unfreeze", err: "usage: unfreeze APP"},

@@ -43,7 +43,7 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 		return
 	}
 	lines := []string{usage[VerbApps], usage[VerbTasks], usage[VerbRun], usage[VerbWhy], usage[VerbStatus],
-		usage[VerbDigest], usage[VerbSchedules], usage[VerbHistory], usage[VerbPending], usage[VerbCancel]}
+		usage[VerbDigest], usage[VerbCost], usage[VerbSchedules], usage[VerbHistory], usage[VerbPending], usage[VerbCancel]}
 	if e.mayApprove(c, rs) {
 		lines = append(lines, usage[VerbApprove], usage[VerbDeny])
 	}
@@ -85,6 +85,7 @@ var usage = map[Verb]string{
 	VerbWhy:       "`why APP TASK [key=value …]` — explain the policy decision",
 	VerbStatus:    "`status APP` — freeze, runs in progress, pending approvals",
 	VerbDigest:    "`digest APP` — the app's health digest",
+	VerbCost:      "`cost APP` — the app's cost: month to date, last month, forecast, by service",
 	VerbSchedules: "`schedules APP` — the app's schedules with their next and last runs",
 	VerbHistory:   "`history [APP]` — recent runs",
 	VerbPending:   "`pending` — approvals waiting",

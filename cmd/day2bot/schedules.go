@@ -181,6 +181,15 @@ func (r *routines) Digest(ctx context.Context, app string) (bot.Message, error) 
 	return r.digests.Message(ctx, ra)
 }
 
+// Cost is `cost APP` (bot.Options.Cost).
+func (r *routines) Cost(ctx context.Context, app string) (bot.Message, error) {
+	ra, ok := r.apps[app]
+	if !ok {
+		return bot.Message{}, fmt.Errorf("cost: unknown app %q", app)
+	}
+	return r.digests.CostMessage(ctx, ra)
+}
+
 // scheduleJobs turns every app's schedules into jobs, in key order.
 func (r *routines) scheduleJobs() []schedule.Job {
 	var jobs []schedule.Job
