@@ -34,6 +34,7 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -56,10 +57,7 @@ type State interface {
 var _ State = (*store.Store)(nil)
 
 // Clock is the watcher's time source; tests pass one they advance.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
+type Clock = clock.Clock
 
 // Options configure a Watcher. Apps, Clients, State and Platforms are
 // required.
@@ -91,7 +89,7 @@ func New(opts Options) (*Watcher, error) {
 		return nil, errors.New("new alert watcher: Clients, State and Platforms are required")
 	}
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.Real{}
 	}
 	if opts.Every <= 0 {
 		opts.Every = time.Minute
@@ -101,11 +99,6 @@ func New(opts Options) (*Watcher, error) {
 	}
 	return &Watcher{opts: opts}, nil
 }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Start polls every Every until ctx ends. Wait waits for the loop.
 func (w *Watcher) Start(ctx context.Context) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clocktest"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks/emulator"
@@ -255,25 +256,6 @@ func TestAlertsPaginatePast50(t *testing.T) {
 	}
 }
 
-// fakeClock hands out After channels the test fires.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits chan chan time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	c.waits <- ch
-	return ch
-}
-
 // TestWatcherLoop: the loop polls at start and on every tick of the
 // injected clock, and stops with its context.
 func TestWatcherLoop(t *testing.T) {
@@ -281,7 +263,8 @@ func TestWatcherLoop(t *testing.T) {
 	alarm := app.Name + "-web-cpu-high"
 	seedAlarm(t, alarm, "ALARM")
 	p := newRec("test")
-	clk := &fakeClock{waits: make(chan chan time.Time, 1)}
+	clk := clocktest.New(time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC))
+	parked := clk.Parked()
 	w, err := New(Options{
 		Apps:      []*blueprints.ResolvedApp{app},
 		Clients:   func(context.Context, *blueprints.ResolvedApp) (CloudWatchAPI, error) { return cw(), nil },
@@ -295,14 +278,14 @@ func TestWatcherLoop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.Start(ctx)
 	<-p.posted // first poll at start
-	tick := <-clk.waits
+	<-parked   // waiting for the next tick
 	second := app.Name + "-web-disk-full"
 	seedAlarm(t, second, "ALARM")
-	tick <- time.Time{}
+	clk.Advance(30 * time.Second)
 	if m := <-p.posted; !strings.Contains(m.Title, second) {
 		t.Errorf("second poll posted %q", m.Title)
 	}
-	<-clk.waits // parked again
+	<-parked // waiting again
 	cancel()
 	w.Wait()
 	if posts, _ := p.counts(); posts != 2 {

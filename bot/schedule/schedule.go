@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/day2bot/day2bot/internal/clock"
 )
 
 // Job is one scheduled piece of work.
@@ -44,11 +46,7 @@ type State interface {
 }
 
 // Clock is the time source; tests pass a fake they advance.
-type Clock interface {
-	Now() time.Time
-	// After delivers once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
+type Clock = clock.Clock
 
 // Event reports what happened to a job, for logs, metrics and chat notices.
 type Event struct {

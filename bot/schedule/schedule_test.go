@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/clocktest"
 )
 
 // memState is an in-memory State; the SQLite implementation is tested in
@@ -41,54 +43,6 @@ func (m *memState) ClaimScheduleRun(_ context.Context, key string, at time.Time)
 	}
 	m.last[key] = at
 	return true, nil
-}
-
-// fakeClock only moves when the test says so.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-	parked  chan struct{} // receives when someone waits on After
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
-	if c.parked != nil {
-		select {
-		case c.parked <- struct{}{}:
-		default:
-		}
-	}
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var keep []waiter
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			keep = append(keep, w)
-		}
-	}
-	c.waiters = keep
-	c.mu.Unlock()
 }
 
 // recorder collects events and lets a test wait for one without sleeping.
@@ -152,7 +106,7 @@ func mustTime(t *testing.T, s string) time.Time {
 func TestFiresAtScheduledTime(t *testing.T) {
 	ctx := context.Background()
 	start := mustTime(t, "2026-03-02T08:59:30Z")
-	clock := &fakeClock{now: start}
+	clock := clocktest.New(start)
 	state := newMemState()
 	rec := newRecorder()
 	fired := make(chan time.Time, 10)
@@ -182,7 +136,7 @@ func TestFiresAtScheduledTime(t *testing.T) {
 
 func TestOverlapIsSkipped(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: mustTime(t, "2026-03-02T08:59:00Z")}
+	clock := clocktest.New(mustTime(t, "2026-03-02T08:59:00Z"))
 	rec := newRecorder()
 	release := make(chan struct{})
 	var runs int
@@ -216,7 +170,7 @@ func TestOverlapIsSkipped(t *testing.T) {
 
 func TestPanicIsRecoveredAndJobKeepsRunning(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: mustTime(t, "2026-03-02T08:59:00Z")}
+	clock := clocktest.New(mustTime(t, "2026-03-02T08:59:00Z"))
 	rec := newRecorder()
 	calls := 0
 	s, err := New([]Job{{Key: "boom", Spec: "* * * * *", Run: func(context.Context, time.Time) error {
@@ -255,7 +209,7 @@ func TestMissedRunCaughtUpOnceOrSkipped(t *testing.T) {
 			// so the 02:00 runs of Tuesday and Wednesday were missed.
 			state.last["nightly"] = mustTime(t, "2026-03-02T02:00:00Z")
 			now := mustTime(t, "2026-03-04T10:30:00Z")
-			clock := &fakeClock{now: now}
+			clock := clocktest.New(now)
 			rec := newRecorder()
 			var fired []time.Time
 			var mu sync.Mutex
@@ -318,7 +272,7 @@ func TestSpecErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			_, err := New([]Job{{Key: "j", Spec: tt.spec, Run: func(context.Context, time.Time) error { return nil }}}, newMemState(), &fakeClock{}, discard, nil)
+			_, err := New([]Job{{Key: "j", Spec: tt.spec, Run: func(context.Context, time.Time) error { return nil }}}, newMemState(), clocktest.New(time.Time{}), discard, nil)
 			if tt.ok && err != nil {
 				t.Fatalf("unexpected error %v", err)
 			}
@@ -330,7 +284,7 @@ func TestSpecErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := New([]Job{{Key: "a", Spec: "@daily"}, {Key: "a", Spec: "@daily"}}, newMemState(), &fakeClock{}, discard, nil)
+	_, err := New([]Job{{Key: "a", Spec: "@daily"}, {Key: "a", Spec: "@daily"}}, newMemState(), clocktest.New(time.Time{}), discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "defined twice") {
 		t.Fatalf("duplicate keys: %v", err)
 	}
@@ -339,7 +293,7 @@ func TestSpecErrors(t *testing.T) {
 func TestTimeZoneSpec(t *testing.T) {
 	ctx := context.Background()
 	// 08:00 in Berlin is 07:00 UTC in winter.
-	clock := &fakeClock{now: mustTime(t, "2026-01-05T06:00:00Z")}
+	clock := clocktest.New(mustTime(t, "2026-01-05T06:00:00Z"))
 	rec := newRecorder()
 	s, err := New([]Job{{Key: "tz", Spec: "CRON_TZ=Europe/Berlin 0 8 * * 1-5", Run: func(context.Context, time.Time) error { return nil }}}, newMemState(), clock, discard, rec.notify)
 	if err != nil {
@@ -359,7 +313,8 @@ func TestTimeZoneSpec(t *testing.T) {
 
 func TestStartLoopFollowsTheClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	clock := &fakeClock{now: mustTime(t, "2026-03-02T08:59:00Z"), parked: make(chan struct{}, 1)}
+	clock := clocktest.New(mustTime(t, "2026-03-02T08:59:00Z"))
+	parked := clock.Parked()
 	rec := newRecorder()
 	s, err := New([]Job{{Key: "loop", Spec: "0 9 * * *", Run: func(context.Context, time.Time) error { return nil }}}, newMemState(), clock, discard, rec.notify)
 	if err != nil {
@@ -369,7 +324,7 @@ func TestStartLoopFollowsTheClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Start(ctx)
-	<-clock.parked // the loop is waiting on the clock; now move time past 09:00
+	<-parked // the loop is waiting on the clock; now move time past 09:00
 	clock.Advance(time.Minute)
 	if e := rec.waitFor(t, Finished); !e.At.Equal(mustTime(t, "2026-03-02T09:00:00Z")) {
 		t.Fatalf("fired at %v", e.At)
@@ -396,7 +351,7 @@ func FuzzParse(f *testing.F) {
 func TestFireTimeRunsOnceAcrossSchedulers(t *testing.T) {
 	ctx := context.Background()
 	state := newMemState()
-	clock := &fakeClock{now: mustTime(t, "2026-03-02T08:59:30Z")}
+	clock := clocktest.New(mustTime(t, "2026-03-02T08:59:30Z"))
 	var mu sync.Mutex
 	var fired []time.Time
 	job := Job{Key: "shop/minutely", Spec: "* * * * *", Run: func(_ context.Context, at time.Time) error {
@@ -443,7 +398,7 @@ func TestCatchUpWithinGrace(t *testing.T) {
 			s, err := New([]Job{{Key: "shop/minutely", Spec: "0 * * * *", Run: func(_ context.Context, at time.Time) error {
 				fired = append(fired, at)
 				return nil
-			}}}, state, &fakeClock{now: now}, discard, nil)
+			}}}, state, clocktest.New(now), discard, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,6 +25,7 @@ import (
 	"github.com/day2bot/day2bot/bot/alerts"
 	"github.com/day2bot/day2bot/bot/digest"
 	"github.com/day2bot/day2bot/bot/schedule"
+	clk "github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
@@ -115,7 +116,7 @@ func newRoutines(d routineDeps) (*routines, error) {
 	log := cmp.Or(d.Logger, slog.New(slog.DiscardHandler))
 	clock := d.Clock
 	if clock == nil {
-		clock = realClock{}
+		clock = clk.Real{}
 	}
 	every, err := d.Config.alertEvery()
 	if err != nil {
@@ -302,12 +303,6 @@ func queueRegion(queueURL string) string {
 	}
 	return ""
 }
-
-// realClock is the wall clock for schedules and alert polling.
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func newSchedulesCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{

@@ -25,3 +25,26 @@ func TestClock(t *testing.T) {
 		t.Fatalf("Set: Now = %v", c.Now())
 	}
 }
+
+// After fires only when the clock is moved past its deadline; Parked
+// tells the test someone is waiting.
+func TestAfterFiresOnAdvance(t *testing.T) {
+	start := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	c := New(start)
+	parked := c.Parked()
+	ch := c.After(time.Minute)
+	<-parked
+	c.Advance(59 * time.Second)
+	select {
+	case <-ch:
+		t.Fatal("fired before its deadline")
+	default:
+	}
+	c.Advance(time.Second)
+	if got := <-ch; !got.Equal(start.Add(time.Minute)) {
+		t.Fatalf("fired at %v", got)
+	}
+	if got := <-c.After(0); !got.Equal(start.Add(time.Minute)) {
+		t.Fatalf("After(0) = %v, want now", got)
+	}
+}
