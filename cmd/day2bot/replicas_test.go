@@ -166,6 +166,18 @@ apps:
 	// The lease holder is killed while it runs a rolling restart; another
 	// replica takes the schedule over and announces the run interrupted.
 	holder := leaseHolder(t, procs)
+	// /metrics says which replica holds the lease (set just after the log
+	// line, so looked at until it does).
+	waitLogs(t, "day2bot_lease_held 1 on the holder only", func() bool {
+		for i, p := range procs {
+			_, metrics := get(t, "http://"+p.addr+"/metrics")
+			want := map[bool]string{true: "day2bot_lease_held 1\n", false: "day2bot_lease_held 0\n"}[i == holder]
+			if !strings.Contains(metrics, want) {
+				return false
+			}
+		}
+		return true
+	})
 	fired := func() []scheduleFire { return scheduleFires(t, procs) }
 	waitLogs(t, "the schedule firing on the lease holder", func() bool { return len(fired()) >= 2 })
 	if code := on(holder).signedPost(t, "/slack/commands", on(holder).command("UALICE", rolling+" restart-web batch=2")); code != 200 {

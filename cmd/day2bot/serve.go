@@ -175,7 +175,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	// lease; on Postgres under the lease (singletons.go), in the background.
 	waitSingletons := rt.wait
 	if sst.shared() {
-		sg := &singletons{rt: rt, engine: e, log: log, every: 5 * time.Second}
+		sg := &singletons{rt: rt, engine: e, log: log, every: 5 * time.Second, held: leaseGauge(reg)}
 		if dsc != nil && dsc.transport == "gateway" {
 			sg.discord, dsc.leased = dsc, true
 		}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/day2bot/day2bot/bot"
 )
 
@@ -27,6 +29,18 @@ type singletons struct {
 	discord *discordSetup // nil, or its gateway is held here
 	log     *slog.Logger
 	every   time.Duration // how often runs of stopped replicas are looked for
+	held    prometheus.Gauge
+}
+
+// leaseGauge is day2bot_lease_held: 1 on the replica holding the
+// singletons' lease, 0 on the others.
+func leaseGauge(reg prometheus.Registerer) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "day2bot_lease_held",
+		Help: "1 while this replica holds the lease of the schedules, alarm watcher, recovery and Discord gateway.",
+	})
+	reg.MustRegister(g)
+	return g
 }
 
 // start holds the lease in the background; wait returns once ctx has ended
@@ -43,6 +57,8 @@ func (s *singletons) start(ctx context.Context, st *servedStore) (wait func()) {
 // hold is one term of holding the lease: ctx ends when the lease is lost.
 func (s *singletons) hold(ctx context.Context) {
 	s.log.InfoContext(ctx, "running singletons: schedules, alarms, recovery")
+	s.held.Set(1)
+	defer s.held.Set(0)
 	s.rt.sched.CatchUpWithin(takeoverGrace)
 	if err := s.rt.start(ctx, s.engine); err != nil {
 		s.log.ErrorContext(ctx, "start schedules and alarms", "err", err)
