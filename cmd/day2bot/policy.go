@@ -103,7 +103,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				if r, err = decodeRule(b); err != nil {
+				if r, err = policies.ParseRule(b); err != nil {
 					return usageError("%s: %v", file, err)
 				}
 			} else {

@@ -4,14 +4,12 @@ package main
 // errors that name the rule and field, is in policy_decode.go.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
@@ -30,7 +28,7 @@ command names the rule and field and the database is left unchanged.`,
 			if err != nil {
 				return err
 			}
-			f, err := decodeFile(b)
+			f, err := policies.ParseFile(b)
 			if err != nil {
 				return usageError("%s: %v", args[0], err)
 			}
@@ -61,7 +59,7 @@ func newPolicyExportCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				b, err := encodeFile(f)
+				b, err := policies.FormatFile(f)
 				if err != nil {
 					return err
 				}
@@ -100,17 +98,4 @@ func readInput(g *globals, name string) ([]byte, error) {
 		return nil, usageError("read policy: %v", err)
 	}
 	return b, nil
-}
-
-func encodeFile(f policies.File) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("encode policy: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("encode policy: %w", err)
-	}
-	return buf.Bytes(), nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 
 	"github.com/day2bot/day2bot/blueprints"
@@ -220,10 +218,8 @@ func importSandboxPolicy(ctx context.Context, st *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("read sandbox policy: %w", err)
 	}
-	var f policies.File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	f, err := policies.ParseFile(data)
+	if err != nil {
 		return fmt.Errorf("parse sandbox policy: %w", err)
 	}
 	if err := st.ImportFile(ctx, "sandbox", f); err != nil {

@@ -33,17 +33,11 @@ func exportYAML(t *testing.T, s *store.Store) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The same encoding as `day2bot policy export`.
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(f); err != nil {
+	b, err := policies.FormatFile(f) // as `day2bot policy export` writes it
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := enc.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return b
 }
 
 func testImportExportRoundTrip(t *testing.T, db Database) {

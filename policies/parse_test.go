@@ -1,4 +1,4 @@
-package main
+package policies
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func TestDecodeFileNamesRuleAndField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeFile([]byte(tt.yaml))
+			_, err := ParseFile([]byte(tt.yaml))
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error:\n%v\nwant:\n%s", err, tt.want)
 			}
@@ -56,7 +56,7 @@ func TestDecodeRuleNamesField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeRule([]byte(tt.yaml))
+			_, err := ParseRule([]byte(tt.yaml))
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error:\n%v\nwant:\n%s", err, tt.want)
 			}
@@ -79,8 +79,8 @@ func FuzzDecodeFile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pf, err := decodeFile(b)
-		if _, rerr := decodeRule(b); rerr != nil && rerr.Error() == "" {
+		pf, err := ParseFile(b)
+		if _, rerr := ParseRule(b); rerr != nil && rerr.Error() == "" {
 			t.Fatal("decodeRule: empty error message")
 		}
 		if err != nil {
@@ -89,15 +89,15 @@ func FuzzDecodeFile(f *testing.F) {
 			}
 			return
 		}
-		out, err := encodeFile(pf)
+		out, err := FormatFile(pf)
 		if err != nil {
 			t.Fatalf("encode a decoded file: %v", err)
 		}
-		again, err := decodeFile(out)
+		again, err := ParseFile(out)
 		if err != nil {
 			t.Fatalf("decode the export: %v\n%s", err, out)
 		}
-		out2, err := encodeFile(again)
+		out2, err := FormatFile(again)
 		if err != nil || !bytes.Equal(out, out2) {
 			t.Fatalf("export changed on re-import (%v):\n%s\n---\n%s", err, out, out2)
 		}

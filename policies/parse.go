@@ -1,6 +1,7 @@
-package main
+package policies
 
-// Strict reading of policy YAML for `policy import` and `policy add --file`.
+// Strict reading of policy YAML (`policy import`, `policy add --file`, the
+// sandbox's policy).
 // A typo such as "subject:" must be an error, not a silently ignored
 // condition, and the error must say where: the YAML library reports a line
 // and a Go type ("field subject not found in type policies.Rule"), so the
@@ -20,19 +21,34 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/internal/suggest"
-	"github.com/day2bot/day2bot/policies"
 )
 
-// decodeFile parses a policy file strictly.
-func decodeFile(b []byte) (policies.File, error) {
-	var f policies.File
+// ParseFile parses a policy file strictly: an unknown key is an error
+// naming the rule and field, with did-you-mean.
+func ParseFile(b []byte) (File, error) {
+	var f File
 	err := decodeStrict(b, &f, "empty policy file")
 	return f, err
 }
 
-// decodeRule parses the single rule of `policy add --file`, as strictly.
-func decodeRule(b []byte) (policies.Rule, error) {
-	var r policies.Rule
+// FormatFile is the YAML of f as `policy export` writes it (two-space
+// indent); ParseFile reads it back to the same File.
+func FormatFile(f File) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("encode policy: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode policy: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ParseRule parses a single rule (`policy add --file`) as strictly.
+func ParseRule(b []byte) (Rule, error) {
+	var r Rule
 	err := decodeStrict(b, &r, "empty rule file")
 	return r, err
 }
@@ -48,7 +64,7 @@ func decodeStrict(b []byte, v any, empty string) error {
 	case errors.Is(err, io.EOF):
 		return errors.New(empty)
 	case errors.As(err, &te):
-		_, single := v.(*policies.Rule)
+		_, single := v.(*Rule)
 		return located(b, te, single)
 	}
 	return err
@@ -89,7 +105,7 @@ func locate(root *yaml.Node, entry string, single bool) string {
 		// The message names the field, so the place is the rule alone.
 		name, known := u[1], yamlFieldsOf(u[2])
 		what, field = fmt.Sprintf("unknown field %q%s", name, suggest.DidYouMean(name, known)), ""
-		if single && slices.Contains(yamlFields(reflect.TypeFor[policies.File]()), name) {
+		if single && slices.Contains(yamlFields(reflect.TypeFor[File]()), name) {
 			what += "; this is a policy file, which 'policy import' reads"
 		}
 	}
@@ -116,7 +132,7 @@ var goTypes = strings.NewReplacer(
 // yamlFieldsOf are the YAML field names of the policy type the library names
 // in an error ("policies.Rule").
 func yamlFieldsOf(typeName string) []string {
-	for _, t := range []reflect.Type{reflect.TypeFor[policies.File](), reflect.TypeFor[policies.Rule]()} {
+	for _, t := range []reflect.Type{reflect.TypeFor[File](), reflect.TypeFor[Rule]()} {
 		if t.String() == typeName {
 			return yamlFields(t)
 		}
