@@ -11,7 +11,7 @@ const maxCompletions = 25
 
 // appVerbs take an app as their only argument; taskVerbs take APP TASK.
 var (
-	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbCost, VerbSchedules, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp, VerbDashboard}
+	appVerbs  = []Verb{VerbTasks, VerbStatus, VerbDigest, VerbCost, VerbReport, VerbSchedules, VerbHistory, VerbFreeze, VerbUnfreeze, VerbHelp, VerbDashboard}
 	taskVerbs = []Verb{VerbRun, VerbWhy}
 )
 

@@ -70,6 +70,8 @@ func (e *Engine) HandleCommand(ctx context.Context, cmd Command) {
 		e.status(ctx, c, req, cmd.Reply)
 	case VerbCost:
 		e.cost(ctx, c, req, cmd.Reply)
+	case VerbReport:
+		e.report(ctx, c, req, cmd.Reply)
 	case VerbDigest:
 		e.digest(ctx, c, req, cmd.Reply)
 	case VerbSchedules:

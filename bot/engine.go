@@ -70,6 +70,9 @@ type Options struct {
 	// days of last month, the forecast, by service); nil answers that cost
 	// is not set up.
 	Cost func(ctx context.Context, app string) (Message, error)
+	// CostRows are an app's cost by day and service over [from, to), for
+	// `report APP`; nil leaves cost out of reports.
+	CostRows func(ctx context.Context, app string, from, to time.Time) ([]CostRow, error)
 	// DigestEvery is how often `digest APP` builds a fresh digest of one
 	// app (each costs about a dozen AWS calls); requests in between post
 	// the last one again. Default 5m.

@@ -584,12 +584,12 @@ func TestComplete(t *testing.T) {
 		{"shop restart-web batch=2 b", nil},
 		{"status ", []string{"status shop"}},
 		{"approve ", nil},
-		{"", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
+		{"", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "report", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
 		{"schedules s", []string{"schedules shop"}},
 		{"nope x", nil},
 		// Whitespace other than a space is still nothing typed yet.
-		{"\t", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
-		{"/day2 \u00a0", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
+		{"\t", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "report", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
+		{"/day2 \u00a0", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "report", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
 	} {
 		got := h.e.Complete(h.ctx, "alice", c.in)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
@@ -649,7 +649,7 @@ func TestCompleteFiltersByPolicy(t *testing.T) {
 
 // verbsOnly is what an empty completion offers someone who may run nothing.
 func verbsOnly() []string {
-	return []string{"help", "apps", "tasks", "run", "status", "digest", "cost", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}
+	return []string{"help", "apps", "tasks", "run", "status", "digest", "cost", "report", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}
 }
 
 // recorder is a Responder that keeps what it was sent.

@@ -41,6 +41,7 @@ const (
 	VerbStatus   Verb = "status"
 	VerbDigest   Verb = "digest"
 	VerbCost     Verb = "cost"
+	VerbReport   Verb = "report"
 	VerbHistory  Verb = "history"
 	VerbPending  Verb = "pending"
 	VerbApprove  Verb = "approve"
@@ -57,7 +58,7 @@ const (
 )
 
 // Verbs lists every command word, in the order help shows them.
-var Verbs = []Verb{VerbHelp, VerbApps, VerbTasks, VerbRun, VerbStatus, VerbDigest, VerbCost, VerbHistory,
+var Verbs = []Verb{VerbHelp, VerbApps, VerbTasks, VerbRun, VerbStatus, VerbDigest, VerbCost, VerbReport, VerbHistory,
 	VerbPending, VerbApprove, VerbDeny, VerbCancel, VerbWhy, VerbFreeze, VerbUnfreeze, VerbPolicy, VerbSchedules, VerbDashboard}
 
 // PolicyOp is a subcommand of `policy`.
@@ -92,6 +93,8 @@ type Request struct {
 	For time.Duration
 	// Topic is help's optional argument.
 	Topic string
+	// Month is report's month (its first day, UTC); zero means this month.
+	Month time.Time
 	// Policy is the policy subcommand; User the handle/principal policy
 	// test evaluates for.
 	Policy PolicyOp
@@ -188,6 +191,22 @@ func Parse(text string) (Request, error) {
 			return Request{}, err
 		}
 		return Request{Verb: v, App: app}, nil
+	case VerbReport:
+		if len(args) < 1 || len(args) > 2 {
+			return Request{}, usagef("usage: report APP [YYYY-MM]")
+		}
+		r := Request{Verb: v}
+		if r.App, err = appName(args[0]); err != nil {
+			return Request{}, err
+		}
+		if len(args) == 2 {
+			m, perr := time.Parse("2006-01", args[1].text)
+			if perr != nil {
+				return Request{}, usagef("%s is not a month; write it like 2026-11", tasks.QuoteInput(args[1].text))
+			}
+			r.Month = m
+		}
+		return r, nil
 	case VerbHistory:
 		if len(args) > 1 {
 			return Request{}, usagef("usage: history [APP]")

@@ -43,7 +43,7 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 		return
 	}
 	lines := []string{usage[VerbApps], usage[VerbTasks], usage[VerbRun], usage[VerbWhy], usage[VerbStatus],
-		usage[VerbDigest], usage[VerbCost], usage[VerbSchedules], usage[VerbHistory], usage[VerbPending], usage[VerbCancel]}
+		usage[VerbDigest], usage[VerbCost], usage[VerbReport], usage[VerbSchedules], usage[VerbHistory], usage[VerbPending], usage[VerbCancel]}
 	if e.mayApprove(c, rs) {
 		lines = append(lines, usage[VerbApprove], usage[VerbDeny])
 	}
@@ -86,6 +86,7 @@ var usage = map[Verb]string{
 	VerbStatus:    "`status APP` — freeze, runs in progress, pending approvals",
 	VerbDigest:    "`digest APP` — the app's health digest",
 	VerbCost:      "`cost APP` — the app's cost: month to date, last month, forecast, by service",
+	VerbReport:    "`report APP [YYYY-MM]` — the month's report with a CSV: cost by service and day, runs, approvals, changes",
 	VerbSchedules: "`schedules APP` — the app's schedules with their next and last runs",
 	VerbHistory:   "`history [APP]` — recent runs",
 	VerbPending:   "`pending` — approvals waiting",

@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	cetypes "github.com/aws/aws-sdk-go-v2/service/costexplorer/types"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot"
 )
 
 // CostAPI is the Cost Explorer calls a digest makes: one GetCostAndUsage
@@ -101,6 +104,7 @@ func CostWindows(now time.Time) (start, end, prevStart, prevEnd time.Time) {
 
 type costEntry struct {
 	cost Cost
+	rows []bot.CostRow // for reports
 	at   time.Time
 }
 
@@ -131,55 +135,23 @@ func (b *Builder) costOf(ctx context.Context, c CostAPI, app string, now time.Ti
 	}
 	// One DAILY request over both windows, by service, is half the price
 	// of two; the services' sum is the total.
-	in := &costexplorer.GetCostAndUsageInput{
-		TimePeriod:  &cetypes.DateInterval{Start: aws.String(prevStart.Format(time.DateOnly)), End: aws.String(end.Format(time.DateOnly))},
-		Granularity: cetypes.GranularityDaily,
-		Metrics:     []string{"UnblendedCost"},
-		GroupBy:     []cetypes.GroupDefinition{{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String("SERVICE")}},
-		Filter:      b.costFilter(app),
+	days, unit, err := b.dailyCost(ctx, c, app, prevStart, end)
+	if err != nil {
+		return Cost{}, err
+	}
+	if unit != "" {
+		cost.Unit = unit
 	}
 	byService := map[string]float64{}
-	for {
-		out, err := c.GetCostAndUsage(ctx, in)
-		if err != nil {
-			return Cost{}, fmt.Errorf("get cost and usage: %w", err)
+	for _, d := range days {
+		switch {
+		case !d.Day.Before(start) && d.Day.Before(end):
+			cost.MonthToDate += d.Amount
+			byService[d.Service] += d.Amount
+			cost.Days = append(cost.Days, d)
+		case !d.Day.Before(prevStart) && d.Day.Before(prevEnd):
+			cost.Previous += d.Amount
 		}
-		for _, r := range out.ResultsByTime {
-			if r.TimePeriod == nil {
-				continue
-			}
-			day, err := time.Parse(time.DateOnly, aws.ToString(r.TimePeriod.Start))
-			if err != nil {
-				return Cost{}, fmt.Errorf("get cost and usage: bad date %q: %w", aws.ToString(r.TimePeriod.Start), err)
-			}
-			thisMonth := !day.Before(start) && day.Before(end)
-			lastMonth := !day.Before(prevStart) && day.Before(prevEnd)
-			for _, g := range r.Groups {
-				v, unit, ok, err := amount(g.Metrics)
-				if err != nil {
-					return Cost{}, err
-				}
-				if !ok {
-					continue
-				}
-				if unit != "" {
-					cost.Unit = unit
-				}
-				svc := strings.Join(g.Keys, " ")
-				switch {
-				case thisMonth:
-					cost.MonthToDate += v
-					byService[svc] += v
-					cost.Days = append(cost.Days, DayCost{Day: day, Service: svc, Amount: v})
-				case lastMonth:
-					cost.Previous += v
-				}
-			}
-		}
-		if aws.ToString(out.NextPageToken) == "" {
-			break
-		}
-		in.NextPageToken = out.NextPageToken
 	}
 	for svc, v := range byService {
 		cost.Services = append(cost.Services, ServiceCost{Service: svc, Amount: v})
@@ -253,4 +225,79 @@ func amount(m map[string]cetypes.MetricValue) (v float64, unit string, ok bool, 
 		return 0, "", false, fmt.Errorf("get cost and usage: bad amount %q: %w", aws.ToString(mv.Amount), err)
 	}
 	return v, aws.ToString(mv.Unit), true, nil
+}
+
+// dailyCost is the app's cost by day and service over [from, to), whole
+// UTC days, in one paged GetCostAndUsage; unit is "" when nothing came.
+func (b *Builder) dailyCost(ctx context.Context, c CostAPI, app string, from, to time.Time) ([]DayCost, string, error) {
+	in := &costexplorer.GetCostAndUsageInput{
+		TimePeriod:  &cetypes.DateInterval{Start: aws.String(from.Format(time.DateOnly)), End: aws.String(to.Format(time.DateOnly))},
+		Granularity: cetypes.GranularityDaily,
+		Metrics:     []string{"UnblendedCost"},
+		GroupBy:     []cetypes.GroupDefinition{{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String("SERVICE")}},
+		Filter:      b.costFilter(app),
+	}
+	var out []DayCost
+	unit := ""
+	for {
+		page, err := c.GetCostAndUsage(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("get cost and usage: %w", err)
+		}
+		for _, r := range page.ResultsByTime {
+			if r.TimePeriod == nil {
+				continue
+			}
+			day, err := time.Parse(time.DateOnly, aws.ToString(r.TimePeriod.Start))
+			if err != nil {
+				return nil, "", fmt.Errorf("get cost and usage: bad date %q: %w", aws.ToString(r.TimePeriod.Start), err)
+			}
+			for _, g := range r.Groups {
+				v, u, ok, err := amount(g.Metrics)
+				if err != nil {
+					return nil, "", err
+				}
+				if !ok {
+					continue
+				}
+				if u != "" {
+					unit = u
+				}
+				out = append(out, DayCost{Day: day, Service: strings.Join(g.Keys, " "), Amount: v})
+			}
+		}
+		if aws.ToString(page.NextPageToken) == "" {
+			return out, unit, nil
+		}
+		in.NextPageToken = page.NextPageToken
+	}
+}
+
+// CostRows is the app's cost by day and service over [from, to) for
+// `report APP` (bot.Options.CostRows), cached like the digest's cost.
+func (b *Builder) CostRows(ctx context.Context, app *blueprints.ResolvedApp, from, to time.Time) ([]bot.CostRow, error) {
+	now := b.opts.Clock().UTC()
+	key := "rows|" + app.Name + "|" + from.Format(time.DateOnly) + "|" + to.Format(time.DateOnly)
+	b.cost.mu.Lock()
+	e, ok := b.cost.entries[key]
+	b.cost.mu.Unlock()
+	if ok && now.Sub(e.at) < b.opts.CostTTL {
+		return e.rows, nil
+	}
+	cl, err := b.opts.Clients(ctx, app)
+	if err != nil {
+		return nil, fmt.Errorf("cost of %s: %w", app.Name, err)
+	}
+	days, unit, err := b.dailyCost(ctx, cl.Cost, app.Name, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("cost of %s: %w", app.Name, err)
+	}
+	rows := make([]bot.CostRow, len(days))
+	for i, d := range days {
+		rows[i] = bot.CostRow{Day: d.Day, Service: d.Service, Amount: d.Amount, Unit: unit}
+	}
+	b.cost.mu.Lock()
+	b.cost.entries[key] = costEntry{rows: rows, at: now}
+	b.cost.mu.Unlock()
+	return rows, nil
 }

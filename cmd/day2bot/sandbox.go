@@ -153,7 +153,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 	}
 	deps := engineDeps{
 		Store: st, Catalog: cat, Apps: apps.Apps, Registry: reg, AWS: staticAWS{cfg: awsCfg},
-		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest, Cost: ops.rt.Cost, Schedules: ops.rt.Schedules,
+		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest, Cost: ops.rt.Cost, CostRows: ops.rt.CostRows, Schedules: ops.rt.Schedules,
 	}
 	if dash != nil {
 		deps.DashboardLink = dash.links.Link

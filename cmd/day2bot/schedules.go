@@ -191,6 +191,15 @@ func (r *routines) Cost(ctx context.Context, app string) (bot.Message, error) {
 	return r.digests.CostMessage(ctx, ra)
 }
 
+// CostRows are for `report APP` (bot.Options.CostRows).
+func (r *routines) CostRows(ctx context.Context, app string, from, to time.Time) ([]bot.CostRow, error) {
+	ra, ok := r.apps[app]
+	if !ok {
+		return nil, fmt.Errorf("cost: unknown app %q", app)
+	}
+	return r.digests.CostRows(ctx, ra, from, to)
+}
+
 // scheduleJobs turns every app's schedules into jobs, in key order.
 func (r *routines) scheduleJobs() []schedule.Job {
 	var jobs []schedule.Job

@@ -135,7 +135,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	}
 	deps := engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
-		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Cost: rt.Cost, Schedules: rt.Schedules,
+		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Cost: rt.Cost, CostRows: rt.CostRows, Schedules: rt.Schedules,
 		DigestEvery: digestEvery, Replica: replica, Shared: sst.shared(),
 	}
 	var dash *dashboardParts

@@ -103,7 +103,7 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	e, err := newEngine(engineDeps{
 		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg, AWS: aws,
 		Platforms: []bot.Platform{plat}, Admins: cfg.Admins, Logger: log,
-		Digest: rt.Digest, Cost: rt.Cost, Schedules: rt.Schedules, DigestEvery: digestEvery,
+		Digest: rt.Digest, Cost: rt.Cost, CostRows: rt.CostRows, Schedules: rt.Schedules, DigestEvery: digestEvery,
 	})
 	if err != nil {
 		return usageError("%w", err)

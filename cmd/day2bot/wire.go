@@ -34,6 +34,7 @@ type engineDeps struct {
 	Workers   int
 	Digest    func(ctx context.Context, app string) (bot.Message, error)
 	Cost      func(ctx context.Context, app string) (bot.Message, error)
+	CostRows  func(ctx context.Context, app string, from, to time.Time) ([]bot.CostRow, error)
 	Schedules func(ctx context.Context, app string) (bot.Message, error)
 	// DigestEvery throttles on-demand digests per app; 0: the engine's default.
 	DigestEvery time.Duration
@@ -58,7 +59,7 @@ func newEngine(d engineDeps) (*bot.Engine, error) {
 	e, err := bot.New(bot.Options{
 		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
 		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
-		Digest: d.Digest, Cost: d.Cost, Schedules: d.Schedules, DigestEvery: d.DigestEvery, DashboardLink: d.DashboardLink,
+		Digest: d.Digest, Cost: d.Cost, CostRows: d.CostRows, Schedules: d.Schedules, DigestEvery: d.DigestEvery, DashboardLink: d.DashboardLink,
 		Replica: d.Replica, Shared: d.Shared,
 	})
 	if err != nil {

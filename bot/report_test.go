@@ -1,0 +1,113 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/digest"
+	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/tasks/emulator"
+)
+
+var updateReport = flag.Bool("update-report", false, "rewrite testdata/report-*.csv")
+
+// reportHarness is the harness with cost from the emulator's Cost
+// Explorer, read the way serve reads it (digest.Builder.CostRows, by the
+// app's cost-allocation tag).
+func reportHarness(t *testing.T) (*harness, string) {
+	emu := emulator.New()
+	t.Cleanup(emu.Close)
+	cfg := emu.ClientConfig("us-east-1", "AKIDREPORT")
+	h := newHarness(t, func(o *bot.Options) {
+		b, err := digest.New(digest.Options{
+			Clients: func(context.Context, *blueprints.ResolvedApp) (digest.Clients, error) {
+				return digest.SDKClients(cfg), nil
+			},
+			Journal: o.Store.(*store.Store), Clock: o.Clock, CostTag: "app",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.CostRows = func(ctx context.Context, app string, from, to time.Time) ([]bot.CostRow, error) {
+			return b.CostRows(ctx, &blueprints.ResolvedApp{Name: app}, from, to)
+		}
+	})
+	dir := t.TempDir()
+	h.plat.SaveAttachments(dir)
+	return h, dir
+}
+
+func reportGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "report-"+name+".csv")
+	if *updateReport {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update-report writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (go test ./bot -run TestReport -update-report rewrites it):\n%s", name, path, got)
+	}
+}
+
+func TestReportOfTheMonth(t *testing.T) {
+	h, dir := reportHarness(t)
+	// A change, a change that needed an approval, a read-only run and a
+	// dry run.
+	h.say("alice", "shop restart-web batch=2")
+	out := h.say("bob", "shop restart-web")
+	h.say("alice", "approve "+approvalID(t, out))
+	h.say("bob", "shop list-web")
+	h.say("alice", "shop restart-web --dry-run")
+	h.clk.Advance(time.Hour)
+
+	out = h.say("alice", "report shop")
+	mustContain(t, out, "Report of shop — November 2026", "Cost: ", "(Nov 1–Nov 24)", "Runs: 4, 0 failed", "Changes: 2", "📎 shop-2026-11.csv")
+	got, err := readSaved(dir, "shop-2026-11.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Approval ids are random.
+	reportGolden(t, "shop-2026-11", regexp.MustCompile(`\ba-[0-9a-z]+\b`).ReplaceAll(got, []byte("a-ID")))
+	if n := strings.Count(string(got), "\ncost,"); n != 24*5 {
+		t.Errorf("%d cost rows, want 24 days × 5 services", n)
+	}
+
+	// A past month has its whole cost and none of this month's runs.
+	out = h.say("alice", "report shop 2026-10")
+	mustContain(t, out, "Report of shop — October 2026", "(Oct 1–Oct 31)", "Runs: 0, 0 failed")
+	got, err = readSaved(dir, "shop-2026-10.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(got), "\ncost,"); n != 31*5 || strings.Contains(string(got), "\nrun,") {
+		t.Errorf("October: %d cost rows and runs?\n%s", n, got)
+	}
+
+	mustContain(t, h.say("alice", "report shop 2027-01"), "January 2027 has not begun")
+	mustContain(t, h.say("alice", "report shop november"), `"november" is not a month; write it like 2026-11`)
+	mustContain(t, h.say("carol", "report shop"), "shop")
+}
+
+// readSaved reads the attachment the shell saved as N-name.
+func readSaved(dir, name string) ([]byte, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*-"+name))
+	if err != nil || len(paths) != 1 {
+		return nil, fmt.Errorf("saved %s: %d files, %v", name, len(paths), err)
+	}
+	return os.ReadFile(paths[0])
+}
