@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,8 +83,30 @@ type MetricSummary struct {
 	Critical    *float64
 	// Series is the mean over resources at each timestamp, for the chart.
 	Series []Point
-	Note   string
+	// Top are the chartTop resources with the worst values, worst first,
+	// each with its own series; Band spans the others (their lowest and
+	// highest value at each timestamp), so one warm instance among many
+	// shows as itself rather than vanishing into the mean.
+	Top  []ResourceSeries
+	Band []BandPoint
+	Note string
 }
+
+// ResourceSeries is one resource's series and its folded value.
+type ResourceSeries struct {
+	ID     string
+	Value  float64
+	Points []Point
+}
+
+// BandPoint is the range of the other resources at one timestamp.
+type BandPoint struct {
+	T       time.Time
+	Low, Hi float64
+}
+
+// chartTop is how many resources a chart draws as lines.
+const chartTop = 5
 
 // Point is one timestamped value.
 type Point struct {
@@ -276,6 +299,7 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 		first bool
 	}
 	accs := make([]acc, len(metrics))
+	per := make([][]ResourceSeries, len(metrics))
 	for _, q := range qs {
 		pts := series[q.id]
 		if len(pts) == 0 {
@@ -283,6 +307,7 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 		}
 		m, s, a := metrics[q.metric], &sums[q.metric], &accs[q.metric]
 		v := fold(m.Stat, pts)
+		per[q.metric] = append(per[q.metric], ResourceSeries{ID: q.res, Value: v, Points: pts})
 		s.Resources++
 		a.sum += v
 		a.n++
@@ -320,7 +345,41 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 			x := a.byT[t]
 			sums[i].Series = append(sums[i].Series, Point{time.Unix(t, 0).UTC(), x[0] / x[1]})
 		}
+		sums[i].Top, sums[i].Band = topAndBand(per[i], metrics[i].Below())
 	}
+}
+
+// topAndBand splits the resources' series into the chartTop worst (worst
+// first; ties by id) and the band of the rest.
+func topAndBand(all []ResourceSeries, below bool) ([]ResourceSeries, []BandPoint) {
+	slices.SortFunc(all, func(a, b ResourceSeries) int {
+		if a.Value != b.Value {
+			if worse(below, a.Value, b.Value) {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(all) <= chartTop {
+		return all, nil
+	}
+	byT := map[int64][2]float64{}
+	for _, r := range all[chartTop:] {
+		for _, p := range r.Points {
+			k := p.T.Unix()
+			x, ok := byT[k]
+			if !ok {
+				x = [2]float64{p.V, p.V}
+			}
+			byT[k] = [2]float64{min(x[0], p.V), max(x[1], p.V)}
+		}
+	}
+	band := make([]BandPoint, 0, len(byT))
+	for _, t := range slices.Sorted(maps.Keys(byT)) {
+		band = append(band, BandPoint{T: time.Unix(t, 0).UTC(), Low: byT[t][0], Hi: byT[t][1]})
+	}
+	return all[:chartTop], band
 }
 
 func worse(below bool, v, than float64) bool {
