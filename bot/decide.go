@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/day2bot/day2bot/policies"
@@ -110,17 +109,6 @@ func decisionWord(d policies.Decision) string {
 		return effectWord(d.Effect) + " for some values"
 	}
 	return effectWord(d.Effect)
-}
-
-func paramSummary(ps []tasks.Param) string {
-	if len(ps) == 0 {
-		return "—"
-	}
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, "; ")
 }
 
 // freezeOf is the app's freeze, if any.

@@ -19,11 +19,9 @@ type Window struct {
 
 var dayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
-// ParseWindow parses "[DAYS] HH:MM-HH:MM ZONE". DAYS is a comma list of
-// days or day ranges (Mon-Fri, Sat,Sun, Fri-Mon); omitted means every day.
-// ZONE is an IANA zone name or UTC and is required.
-func ParseWindow(s string) (Window, error) { return parseWindow(s, loadZone) }
-
+// parseWindow parses "[DAYS] HH:MM-HH:MM ZONE" with load for the zone.
+// DAYS is a comma list of days or day ranges (Mon-Fri, Sat,Sun, Fri-Mon);
+// omitted means every day. ZONE is an IANA zone name or UTC and is required.
 func parseWindow(s string, load func(string) (*time.Location, error)) (Window, error) {
 	f := strings.Fields(s)
 	w := Window{src: strings.Join(f, " ")}

@@ -8,7 +8,6 @@ package bodybudget
 
 import (
 	"net/http"
-	"strconv"
 	"sync"
 )
 
@@ -63,13 +62,6 @@ func (b *Budget) Limit(h http.Handler) http.Handler {
 	})
 }
 
-// InUse reports the bytes reserved now.
-func (b *Budget) InUse() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
-
 func (b *Budget) reserve(n int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -93,9 +85,4 @@ func (b *Budget) changed() {
 	if b.OnChange != nil {
 		b.OnChange(b.used)
 	}
-}
-
-// String describes the budget for logs.
-func (b *Budget) String() string {
-	return strconv.FormatInt(b.total, 10) + " bytes in flight, " + strconv.FormatInt(b.perRequest, 10) + " per request"
 }

@@ -465,11 +465,6 @@ func batches(n, size int) int {
 	return (n + size - 1) / size
 }
 
-// EC2Actions are the ec2.* actions.
-func EC2Actions(client EC2Client) []tasks.Action {
-	return EC2ActionsWith(client, nil, Pace{})
-}
-
 // EC2ActionsWith are the ec2.* actions with a load balancing client for
 // the target health checks between batches (nil: SDKELBv2) and a pace.
 func EC2ActionsWith(client EC2Client, elbc ELBv2Client, pace Pace) []tasks.Action {

@@ -30,9 +30,6 @@ type ECSClient func(awssdk.Config) ECSAPI
 // SDKECS is the production ECSClient.
 func SDKECS(cfg awssdk.Config) ECSAPI { return ecs.NewFromConfig(cfg) }
 
-// ECSActions returns the ecs.* actions.
-func ECSActions(newClient ECSClient) []tasks.Action { return ECSActionsWith(newClient, Pace{}) }
-
 // ECSActionsWith are the ecs.* actions with the pace a rollback waits for
 // its deployment at.
 func ECSActionsWith(newClient ECSClient, pace Pace) []tasks.Action {

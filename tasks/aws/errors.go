@@ -297,13 +297,6 @@ func iamActionFor(service, op string) string {
 	return prefix + ":" + op
 }
 
-func apiMessage(api smithy.APIError) string {
-	if m := api.ErrorMessage(); m != "" {
-		return m
-	}
-	return api.ErrorCode()
-}
-
 // Failure is the per-resource result of an error: for an AWS answer,
 // "OPERATION on RESOURCE: code: message (HTTP status)" (what an operator
 // needs), a user error's message, the error text otherwise.

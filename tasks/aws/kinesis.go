@@ -38,11 +38,6 @@ func SDKKinesis(cfg awssdk.Config) (KinesisAPI, MetricDataAPI) {
 	return kinesis.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg)
 }
 
-// KinesisActions returns the kinesis.* actions.
-func KinesisActions(newClient KinesisClient) []tasks.Action {
-	return KinesisActionsWith(newClient, Pace{})
-}
-
 // kinesisWaitParam bounds the wait for a resharded stream to be ACTIVE.
 var kinesisWaitParam = tasks.Param{Name: "wait", Type: tasks.TypeDuration, Default: "30m", Min: bound(60), Max: bound(7200),
 	Description: "longest wait for the stream to be ACTIVE with its new shard count; AWS goes on after that"}
