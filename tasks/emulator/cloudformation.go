@@ -140,9 +140,11 @@ func (st *cfnState) changeSet(w http.ResponseWriter, q url.Values) (*cfnChangeSe
 	return nil, false
 }
 
+// The names' patterns are compiled on first use: the binary links the
+// emulator for the sandbox, and serve should not pay for them at start.
 var (
-	cfnNameRe  = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
-	cfnTokenRe = regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]{0,127}$`)
+	cfnNameRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`) })
+	cfnTokenRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]{0,127}$`) })
 )
 
 // hashID is a stable pseudo-random id part, so a fresh emulator names
@@ -162,7 +164,7 @@ func (st *cfnState) createChangeSet(w http.ResponseWriter, _ *http.Request, body
 	if typ == "" {
 		typ = "UPDATE"
 	}
-	if !cfnNameRe.MatchString(name) || !cfnNameRe.MatchString(csName) {
+	if !cfnNameRe().MatchString(name) || !cfnNameRe().MatchString(csName) {
 		cfnError(w, http.StatusBadRequest, "ValidationError", "StackName and ChangeSetName must start with a letter and contain only letters, digits and dashes (128 at most)")
 		return
 	}
@@ -351,7 +353,7 @@ func (st *cfnState) executeChangeSet(w http.ResponseWriter, r *http.Request, bod
 		return
 	}
 	token := q.Get("ClientRequestToken")
-	if token != "" && !cfnTokenRe.MatchString(token) {
+	if token != "" && !cfnTokenRe().MatchString(token) {
 		cfnError(w, http.StatusBadRequest, "ValidationError", "ClientRequestToken must be letters, digits and dashes")
 		return
 	}

@@ -28,8 +28,9 @@ type ec2Images struct {
 	byName map[string]string
 }
 
-// amiName is what AWS allows in an AMI name.
-var amiName = regexp.MustCompile(`^[a-zA-Z0-9()\[\] ./'@_-]{3,128}$`)
+// amiName is what AWS allows in an AMI name (compiled on first use: the
+// counted repetition makes a large program that serve has no use for).
+var amiName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9()\[\] ./'@_-]{3,128}$`) })
 
 func (s *Server) registerEC2Images() {
 	im := &ec2Images{byID: map[string]EC2Image{}, byName: map[string]string{}}
@@ -56,7 +57,7 @@ func (s *Server) createImage(w http.ResponseWriter, body []byte) {
 		return
 	}
 	id, name := q.Get("InstanceId"), q.Get("Name")
-	if !amiName.MatchString(name) {
+	if !amiName().MatchString(name) {
 		WriteEC2Error(w, http.StatusBadRequest, "InvalidAMIName.Malformed", "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'")
 		return
 	}

@@ -365,7 +365,7 @@ func (st *sfnState) describeExecution(w http.ResponseWriter, _ *http.Request, bo
 	writeJSON(w, out)
 }
 
-var sfnNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,80}$`)
+var sfnNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,80}$`) })
 
 func (st *sfnState) start(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var in struct {
@@ -376,7 +376,7 @@ func (st *sfnState) start(w http.ResponseWriter, _ *http.Request, body []byte) {
 	if !decodeJSON(w, body, &in) {
 		return
 	}
-	if !sfnNameRe.MatchString(in.Name) {
+	if !sfnNameRe().MatchString(in.Name) {
 		WriteJSONError(w, http.StatusBadRequest, "InvalidName", "Invalid Name: '"+in.Name+"'")
 		return
 	}

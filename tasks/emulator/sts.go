@@ -34,9 +34,11 @@ type stsState struct {
 }
 
 // stsNameRe is what STS accepts in RoleSessionName and SourceIdentity.
-var stsNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var stsNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{2,64}$`) })
 
-var stsRoleARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+var stsRoleARNRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+})
 
 func (s *Server) registerSTS() {
 	st := &stsState{now: time.Now, sessions: map[string]AssumedSession{}}
@@ -70,13 +72,13 @@ func (st *stsState) assumeRole(w http.ResponseWriter, _ *http.Request, body []by
 	}
 	role, name, srcID := q.Get("RoleArn"), q.Get("RoleSessionName"), q.Get("SourceIdentity")
 	switch {
-	case !stsRoleARNRe.MatchString(role):
+	case !stsRoleARNRe().MatchString(role):
 		WriteQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("%q is invalid for roleArn", role))
 		return
-	case !stsNameRe.MatchString(name):
+	case !stsNameRe().MatchString(name):
 		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "1 validation error detected: Value '"+name+"' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and length 2..64")
 		return
-	case q.Has("SourceIdentity") && !stsNameRe.MatchString(srcID):
+	case q.Has("SourceIdentity") && !stsNameRe().MatchString(srcID):
 		WriteQueryError(w, http.StatusBadRequest, "ValidationError", "1 validation error detected: Value '"+srcID+"' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and length 2..64")
 		return
 	}
