@@ -20,7 +20,8 @@ import (
 // same app, task and parameter, kept for choiceTTL, and bounded: a caller
 // waits at most choiceWait and then gets what is known (the last list, or
 // nothing yet), while the lookup finishes in the background for the next
-// keystroke. Chat platforms drop answers slower than 3 s.
+// keystroke. Chat platforms drop answers slower than 3 s. choiceWait is
+// the default of Options.ChoiceWait.
 const (
 	choiceTTL    = 30 * time.Second
 	choiceWait   = 1500 * time.Millisecond
@@ -185,13 +186,19 @@ func (c *choiceCache) get(ctx context.Context, e *Engine, principal string, a *A
 		e.background(func() { ent.lookup(lctx, e, principal, a, t, ch, param) })
 	}
 	c.mu.Unlock()
-	wait := time.NewTimer(choiceWait)
+	if isDone(ent.done) {
+		return ent.list
+	}
+	wait := time.NewTimer(e.opts.ChoiceWait)
 	defer wait.Stop()
 	select {
 	case <-ent.done:
 		return ent.list
 	case <-ctx.Done():
 	case <-wait.C:
+	}
+	if isDone(ent.done) { // finished as time ran out
+		return ent.list
 	}
 	e.log.InfoContext(ctx, "choices: lookup still running, answering with the last list", "app", a.Name, "task", t.Name, "param", param)
 	return ent.prev

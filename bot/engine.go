@@ -70,6 +70,10 @@ type Options struct {
 	// days of last month, the forecast, by service); nil answers that cost
 	// is not set up.
 	Cost func(ctx context.Context, app string) (Message, error)
+	// ChoiceWait is how long a lookup of parameter values (autocomplete,
+	// a form's select) is waited for before answering with what is known;
+	// default 1.5s, inside the platforms' 3 s.
+	ChoiceWait time.Duration
 	// CostRows are an app's cost by day and service over [from, to), for
 	// `report APP`; nil leaves cost out of reports.
 	CostRows func(ctx context.Context, app string, from, to time.Time) ([]CostRow, error)
@@ -161,6 +165,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = 15 * time.Second
+	}
+	if opts.ChoiceWait <= 0 {
+		opts.ChoiceWait = choiceWait
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 2 * time.Second
