@@ -9,7 +9,8 @@ package tasks
 //   - Names: the resource's name matches one of them as a glob. The name is
 //     what the service calls a name: a bucket's, alarm's or DB instance's
 //     identifier, a target group's or service's name, an EC2 instance's
-//     Name tag.
+//     Name tag. An ECS service is also named "CLUSTER/NAME", as id or
+//     name, since its name is unique only within its cluster.
 //   - Tags: the resource carries every key, and each value matches as a
 //     glob ("*" alone: any value, the key must be present).
 //

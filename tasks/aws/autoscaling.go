@@ -51,23 +51,31 @@ const (
 type group struct {
 	Name                         string
 	Min, Max, Desired, InService int
+	// Healthy are the InService instances Auto Scaling finds healthy.
+	Healthy int
 	// Suspended are the suspended processes, sorted.
 	Suspended []string
 }
 
 // listGroups pages through the selected groups (names and ids are both
-// group names: groups have no other id), at most asgMaxGroups.
+// group names: groups have no other id), at most asgMaxGroups. Auto
+// Scaling matches names and tag filters literally, so only literal ones
+// go to AWS; globs are matched here, by the selection rules.
 func listGroups(ctx context.Context, c AutoScalingAPI, sel tasks.Selector) ([]group, error) {
 	if sel.Type != asgType {
 		return nil, fmt.Errorf("select groups: selector type %q, want %s", sel.Type, asgType)
 	}
-	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: awssdk.Int32(100)}
-	in.AutoScalingGroupNames = append(append(in.AutoScalingGroupNames, sel.Names...), sel.IDs...)
-	for _, k := range slices.Sorted(maps.Keys(sel.Tags)) {
-		in.Filters = append(in.Filters, astypes.Filter{Name: awssdk.String("tag:" + k), Values: []string{sel.Tags[k]}})
-	}
-	if len(in.AutoScalingGroupNames) == 0 && len(in.Filters) == 0 {
+	if sel.Empty() {
 		return nil, &UserError{Msg: "the task's target selects no Auto Scaling groups: bind it by tag or name"}
+	}
+	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: awssdk.Int32(100)}
+	if !slices.ContainsFunc(sel.Names, tasks.HasGlob) {
+		in.AutoScalingGroupNames = append(append(in.AutoScalingGroupNames, sel.Names...), sel.IDs...)
+	}
+	for _, k := range slices.Sorted(maps.Keys(sel.Tags)) {
+		if !tasks.HasGlob(sel.Tags[k]) {
+			in.Filters = append(in.Filters, astypes.Filter{Name: awssdk.String("tag:" + k), Values: []string{sel.Tags[k]}})
+		}
 	}
 	var out []group
 	for p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c, in); p.HasMorePages(); {
@@ -92,6 +100,9 @@ func listGroups(ctx context.Context, c AutoScalingAPI, sel tasks.Selector) ([]gr
 			for _, i := range g.Instances {
 				if i.LifecycleState == astypes.LifecycleStateInService {
 					gr.InService++
+					if awssdk.ToString(i.HealthStatus) == "Healthy" {
+						gr.Healthy++
+					}
 				}
 			}
 			for _, p := range g.SuspendedProcesses {

@@ -167,7 +167,10 @@ func selectServices(ctx context.Context, c ECSAPI, sel tasks.Selector) ([]ecstyp
 				for _, t := range s.Tags {
 					tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 				}
-				if selects(sel, awssdk.ToString(s.ServiceName), awssdk.ToString(s.ServiceArn), tags) {
+				// A service name is unique only within its cluster:
+				// "CLUSTER/NAME" names it too (as id or name glob).
+				arn := awssdk.ToString(s.ServiceArn)
+				if selects(sel, awssdk.ToString(s.ServiceName), arn, tags) || selects(sel, ecsName(s), arn, tags) {
 					out = append(out, s)
 				}
 			}

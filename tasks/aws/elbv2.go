@@ -19,6 +19,7 @@ type ELBv2API interface {
 	DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
 	DescribeTags(context.Context, *elb.DescribeTagsInput, ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
 	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+	DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
 }
 
 var _ ELBv2API = (*elb.Client)(nil)
@@ -42,16 +43,22 @@ const (
 	tagBatch = 20
 )
 
-type targetGroup struct{ Name, ARN string }
+type targetGroup struct {
+	Name, ARN string
+	// LBs are the ARNs of the load balancers in front of the group.
+	LBs []string
+}
 
-// listTargetGroups resolves the selector: ids are ARNs, names are names
-// (both exact, and AWS fails the call if one does not exist); tags are
-// matched with DescribeTags in batches of 20 over the listed groups.
+// listTargetGroups resolves the selector by the tasks' rules: ids are
+// ARNs (exact), names globs, tag values globs. Literal names and ARNs go to
+// AWS (which fails the call for one that does not exist); a glob name or
+// a tag-only selector lists every group, 400 a page; tags are matched
+// with DescribeTags in batches of 20.
 func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]targetGroup, error) {
 	if sel.Type != tgType {
 		return nil, fmt.Errorf("select target groups: selector type %q, want %s", sel.Type, tgType)
 	}
-	if len(sel.Tags) == 0 && len(sel.Names) == 0 && len(sel.IDs) == 0 {
+	if sel.Empty() {
 		return nil, &UserError{Msg: "the task's target selects no target groups: bind it by tag, name or ARN"}
 	}
 	var groups []targetGroup
@@ -62,32 +69,43 @@ func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]ta
 				return fmt.Errorf("describe target groups: %w", err)
 			}
 			for _, g := range page.TargetGroups {
-				groups = append(groups, targetGroup{Name: awssdk.ToString(g.TargetGroupName), ARN: awssdk.ToString(g.TargetGroupArn)})
+				tg := targetGroup{Name: awssdk.ToString(g.TargetGroupName), ARN: awssdk.ToString(g.TargetGroupArn), LBs: g.LoadBalancerArns}
+				// Names and ids by the selection rules, whatever AWS
+				// was asked.
+				if selects(tasks.Selector{IDs: sel.IDs, Names: sel.Names}, tg.Name, tg.ARN, nil) {
+					groups = append(groups, tg)
+				}
 			}
 		}
 		return nil
 	}
 	// AWS takes names or ARNs in one call, never both.
 	var err error
-	switch {
+	switch literal := !slices.ContainsFunc(sel.Names, tasks.HasGlob); {
+	case !literal || (len(sel.IDs) == 0 && len(sel.Names) == 0):
+		err = list(&elb.DescribeTargetGroupsInput{PageSize: awssdk.Int32(400)})
 	case len(sel.IDs) > 0 && len(sel.Names) > 0:
 		if err = list(&elb.DescribeTargetGroupsInput{TargetGroupArns: sel.IDs}); err == nil {
 			err = list(&elb.DescribeTargetGroupsInput{Names: sel.Names})
 		}
 	case len(sel.IDs) > 0:
 		err = list(&elb.DescribeTargetGroupsInput{TargetGroupArns: sel.IDs})
-	case len(sel.Names) > 0:
-		err = list(&elb.DescribeTargetGroupsInput{Names: sel.Names})
 	default:
-		err = list(&elb.DescribeTargetGroupsInput{PageSize: awssdk.Int32(400)})
+		err = list(&elb.DescribeTargetGroupsInput{Names: sel.Names})
 	}
 	if err != nil {
 		return nil, err
 	}
 	if len(sel.Tags) > 0 {
-		if groups, err = filterByTags(ctx, c, groups, sel.Tags); err != nil {
-			return nil, err
+		arns := make([]string, len(groups))
+		for i, g := range groups {
+			arns[i] = g.ARN
 		}
+		keep, err := taggedARNs(ctx, c, arns, sel.Tags)
+		if err != nil {
+			return nil, fmt.Errorf("describe target group tags: %w", err)
+		}
+		groups = slices.DeleteFunc(groups, func(g targetGroup) bool { return !keep[g.ARN] })
 	}
 	if len(groups) > tgMaxGroups {
 		return nil, &UserError{Msg: fmt.Sprintf("the target selects %d target groups, more than %d; narrow it", len(groups), tgMaxGroups)}
@@ -95,39 +113,25 @@ func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]ta
 	return groups, nil
 }
 
-func filterByTags(ctx context.Context, c ELBv2API, groups []targetGroup, want map[string]string) ([]targetGroup, error) {
-	var out []targetGroup
-	for start := 0; start < len(groups); start += tagBatch {
-		batch := groups[start:min(start+tagBatch, len(groups))]
-		arns := make([]string, len(batch))
-		for i, g := range batch {
-			arns[i] = g.ARN
-		}
-		resp, err := c.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: arns})
+// taggedARNs reports which of arns (load balancers or target groups)
+// carry every tag of want with a value its glob matches, asking
+// DescribeTags 20 ARNs at a time.
+func taggedARNs(ctx context.Context, c ELBv2API, arns []string, want map[string]string) (map[string]bool, error) {
+	keep := make(map[string]bool, len(arns))
+	for chunk := range slices.Chunk(arns, tagBatch) {
+		resp, err := c.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: chunk})
 		if err != nil {
-			return nil, fmt.Errorf("describe target group tags: %w", err)
+			return nil, err
 		}
-		tagsByARN := map[string]map[string]string{}
 		for _, d := range resp.TagDescriptions {
 			m := map[string]string{}
 			for _, t := range d.Tags {
 				m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 			}
-			tagsByARN[awssdk.ToString(d.ResourceArn)] = m
-		}
-		for _, g := range batch {
-			if tagsMatch(tagsByARN[g.ARN], want) {
-				out = append(out, g)
-			}
+			keep[awssdk.ToString(d.ResourceArn)] = selects(tasks.Selector{Tags: want}, "", "", m)
 		}
 	}
-	return out, nil
-}
-
-// tagsMatch reports whether have carries every key of want with a value
-// its glob matches.
-func tagsMatch(have, want map[string]string) bool {
-	return selects(tasks.Selector{Tags: want}, "", "", have)
+	return keep, nil
 }
 
 type targetHealth struct{ client ELBv2Client }
