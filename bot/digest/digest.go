@@ -10,9 +10,11 @@
 // metric queries go 500 to a GetMetricData call with a period chosen so
 // each query returns at most 200 points, and cost is cached for hours.
 //
-// Each file states the few SDK methods it needs as a local interface
-// (resources.go, metrics.go, alarms.go, cost.go), so tests run against the
-// emulator and production against the SDK clients (SDKClients).
+// Resources are selected and counted by the tasks' own selection code
+// (Clients.Count), so globs and "*" tag values mean what they mean to a
+// task. Each file states the few SDK methods it needs as a local interface
+// (metrics.go, alarms.go, cost.go), so tests run against the emulator and
+// production against the SDK clients (SDKClients).
 package digest
 
 import (
@@ -24,14 +26,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
@@ -39,36 +35,27 @@ import (
 	"github.com/day2bot/day2bot/tasks"
 )
 
-// Clients are the AWS clients one app's digest uses.
+// Clients are the AWS clients one app's digest uses, and the tasks'
+// selection (tasks/aws.Count and Members in production), so that a digest
+// and a task read the same resources for one binding.
 type Clients struct {
-	EC2         EC2API
-	RDS         RDSAPI
-	AutoScaling AutoScalingAPI
-	ELB         ELBv2API
-	ECS         ECSAPI
-	S3          S3API
-	CloudWatch  CloudWatchAPI
-	Cost        CostAPI
-	// Members, when set, lists the resources of the types the digest does
-	// not list itself (queues, streams, functions...), by the tasks' own
-	// selection; known is false for a type it does not list either.
+	CloudWatch CloudWatchAPI
+	Cost       CostAPI
+	// Count lists and counts the resources sel selects (up of expected,
+	// with their metric dimensions); known is false for a type it does
+	// not count.
+	Count func(ctx context.Context, sel tasks.Selector) (ms []tasks.Member, known bool, err error)
+	// Members lists the resources of the types Count does not know
+	// (queues, streams, functions...); known is false for a type it does
+	// not list either.
 	Members func(ctx context.Context, sel tasks.Selector) (ids []string, known bool, err error)
 }
 
-// SDKClients builds the clients from an app's aws.Config. Cost Explorer
-// has a single endpoint in us-east-1, whatever the app's region.
+// SDKClients builds the AWS clients from an app's aws.Config (the
+// selection hooks are the caller's). Cost Explorer has a single endpoint
+// in us-east-1, whatever the app's region.
 func SDKClients(cfg aws.Config) Clients {
 	return Clients{
-		EC2:         ec2.NewFromConfig(cfg),
-		RDS:         rds.NewFromConfig(cfg),
-		AutoScaling: autoscaling.NewFromConfig(cfg),
-		ELB:         elasticloadbalancingv2.NewFromConfig(cfg),
-		ECS:         ecs.NewFromConfig(cfg),
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			// An endpoint override (an emulator, a proxy) has no
-			// per-bucket host names.
-			o.UsePathStyle = cfg.BaseEndpoint != nil
-		}),
 		CloudWatch: cloudwatch.NewFromConfig(cfg),
 		Cost: costexplorer.NewFromConfig(cfg, func(o *costexplorer.Options) {
 			o.Region = "us-east-1"

@@ -17,6 +17,7 @@ import (
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/policies/store/sqlite"
 	"github.com/day2bot/day2bot/tasks"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -38,6 +39,19 @@ var uniqSeq atomic.Int64
 // uniq returns a name unique in this process (kumo's state is global).
 func uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, uniqSeq.Add(1)) }
 
+// testClients are the production clients on the emulator, selecting with
+// the tasks' code as cmd/day2bot wires them.
+func testClients() Clients {
+	c := SDKClients(testConfig())
+	c.Count = func(ctx context.Context, sel tasks.Selector) ([]tasks.Member, bool, error) {
+		return awsactions.Count(ctx, testConfig(), sel)
+	}
+	c.Members = func(ctx context.Context, sel tasks.Selector) ([]string, bool, error) {
+		return awsactions.Members(ctx, testConfig(), sel)
+	}
+	return c
+}
+
 func openStore(t testing.TB, now func() time.Time) *store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), store.WithClock(now))
@@ -51,7 +65,7 @@ func openStore(t testing.TB, now func() time.Time) *store.Store {
 func newBuilder(t testing.TB, j Journal, now func() time.Time, mod func(*Options)) *Builder {
 	t.Helper()
 	o := Options{
-		Clients: func(context.Context, *blueprints.ResolvedApp) (Clients, error) { return SDKClients(testConfig()), nil },
+		Clients: func(context.Context, *blueprints.ResolvedApp) (Clients, error) { return testClients(), nil },
 		Journal: j, Clock: now,
 	}
 	if mod != nil {
@@ -178,7 +192,7 @@ func TestDigestLevelsFromPinnedMetrics(t *testing.T) {
 
 func instanceIDs(t *testing.T, app *blueprints.ResolvedApp) []string {
 	t.Helper()
-	_, ids, err := collectResources(context.Background(), SDKClients(testConfig()), app)
+	_, ids, err := collectResources(context.Background(), testClients(), app)
 	if err != nil {
 		t.Fatal(err)
 	}

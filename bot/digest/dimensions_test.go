@@ -208,17 +208,3 @@ func TestECSServiceMetricDimensions(t *testing.T) {
 		})
 	}
 }
-
-func TestServiceARNParts(t *testing.T) {
-	for _, tc := range []struct{ arn, cluster, name string }{
-		{"arn:aws:ecs:eu-west-1:123456789012:service/prod/web", "prod", "web"},
-		{"arn:aws:ecs:eu-west-1:123456789012:service/web", "", ""}, // old format: no cluster
-		{"web", "", ""},
-		{"arn:aws:ecs:eu-west-1:123456789012:service//web", "", ""},
-	} {
-		c, n, ok := serviceARNParts(tc.arn)
-		if ok != (tc.cluster != "") || c != tc.cluster && ok || n != tc.name && ok {
-			t.Errorf("serviceARNParts(%q) = %q %q %v, want %q %q", tc.arn, c, n, ok, tc.cluster, tc.name)
-		}
-	}
-}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/tasks"
-	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -40,11 +39,7 @@ func TestDigestReadsMetricsOfMembersListedByTheTasks(t *testing.T) {
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	b := newBuilder(t, openStore(t, func() time.Time { return now }), func() time.Time { return now }, func(o *Options) {
 		o.Clients = func(context.Context, *blueprints.ResolvedApp) (Clients, error) {
-			c := SDKClients(testConfig())
-			c.Members = func(ctx context.Context, sel tasks.Selector) ([]string, bool, error) {
-				return awsactions.Members(ctx, testConfig(), sel)
-			}
-			return c, nil
+			return testClients(), nil
 		}
 	})
 	for _, tc := range []struct {

@@ -140,7 +140,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 			}
 			if len(members) == 0 || dim == "" {
 				sums[i].Note = "not read: digests find " + m.Select.Type + " by id or name only"
-				if listed[m.Select.Type] || found.listed[m.Select.Type] {
+				if found.listed[m.Select.Type] {
 					sums[i].Note = "no " + m.Resource + " found"
 				}
 				continue
@@ -166,13 +166,6 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 		}
 	}
 	return qs, sums
-}
-
-// listed are the resource types collectResources lists itself: an empty
-// member list means none was found, not that the type cannot be read.
-var listed = map[string]bool{
-	"ec2:instance": true, "rds:db-instance": true, "autoscaling:group": true, "elbv2:load-balancer": true,
-	"elbv2:target-group": true, "ecs:service": true, "s3:bucket": true,
 }
 
 // withMemberDimensions are the namespaces whose metrics take a member's

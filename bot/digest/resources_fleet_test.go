@@ -73,16 +73,3 @@ func TestFleetResources(t *testing.T) {
 		t.Errorf("queries lack the CloudWatch dimension values")
 	}
 }
-
-func TestARNSuffix(t *testing.T) {
-	for arn, want := range map[string]string{
-		"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef":       "targetgroup/web/0123456789abcdef",
-		"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop/50dc6c495c0c9188": "app/shop/50dc6c495c0c9188",
-		"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/nlb/50dc6c495c0c9188":  "net/nlb/50dc6c495c0c9188",
-		"plain": "plain",
-	} {
-		if got := arnSuffix(arn, "targetgroup/", "app/", "net/"); got != want {
-			t.Errorf("arnSuffix(%q) = %q, want %q", arn, got, want)
-		}
-	}
-}

@@ -25,15 +25,6 @@ func TestBucketsByTag(t *testing.T) {
 		t.Fatal(err)
 	}
 	sel := tasks.Selector{Type: "s3:bucket", Tags: map[string]string{"app": name}}
-	got, err := findBuckets(ctx, SDKClients(testConfig()).S3, sel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(got)
-	if want := []string{name + "-a", name + "-b"}; !slices.Equal(got, want) {
-		t.Errorf("buckets = %v, want %v", got, want)
-	}
-
 	app := &blueprints.ResolvedApp{Name: name, Resources: map[string]blueprints.ResolvedResource{"buckets": {Name: "buckets", Select: sel}},
 		Metrics: []blueprints.ResolvedMetric{{Select: sel, Metric: blueprints.Metric{Name: "size", Namespace: "AWS/S3", Metric: "BucketSizeBytes",
 			Resource: "buckets", Dimensions: map[string]string{"StorageType": "StandardStorage"}, Stat: "Average", Period: 24 * time.Hour, Unit: "Bytes"}}}}
@@ -45,5 +36,14 @@ func TestBucketsByTag(t *testing.T) {
 	if len(r.Problems) > 0 || len(r.Metrics) != 1 || r.Metrics[0].Resources != 2 || r.Metrics[0].Period != 24*time.Hour ||
 		len(r.Resources) != 1 || r.Resources[0].Expected != 2 {
 		t.Errorf("report = %+v", r)
+	}
+	_, found, err := collectResources(ctx, testClients(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := found.ids["buckets"]
+	slices.Sort(got)
+	if want := []string{name + "-a", name + "-b"}; !slices.Equal(got, want) {
+		t.Errorf("buckets = %v, want %v", got, want)
 	}
 }

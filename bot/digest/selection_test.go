@@ -5,61 +5,100 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/tasks"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
-// The digest and the tasks select the same buckets for one binding:
-// "research-*" is a glob, not one bucket with a star in its name.
+// The digest and the tasks select the same resources for one binding
+// with a glob name and a "*" tag value (any value, the key present): of
+// each type, two resources match, one has a name the glob does not
+// match, one lacks the tag. The tasks' side is a read-only task's run or
+// plan, as a user would see it.
 func TestDigestAndTasksAgreeOnGlobs(t *testing.T) {
 	ctx := context.Background()
-	prefix := uniq("research")
-	for _, b := range []emulator.Bucket{
-		{Name: prefix + "-lab1", Tags: map[string]string{"team": "lab"}},
-		{Name: prefix + "-lab2", Tags: map[string]string{"team": "lab"}},
-		{Name: prefix + "-money", Tags: map[string]string{"team": "finance"}},
-		{Name: uniq("other") + "-lab", Tags: map[string]string{"team": "lab"}},
-	} {
-		if err := emu.SeedBucket(ctx, b); err != nil {
+	p := uniq("glob")
+	team := func(v string) map[string]string {
+		if v == "" {
+			return map[string]string{"app": p}
+		}
+		return map[string]string{"app": p, "team": v}
+	}
+	// name, team ("" means no team tag): the first two are selected.
+	seeds := []struct{ name, team string }{{p + "-web1", "lab"}, {p + "-web2", "finance"}, {p + "-db", "lab"}, {p + "-web3", ""}}
+	for _, s := range seeds {
+		tags := team(s.team)
+		tags["Name"] = s.name
+		if _, err := emu.SeedInstances(ctx, 1, emulator.InstanceSpec{Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+		if err := emu.SeedBucket(ctx, emulator.Bucket{Name: s.name, Tags: team(s.team)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := emu.SeedGroup(ctx, emulator.Group{Name: s.name, Max: 1, Tags: team(s.team)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := emu.SeedECSService(ctx, emulator.ECSService{Cluster: p, Name: s.name, Tags: team(s.team)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	describe, ok := func() (tasks.Action, bool) {
-		for _, a := range awsactions.S3Actions(awsactions.SDKS3) {
-			if a.Name() == "s3.describe" {
-				return a, true
+	cfg := testConfig()
+	all := awsactions.All()
+	action := func(name string) tasks.Action {
+		i := slices.IndexFunc(all, func(a tasks.Action) bool { return a.Name() == name })
+		if i < 0 {
+			t.Fatalf("no action %s", name)
+		}
+		return all[i]
+	}
+	// byRun: the task lists what it read in its result; else in its plan.
+	for _, tc := range []struct {
+		typ, task string
+		byRun     bool
+		want      []string
+	}{
+		{"ec2:instance", "ec2.describe", true, nil},
+		{"s3:bucket", "s3.describe", false, []string{p + "-web1", p + "-web2"}},
+		{"autoscaling:group", "autoscaling.describe", true, []string{p + "-web1", p + "-web2"}},
+		{"ecs:service", "ecs.describe", false, []string{p + "/" + p + "-web1", p + "/" + p + "-web2"}},
+	} {
+		sel := tasks.Selector{Type: tc.typ, Names: []string{p + "-web*"}, Tags: map[string]string{"team": "*"}}
+		inv := tasks.Invocation{AWS: cfg, Target: sel}
+		var byTask []string
+		if tc.byRun {
+			res, err := action(tc.task).Run(ctx, inv, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.task, err)
+			}
+			for _, r := range res.Resources {
+				byTask = append(byTask, r.Resource)
+			}
+		} else {
+			plan, err := action(tc.task).Plan(ctx, inv)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.task, err)
+			}
+			for _, ch := range plan.Changes {
+				byTask = append(byTask, ch.Resource)
 			}
 		}
-		return nil, false
-	}()
-	if !ok {
-		t.Fatal("no s3.describe")
-	}
-	client := s3.NewFromConfig(testConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-	for _, sel := range []tasks.Selector{
-		{Type: "s3:bucket", Names: []string{prefix + "-*"}},
-		{Type: "s3:bucket", Names: []string{prefix + "-lab?"}},
-		{Type: "s3:bucket", Names: []string{prefix + "-*"}, Tags: map[string]string{"team": "l*"}},
-	} {
-		got, err := findBuckets(ctx, client, sel)
+		app := &blueprints.ResolvedApp{Name: p, Resources: map[string]blueprints.ResolvedResource{"r": {Name: "r", Select: sel}}}
+		rcs, found, err := collectResources(ctx, testClients(), app)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", tc.typ, err)
 		}
-		plan, err := describe.Plan(ctx, tasks.Invocation{AWS: testConfig(), Target: sel})
-		if err != nil {
-			t.Fatal(err)
+		byDigest := found.ids["r"]
+		slices.Sort(byTask)
+		slices.Sort(byDigest)
+		if len(byTask) != 2 || !slices.Equal(byDigest, byTask) {
+			t.Errorf("%s: digest selects %v, task %s %v; want the same two", tc.typ, byDigest, tc.task, byTask)
 		}
-		var want []string
-		for _, ch := range plan.Changes {
-			want = append(want, ch.Resource)
+		if tc.want != nil && !slices.Equal(byTask, tc.want) {
+			t.Errorf("%s: selected %v, want %v", tc.typ, byTask, tc.want)
 		}
-		slices.Sort(got)
-		slices.Sort(want)
-		if len(want) == 0 || !slices.Equal(got, want) {
-			t.Errorf("%+v: digest selects %v, tasks %v", sel, got, want)
+		if len(rcs) != 1 || rcs[0].Expected < 2 && tc.typ != "autoscaling:group" && tc.typ != "ecs:service" {
+			t.Errorf("%s: counted %+v", tc.typ, rcs)
 		}
 	}
 }

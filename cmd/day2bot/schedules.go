@@ -132,6 +132,9 @@ func newRoutines(d routineDeps) (*routines, error) {
 			return digest.Clients{}, fmt.Errorf("aws config for %s: %w", app.Name, err)
 		}
 		c := digest.SDKClients(cfg)
+		c.Count = func(ctx context.Context, sel tasks.Selector) ([]tasks.Member, bool, error) {
+			return awsactions.Count(ctx, cfg, sel)
+		}
 		c.Members = func(ctx context.Context, sel tasks.Selector) ([]string, bool, error) {
 			return awsactions.Members(ctx, cfg, sel)
 		}
