@@ -38,7 +38,9 @@ func SDKRDS(cfg awssdk.Config) RDSAPI { return rds.NewFromConfig(cfg) }
 // RDSActions returns the rds.* actions with clients from newClient.
 func RDSActions(newClient RDSClient) []tasks.Action {
 	describe := []string{"rds:DescribeDBInstances"}
-	return forTarget("rds:db-instance",
+	return withChoices("snapshot", func(ctx context.Context, inv tasks.Invocation) ([]tasks.Choice, error) {
+		return snapshotChoices(ctx, newClient(inv.AWS), inv.Target)
+	}, forTarget("rds:db-instance",
 		&stepAction{
 			name: "rds.describe", iam: describe, verb: "described", noun: "DB instances",
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
@@ -152,7 +154,35 @@ func RDSActions(newClient RDSClient) []tasks.Action {
 				return restoreDBPlan(ctx, newClient(inv.AWS), inv)
 			},
 		},
-	)
+	))
+}
+
+// snapshotChoicesPer bounds the snapshots offered per instance.
+const snapshotChoicesPer = 20
+
+// snapshotChoices are the snapshots of the selected instances, labelled
+// with their instance, time and status.
+func snapshotChoices(ctx context.Context, c RDSAPI, sel tasks.Selector) ([]tasks.Choice, error) {
+	dbs, err := selectDBInstances(ctx, c, sel)
+	if err != nil {
+		return nil, err
+	}
+	var out []tasks.Choice
+	for _, db := range dbs {
+		snaps, err := listSnapshots(ctx, c, awssdk.ToString(db.DBInstanceIdentifier), snapshotChoicesPer)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range snaps {
+			id := awssdk.ToString(s.DBSnapshotIdentifier)
+			label := id + " (" + awssdk.ToString(s.DBInstanceIdentifier)
+			if s.SnapshotCreateTime != nil {
+				label += ", " + s.SnapshotCreateTime.UTC().Format("2006-01-02 15:04")
+			}
+			out = append(out, tasks.Choice{Value: id, Label: label + ", " + awssdk.ToString(s.Status) + ")"})
+		}
+	}
+	return out, nil
 }
 
 // restoreDBPlan checks the snapshot is of one of the app's instances (as
