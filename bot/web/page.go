@@ -1,11 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
-	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +13,7 @@ import (
 	"github.com/day2bot/day2bot/bot"
 )
 
-// appView is what templates/app.html renders.
+// appView is what renderApp renders.
 type appView struct {
 	D       bot.Dashboard
 	Who     string
@@ -56,7 +54,7 @@ func (s *Server) appPage(w http.ResponseWriter, r *http.Request) {
 			v.Health = &m
 		}
 	}
-	s.render(w, http.StatusOK, "app.html", v)
+	s.render(w, http.StatusOK, renderApp(v))
 }
 
 // vote is an Approve or Deny form. The engine checks the person exactly as
@@ -160,47 +158,12 @@ func userText(err error) string {
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, code int, msg string) {
-	s.render(w, code, "error.html", struct {
-		Code int
-		Text string
-	}{code, msg})
+	s.render(w, code, renderError(code, msg))
 }
 
-// render executes into a buffer first, so a template error is a clean 500
-// rather than half a page.
-func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
-	var b bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&b, name, data); err != nil {
-		s.log.Error("render dashboard page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
+// render writes a whole page.
+func (s *Server) render(w http.ResponseWriter, code int, page string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write(b.Bytes())
-}
-
-// funcs are the templates' helpers.
-var funcs = template.FuncMap{
-	"lines": func(s string) []string { return strings.Split(s, "\n") },
-	"image": func(f *bot.File) template.URL {
-		// Only our own PNG/SVG charts reach here; the CSP allows data:
-		// images and nothing else.
-		if f == nil || (f.Type != "image/png" && f.Type != "image/svg+xml") {
-			return ""
-		}
-		return template.URL("data:" + f.Type + ";base64," + base64.StdEncoding.EncodeToString(f.Content))
-	},
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
-	"tone": func(t bot.Tone) string {
-		if t == "" {
-			return "info"
-		}
-		return string(t)
-	},
+	_, _ = io.WriteString(w, page)
 }

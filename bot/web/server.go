@@ -9,8 +9,8 @@
 // link is exchanged for a session cookie (HttpOnly, SameSite=Lax, Secure
 // over TLS) and the page is redirected to a URL without the token, so the
 // token is not left in history or a Referer. Every form carries a CSRF token
-// derived from the session. Pages are server-rendered with html/template and
-// work without JavaScript.
+// derived from the session. Pages are server-rendered (render.go: html/template's
+// escaping without its reflection) and work without JavaScript.
 package web
 
 import (
@@ -18,7 +18,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -107,11 +106,10 @@ type Server struct {
 	base   *url.URL
 	now    func() time.Time
 	log    *slog.Logger
-	pages  *template.Template
 	digest digestCache
 }
 
-//go:embed templates/*.html templates/*.css
+//go:embed templates/*.css
 var files embed.FS
 
 // cookie names; the session is scoped to the dashboard's paths.
@@ -140,12 +138,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	pages, err := template.New("").Funcs(funcs).ParseFS(files, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse dashboard templates: %w", err)
-	}
 	l := opts.Links
-	s := &Server{opts: opts, sign: l.sign, base: l.base, now: l.now, log: opts.Logger, pages: pages}
+	s := &Server{opts: opts, sign: l.sign, base: l.base, now: l.now, log: opts.Logger}
 	s.digest = digestCache{build: opts.Digest, ttl: opts.DigestTTL, now: l.now, entries: map[string]*digestEntry{}}
 	return s, nil
 }
