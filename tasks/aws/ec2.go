@@ -103,10 +103,7 @@ func ec2Filters(sel tasks.Selector) ([]ec2types.Filter, error) {
 		// An empty selector would act on every instance in the account.
 		return nil, &UserError{Msg: "the task's target selects no instances: bind it by tag, name or id"}
 	}
-	var fs []ec2types.Filter
-	for _, k := range slices.Sorted(maps.Keys(sel.Tags)) {
-		fs = append(fs, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{sel.Tags[k]}})
-	}
+	fs := ec2SelectorFilters(sel)
 	if len(sel.Names) > 0 {
 		fs = append(fs, ec2types.Filter{Name: awssdk.String("tag:Name"), Values: sel.Names})
 	}
