@@ -59,7 +59,9 @@ const restoredTag = "day2bot:restored-from"
 // AuroraActions returns the Aurora cluster actions (rds.*-cluster, readers).
 func AuroraActions(newClient AuroraClient) []tasks.Action {
 	describe := []string{"rds:DescribeDBClusters"}
-	return forTarget("rds:db-cluster",
+	return withChoices("snapshot", func(ctx context.Context, inv tasks.Invocation) ([]tasks.Choice, error) {
+		return clusterSnapshotChoices(ctx, newClient(inv.AWS), inv.Target)
+	}, forTarget("rds:db-cluster",
 		&stepAction{
 			name: "rds.describe-cluster", iam: describe, verb: "described", noun: "DB clusters",
 			plan: func(ctx context.Context, inv tasks.Invocation) (tasks.Plan, []step, error) {
@@ -215,7 +217,7 @@ func AuroraActions(newClient AuroraClient) []tasks.Action {
 				return restoreClusterPlan(ctx, newClient(inv.AWS), inv)
 			},
 		},
-	)
+	))
 }
 
 // clusterPlan lists the selected clusters and asks decide what to do with
@@ -368,18 +370,10 @@ func readerName(cluster string, now time.Time, n int) string {
 }
 
 func clusterSnapshotList(ctx context.Context, c AuroraAPI, cluster string, limit int) (string, error) {
-	var snaps []rdstypes.DBClusterSnapshot
-	p := rds.NewDescribeDBClusterSnapshotsPaginator(c, &rds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: awssdk.String(cluster), MaxRecords: awssdk.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("describe cluster snapshots of %s: %w", cluster, err)
-		}
-		snaps = append(snaps, page.DBClusterSnapshots...)
+	snaps, err := clusterSnapshots(ctx, c, cluster)
+	if err != nil {
+		return "", err
 	}
-	sort.SliceStable(snaps, func(i, j int) bool {
-		return awssdk.ToTime(snaps[i].SnapshotCreateTime).After(awssdk.ToTime(snaps[j].SnapshotCreateTime))
-	})
 	if len(snaps) == 0 {
 		return "no snapshots", nil
 	}
@@ -389,6 +383,45 @@ func clusterSnapshotList(ctx context.Context, c AuroraAPI, cluster string, limit
 			awssdk.ToString(s.Status), awssdk.ToTime(s.SnapshotCreateTime).UTC().Format(time.RFC3339)))
 	}
 	return fmt.Sprintf("%d snapshots, newest first: %s", len(snaps), strings.Join(parts, "; ")), nil
+}
+
+// clusterSnapshots are the cluster's snapshots, newest first.
+func clusterSnapshots(ctx context.Context, c AuroraAPI, cluster string) ([]rdstypes.DBClusterSnapshot, error) {
+	var snaps []rdstypes.DBClusterSnapshot
+	p := rds.NewDescribeDBClusterSnapshotsPaginator(c, &rds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: awssdk.String(cluster), MaxRecords: awssdk.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe cluster snapshots of %s: %w", cluster, err)
+		}
+		snaps = append(snaps, page.DBClusterSnapshots...)
+	}
+	sort.SliceStable(snaps, func(i, j int) bool {
+		return awssdk.ToTime(snaps[i].SnapshotCreateTime).After(awssdk.ToTime(snaps[j].SnapshotCreateTime))
+	})
+	return snaps, nil
+}
+
+// clusterSnapshotChoices are the snapshots of the selected clusters,
+// newest first, snapshotChoicesPer each, labelled like the listing.
+func clusterSnapshotChoices(ctx context.Context, c AuroraAPI, sel tasks.Selector) ([]tasks.Choice, error) {
+	clusters, err := selectClusters(ctx, c, sel)
+	if err != nil {
+		return nil, err
+	}
+	var out []tasks.Choice
+	for _, cl := range clusters {
+		snaps, err := clusterSnapshots(ctx, c, awssdk.ToString(cl.DBClusterIdentifier))
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range snaps[:min(snapshotChoicesPer, len(snaps))] {
+			id := awssdk.ToString(s.DBClusterSnapshotIdentifier)
+			out = append(out, tasks.Choice{Value: id, Label: fmt.Sprintf("%s (%s, %s %s, %s)", id, awssdk.ToString(s.DBClusterIdentifier),
+				awssdk.ToString(s.SnapshotType), awssdk.ToString(s.Status), awssdk.ToTime(s.SnapshotCreateTime).UTC().Format("2006-01-02 15:04"))})
+		}
+	}
+	return out, nil
 }
 
 // restoreClusterPlan checks the snapshot belongs to one of the app's

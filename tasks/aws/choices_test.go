@@ -29,6 +29,13 @@ func TestChoicesListTheAppsResources(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if err := emu.SeedDBCluster(ctx, emulator.DBCluster{ID: app + "-aurora", Tags: map[string]string{"app": app}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SeedDBClusterSnapshot(ctx, app+"-aurora", app+"-aurora-nightly"); err != nil {
+		t.Fatal(err)
+	}
+
 	for _, tc := range []struct {
 		action, param string
 		sel           tasks.Selector
@@ -40,9 +47,10 @@ func TestChoicesListTheAppsResources(t *testing.T) {
 		{"s3.teardown-bucket", "bucket", tasks.Selector{Type: "s3:bucket", Tags: map[string]string{"app": app}}, []string{app + "-a", app + "-b"}, app + "-a"},
 		{"cloudwatch.mute-alarm", "alarm", tasks.Selector{Type: "cloudwatch:alarm", Names: []string{app + "-*"}}, []string{app + "-cpu", app + "-disk"}, app + "-cpu (ALARM)"},
 		{"rds.restore-db", "snapshot", tasks.Selector{Type: "rds:db-instance", Tags: map[string]string{"app": app}}, []string{app + "-db-nightly"}, ""},
+		{"rds.restore-cluster", "snapshot", tasks.Selector{Type: "rds:db-cluster", Tags: map[string]string{"app": app}}, []string{app + "-aurora-nightly"}, ""},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
-			all := append(append(S3Actions(SDKS3), CloudWatchActions(SDKCloudWatch)...), RDSActions(SDKRDS)...)
+			all := slices.Concat(S3Actions(SDKS3), CloudWatchActions(SDKCloudWatch), RDSActions(SDKRDS), AuroraActions(SDKAurora))
 			ch, ok := rawAction(t, all, tc.action).(tasks.Chooser)
 			if !ok || !ch.Choosable(tc.param) || ch.Choosable("principal") {
 				t.Fatalf("%s: choosable %v", tc.action, ok)
