@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -59,6 +60,9 @@ func Chart(r Report) ([]byte, error) {
 	p.Title.Text = r.App + " " + s.Name + " (" + s.Stat + ", " + fmt.Sprint(s.Resources) + " resources)"
 	p.Y.Label.Text = s.Unit
 	p.X.Tick.Marker = plot.TimeTicks{Format: "15:04"}
+	if s.Period >= 24*time.Hour { // a daily metric, drawn over two weeks
+		p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2"}
+	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	xy := func(pts []Point) plotter.XYs {

@@ -120,16 +120,31 @@ type query struct {
 	metric int
 	res    string // the dimension value, "" for fixed-dimension metrics
 	points int
+	from   time.Time // where its series starts: the window's start, earlier for daily metrics
 	q      cwtypes.MetricDataQuery
+}
+
+// dailyLookback is how far back a metric published once a day (S3's
+// bucket size and object count) is read: a day's window holds one point
+// of it, which says nothing of where it is heading; two weeks draw a line.
+// The summary (mean, worst, level) still covers the window only.
+const dailyLookback = 14 * 24 * time.Hour
+
+// seriesFrom is where metric m's series starts for a window [from, to).
+func seriesFrom(m blueprints.ResolvedMetric, from, to time.Time) time.Time {
+	if m.Period >= 24*time.Hour && to.Sub(from) < dailyLookback {
+		return to.Add(-dailyLookback)
+	}
+	return from
 }
 
 // planQueries makes one query per (metric, resource member).
 func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to time.Time) ([]query, []MetricSummary) {
-	window := to.Sub(from)
 	sums := make([]MetricSummary, len(metrics))
 	var qs []query
 	for i, m := range metrics {
-		p := ChoosePeriod(window, m.Period)
+		mfrom := seriesFrom(m, from, to)
+		p := ChoosePeriod(to.Sub(mfrom), m.Period)
 		sums[i] = MetricSummary{Name: m.Name, Resource: m.Resource, Unit: m.Unit, Stat: m.Stat, Below: m.Below(), Period: p, Warning: m.Warn, Critical: m.Critical}
 		members := []string{""}
 		dim := m.Dimension
@@ -155,7 +170,7 @@ func planQueries(metrics []blueprints.ResolvedMetric, found members, from, to ti
 				dims = append(dims, memberDimensions(m, dim, id, found.dims[id])...)
 			}
 			qid := "m" + strconv.Itoa(i) + "_" + strconv.Itoa(j)
-			qs = append(qs, query{id: qid, metric: i, res: id, points: pointsIn(window, p), q: cwtypes.MetricDataQuery{
+			qs = append(qs, query{id: qid, metric: i, res: id, points: pointsIn(to.Sub(mfrom), p), from: mfrom, q: cwtypes.MetricDataQuery{
 				Id: aws.String(qid),
 				MetricStat: &cwtypes.MetricStat{
 					Metric: &cwtypes.Metric{Namespace: aws.String(m.Namespace), MetricName: aws.String(m.Metric.Metric), Dimensions: dims},
@@ -204,7 +219,9 @@ func batch(qs []query) [][]query {
 	var cur []query
 	points := 0
 	for _, q := range qs {
-		if len(cur) == maxQueriesPerCall || points+q.points > maxPointsPerCall {
+		// One call has one time range: queries that start elsewhere go
+		// to a call of their own.
+		if len(cur) == maxQueriesPerCall || points+q.points > maxPointsPerCall || (len(cur) > 0 && !cur[0].from.Equal(q.from)) {
 			out, cur, points = append(out, cur), nil, 0
 		}
 		cur = append(cur, q)
@@ -235,7 +252,7 @@ func collectMetrics(ctx context.Context, c CloudWatchAPI, metrics []blueprints.R
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			results[i], errs[i] = fetchBatch(ctx, c, b, from, to)
+			results[i], errs[i] = fetchBatch(ctx, c, b, b[0].from, to)
 		})
 	}
 	wg.Wait()
@@ -246,7 +263,7 @@ func collectMetrics(ctx context.Context, c CloudWatchAPI, metrics []blueprints.R
 	for _, r := range results {
 		maps.Copy(series, r)
 	}
-	summarise(metrics, qs, series, sums)
+	summarise(metrics, qs, series, sums, from)
 	return sums, header, nil
 }
 
@@ -284,7 +301,7 @@ func fetchBatch(ctx context.Context, c CloudWatchAPI, b []query, from, to time.T
 // summarise folds each resource's series into one value (by the statistic:
 // the max of Maximums, the sum of Sums, the mean of Averages) and the
 // metric's across resources.
-func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[string][]Point, sums []MetricSummary) {
+func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[string][]Point, sums []MetricSummary, from time.Time) {
 	type acc struct {
 		sum   float64
 		n     int
@@ -299,7 +316,14 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 			continue
 		}
 		m, s, a := metrics[q.metric], &sums[q.metric], &accs[q.metric]
-		v := fold(m.Stat, pts)
+		// The summary is of the window; a daily metric's earlier points
+		// are for its chart. Its newest point stands for the window when
+		// none falls inside it (a day's datapoint is stamped at midnight).
+		in := pointsSince(pts, from)
+		if len(in) == 0 {
+			in = pts[len(pts)-1:]
+		}
+		v := fold(m.Stat, in)
 		per[q.metric] = append(per[q.metric], ResourceSeries{ID: q.res, Value: v, Points: pts})
 		s.Resources++
 		a.sum += v
@@ -340,6 +364,12 @@ func summarise(metrics []blueprints.ResolvedMetric, qs []query, series map[strin
 		}
 		sums[i].Top, sums[i].Band = topAndBand(per[i], metrics[i].Below())
 	}
+}
+
+// pointsSince are the points of pts (ascending) at or after t.
+func pointsSince(pts []Point, t time.Time) []Point {
+	i, _ := slices.BinarySearchFunc(pts, t, func(p Point, t time.Time) int { return p.T.Compare(t) })
+	return pts[i:]
 }
 
 // topAndBand splits the resources' series into the chartTop worst (worst
