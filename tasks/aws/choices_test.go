@@ -29,6 +29,8 @@ func TestChoicesListTheAppsResources(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	seedFunction(t, app, app+"-fn", 3, "2")
+	seedFunction(t, "someone-else", app+"-theirs", 5, "")
 	if err := emu.SeedDBCluster(ctx, emulator.DBCluster{ID: app + "-aurora", Tags: map[string]string{"app": app}}); err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +50,10 @@ func TestChoicesListTheAppsResources(t *testing.T) {
 		{"cloudwatch.mute-alarm", "alarm", tasks.Selector{Type: "cloudwatch:alarm", Names: []string{app + "-*"}}, []string{app + "-cpu", app + "-disk"}, app + "-cpu (ALARM)"},
 		{"rds.restore-db", "snapshot", tasks.Selector{Type: "rds:db-instance", Tags: map[string]string{"app": app}}, []string{app + "-db-nightly"}, ""},
 		{"rds.restore-cluster", "snapshot", tasks.Selector{Type: "rds:db-cluster", Tags: map[string]string{"app": app}}, []string{app + "-aurora-nightly"}, ""},
+		{"lambda.shift-alias", "version", fnSel(app), []string{"1", "2", "3"}, "3 (" + app + "-fn)"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
-			all := slices.Concat(S3Actions(SDKS3), CloudWatchActions(SDKCloudWatch), RDSActions(SDKRDS), AuroraActions(SDKAurora))
+			all := slices.Concat(S3Actions(SDKS3), CloudWatchActions(SDKCloudWatch), RDSActions(SDKRDS), AuroraActions(SDKAurora), LambdaActions(SDKLambda))
 			ch, ok := rawAction(t, all, tc.action).(tasks.Chooser)
 			if !ok || !ch.Choosable(tc.param) || ch.Choosable("principal") {
 				t.Fatalf("%s: choosable %v", tc.action, ok)

@@ -56,7 +56,10 @@ var aliasParam = tasks.Param{Name: "alias", Type: tasks.TypeString, Required: tr
 // LambdaActions returns the lambda.* actions.
 func LambdaActions(newClient LambdaClient) []tasks.Action {
 	read := []string{"lambda:ListFunctions", "lambda:GetFunction"}
-	return forTarget("lambda:function",
+	return withChoices("version", func(ctx context.Context, inv tasks.Invocation) ([]tasks.Choice, error) {
+		c, _ := newClient(inv.AWS)
+		return versionChoices(ctx, c, inv.Target)
+	}, forTarget("lambda:function",
 		&stepAction{
 			name: "lambda.describe", verb: "described", noun: "functions",
 			iam: append(slices.Clone(read), "lambda:ListVersionsByFunction", "lambda:ListAliases", "lambda:ListProvisionedConcurrencyConfigs", "cloudwatch:GetMetricData"),
@@ -159,10 +162,37 @@ func LambdaActions(newClient LambdaClient) []tasks.Action {
 				return rollbackAliasPlan(ctx, inv, newClient)
 			},
 		},
-	)
+	))
 }
 
 // lambdaFn is what the actions read of a function.
+// versionChoices are the published versions of the selected functions,
+// newest first, labelled with their function when there are several.
+func versionChoices(ctx context.Context, c LambdaAPI, sel tasks.Selector) ([]tasks.Choice, error) {
+	fns, err := selectFunctions(ctx, c, sel)
+	if err != nil {
+		return nil, err
+	}
+	var out []tasks.Choice
+	seen := map[int]bool{}
+	for _, f := range fns {
+		versions, _, err := functionState(ctx, c, f.name)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(versions) - 1; i >= 0; i-- {
+			v := versions[i]
+			label := strconv.Itoa(v) + " (" + f.name + ")"
+			if seen[v] {
+				continue // the same number in another function: one choice
+			}
+			seen[v] = true
+			out = append(out, tasks.Choice{Value: strconv.Itoa(v), Label: label})
+		}
+	}
+	return out, nil
+}
+
 type lambdaFn struct {
 	name, arn, runtime string
 	reserved           *int32
