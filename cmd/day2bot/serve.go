@@ -33,6 +33,10 @@ type serveOptions struct {
 	AWS bot.AWSProvider
 	// Ready, if set, is told the address serve listens on.
 	Ready func(addr string)
+	// SlackPace is the least time between two Slack posts to one channel;
+	// 0 is Slack's own limit (one a second). Tests against the Slack fake
+	// pass a millisecond instead of waiting a second a message.
+	SlackPace time.Duration
 	// ShutdownGrace bounds the wait for in-flight work on SIGTERM.
 	ShutdownGrace time.Duration
 }
@@ -85,7 +89,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	st := sst.Store
 	defer func() { err = errors.Join(err, st.Close()) }()
 
-	slk, err := newSlack(cfg, log, reg, st)
+	slk, err := newSlack(cfg, log, reg, st, o.SlackPace)
 	if err != nil {
 		return usageError("%w", err)
 	}
@@ -332,7 +336,7 @@ type slackSetup struct {
 // newSlack builds the Slack adapter, or returns nil when no Slack secret
 // is set at all. The mode is slack.mode, else socket when SLACK_APP_TOKEN
 // is set, else http when SLACK_SIGNING_SECRET is set.
-func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *store.Store) (*slackSetup, error) {
+func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *store.Store, pace time.Duration) (*slackSetup, error) {
 	s := cfg.Secrets
 	if s.SlackBotToken == "" && s.SlackAppToken == "" && s.SlackSigningSecret == "" {
 		return nil, nil
@@ -374,6 +378,7 @@ func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *stor
 		Metrics:       reg,
 		Teams:         cfg.Slack.Teams,
 		Enterprises:   cfg.Slack.Enterprises,
+		PostInterval:  pace,
 	}
 	if st != nil {
 		opts.Replay, opts.Auditor = st, st

@@ -142,7 +142,7 @@ func launchServe(t *testing.T, cfgPath string, vars map[string]string, emu *emul
 	go func() {
 		done <- runServe(runCtx, g, serveOptions{
 			ConfigPath: cfgPath, Listen: "127.0.0.1:0", AWS: staticAWS{cfg: emu.ClientConfig("us-east-1", "AKIDSERVE")},
-			Ready: func(addr string) { ready <- addr }, ShutdownGrace: 10 * time.Second,
+			Ready: func(addr string) { ready <- addr }, ShutdownGrace: 10 * time.Second, SlackPace: time.Millisecond,
 		})
 	}()
 	var addr string
