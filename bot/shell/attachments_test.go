@@ -17,9 +17,15 @@ import (
 func TestAttachmentsAreSaved(t *testing.T) {
 	var out bytes.Buffer
 	p := New(&out)
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "attachments")
 	p.SaveAttachments(dir)
 	ctx := context.Background()
+	if _, err := p.Post(ctx, "ops", bot.Message{Title: "no attachment"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the directory exists before any attachment (%v)", err)
+	}
 	png := []byte("\x89PNG fake")
 	for range 2 {
 		if _, err := p.Post(ctx, "ops", bot.Message{Title: "digest", Attachment: &bot.File{Name: "../shop-cpu.png", Content: png}}); err != nil {

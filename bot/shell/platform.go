@@ -28,9 +28,12 @@ type Platform struct {
 	w    io.Writer
 	seq  int
 	msgs map[string]bot.Message
-	// dir receives attachments (SaveAttachments); files counts them, so
-	// two charts of the same name do not overwrite each other.
+	// save is set by SaveAttachments; dir is made on the first attachment
+	// (a session that posts none leaves no directory behind); files counts
+	// them, so two charts of the same name do not overwrite each other.
+	save  bool
 	dir   string
+	made  bool
 	files int
 }
 
@@ -46,25 +49,48 @@ func New(w io.Writer) *Platform {
 func (p *Platform) Name() string { return Name }
 
 // SaveAttachments writes each attachment (a digest's chart, a long
-// result's CSV) into dir and prints its path, so it can be opened; without
-// it the shell can only name them.
+// result's CSV) into dir, or into a new temporary directory if dir is "",
+// and prints its path, so it can be opened; without it the shell can only
+// name them. The directory is made when the first attachment comes.
 func (p *Platform) SaveAttachments(dir string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dir = dir
+	p.save, p.dir, p.made = true, dir, false
+}
+
+// attachmentDir makes the directory on first use. Caller holds mu.
+func (p *Platform) attachmentDir() (string, error) {
+	if p.made {
+		return p.dir, nil
+	}
+	if p.dir == "" {
+		d, err := os.MkdirTemp("", "day2bot-attachments-")
+		if err != nil {
+			return "", err
+		}
+		p.dir = d
+	} else if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return "", err
+	}
+	p.made = true
+	return p.dir, nil
 }
 
 // render is Render with the attachment saved, when there is a directory
 // for it. Caller holds mu.
 func (p *Platform) render(m bot.Message) string {
-	if m.Attachment == nil || p.dir == "" {
+	if m.Attachment == nil || !p.save {
 		return Render(m)
 	}
 	a := m.Attachment
 	m.Attachment = nil
 	out := Render(m)
+	dir, err := p.attachmentDir()
+	if err != nil {
+		return out + fmt.Sprintf("  📎 %s (%d bytes; not saved: %v)\n", a.Name, len(a.Content), err)
+	}
 	p.files++
-	path := filepath.Join(p.dir, fmt.Sprintf("%d-%s", p.files, filepath.Base(filepath.Clean("/"+a.Name))))
+	path := filepath.Join(dir, fmt.Sprintf("%d-%s", p.files, filepath.Base(filepath.Clean("/"+a.Name))))
 	if err := os.WriteFile(path, a.Content, 0o644); err != nil {
 		return out + fmt.Sprintf("  📎 %s (%d bytes; not saved: %v)\n", a.Name, len(a.Content), err)
 	}

@@ -35,6 +35,9 @@ type Config struct {
 	Dashboard DashboardConfig `yaml:"dashboard,omitempty"`
 
 	Secrets Secrets `yaml:"-"`
+	// Catalog is the embedded library plus blueprint_dirs, loaded once by
+	// loadConfig (which validates the apps against it).
+	Catalog *blueprints.Catalog `yaml:"-"`
 }
 
 // SlackConfig holds the non-secret Slack settings.
@@ -133,6 +136,7 @@ func loadConfig(path string, getenv func(string) string) (*Config, error) {
 	if err := cfg.Config.Validate(path, cat, nil); err != nil {
 		return nil, err
 	}
+	cfg.Catalog = cat
 	return cfg, nil
 }
 

@@ -109,10 +109,7 @@ func iamDocuments(configPath, appName, principal string, getenv func(string) str
 		names := slices.Sorted(maps.Keys(cfg.Apps))
 		return iamDocs{}, usageError("no app %q in %s (apps: %s)%s", appName, configPath, strings.Join(names, ", "), suggest.DidYouMean(appName, names))
 	}
-	cat, err := loadCatalog(cfg.BlueprintDirs)
-	if err != nil {
-		return iamDocs{}, err
-	}
+	cat := cfg.Catalog
 	ra, err := blueprints.ResolveApp(cat, appName, app)
 	if err != nil {
 		return iamDocs{}, fmt.Errorf("%s: %w", configPath, err)

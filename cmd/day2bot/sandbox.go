@@ -127,9 +127,7 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 	}
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
-	if err := saveAttachments(plat, attachments); err != nil {
-		return err
-	}
+	plat.SaveAttachments(attachments)
 	// Digests on demand and `alarm NAME` (sandbox_ops.go).
 	ops, err := newSandboxOps(ctx, emu, awsCfg, st, cat, apps.Apps, plat, log)
 	if err != nil {

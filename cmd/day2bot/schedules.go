@@ -345,10 +345,7 @@ func listSchedules(ctx context.Context, g *globals, configPath, dbPath string, n
 	if err != nil {
 		return usageError("%w", err)
 	}
-	cat, err := loadCatalog(cfg.BlueprintDirs)
-	if err != nil {
-		return usageError("%w", err)
-	}
+	cat := cfg.Catalog
 	apps, err := resolvedApps(cat, cfg.Apps)
 	if err != nil {
 		return usageError("%w", err)

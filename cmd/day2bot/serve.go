@@ -111,10 +111,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 		platforms = append(platforms, dsc.Platform())
 	}
 
-	cat, err := loadCatalog(cfg.BlueprintDirs)
-	if err != nil {
-		return usageError("%w", err)
-	}
+	cat := cfg.Catalog
 	reg2, err := actionRegistry(awsactions.All(), cat, cfg.Apps)
 	if err != nil {
 		return err

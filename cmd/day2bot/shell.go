@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -68,10 +67,7 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 		return err
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
-	cat, err := loadCatalog(cfg.BlueprintDirs)
-	if err != nil {
-		return usageError("%w", err)
-	}
+	cat := cfg.Catalog
 	reg, err := actionRegistry(awsactions.All(), cat, cfg.Apps)
 	if err != nil {
 		return err
@@ -86,9 +82,7 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	}
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
-	if err := saveAttachments(plat, attachments); err != nil {
-		return err
-	}
+	plat.SaveAttachments(attachments)
 	aws := appAccounts(p, cfg.Apps)
 	// `digest APP` and `schedules APP` answer as in serve (the same
 	// builder); the schedules themselves fire only in serve.
@@ -153,21 +147,4 @@ func (c *chat) Close() error {
 		return nil
 	}
 	return c.term.Close()
-}
-
-// saveAttachments points the terminal's attachments at dir, or at a new
-// temporary directory that outlives the session (the files are for
-// opening afterwards).
-func saveAttachments(plat *shell.Platform, dir string) error {
-	if dir == "" {
-		d, err := os.MkdirTemp("", "day2bot-attachments-")
-		if err != nil {
-			return fmt.Errorf("make attachments directory: %w", err)
-		}
-		dir = d
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("make attachments directory: %w", err)
-	}
-	plat.SaveAttachments(dir)
-	return nil
 }
