@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,15 +28,17 @@ import (
 // are the first batch's, so their rows are among those shown inline).
 func TestE2ERevokePrincipalAcross300Buckets(t *testing.T) {
 	const researcher = "arn:aws:iam::123456789012:role/carol"
+	// kumo's state is process-global: names of this run's own.
+	app := uniqName("research")
 	x := newE2EWith(t, func(x *e2e) {
 		for i := range 300 {
-			name := fmt.Sprintf("lab-%03d", i)
+			name := fmt.Sprintf("%s-lab-%03d", app, i)
 			pol := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Principal":{"AWS":[%q,"arn:aws:iam::123456789012:role/dave"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/*"}]}`, researcher, name)
-			if err := x.emu.SeedBucket(x.ctx, emulator.Bucket{Name: name, Tags: map[string]string{"app": "research"}, Policy: pol}); err != nil {
+			if err := x.emu.SeedBucket(x.ctx, emulator.Bucket{Name: name, Tags: map[string]string{"app": app}, Policy: pol}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		x.apps = append(x.apps, libraryApp(t, "research", blueprints.App{Blueprints: []string{"s3-data"}, Region: "us-east-1", Owners: []string{"alice"}}))
+		x.apps = append(x.apps, libraryApp(t, app, blueprints.App{Blueprints: []string{"s3-data"}, Region: "us-east-1", Owners: []string{"alice"}}))
 	})
 	for i := range 3 {
 		x.emu.InjectFault("s3:PutBucketPolicy", emulator.Fault{Status: 409, Code: "OperationAborted", Message: fmt.Sprintf("conflicting operation %d", i)})
@@ -44,14 +47,14 @@ func TestE2ERevokePrincipalAcross300Buckets(t *testing.T) {
 	// 900 S3 calls (tags, policy reads, writes): the harness's 30s drain
 	// is too short on a loaded machine, so wait longer here.
 	mark := x.out.Len()
-	x.session("alice").Line(x.ctx, "research revoke-principal principal="+researcher)
+	x.session("alice").Line(x.ctx, app+" revoke-principal principal="+researcher)
 	ctx, cancel := context.WithTimeout(x.ctx, 5*time.Minute)
 	defer cancel()
 	if err := x.e.Drain(ctx); err != nil {
 		t.Fatalf("drain: %v", err)
 	}
 	out := x.out.Since(mark)
-	has(t, out, "research revoke-principal — partly failed", "revoked access on 297 of 300 buckets, 3 failed",
+	has(t, out, app+" revoke-principal — partly failed", "revoked access on 297 of 300 buckets, 3 failed",
 		"OperationAborted: conflicting operation", "attached as a file", "-result.tsv")
 	if n := strings.Count(out, "📎"); n != 1 {
 		t.Fatalf("%d attachments, want the one result table:\n%s", n, out)
@@ -68,27 +71,30 @@ func TestE2ERevokePrincipalAcross300Buckets(t *testing.T) {
 func TestE2ERotateKeySecretOnlyInSecretsManager(t *testing.T) {
 	var logs transcript
 	var old string
+	// kumo's state is process-global: names of this run's own.
+	app, user := uniqName("keys"), uniqName("deployer")
+	secretName := app + "/" + user
 	x := newE2EWith(t, func(x *e2e) {
-		old = x.emu.SeedIAMUser(emulator.IAMUser{Name: "deployer", Tags: map[string]string{"app": "keys"},
+		old = x.emu.SeedIAMUser(emulator.IAMUser{Name: user, Tags: map[string]string{"app": app},
 			Keys: []emulator.IAMKey{{Created: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}}})[0]
 		sm := secretsmanager.NewFromConfig(x.emu.ClientConfig("us-east-1", "AKIDSEED"))
-		if _, err := sm.CreateSecret(x.ctx, &secretsmanager.CreateSecretInput{Name: aws.String("keys/deployer"), SecretString: aws.String("{}"),
-			Tags: []smtypes.Tag{{Key: aws.String("app"), Value: aws.String("keys")}, {Key: aws.String("iam-user"), Value: aws.String("deployer")}}}); err != nil {
+		if _, err := sm.CreateSecret(x.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(secretName), SecretString: aws.String("{}"),
+			Tags: []smtypes.Tag{{Key: aws.String("app"), Value: aws.String(app)}, {Key: aws.String("iam-user"), Value: aws.String(user)}}}); err != nil {
 			t.Fatal(err)
 		}
-		x.apps = append(x.apps, libraryApp(t, "keys", blueprints.App{Blueprints: []string{"iam-access-keys"}, Region: "us-east-1", Owners: []string{"alice"}}))
+		x.apps = append(x.apps, libraryApp(t, app, blueprints.App{Blueprints: []string{"iam-access-keys"}, Region: "us-east-1", Owners: []string{"alice"}}))
 	}, withLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 
-	out := x.say("alice", "keys rotate-key user=deployer secret=keys/deployer grace=1d delete_after=2d")
-	keys := x.emu.IAMKeys("deployer")
+	out := x.say("alice", app+" rotate-key user="+user+" secret="+secretName+" grace=1d delete_after=2d")
+	keys := x.emu.IAMKeys(user)
 	if len(keys) != 2 || keys[0] != old {
 		t.Fatalf("keys %v after rotation:\n%s", keys, out)
 	}
 	newKey := keys[1]
-	secret := x.emu.IAMKeySecret("deployer", newKey)
-	has(t, out, "keys rotate-key — succeeded", "new key "+newKey+" stored in secret keys/deployer", old+" stays active until 2026-11-26T09:00:00Z")
+	secret := x.emu.IAMKeySecret(user, newKey)
+	has(t, out, app+" rotate-key — succeeded", "new key "+newKey+" stored in secret "+secretName, old+" stays active until 2026-11-26T09:00:00Z")
 	sm := secretsmanager.NewFromConfig(x.emu.ClientConfig("us-east-1", "AKIDCHECK"))
-	got, err := sm.GetSecretValue(x.ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("keys/deployer")})
+	got, err := sm.GetSecretValue(x.ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretName)})
 	if err != nil || !strings.Contains(aws.ToString(got.SecretString), secret) {
 		t.Fatalf("secret store: %v", err)
 	}
@@ -97,14 +103,14 @@ func TestE2ERotateKeySecretOnlyInSecretsManager(t *testing.T) {
 	x.clk.Advance(24*time.Hour - time.Minute)
 	x.e.Sweep(x.ctx)
 	x.drain()
-	if s := x.emu.IAMKeyStatus("deployer", old); s != "Active" {
+	if s := x.emu.IAMKeyStatus(user, old); s != "Active" {
 		t.Fatalf("old key %s before the grace period ended", s)
 	}
 	mark := x.out.Len()
 	x.clk.Advance(time.Minute)
 	x.e.Sweep(x.ctx)
 	x.drain()
-	if s := x.emu.IAMKeyStatus("deployer", old); s != "Inactive" {
+	if s := x.emu.IAMKeyStatus(user, old); s != "Inactive" {
 		t.Fatalf("old key %s after the grace period", s)
 	}
 	has(t, x.out.Since(mark), "follow-up of r-1: iam.deactivate-access-key", "end of the 24h grace period of a rotated key", "deactivated 1 of 1 access keys")
@@ -112,8 +118,8 @@ func TestE2ERotateKeySecretOnlyInSecretsManager(t *testing.T) {
 	x.clk.Advance(48 * time.Hour)
 	x.e.Sweep(x.ctx)
 	x.drain()
-	if s := x.emu.IAMKeyStatus("deployer", old); s != "" || x.emu.IAMKeyStatus("deployer", newKey) != "Active" {
-		t.Fatalf("after delete_after: old %q, new %q", s, x.emu.IAMKeyStatus("deployer", newKey))
+	if s := x.emu.IAMKeyStatus(user, old); s != "" || x.emu.IAMKeyStatus(user, newKey) != "Active" {
+		t.Fatalf("after delete_after: old %q, new %q", s, x.emu.IAMKeyStatus(user, newKey))
 	}
 
 	// The secret is nowhere but the secret store: every chat message, every
@@ -138,3 +144,9 @@ func TestE2ERotateKeySecretOnlyInSecretsManager(t *testing.T) {
 		}
 	}
 }
+
+var uniqSeq atomic.Int64
+
+// uniqName is prefix with a number of this process's own: the emulator's
+// state outlives one run of a test (-count=N).
+func uniqName(prefix string) string { return fmt.Sprintf("%s%d", prefix, uniqSeq.Add(1)) }
