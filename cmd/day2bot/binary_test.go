@@ -44,3 +44,18 @@ func TestNoReflectMethod(t *testing.T) {
 			"(go build -ldflags=-dumpdep ./cmd/day2bot 2>&1 | grep -B3 ReflectMethod shows the path)", strings.Join(marked, ", "))
 	}
 }
+
+// TestTestPackagesNotLinked keeps the packages written for tests out of the
+// binary: they are not _test.go files (the tests of several packages share
+// them), so nothing but this stops an import from production code.
+func TestTestPackagesNotLinked(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasSuffix(pkg, "/internal/enginetest") || strings.HasSuffix(pkg, "/internal/clocktest") {
+			t.Errorf("the binary links %s, a package for tests only", pkg)
+		}
+	}
+}
