@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -14,22 +15,22 @@ import (
 // lose. A refused click opens it too (nothing to record).
 func TestAckGateOpensOnceTheVoteIsStored(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web batch=2"))
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web batch=2"))
 
 	var seen []store.Approval
 	var runs int
 	release := func() {
-		a, err := h.st.Approval(h.ctx, id)
+		a, err := h.Store.Approval(h.Ctx, id)
 		if err != nil {
 			t.Errorf("load approval at release: %v", err)
 			return
 		}
 		seen = append(seen, a)
-		runs = len(h.runs("shop"))
+		runs = len(h.Runs("shop"))
 	}
-	ctx := bot.WithAckGate(h.ctx, release)
-	h.e.HandleAction(ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "ap:" + id, Reply: &recorder{}})
-	h.drain()
+	ctx := bot.WithAckGate(h.Ctx, release)
+	h.Engine.HandleAction(ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "ap:" + id, Reply: &recorder{}})
+	h.Drain()
 	if len(seen) == 0 {
 		t.Fatal("the ack gate was never opened")
 	}
@@ -40,7 +41,7 @@ func TestAckGateOpensOnceTheVoteIsStored(t *testing.T) {
 	// A refused click (carol is no approver) still ends the wait.
 	opened := false
 	ctx = bot.WithAckGate(context.Background(), func() { opened = true })
-	h.e.HandleAction(ctx, bot.Action{Platform: "shell", User: "carol", Channel: "ops", ButtonID: "dn:" + id, Reply: &recorder{}})
+	h.Engine.HandleAction(ctx, bot.Action{Platform: "shell", User: "carol", Channel: "ops", ButtonID: "dn:" + id, Reply: &recorder{}})
 	if !opened {
 		t.Fatal("a refused click left the ack gate closed")
 	}

@@ -61,10 +61,10 @@ func startSlowApproval(t *testing.T, h *harness, msg bot.MessageRef) (id string,
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h.e.HandleCommand(h.ctx, bot.Command{Platform: "shell", User: "bob", Channel: "ops", Text: "shop restart-web batch=2", Reply: req})
+		h.Engine.HandleCommand(h.Ctx, bot.Command{Platform: "shell", User: "bob", Channel: "ops", Text: "shop restart-web batch=2", Reply: req})
 	}()
 	posted = <-req.posted
-	as, err := h.st.PendingApprovals(h.ctx, "shop")
+	as, err := h.Store.PendingApprovals(h.Ctx, "shop")
 	if err != nil || len(as) != 1 {
 		close(req.release)
 		<-done
@@ -73,7 +73,7 @@ func startSlowApproval(t *testing.T, h *harness, msg bot.MessageRef) (id string,
 	return as[0].ID, posted, func() {
 		close(req.release)
 		<-done
-		h.drain()
+		h.Drain()
 	}
 }
 
@@ -90,7 +90,7 @@ func TestButtonsComeWithThePlan(t *testing.T) {
 		t.Fatalf("first post %+v; want no buttons while the plan is computed", posted)
 	}
 	early := &recorder{}
-	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "ap:" + id, Message: msg, Reply: early})
+	h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "ap:" + id, Message: msg, Reply: early})
 	if len(early.ephemeral) != 1 || !strings.Contains(early.ephemeral[0].Text, "still being computed") {
 		t.Fatalf("early vote answered %+v; want a refusal", early.ephemeral)
 	}
@@ -101,13 +101,13 @@ func TestButtonsComeWithThePlan(t *testing.T) {
 		t.Fatalf("updates of m-1: %+v; want the plan with Approve and Deny", got)
 	}
 	click := &recorder{}
-	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: got[0].Buttons[0].ID, Message: msg, Reply: click})
-	h.drain()
-	a, err := h.st.Approval(h.ctx, id)
+	h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: got[0].Buttons[0].ID, Message: msg, Reply: click})
+	h.Drain()
+	a, err := h.Store.Approval(h.Ctx, id)
 	if err != nil || a.State != store.Approved || !strings.Contains(a.MessageRef, `"id":"m-1"`) {
 		t.Fatalf("approval after the click: %+v, %v", a, err)
 	}
-	runs := h.runs("shop")
+	runs := h.Runs("shop")
 	if len(runs) != 1 || runs[0].State != store.Succeeded || !strings.Contains(runs[0].MessageRef, `"id":"m-1"`) {
 		t.Fatalf("run: %+v; want one succeeded run reporting on m-1", runs)
 	}

@@ -28,7 +28,7 @@ func BenchmarkFirstAnswer(b *testing.B) {
 			r := &recorder{}
 			cmd := bot.Command{Platform: "shell", User: c.user, Channel: "ops", Text: c.text, Reply: r}
 			for b.Loop() {
-				h.e.HandleCommand(h.ctx, cmd)
+				h.Engine.HandleCommand(h.Ctx, cmd)
 			}
 		})
 	}
@@ -46,7 +46,7 @@ func BenchmarkComplete(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			h := newHarness(b)
 			for b.Loop() {
-				h.e.Complete(h.ctx, c.principal, c.text)
+				h.Engine.Complete(h.Ctx, c.principal, c.text)
 			}
 		})
 	}

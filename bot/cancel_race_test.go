@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -41,22 +42,22 @@ func TestCancelJustClaimedRun(t *testing.T) {
 		slow.Platform = o.Platforms["shell"]
 		o.Platforms["shell"] = slow
 	})
-	h.session("alice").Line(h.ctx, "shop restart-web")
+	h.Session("alice").Line(h.Ctx, "shop restart-web")
 	select {
 	case <-slow.entered:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the run never showed running")
 	}
-	mark := h.out.Len()
-	h.session("alice").Line(h.ctx, "cancel r-1")
-	out := h.out.Since(mark)
+	mark := h.Out.Len()
+	h.Session("alice").Line(h.Ctx, "cancel r-1")
+	out := h.Out.Since(mark)
 	close(slow.release)
-	h.drain()
-	mustContain(t, out, "cancelling run r-1")
+	h.Drain()
+	enginetest.MustContain(t, out, "cancelling run r-1")
 	if n := h.restart.runs.Load(); n != 0 {
 		t.Fatalf("restart-web ran %d times after it was cancelled", n)
 	}
-	if rs := h.runs("shop"); len(rs) != 1 || rs[0].State != store.Cancelled {
+	if rs := h.Runs("shop"); len(rs) != 1 || rs[0].State != store.Cancelled {
 		t.Fatalf("runs = %+v, want one cancelled", rs)
 	}
 }

@@ -72,7 +72,7 @@ func TestParamChoicesBoundedAndCached(t *testing.T) {
 	})
 	ask := func(who, param, query string) []string {
 		t.Helper()
-		got, err := h.e.ParamChoices(h.ctx, who, "lab", "pick", param, query)
+		got, err := h.Engine.ParamChoices(h.Ctx, who, "lab", "pick", param, query)
 		if err != nil {
 			t.Fatalf("ParamChoices(%s %s %q): %v", who, param, query, err)
 		}
@@ -84,7 +84,7 @@ func TestParamChoicesBoundedAndCached(t *testing.T) {
 		t.Errorf("while the first lookup runs: %q, want nothing yet", got)
 	}
 	close(gate)
-	h.drain() // the lookup is background work of the engine
+	h.Drain() // the lookup is background work of the engine
 	if got := ask("shell:alice", "bucket", ""); !slices.Equal(got, []string{"lab-b1", "lab-b2"}) {
 		t.Errorf("after the lookup: %q", got)
 	}
@@ -95,13 +95,13 @@ func TestParamChoicesBoundedAndCached(t *testing.T) {
 		t.Errorf("%d lookups, want 1 shared", n)
 	}
 
-	h.clk.Advance(31 * time.Second)
+	h.Clock.Advance(31 * time.Second)
 	gate = act.hold()
 	if got := ask("shell:alice", "bucket", "lab-b1"); !slices.Equal(got, []string{"lab-b1"}) {
 		t.Errorf("while a stale list is looked up again: %q, want the last list", got)
 	}
 	close(gate)
-	h.drain()
+	h.Drain()
 	if n := act.calls.Load(); n != 2 {
 		t.Errorf("%d lookups after the TTL, want 2", n)
 	}
@@ -111,10 +111,10 @@ func TestParamChoicesBoundedAndCached(t *testing.T) {
 	if got := ask("shell:alice", "mode", "w"); !slices.Equal(got, []string{"write"}) {
 		t.Errorf("enum: %q", got)
 	}
-	if _, err := h.e.ParamChoices(h.ctx, "shell:carol", "lab", "pick", "bucket", ""); err == nil {
+	if _, err := h.Engine.ParamChoices(h.Ctx, "shell:carol", "lab", "pick", "bucket", ""); err == nil {
 		t.Error("carol, in no group, was offered values")
 	}
-	if _, err := h.e.ParamChoices(h.ctx, "shell:alice", "lab", "pick", "nope", ""); err == nil {
+	if _, err := h.Engine.ParamChoices(h.Ctx, "shell:alice", "lab", "pick", "nope", ""); err == nil {
 		t.Error("an unknown parameter was offered values")
 	}
 }

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 )
 
 // Each command and each button press is one "command"/"button" log line
 // that says how it ended and names the run or approval it led to.
 func TestOneLogLinePerCommandWithRunID(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &enginetest.Transcript{}
 	h := newHarness(t, func(o *bot.Options) { o.Logger = slog.New(slog.NewJSONHandler(logs, nil)) })
 
 	lines := func(msg string) []map[string]any {
@@ -26,11 +27,11 @@ func TestOneLogLinePerCommandWithRunID(t *testing.T) {
 		return out
 	}
 
-	h.say("alice", "shop restart-web batch=2")
-	h.say("carol", "shop restart-web")
-	out := h.say("bob", "shop restart-web")
-	h.say("alice", "approve "+approvalID(t, out))
-	h.say("bob", "shpo")
+	h.Say("alice", "shop restart-web batch=2")
+	h.Say("carol", "shop restart-web")
+	out := h.Say("bob", "shop restart-web")
+	h.Say("alice", "approve "+enginetest.ApprovalID(t, out))
+	h.Say("bob", "shpo")
 
 	got := lines("command")
 	if len(got) != 5 {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -20,16 +21,16 @@ import (
 
 func TestAllowedRun(t *testing.T) {
 	h := newHarness(t)
-	out := h.say("alice", "shop restart-web batch=2")
-	mustContain(t, out, "shop restart-web — queued", "shop restart-web — succeeded", "batch=2", "i-1", "i-2", "run r-1")
+	out := h.Say("alice", "shop restart-web batch=2")
+	enginetest.MustContain(t, out, "shop restart-web — queued", "shop restart-web — succeeded", "batch=2", "i-1", "i-2", "run r-1")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("action ran %d times, want 1", n)
 	}
-	rs := h.runs("shop")
+	rs := h.Runs("shop")
 	if len(rs) != 1 || rs[0].State != store.Succeeded || rs[0].Decision.Rule != "ops-all" {
 		t.Fatalf("runs = %+v", rs)
 	}
-	log, err := h.st.AuditLog(h.ctx, store.AuditFilter{Kind: store.KindDecision})
+	log, err := h.Store.AuditLog(h.Ctx, store.AuditFilter{Kind: store.KindDecision})
 	if err != nil || len(log) != 1 || !strings.Contains(log[0].Detail, "allow shop/restart-web batch=2") {
 		t.Fatalf("decision audit = %+v, %v", log, err)
 	}
@@ -37,20 +38,20 @@ func TestAllowedRun(t *testing.T) {
 
 func TestDeniedRunExplains(t *testing.T) {
 	h := newHarness(t)
-	out := h.say("carol", "shop restart-web")
-	mustContain(t, out, "[only carol]", "Denied: shop restart-web", "no rule allows carol")
+	out := h.Say("carol", "shop restart-web")
+	enginetest.MustContain(t, out, "[only carol]", "Denied: shop restart-web", "no rule allows carol")
 	if n := h.restart.runs.Load() + h.restart.plans.Load(); n != 0 {
 		t.Fatalf("AWS touched %d times for a denied request", n)
 	}
-	if rs := h.runs("shop"); len(rs) != 0 {
+	if rs := h.Runs("shop"); len(rs) != 0 {
 		t.Fatalf("a denied request created runs: %+v", rs)
 	}
 }
 
 func TestReadOnlyAllowedForDeveloper(t *testing.T) {
 	h := newHarness(t)
-	out := h.say("bob", "shop list-web")
-	mustContain(t, out, "shop list-web — succeeded")
+	out := h.Say("bob", "shop list-web")
+	enginetest.MustContain(t, out, "shop list-web — succeeded")
 }
 
 func TestParamErrorsAreOneLine(t *testing.T) {
@@ -66,8 +67,8 @@ func TestParamErrorsAreOneLine(t *testing.T) {
 		{"tasks nope", "unknown app"},
 		{"shop", "usage: shop TASK"},
 	} {
-		out := h.say("alice", c.in)
-		mustContain(t, out, c.want)
+		out := h.Say("alice", c.in)
+		enginetest.MustContain(t, out, c.want)
 		body := strings.TrimPrefix(out, "[only alice]\n")
 		if strings.Count(strings.TrimSpace(body), "\n") != 0 {
 			t.Errorf("%q: answer is not one line:\n%s", c.in, out)
@@ -77,26 +78,26 @@ func TestParamErrorsAreOneLine(t *testing.T) {
 
 func TestApprovalByApprover(t *testing.T) {
 	h := newHarness(t)
-	out := h.say("bob", "shop restart-web batch=2")
-	mustContain(t, out, "Approval needed: shop restart-web", "Requested by: bob", "1 of group:ops", "[Approve] [Deny]", "would test.restart 2 resources", "expires in 1h")
+	out := h.Say("bob", "shop restart-web batch=2")
+	enginetest.MustContain(t, out, "Approval needed: shop restart-web", "Requested by: bob", "1 of group:ops", "[Approve] [Deny]", "would test.restart 2 resources", "expires in 1h")
 	if h.restart.runs.Load() != 0 {
 		t.Fatal("ran before approval")
 	}
-	id := approvalID(t, out)
-	out = h.say("alice", "press "+id+" approve")
-	mustContain(t, out, "Approved: shop restart-web", "approved by alice", "shop restart-web — succeeded", "approved by alice")
+	id := enginetest.ApprovalID(t, out)
+	out = h.Say("alice", "press "+id+" approve")
+	enginetest.MustContain(t, out, "Approved: shop restart-web", "approved by alice", "shop restart-web — succeeded", "approved by alice")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("ran %d times, want 1", n)
 	}
-	rs := h.runs("shop")
+	rs := h.Runs("shop")
 	if len(rs) != 1 || rs[0].ApprovalID != id || rs[0].Principal != "shell:bob" {
 		t.Fatalf("runs = %+v", rs)
 	}
 	// A second press is refused: it is decided.
-	out = h.say("dave", "press "+id+" approve")
-	mustContain(t, out, "no \"approve\" button") // the buttons are gone
-	out = h.say("dave", "approve "+id)
-	mustContain(t, out, "approval "+id+" is already approved")
+	out = h.Say("dave", "press "+id+" approve")
+	enginetest.MustContain(t, out, "no \"approve\" button") // the buttons are gone
+	out = h.Say("dave", "approve "+id)
+	enginetest.MustContain(t, out, "approval "+id+" is already approved")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("ran %d times after a late vote, want 1", n)
 	}
@@ -104,10 +105,10 @@ func TestApprovalByApprover(t *testing.T) {
 
 func TestSelfApprovalRefused(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	out := h.say("bob", "press "+id+" approve")
-	mustContain(t, out, "[only bob]", "you cannot approve or deny your own request")
-	a, err := h.st.Approval(h.ctx, id)
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	out := h.Say("bob", "press "+id+" approve")
+	enginetest.MustContain(t, out, "[only bob]", "you cannot approve or deny your own request")
+	a, err := h.Store.Approval(h.Ctx, id)
 	if err != nil || a.State != store.Pending || len(a.Votes) != 0 {
 		t.Fatalf("approval after self vote = %+v, %v", a, err)
 	}
@@ -115,11 +116,11 @@ func TestSelfApprovalRefused(t *testing.T) {
 
 func TestNonApproverRefused(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	out := h.say("carol", "press "+id+" approve")
-	mustContain(t, out, "[only carol]", "only group:ops may approve or deny "+id)
-	out = h.say("carol", "deny "+id+" nope")
-	mustContain(t, out, "only group:ops may approve or deny")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	out := h.Say("carol", "press "+id+" approve")
+	enginetest.MustContain(t, out, "[only carol]", "only group:ops may approve or deny "+id)
+	out = h.Say("carol", "deny "+id+" nope")
+	enginetest.MustContain(t, out, "only group:ops may approve or deny")
 	if h.restart.runs.Load() != 0 {
 		t.Fatal("ran after a refused vote")
 	}
@@ -127,28 +128,28 @@ func TestNonApproverRefused(t *testing.T) {
 
 func TestDenyByApprover(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	out := h.say("alice", "deny "+id+" not during the sale")
-	mustContain(t, out, "Denied: shop restart-web", "denied by alice", "reason: not during the sale")
-	if h.restart.runs.Load() != 0 || len(h.runs("shop")) != 0 {
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	out := h.Say("alice", "deny "+id+" not during the sale")
+	enginetest.MustContain(t, out, "Denied: shop restart-web", "denied by alice", "reason: not during the sale")
+	if h.restart.runs.Load() != 0 || len(h.Runs("shop")) != 0 {
 		t.Fatal("a denied approval ran")
 	}
 }
 
 func TestApprovalExpiry(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	h.clk.Advance(59 * time.Minute)
-	h.e.Sweep(h.ctx)
-	if a, _ := h.st.Approval(h.ctx, id); a.State != store.Pending {
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	h.Clock.Advance(59 * time.Minute)
+	h.Engine.Sweep(h.Ctx)
+	if a, _ := h.Store.Approval(h.Ctx, id); a.State != store.Pending {
 		t.Fatalf("expired early: %s", a.State)
 	}
-	h.clk.Advance(time.Minute)
-	mark := h.out.Len()
-	h.e.Sweep(h.ctx)
-	mustContain(t, h.out.Since(mark), "Expired: shop restart-web", "expired without enough approvals")
-	out := h.say("alice", "approve "+id)
-	mustContain(t, out, "is already expired")
+	h.Clock.Advance(time.Minute)
+	mark := h.Out.Len()
+	h.Engine.Sweep(h.Ctx)
+	enginetest.MustContain(t, h.Out.Since(mark), "Expired: shop restart-web", "expired without enough approvals")
+	out := h.Say("alice", "approve "+id)
+	enginetest.MustContain(t, out, "is already expired")
 	if h.restart.runs.Load() != 0 {
 		t.Fatal("an expired approval ran")
 	}
@@ -156,10 +157,10 @@ func TestApprovalExpiry(t *testing.T) {
 
 func TestVoteAfterDeadlineBeforeSweep(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	h.clk.Advance(2 * time.Hour)
-	out := h.say("alice", "press "+id+" approve")
-	mustContain(t, out, "has expired", "Expired: shop restart-web")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	h.Clock.Advance(2 * time.Hour)
+	out := h.Say("alice", "press "+id+" approve")
+	enginetest.MustContain(t, out, "has expired", "Expired: shop restart-web")
 	if h.restart.runs.Load() != 0 {
 		t.Fatal("an expired approval ran")
 	}
@@ -167,12 +168,12 @@ func TestVoteAfterDeadlineBeforeSweep(t *testing.T) {
 
 func TestPolicyReevaluatedAtVote(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
 	// Meanwhile shop is frozen: the request must not run.
-	mustContain(t, h.say("alice", "freeze shop 2h release"), "shop is frozen")
-	out := h.say("alice", "press "+id+" approve")
-	mustContain(t, out, "was cancelled: the rules no longer allow it", "Cancelled: shop restart-web")
-	a, _ := h.st.Approval(h.ctx, id)
+	enginetest.MustContain(t, h.Say("alice", "freeze shop 2h release"), "shop is frozen")
+	out := h.Say("alice", "press "+id+" approve")
+	enginetest.MustContain(t, out, "was cancelled: the rules no longer allow it", "Cancelled: shop restart-web")
+	a, _ := h.Store.Approval(h.Ctx, id)
 	if a.State != store.ApprovalCancelled || h.restart.runs.Load() != 0 {
 		t.Fatalf("approval = %s, runs = %d", a.State, h.restart.runs.Load())
 	}
@@ -180,22 +181,22 @@ func TestPolicyReevaluatedAtVote(t *testing.T) {
 
 func TestConcurrentApprovalsStartOnce(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			voter := []string{"alice", "dave"}[i%2]
-			h.session(voter).Line(h.ctx, "press "+id+" approve")
+			h.Session(voter).Line(h.Ctx, "press "+id+" approve")
 		}()
 	}
 	wg.Wait()
-	h.drain()
+	h.Drain()
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("action ran %d times for 50 concurrent approvals, want 1", n)
 	}
-	if rs := h.runs("shop"); len(rs) != 1 {
+	if rs := h.Runs("shop"); len(rs) != 1 {
 		t.Fatalf("%d runs journaled, want 1", len(rs))
 	}
 }
@@ -203,11 +204,8 @@ func TestConcurrentApprovalsStartOnce(t *testing.T) {
 // Two processes sharing one database file: two engines, two stores.
 func TestConcurrentApprovalsTwoEnginesOneFile(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	h2 := &harness{t: t, ctx: h.ctx, path: h.path, clk: h.clk, out: h.out, restart: h.restart, list: h.list}
-	h2.open()
-	h2.start()
-	t.Cleanup(h2.stop)
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	h2 := &harness{Harness: h.Another(), restart: h.restart, list: h.list}
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
@@ -215,12 +213,12 @@ func TestConcurrentApprovalsTwoEnginesOneFile(t *testing.T) {
 			defer wg.Done()
 			hh := []*harness{h, h2}[i%2]
 			voter := []string{"alice", "dave"}[(i/2)%2]
-			hh.session(voter).Line(h.ctx, "press "+id+" approve")
+			hh.Session(voter).Line(h.Ctx, "press "+id+" approve")
 		}()
 	}
 	wg.Wait()
-	h.drain()
-	h2.drain()
+	h.Drain()
+	h2.Drain()
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("action ran %d times across two engines, want 1", n)
 	}
@@ -228,10 +226,10 @@ func TestConcurrentApprovalsTwoEnginesOneFile(t *testing.T) {
 
 func TestRestartKeepsPendingApproval(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	h.restartEngine()
-	out := h.say("alice", "approve "+id)
-	mustContain(t, out, "Approved: shop restart-web", "shop restart-web — succeeded")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	h.Restart()
+	out := h.Say("alice", "approve "+id)
+	enginetest.MustContain(t, out, "Approved: shop restart-web", "shop restart-web — succeeded")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("ran %d times, want 1", n)
 	}
@@ -241,30 +239,30 @@ func TestRestartInterruptsRunningRun(t *testing.T) {
 	h := newHarness(t)
 	h.restart.gate = make(chan struct{})
 	h.restart.started = make(chan string, 1)
-	h.session("alice").Line(h.ctx, "shop restart-web")
+	h.Session("alice").Line(h.Ctx, "shop restart-web")
 	<-h.restart.started
 	// Simulate a crash: the process dies with the run in flight. Closing
 	// the store under the engine is the nearest in-process equivalent; the
 	// journal says running.
-	if rs := h.runs("shop"); len(rs) != 1 || rs[0].State != store.Running {
+	if rs := h.Runs("shop"); len(rs) != 1 || rs[0].State != store.Running {
 		t.Fatalf("before crash: %+v", rs)
 	}
-	crashed := h.e
-	h.e = nil
-	h.st.Close()
-	h.st = nil
-	h.open()
-	mark := h.out.Len()
-	h.start()
-	h.drain() // the announcement goes out in the background
-	mustContain(t, h.out.Since(mark), "shop restart-web — interrupted", "was not retried")
-	rs := h.runs("shop")
+	crashed := h.Engine
+	h.Engine = nil
+	h.Store.Close()
+	h.Store = nil
+	h.Open()
+	mark := h.Out.Len()
+	h.Start()
+	h.Drain() // the announcement goes out in the background
+	enginetest.MustContain(t, h.Out.Since(mark), "shop restart-web — interrupted", "was not retried")
+	rs := h.Runs("shop")
 	if len(rs) != 1 || rs[0].State != store.Interrupted {
 		t.Fatalf("after restart: %+v", rs)
 	}
 	close(h.restart.gate)
 	crashed.Close() // its late finish is refused by the store: the run stays interrupted
-	if rs := h.runs("shop"); rs[0].State != store.Interrupted {
+	if rs := h.Runs("shop"); rs[0].State != store.Interrupted {
 		t.Fatalf("the crashed engine overwrote the journal: %s", rs[0].State)
 	}
 }
@@ -273,15 +271,15 @@ func TestRestartResumesQueuedRun(t *testing.T) {
 	h := newHarness(t)
 	// A run journaled as queued by a process that stopped before a worker
 	// took it.
-	r, err := h.st.CreateRun(h.ctx, store.Run{State: store.Queued, App: "shop", Task: "restart-web",
+	r, err := h.Store.CreateRun(h.Ctx, store.Run{State: store.Queued, App: "shop", Task: "restart-web",
 		Params: map[string]string{"batch": "1"}, Principal: "alice", Handle: "alice", Platform: "shell", Channel: "ops",
 		Decision: store.RunDecision{Effect: policies.Allow, Rule: "ops-all"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.restartEngine()
-	h.drain()
-	got, _ := h.st.Run(h.ctx, r.ID)
+	h.Restart()
+	h.Drain()
+	got, _ := h.Store.Run(h.Ctx, r.ID)
 	if got.State != store.Succeeded || h.restart.runs.Load() != 1 {
 		t.Fatalf("resumed run = %s, ran %d", got.State, h.restart.runs.Load())
 	}
@@ -291,34 +289,34 @@ func TestCancelRunningRun(t *testing.T) {
 	h := newHarness(t)
 	h.restart.gate = make(chan struct{})
 	h.restart.started = make(chan string, 1)
-	h.session("alice").Line(h.ctx, "shop restart-web")
+	h.Session("alice").Line(h.Ctx, "shop restart-web")
 	<-h.restart.started
-	mark := h.out.Len()
-	h.session("carol").Line(h.ctx, "cancel r-1") // answered at once; no drain: the run is held
-	mustContain(t, h.out.Since(mark), "only alice or an admin may cancel r-1")
-	mark = h.out.Len()
-	h.session("alice").Line(h.ctx, "cancel r-1")
-	h.drain()
-	mustContain(t, h.out.Since(mark), "cancelling run r-1", "shop restart-web — cancelled", "cancelled by alice")
-	if r, _ := h.st.Run(h.ctx, "r-1"); r.State != store.Cancelled {
+	mark := h.Out.Len()
+	h.Session("carol").Line(h.Ctx, "cancel r-1") // answered at once; no drain: the run is held
+	enginetest.MustContain(t, h.Out.Since(mark), "only alice or an admin may cancel r-1")
+	mark = h.Out.Len()
+	h.Session("alice").Line(h.Ctx, "cancel r-1")
+	h.Drain()
+	enginetest.MustContain(t, h.Out.Since(mark), "cancelling run r-1", "shop restart-web — cancelled", "cancelled by alice")
+	if r, _ := h.Store.Run(h.Ctx, "r-1"); r.State != store.Cancelled {
 		t.Fatalf("state = %s", r.State)
 	}
 }
 
 func TestCancelPendingApproval(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	out := h.say("bob", "cancel "+id)
-	mustContain(t, out, "Cancelled: shop restart-web")
-	mustContain(t, h.say("alice", "approve "+id), "already cancelled")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	out := h.Say("bob", "cancel "+id)
+	enginetest.MustContain(t, out, "Cancelled: shop restart-web")
+	enginetest.MustContain(t, h.Say("alice", "approve "+id), "already cancelled")
 }
 
 func TestRunTimeout(t *testing.T) {
 	h := newHarness(t, func(o *bot.Options) { o.RunTimeout = 50 * time.Millisecond })
 	h.restart.gate = make(chan struct{}) // never opens
-	out := h.say("alice", "shop restart-web")
-	mustContain(t, out, "shop restart-web — failed", "timed out after")
-	if r, _ := h.st.Run(h.ctx, "r-1"); r.State != store.Failed {
+	out := h.Say("alice", "shop restart-web")
+	enginetest.MustContain(t, out, "shop restart-web — failed", "timed out after")
+	if r, _ := h.Store.Run(h.Ctx, "r-1"); r.State != store.Failed {
 		t.Fatalf("state = %s", r.State)
 	}
 }
@@ -328,9 +326,9 @@ func TestInternalErrorShowsRunID(t *testing.T) {
 	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
 		return tasks.Result{}, errors.New("connection reset by peer at 10.0.0.7")
 	}
-	out := h.say("alice", "shop restart-web")
-	mustContain(t, out, "failed — run r-1, see logs")
-	mustNotContain(t, out, "10.0.0.7")
+	out := h.Say("alice", "shop restart-web")
+	enginetest.MustContain(t, out, "failed — run r-1, see logs")
+	enginetest.MustNotContain(t, out, "10.0.0.7")
 }
 
 type userErr struct{ msg string }
@@ -343,8 +341,8 @@ func TestUserErrorFromActionIsShown(t *testing.T) {
 	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
 		return tasks.Result{}, userErr{`AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`}
 	}
-	out := h.say("alice", "shop restart-web")
-	mustContain(t, out, "shop restart-web — failed", `needs permission "ec2:RebootInstances"`)
+	out := h.Say("alice", "shop restart-web")
+	enginetest.MustContain(t, out, "shop restart-web — failed", `needs permission "ec2:RebootInstances"`)
 }
 
 func TestLongResultIsPaginated(t *testing.T) {
@@ -357,9 +355,9 @@ func TestLongResultIsPaginated(t *testing.T) {
 		res.Summary = "rebooted 45"
 		return res, nil
 	}
-	out := h.say("alice", "shop restart-web")
-	mustContain(t, out, "i-019", "… 25 more, attached as a file", "r-1-result.tsv")
-	mustNotContain(t, out, "i-020")
+	out := h.Say("alice", "shop restart-web")
+	enginetest.MustContain(t, out, "i-019", "… 25 more, attached as a file", "r-1-result.tsv")
+	enginetest.MustNotContain(t, out, "i-020")
 }
 
 func TestProgressIsThrottled(t *testing.T) {
@@ -368,11 +366,11 @@ func TestProgressIsThrottled(t *testing.T) {
 	// Seconds since the run started, at each report: quick work shows no
 	// progress, then at most one update per 2s.
 	at := []time.Duration{time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second, 6 * time.Second}
-	start := h.clk.Now()
-	h.restart.beforeProgress = func(i int) { h.clk.Advance(start.Add(at[i]).Sub(h.clk.Now())) }
-	out := h.say("alice", "shop restart-web")
-	mustContain(t, out, "2 of 5 done.", "4 of 5 done.", "shop restart-web — succeeded")
-	mustNotContain(t, out, "1 of 5 done.", "3 of 5 done.", "5 of 5 done.")
+	start := h.Clock.Now()
+	h.restart.beforeProgress = func(i int) { h.Clock.Advance(start.Add(at[i]).Sub(h.Clock.Now())) }
+	out := h.Say("alice", "shop restart-web")
+	enginetest.MustContain(t, out, "2 of 5 done.", "4 of 5 done.", "shop restart-web — succeeded")
+	enginetest.MustNotContain(t, out, "1 of 5 done.", "3 of 5 done.", "5 of 5 done.")
 }
 
 func TestFollowUpRunsOnceWhenDue(t *testing.T) {
@@ -383,16 +381,16 @@ func TestFollowUpRunsOnceWhenDue(t *testing.T) {
 		}
 		return tasks.Result{Summary: "muted", FollowUps: []tasks.FollowUp{{After: 30 * time.Minute, Action: "test.restart", Values: tasks.Values{"batch": int64(3)}, Reason: "unmute"}}}, nil
 	}
-	h.say("alice", "shop restart-web")
-	h.e.Sweep(h.ctx)
+	h.Say("alice", "shop restart-web")
+	h.Engine.Sweep(h.Ctx)
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("follow-up ran early: %d runs", n)
 	}
-	h.clk.Advance(31 * time.Minute)
-	mark := h.out.Len()
-	h.e.Sweep(h.ctx)
-	h.e.Sweep(h.ctx)
-	mustContain(t, h.out.Since(mark), "follow-up of r-1", "unmute — undone")
+	h.Clock.Advance(31 * time.Minute)
+	mark := h.Out.Len()
+	h.Engine.Sweep(h.Ctx)
+	h.Engine.Sweep(h.Ctx)
+	enginetest.MustContain(t, h.Out.Since(mark), "follow-up of r-1", "unmute — undone")
 	if n := h.restart.runs.Load(); n != 2 {
 		t.Fatalf("runs = %d, want 2 (run + one follow-up)", n)
 	}
@@ -400,12 +398,12 @@ func TestFollowUpRunsOnceWhenDue(t *testing.T) {
 
 func TestDryRunPlansOnly(t *testing.T) {
 	h := newHarness(t)
-	out := h.say("bob", "shop restart-web --dry-run")
-	mustContain(t, out, "dry run queued", "shop restart-web — plan", "would test.restart 2 resources", "dry run: nothing was changed")
+	out := h.Say("bob", "shop restart-web --dry-run")
+	enginetest.MustContain(t, out, "dry run queued", "shop restart-web — plan", "would test.restart 2 resources", "dry run: nothing was changed")
 	if h.restart.runs.Load() != 0 {
 		t.Fatal("a dry run ran the action")
 	}
-	mustContain(t, h.say("carol", "shop restart-web --dry-run"), "Denied")
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web --dry-run"), "Denied")
 }
 
 // A request whose plan fails is not offered for approval: its message
@@ -414,11 +412,11 @@ func TestDryRunPlansOnly(t *testing.T) {
 func TestPlanFailureIsNotOfferedForApproval(t *testing.T) {
 	h := newHarness(t)
 	h.restart.planErr = userErr{"there is no metric alarm named shop-cpu"}
-	out := h.say("bob", "shop restart-web")
-	mustContain(t, out, "Plan unavailable: there is no metric alarm named shop-cpu", "not offered for approval",
+	out := h.Say("bob", "shop restart-web")
+	enginetest.MustContain(t, out, "Plan unavailable: there is no metric alarm named shop-cpu", "not offered for approval",
 		"Not sent for approval", "the plan failed: there is no metric alarm named shop-cpu")
-	mustNotContain(t, out, "[Approve]")
-	as, err := h.st.PendingApprovals(h.ctx, "shop")
+	enginetest.MustNotContain(t, out, "[Approve]")
+	as, err := h.Store.PendingApprovals(h.Ctx, "shop")
 	if err != nil || len(as) != 0 {
 		t.Fatalf("pending approvals %+v, %v; want none", as, err)
 	}
@@ -427,67 +425,67 @@ func TestPlanFailureIsNotOfferedForApproval(t *testing.T) {
 	if id == nil {
 		t.Fatalf("no approval id in:\n%s", out)
 	}
-	out = h.say("alice", "approve "+id[1])
-	mustContain(t, out, "already cancelled")
-	if rs := h.runs("shop"); len(rs) != 0 {
+	out = h.Say("alice", "approve "+id[1])
+	enginetest.MustContain(t, out, "already cancelled")
+	if rs := h.Runs("shop"); len(rs) != 0 {
 		t.Fatalf("runs %+v, want none", rs)
 	}
 }
 
 func TestWhy(t *testing.T) {
 	h := newHarness(t)
-	mustContain(t, h.say("bob", "why shop restart-web batch=2"), "needs approval", "dev-shop-approve", "1 of group:ops")
-	mustContain(t, h.say("alice", "why shop restart-web"), "allowed", "ops-all")
-	mustContain(t, h.say("carol", "why shop restart-web"), "denied")
+	enginetest.MustContain(t, h.Say("bob", "why shop restart-web batch=2"), "needs approval", "dev-shop-approve", "1 of group:ops")
+	enginetest.MustContain(t, h.Say("alice", "why shop restart-web"), "allowed", "ops-all")
+	enginetest.MustContain(t, h.Say("carol", "why shop restart-web"), "denied")
 }
 
 func TestHelpListsOnlyWhatCallerMayRun(t *testing.T) {
 	h := newHarness(t)
-	carol := h.say("carol", "help")
-	mustNotContain(t, carol, "restart-web", "list-web", "policy list", "approve ID", "freeze APP")
-	mustContain(t, carol, "`digest APP`", "`schedules APP`", "`history [APP]`") // info commands are for everyone
-	bob := h.say("bob", "help")
-	mustContain(t, bob, "restart-web", "needs approval", "list-web")
-	mustNotContain(t, bob, "policy list", "approve ID")
-	alice := h.say("alice", "help")
-	mustContain(t, alice, "policy list", "approve ID", "freeze APP")
+	carol := h.Say("carol", "help")
+	enginetest.MustNotContain(t, carol, "restart-web", "list-web", "policy list", "approve ID", "freeze APP")
+	enginetest.MustContain(t, carol, "`digest APP`", "`schedules APP`", "`history [APP]`") // info commands are for everyone
+	bob := h.Say("bob", "help")
+	enginetest.MustContain(t, bob, "restart-web", "needs approval", "list-web")
+	enginetest.MustNotContain(t, bob, "policy list", "approve ID")
+	alice := h.Say("alice", "help")
+	enginetest.MustContain(t, alice, "policy list", "approve ID", "freeze APP")
 }
 
 func TestInfoCommands(t *testing.T) {
 	h := newHarness(t)
-	h.say("alice", "shop restart-web")
-	id := approvalID(t, h.say("bob", "shop restart-web batch=3"))
-	mustContain(t, h.say("alice", "apps"), "shop", "ec2-web")
-	mustContain(t, h.say("bob", "tasks shop"), "restart-web", "needs approval", "details: tasks shop TASK")
-	mustContain(t, h.say("bob", "tasks shop restart-web"), "• batch (default 1)", "a whole number between 1 and 4", "For you: needs approval")
-	mustContain(t, h.say("bob", "tasks shop restrat-web"), `no task "restrat-web"`, "restart-web")
-	mustContain(t, h.say("alice", "history shop"), "r-1", "succeeded")
-	mustContain(t, h.say("alice", "pending"), id, "may approve")
-	mustContain(t, h.say("bob", "pending"), id, "yours")
-	mustContain(t, h.say("carol", "pending"), "nothing is waiting")
-	mustContain(t, h.say("alice", "status shop"), "Pending approvals: 1", "Frozen: no")
-	mustContain(t, h.say("alice", "digest shop"), "digests are not set up")
+	h.Say("alice", "shop restart-web")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web batch=3"))
+	enginetest.MustContain(t, h.Say("alice", "apps"), "shop", "ec2-web")
+	enginetest.MustContain(t, h.Say("bob", "tasks shop"), "restart-web", "needs approval", "details: tasks shop TASK")
+	enginetest.MustContain(t, h.Say("bob", "tasks shop restart-web"), "• batch (default 1)", "a whole number between 1 and 4", "For you: needs approval")
+	enginetest.MustContain(t, h.Say("bob", "tasks shop restrat-web"), `no task "restrat-web"`, "restart-web")
+	enginetest.MustContain(t, h.Say("alice", "history shop"), "r-1", "succeeded")
+	enginetest.MustContain(t, h.Say("alice", "pending"), id, "may approve")
+	enginetest.MustContain(t, h.Say("bob", "pending"), id, "yours")
+	enginetest.MustContain(t, h.Say("carol", "pending"), "nothing is waiting")
+	enginetest.MustContain(t, h.Say("alice", "status shop"), "Pending approvals: 1", "Frozen: no")
+	enginetest.MustContain(t, h.Say("alice", "digest shop"), "digests are not set up")
 }
 
 func TestFreezeDeniesMutating(t *testing.T) {
 	h := newHarness(t)
-	mustContain(t, h.say("bob", "freeze shop"), "only admins and owners")
-	mustContain(t, h.say("alice", "freeze shop 1h black friday"), "shop is frozen", "for 1h", "black friday")
-	mustContain(t, h.say("alice", "shop restart-web"), "Denied", "frozen")
-	mustContain(t, h.say("alice", "shop list-web"), "succeeded")
-	mustContain(t, h.say("alice", "unfreeze shop"), "Unfrozen: shop")
-	mustContain(t, h.say("alice", "shop restart-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("bob", "freeze shop"), "only admins and owners")
+	enginetest.MustContain(t, h.Say("alice", "freeze shop 1h black friday"), "shop is frozen", "for 1h", "black friday")
+	enginetest.MustContain(t, h.Say("alice", "shop restart-web"), "Denied", "frozen")
+	enginetest.MustContain(t, h.Say("alice", "shop list-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("alice", "unfreeze shop"), "Unfrozen: shop")
+	enginetest.MustContain(t, h.Say("alice", "shop restart-web"), "succeeded")
 }
 
 func TestPolicyCommandsForAdmins(t *testing.T) {
 	h := newHarness(t)
-	mustContain(t, h.say("bob", "policy list"), "policy commands are for admins")
-	mustContain(t, h.say("alice", "policy list"), "ops-all", "dev-shop-approve", "1 of group:ops")
-	mustContain(t, h.say("alice", "policy show dev-read"), "mutating=false")
-	mustContain(t, h.say("alice", "policy show dev-reed"), `did you mean "dev-read"?`)
-	mustContain(t, h.say("alice", "policy test bob shop restart-web"), "needs approval")
-	mustContain(t, h.say("alice", "policy remove dev-shop-approve"), "removed rule")
-	mustContain(t, h.say("bob", "shop restart-web"), "Denied")
+	enginetest.MustContain(t, h.Say("bob", "policy list"), "policy commands are for admins")
+	enginetest.MustContain(t, h.Say("alice", "policy list"), "ops-all", "dev-shop-approve", "1 of group:ops")
+	enginetest.MustContain(t, h.Say("alice", "policy show dev-read"), "mutating=false")
+	enginetest.MustContain(t, h.Say("alice", "policy show dev-reed"), `did you mean "dev-read"?`)
+	enginetest.MustContain(t, h.Say("alice", "policy test bob shop restart-web"), "needs approval")
+	enginetest.MustContain(t, h.Say("alice", "policy remove dev-shop-approve"), "removed rule")
+	enginetest.MustContain(t, h.Say("bob", "shop restart-web"), "Denied")
 }
 
 // policy test with a handle answers as the handle's first principal, the
@@ -496,13 +494,13 @@ func TestPolicyCommandsForAdmins(t *testing.T) {
 func TestPolicyTestResolvesHandleToPrincipal(t *testing.T) {
 	h := newHarness(t)
 	r := policies.Rule{ID: "carol-lists", Effect: policies.Allow, Subjects: []string{"user:shell:carol"}, Tasks: []string{"list-web"}}
-	if err := h.st.AddRule(h.ctx, "test", r); err != nil {
+	if err := h.Store.AddRule(h.Ctx, "test", r); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say("carol", "shop list-web"), "succeeded")
-	mustContain(t, h.say("alice", "policy test carol shop list-web"), "allowed by rule \"carol-lists\"")
-	mustContain(t, h.say("alice", "policy test shell:carol shop list-web"), "allowed by rule \"carol-lists\"")
-	mustContain(t, h.say("alice", "policy test carol shop restart-web"), "denied")
+	enginetest.MustContain(t, h.Say("carol", "shop list-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("alice", "policy test carol shop list-web"), "allowed by rule \"carol-lists\"")
+	enginetest.MustContain(t, h.Say("alice", "policy test shell:carol shop list-web"), "allowed by rule \"carol-lists\"")
+	enginetest.MustContain(t, h.Say("alice", "policy test carol shop restart-web"), "denied")
 }
 
 // A rule with several parameter conditions lists them sorted by name, the
@@ -511,18 +509,18 @@ func TestPolicyListIsDeterministic(t *testing.T) {
 	h := newHarness(t)
 	r := policies.Rule{ID: "many-params", Effect: policies.Allow, Subjects: []string{"group:ops"}, Tasks: []string{"restart-web"},
 		Params: map[string]string{"e": "<= 5", "a": "<= 1", "d": "<= 4", "c": "<= 3", "b": "<= 2", "f": "<= 6"}}
-	if err := h.st.AddRule(h.ctx, "test", r); err != nil {
+	if err := h.Store.AddRule(h.Ctx, "test", r); err != nil {
 		t.Fatal(err)
 	}
 	want := "a <= 1; b <= 2; c <= 3; d <= 4; e <= 5; f <= 6"
-	list, show := h.say("alice", "policy list"), h.say("alice", "policy show many-params")
-	mustContain(t, list, want)
-	mustContain(t, show, want)
+	list, show := h.Say("alice", "policy list"), h.Say("alice", "policy show many-params")
+	enginetest.MustContain(t, list, want)
+	enginetest.MustContain(t, show, want)
 	for range 10 {
-		if got := h.say("alice", "policy list"); got != list {
+		if got := h.Say("alice", "policy list"); got != list {
 			t.Fatalf("policy list changed between calls:\n%s\nthen\n%s", list, got)
 		}
-		if got := h.say("alice", "policy show many-params"); got != show {
+		if got := h.Say("alice", "policy show many-params"); got != show {
 			t.Fatalf("policy show changed between calls:\n%s\nthen\n%s", show, got)
 		}
 	}
@@ -531,7 +529,7 @@ func TestPolicyListIsDeterministic(t *testing.T) {
 func TestButtonsFromOtherPlatformsAndUnknownButtons(t *testing.T) {
 	h := newHarness(t)
 	r := &recorder{}
-	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "alice", ButtonID: "zz:what", Reply: r})
+	h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: "alice", ButtonID: "zz:what", Reply: r})
 	if len(r.ephemeral) != 1 || !strings.Contains(r.ephemeral[0].Text, "not understood") {
 		t.Fatalf("replies = %+v", r.ephemeral)
 	}
@@ -540,9 +538,9 @@ func TestButtonsFromOtherPlatformsAndUnknownButtons(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	h := newHarness(t, func(o *bot.Options) { o.Metrics = reg })
-	h.say("alice", "shop restart-web")
-	h.say("carol", "shop restart-web")
-	h.say("carol", "hlep")
+	h.Say("alice", "shop restart-web")
+	h.Say("carol", "shop restart-web")
+	h.Say("carol", "hlep")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -591,7 +589,7 @@ func TestComplete(t *testing.T) {
 		{"\t", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "report", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
 		{"/day2 \u00a0", []string{"shop", "help", "apps", "tasks", "run", "status", "digest", "cost", "report", "history", "pending", "approve", "deny", "cancel", "why", "freeze", "unfreeze", "policy", "schedules"}},
 	} {
-		got := h.e.Complete(h.ctx, "alice", c.in)
+		got := h.Engine.Complete(h.Ctx, "alice", c.in)
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("Complete(%q) = %q, want %q", c.in, got, c.want)
 		}
@@ -604,7 +602,7 @@ func TestComplete(t *testing.T) {
 // offer every app the person may see, and nothing of the others.
 func TestCompleteFiltersByPolicy(t *testing.T) {
 	h := newHarness(t)
-	complete := func(principal, in string) string { return fmt.Sprint(h.e.Complete(h.ctx, principal, in)) }
+	complete := func(principal, in string) string { return fmt.Sprint(h.Engine.Complete(h.Ctx, principal, in)) }
 	verbs := fmt.Sprint(verbsOnly())
 	check := func(principal, in, want string) {
 		t.Helper()
@@ -627,7 +625,7 @@ func TestCompleteFiltersByPolicy(t *testing.T) {
 	// still offers the task; the command says what is missing.
 	add := func(r policies.Rule) {
 		t.Helper()
-		if err := h.st.AddRule(h.ctx, "test", r); err != nil {
+		if err := h.Store.AddRule(h.Ctx, "test", r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -638,7 +636,7 @@ func TestCompleteFiltersByPolicy(t *testing.T) {
 	check("shell:carol", "run shop ", "[run shop list-web]")
 	check("shell:carol", "why shop ", "[why shop list-web why shop restart-web]")
 	check("shell:carol", "status ", "[status shop]")
-	mustContain(t, h.say("carol", "shop list-web"), "Denied")
+	enginetest.MustContain(t, h.Say("carol", "shop list-web"), "Denied")
 
 	// A deny hides the task, now.
 	add(policies.Rule{ID: "bob-no-restart", Effect: policies.Deny, Subjects: []string{"user:bob"}, Tasks: []string{"restart-web"}})
@@ -686,8 +684,8 @@ func FuzzHandleCommand(f *testing.F) {
 			user = "bob"
 		}
 		r := &recorder{}
-		h.e.HandleCommand(h.ctx, bot.Command{Platform: "shell", User: user, Channel: "ops", Text: text, Reply: r})
-		if err := h.e.Drain(h.ctx); err != nil {
+		h.Engine.HandleCommand(h.Ctx, bot.Command{Platform: "shell", User: user, Channel: "ops", Text: text, Reply: r})
+		if err := h.Engine.Drain(h.Ctx); err != nil {
 			t.Fatal(err)
 		}
 		r.mu.Lock()
@@ -708,12 +706,12 @@ func TestHelpShowsTasksAllowedForSomeValues(t *testing.T) {
 	f := testPolicy()
 	f.Rules = append(f.Rules, policies.Rule{ID: "carol-small-batches", Effect: policies.Allow, Subjects: []string{"user:carol"},
 		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Params: map[string]string{"batch": ">= 2"}})
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say("carol", "help"), "restart-web", "allowed for some values", "[batch=1]")
-	mustContain(t, h.say("carol", "shop restart-web"), "Denied", "batch=1 is not >= 2")
-	mustContain(t, h.say("carol", "shop restart-web batch=2"), "succeeded")
+	enginetest.MustContain(t, h.Say("carol", "help"), "restart-web", "allowed for some values", "[batch=1]")
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web"), "Denied", "batch=1 is not >= 2")
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web batch=2"), "succeeded")
 }
 
 func TestRateLimitCountsStartedRuns(t *testing.T) {
@@ -721,30 +719,30 @@ func TestRateLimitCountsStartedRuns(t *testing.T) {
 	f := testPolicy()
 	f.Rules = append(f.Rules, policies.Rule{ID: "carol-once-an-hour", Effect: policies.Allow, Subjects: []string{"user:carol"},
 		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Rate: "1/1h"})
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
-	mustContain(t, h.say("carol", "shop restart-web"), "Denied", "rate limit 1/1h")
-	h.clk.Advance(61 * time.Minute)
-	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web"), "Denied", "rate limit 1/1h")
+	h.Clock.Advance(61 * time.Minute)
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web"), "succeeded")
 }
 
 func TestQuorumOfTwo(t *testing.T) {
 	h := newHarness(t)
 	f := testPolicy()
 	f.Rules[2].Quorum = 2
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	out := h.say("alice", "press "+id+" approve")
-	mustContain(t, out, "Approval needed", "Approved so far: 1: alice", "[Approve] [Deny]")
-	mustContain(t, h.say("alice", "press "+id+" approve"), "you already voted on "+id)
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	out := h.Say("alice", "press "+id+" approve")
+	enginetest.MustContain(t, out, "Approval needed", "Approved so far: 1: alice", "[Approve] [Deny]")
+	enginetest.MustContain(t, h.Say("alice", "press "+id+" approve"), "you already voted on "+id)
 	if h.restart.runs.Load() != 0 {
 		t.Fatal("ran with one of two approvals")
 	}
-	mustContain(t, h.say("dave", "approve "+id), "Approved: shop restart-web", "shop restart-web — succeeded", "approved by alice, dave")
+	enginetest.MustContain(t, h.Say("dave", "approve "+id), "Approved: shop restart-web", "shop restart-web — succeeded", "approved by alice, dave")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("ran %d times, want 1", n)
 	}
@@ -755,9 +753,9 @@ func TestQuorumOfTwo(t *testing.T) {
 // every path.
 func TestEveryCommandAnswersBeforeReturning(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	id2 := approvalID(t, h.say("bob", "shop restart-web batch=2"))
-	h.say("alice", "shop list-web")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	id2 := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web batch=2"))
+	h.Say("alice", "shop list-web")
 	for _, c := range []struct{ user, text string }{
 		{"alice", "help"}, {"carol", "help"}, {"alice", "help shop"}, {"alice", "help approve"}, {"alice", "help nothing"},
 		{"alice", "apps"}, {"alice", "tasks shop"}, {"alice", "tasks nope"}, {"alice", "shop list-web"},
@@ -770,14 +768,14 @@ func TestEveryCommandAnswersBeforeReturning(t *testing.T) {
 		{"bob", "policy list"}, {"alice", "aprove"}, {"alice", `"unterminated`}, {"alice", ""},
 	} {
 		r := &recorder{}
-		h.e.HandleCommand(h.ctx, bot.Command{Platform: "shell", User: c.user, Channel: "ops", Text: c.text, Reply: r})
+		h.Engine.HandleCommand(h.Ctx, bot.Command{Platform: "shell", User: c.user, Channel: "ops", Text: c.text, Reply: r})
 		r.mu.Lock()
 		n := len(r.ephemeral) + len(r.public)
 		r.mu.Unlock()
 		if n == 0 {
 			t.Errorf("%s: %q returned without an answer", c.user, c.text)
 		}
-		h.drain()
+		h.Drain()
 	}
 }
 
@@ -786,20 +784,20 @@ func TestWorkersBoundConcurrentRuns(t *testing.T) {
 	h.restart.gate = make(chan struct{})
 	h.restart.started = make(chan string, 3)
 	for range 3 {
-		h.session("alice").Line(h.ctx, "shop restart-web")
+		h.Session("alice").Line(h.Ctx, "shop restart-web")
 	}
 	<-h.restart.started
 	<-h.restart.started
 	// Both workers are held at the gate: the third run must still wait.
 	states := map[store.State]int{}
-	for _, r := range h.runs("shop") {
+	for _, r := range h.Runs("shop") {
 		states[r.State]++
 	}
 	if states[store.Running] != 2 || states[store.Queued] != 1 {
 		t.Fatalf("states with 2 workers busy = %v, want 2 running and 1 queued", states)
 	}
 	close(h.restart.gate)
-	h.drain()
+	h.Drain()
 	if n := h.restart.runs.Load(); n != 3 {
 		t.Fatalf("runs = %d, want 3", n)
 	}
@@ -817,8 +815,8 @@ func FuzzHandleAction(f *testing.F) {
 			user = "bob"
 		}
 		r := &recorder{}
-		h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: user, Channel: "ops", ButtonID: id, Reply: r})
-		if err := h.e.Drain(h.ctx); err != nil {
+		h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: user, Channel: "ops", ButtonID: id, Reply: r})
+		if err := h.Engine.Drain(h.Ctx); err != nil {
 			t.Fatal(err)
 		}
 		r.mu.Lock()
@@ -842,11 +840,11 @@ func TestRateLimitCountsThePersonAcrossIdentities(t *testing.T) {
 	f.Users["carol"] = append(f.Users["carol"], "shell:carol-on-discord")
 	f.Rules = append(f.Rules, policies.Rule{ID: "carol-once-an-hour", Effect: policies.Allow, Subjects: []string{"user:carol"},
 		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Rate: "1/1h"})
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say("carol", "shop restart-web"), "succeeded")
-	mustContain(t, h.say("carol-on-discord", "shop restart-web"), "Denied", "rate limit 1/1h")
+	enginetest.MustContain(t, h.Say("carol", "shop restart-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("carol-on-discord", "shop restart-web"), "Denied", "rate limit 1/1h")
 }
 
 // The blueprint's confirm: text reaches the people deciding: in the plan of
@@ -856,7 +854,7 @@ func TestConfirmTextShown(t *testing.T) {
 	h := newHarness(t, func(o *bot.Options) {
 		o.Apps[0].Tasks[0].Confirm = warn
 	})
-	mustContain(t, h.say("alice", "shop restart-web --dry-run"), "shop restart-web — plan", "Impact: "+warn)
-	mustContain(t, h.say("bob", "shop restart-web"), "Approval needed: shop restart-web", "Impact: "+warn)
-	mustNotContain(t, h.say("alice", "shop list-web --dry-run"), "Impact")
+	enginetest.MustContain(t, h.Say("alice", "shop restart-web --dry-run"), "shop restart-web — plan", "Impact: "+warn)
+	enginetest.MustContain(t, h.Say("bob", "shop restart-web"), "Approval needed: shop restart-web", "Impact: "+warn)
+	enginetest.MustNotContain(t, h.Say("alice", "shop list-web --dry-run"), "Impact")
 }

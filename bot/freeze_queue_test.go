@@ -1,22 +1,26 @@
 package bot_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/day2bot/day2bot/internal/enginetest"
+)
 
 // A freeze stops mutating runs that were allowed before it but are still
 // waiting for a worker: they are cancelled, not run.
 func TestFreezeStopsQueuedRuns(t *testing.T) {
 	h := newHarness(t, oneWorker)
 	gate := busyWorker(t, h)
-	h.session("alice").Line(h.ctx, "shop restart-web")
-	h.session("alice").Line(h.ctx, "freeze shop incident")
+	h.Session("alice").Line(h.Ctx, "shop restart-web")
+	h.Session("alice").Line(h.Ctx, "freeze shop incident")
 	close(gate)
-	h.drain()
+	h.Drain()
 	if n := h.restart.runs.Load(); n != 0 {
 		t.Fatalf("restart-web ran %d times although shop was frozen before it started", n)
 	}
-	rs := h.runs("shop")
+	rs := h.Runs("shop")
 	if len(rs) != 2 || rs[0].Task != "restart-web" || rs[0].State != "cancelled" {
 		t.Fatalf("runs = %+v, want restart-web cancelled", rs)
 	}
-	mustContain(t, h.out.String(), "shop is frozen")
+	enginetest.MustContain(t, h.Out.String(), "shop is frozen")
 }

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 )
@@ -16,11 +17,11 @@ func TestActionPanicFailsTheRunOnly(t *testing.T) {
 		m["boom"]++ // a bug in an action: assignment to a nil map
 		return tasks.Result{}, nil
 	}
-	mustContain(t, h.say("alice", "shop restart-web"), "failed — run r-1, see logs")
-	if rs := h.runs("shop"); len(rs) != 1 || rs[0].State != store.Failed {
+	enginetest.MustContain(t, h.Say("alice", "shop restart-web"), "failed — run r-1, see logs")
+	if rs := h.Runs("shop"); len(rs) != 1 || rs[0].State != store.Failed {
 		t.Fatalf("runs = %+v, want one failed", rs)
 	}
-	mustContain(t, h.say("alice", "shop list-web"), "succeeded")
+	enginetest.MustContain(t, h.Say("alice", "shop list-web"), "succeeded")
 }
 
 // A plan that panics while an approval is computed fails that request
@@ -29,8 +30,8 @@ func TestActionPanicFailsTheRunOnly(t *testing.T) {
 func TestPlanPanicFailsTheRequestOnly(t *testing.T) {
 	h := newHarness(t)
 	h.restart.planPanic = true
-	mustContain(t, h.say("bob", "shop restart-web"), "Plan unavailable: internal error, see logs", "not offered for approval")
+	enginetest.MustContain(t, h.Say("bob", "shop restart-web"), "Plan unavailable: internal error, see logs", "not offered for approval")
 	h.restart.planPanic = false
-	id := approvalID(t, h.say("bob", "shop restart-web"))
-	mustContain(t, h.say("alice", "approve "+id), "succeeded")
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	enginetest.MustContain(t, h.Say("alice", "approve "+id), "succeeded")
 }

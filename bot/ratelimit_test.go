@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -14,7 +15,7 @@ func busyWorker(t *testing.T, h *harness) chan struct{} {
 	t.Helper()
 	gate := make(chan struct{})
 	h.list.gate, h.list.started = gate, make(chan string, 1)
-	h.session("alice").Line(h.ctx, "shop list-web")
+	h.Session("alice").Line(h.Ctx, "shop list-web")
 	select {
 	case <-h.list.started:
 	case <-time.After(30 * time.Second):
@@ -33,17 +34,17 @@ func TestRateLimitCountsQueuedRuns(t *testing.T) {
 	f := testPolicy()
 	f.Rules = append(f.Rules, policies.Rule{ID: "carol-once-an-hour", Effect: policies.Allow, Subjects: []string{"user:carol"},
 		Apps: []string{"shop"}, Tasks: []string{"restart-web"}, Rate: "1/1h"})
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
 	gate := busyWorker(t, h)
-	h.session("carol").Line(h.ctx, "shop restart-web")
-	mark := h.out.Len()
-	h.session("carol").Line(h.ctx, "shop restart-web")
-	second := h.out.Since(mark)
+	h.Session("carol").Line(h.Ctx, "shop restart-web")
+	mark := h.Out.Len()
+	h.Session("carol").Line(h.Ctx, "shop restart-web")
+	second := h.Out.Since(mark)
 	close(gate)
-	h.drain()
-	mustContain(t, second, "Denied", "rate limit 1/1h")
+	h.Drain()
+	enginetest.MustContain(t, second, "Denied", "rate limit 1/1h")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Errorf("restart-web ran %d times under a 1/1h limit, want 1", n)
 	}
@@ -55,19 +56,19 @@ func TestRateLimitCountsApprovedRunsAtApproval(t *testing.T) {
 	h := newHarness(t, oneWorker)
 	f := testPolicy()
 	f.Rules[2].Rate = "1/1h" // dev-shop-approve
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	first := approvalID(t, h.say("bob", "shop restart-web"))
-	second := approvalID(t, h.say("bob", "shop restart-web"))
+	first := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
+	second := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
 	gate := busyWorker(t, h)
-	h.session("alice").Line(h.ctx, "approve "+first)
-	mark := h.out.Len()
-	h.session("alice").Line(h.ctx, "approve "+second)
-	out := h.out.Since(mark)
+	h.Session("alice").Line(h.Ctx, "approve "+first)
+	mark := h.Out.Len()
+	h.Session("alice").Line(h.Ctx, "approve "+second)
+	out := h.Out.Since(mark)
 	close(gate)
-	h.drain()
-	mustContain(t, out, "cancelled", "rate limit 1/1h")
+	h.Drain()
+	enginetest.MustContain(t, out, "cancelled", "rate limit 1/1h")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Errorf("restart-web ran %d times under a 1/1h limit, want 1", n)
 	}

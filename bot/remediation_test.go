@@ -13,7 +13,7 @@ import (
 // like typed ones and a button whose actions are unknown says so.
 func TestAlertActionButton(t *testing.T) {
 	h := newHarness(t)
-	id, err := h.st.SaveAlertActions(h.ctx, "shop", "shop-web-cpu-high", []store.AlertAction{
+	id, err := h.Store.SaveAlertActions(h.Ctx, "shop", "shop-web-cpu-high", []store.AlertAction{
 		{Task: "list-web"},
 		{Task: "restart-web", Params: map[string]string{"batch": "3"}},
 		{Task: "restart-web", Params: map[string]string{"batch": "9"}},
@@ -23,13 +23,13 @@ func TestAlertActionButton(t *testing.T) {
 	}
 	press := func(user, button string) *recorder {
 		r := &recorder{}
-		h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: user, Channel: "ops", ButtonID: button, Reply: r})
-		h.drain()
+		h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: user, Channel: "ops", ButtonID: button, Reply: r})
+		h.Drain()
 		return r
 	}
 
 	press("alice", "ra:"+id+":1")
-	rs := h.runs("shop")
+	rs := h.Runs("shop")
 	if len(rs) != 1 || rs[0].Task != "restart-web" || rs[0].Params["batch"] != "3" || rs[0].Principal != "shell:alice" || rs[0].State != store.Succeeded {
 		t.Fatalf("runs after alice's press = %+v", rs)
 	}
@@ -48,7 +48,7 @@ func TestAlertActionButton(t *testing.T) {
 			t.Errorf("%s: %+v", b, r.ephemeral)
 		}
 	}
-	if rs := h.runs("shop"); len(rs) != 1 {
+	if rs := h.Runs("shop"); len(rs) != 1 {
 		t.Errorf("runs = %d, want only alice's one", len(rs))
 	}
 }
@@ -58,15 +58,15 @@ func TestAlertActionButton(t *testing.T) {
 func TestOldRemediationButton(t *testing.T) {
 	h := newHarness(t)
 	r := &recorder{}
-	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "bob", Channel: "ops", ButtonID: "rm:shop:restart-web", Reply: r})
-	h.drain()
-	pend, err := h.st.PendingApprovals(h.ctx, "shop")
+	h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: "bob", Channel: "ops", ButtonID: "rm:shop:restart-web", Reply: r})
+	h.Drain()
+	pend, err := h.Store.PendingApprovals(h.Ctx, "shop")
 	if err != nil || len(pend) != 1 || pend[0].Task != "restart-web" || pend[0].Requester != "shell:bob" {
 		t.Fatalf("pending = %+v, %v; replies %+v", pend, err, r.ephemeral)
 	}
-	h.e.HandleAction(h.ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "rm:shop:list-web", Reply: &recorder{}})
-	h.drain()
-	if rs := h.runs("shop"); len(rs) != 1 || rs[0].Task != "list-web" || rs[0].State != store.Succeeded {
+	h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "rm:shop:list-web", Reply: &recorder{}})
+	h.Drain()
+	if rs := h.Runs("shop"); len(rs) != 1 || rs[0].Task != "list-web" || rs[0].State != store.Succeeded {
 		t.Fatalf("runs = %+v", rs)
 	}
 }

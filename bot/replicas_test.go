@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -18,37 +19,37 @@ func TestSharedReplicaRecoversOnlyStoppedReplicas(t *testing.T) {
 		o.Shared, o.Replica = true, "rep-b"
 		o.Heartbeat = time.Hour // beats at start; the test moves the clock
 	})
-	h.stop()
-	h.open()
-	now := h.clk.Now()
+	h.Stop()
+	h.Open()
+	now := h.Clock.Now()
 	mk := func(state store.State, task, owner string) string {
 		t.Helper()
-		r, err := h.st.CreateRun(h.ctx, store.Run{State: store.Queued, App: "shop", Task: task,
+		r, err := h.Store.CreateRun(h.Ctx, store.Run{State: store.Queued, App: "shop", Task: task,
 			Principal: "shell:alice", Handle: "alice", Platform: "shell", Channel: "ops", Owner: owner})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if state == store.Running {
-			if err := h.st.StartRun(h.ctx, r.ID, owner); err != nil {
+			if err := h.Store.StartRun(h.Ctx, r.ID, owner); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return r.ID
 	}
 	for id, at := range map[string]time.Time{"rep-dead": now.Add(-time.Minute), "rep-live": now} {
-		if err := h.st.Heartbeat(h.ctx, id, at); err != nil {
+		if err := h.Store.Heartbeat(h.Ctx, id, at); err != nil {
 			t.Fatal(err)
 		}
 	}
 	deadRun := mk(store.Running, "restart-web", "rep-dead")
 	liveRun := mk(store.Running, "restart-web", "rep-live")
 	orphan := mk(store.Queued, "list-web", "rep-dead")
-	h.start()
-	h.drain()
+	h.Start()
+	h.Drain()
 
 	state := func(id string) store.Run {
 		t.Helper()
-		r, err := h.st.Run(h.ctx, id)
+		r, err := h.Store.Run(h.Ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,12 +67,12 @@ func TestSharedReplicaRecoversOnlyStoppedReplicas(t *testing.T) {
 		}
 	}
 
-	mark := h.out.Len()
+	mark := h.Out.Len()
 	for range 2 { // the second look finds nothing new
-		if err := h.e.RecoverOrphans(h.ctx); err != nil {
+		if err := h.Engine.RecoverOrphans(h.Ctx); err != nil {
 			t.Fatal(err)
 		}
-		h.drain()
+		h.Drain()
 	}
 	if r := state(deadRun); r.State != store.Interrupted {
 		t.Fatalf("run of the stopped replica = %s", r.State)
@@ -79,18 +80,18 @@ func TestSharedReplicaRecoversOnlyStoppedReplicas(t *testing.T) {
 	if r := state(liveRun); r.State != store.Running {
 		t.Fatalf("run of the live replica = %s", r.State)
 	}
-	out := h.out.Since(mark)
+	out := h.Out.Since(mark)
 	if n := strings.Count(out, "interrupted"); n != 1 {
 		t.Fatalf("%d announcements, want 1:\n%s", n, out)
 	}
-	mustContain(t, out, "shop restart-web")
+	enginetest.MustContain(t, out, "shop restart-web")
 
 	// The live replica falls silent past StaleAfter: its run goes too.
-	h.clk.Advance(20 * time.Second)
-	if err := h.e.RecoverOrphans(h.ctx); err != nil {
+	h.Clock.Advance(20 * time.Second)
+	if err := h.Engine.RecoverOrphans(h.Ctx); err != nil {
 		t.Fatal(err)
 	}
-	h.drain()
+	h.Drain()
 	if r := state(liveRun); r.State != store.Interrupted {
 		t.Fatalf("run of a replica silent for 20s = %s", r.State)
 	}

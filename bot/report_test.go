@@ -15,6 +15,7 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/digest"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -43,7 +44,7 @@ func reportHarness(t *testing.T) (*harness, string) {
 		}
 	})
 	dir := t.TempDir()
-	h.plat.SaveAttachments(dir)
+	h.Platform.SaveAttachments(dir)
 	return h, dir
 }
 
@@ -68,15 +69,15 @@ func TestReportOfTheMonth(t *testing.T) {
 	h, dir := reportHarness(t)
 	// A change, a change that needed an approval, a read-only run and a
 	// dry run.
-	h.say("alice", "shop restart-web batch=2")
-	out := h.say("bob", "shop restart-web")
-	h.say("alice", "approve "+approvalID(t, out))
-	h.say("bob", "shop list-web")
-	h.say("alice", "shop restart-web --dry-run")
-	h.clk.Advance(time.Hour)
+	h.Say("alice", "shop restart-web batch=2")
+	out := h.Say("bob", "shop restart-web")
+	h.Say("alice", "approve "+enginetest.ApprovalID(t, out))
+	h.Say("bob", "shop list-web")
+	h.Say("alice", "shop restart-web --dry-run")
+	h.Clock.Advance(time.Hour)
 
-	out = h.say("alice", "report shop")
-	mustContain(t, out, "Report of shop — November 2026", "Cost: ", "(Nov 1–Nov 24)", "Runs: 4, 0 failed", "Changes: 2", "📎 shop-2026-11.csv")
+	out = h.Say("alice", "report shop")
+	enginetest.MustContain(t, out, "Report of shop — November 2026", "Cost: ", "(Nov 1–Nov 24)", "Runs: 4, 0 failed", "Changes: 2", "📎 shop-2026-11.csv")
 	got, err := readSaved(dir, "shop-2026-11.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +89,8 @@ func TestReportOfTheMonth(t *testing.T) {
 	}
 
 	// A past month has its whole cost and none of this month's runs.
-	out = h.say("alice", "report shop 2026-10")
-	mustContain(t, out, "Report of shop — October 2026", "(Oct 1–Oct 31)", "Runs: 0, 0 failed")
+	out = h.Say("alice", "report shop 2026-10")
+	enginetest.MustContain(t, out, "Report of shop — October 2026", "(Oct 1–Oct 31)", "Runs: 0, 0 failed")
 	got, err = readSaved(dir, "shop-2026-10.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -98,9 +99,9 @@ func TestReportOfTheMonth(t *testing.T) {
 		t.Errorf("October: %d cost rows and runs?\n%s", n, got)
 	}
 
-	mustContain(t, h.say("alice", "report shop 2027-01"), "January 2027 has not begun")
-	mustContain(t, h.say("alice", "report shop november"), `"november" is not a month; write it like 2026-11`)
-	mustContain(t, h.say("carol", "report shop"), "shop")
+	enginetest.MustContain(t, h.Say("alice", "report shop 2027-01"), "January 2027 has not begun")
+	enginetest.MustContain(t, h.Say("alice", "report shop november"), `"november" is not a month; write it like 2026-11`)
+	enginetest.MustContain(t, h.Say("carol", "report shop"), "shop")
 }
 
 // readSaved reads the attachment the shell saved as N-name.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 )
 
 // noPublic is a Responder whose public answers fail (a response_url that
@@ -32,12 +33,12 @@ func (r *noPublic) Public(context.Context, bot.Message) (bot.MessageRef, error) 
 // message.
 func TestRunResultPostedWhenQueuedMessageFailed(t *testing.T) {
 	h := newHarness(t)
-	mark := h.out.Len()
-	h.e.HandleCommand(h.ctx, bot.Command{Platform: "shell", User: "alice", UserName: "alice", Channel: "ops",
+	mark := h.Out.Len()
+	h.Engine.HandleCommand(h.Ctx, bot.Command{Platform: "shell", User: "alice", UserName: "alice", Channel: "ops",
 		Text: "shop restart-web", Reply: &noPublic{}})
-	h.drain()
+	h.Drain()
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("restart-web ran %d times, want 1", n)
 	}
-	mustContain(t, h.out.Since(mark), "shop restart-web — succeeded")
+	enginetest.MustContain(t, h.Out.Since(mark), "shop restart-web — succeeded")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 )
 
 func TestParseSchedules(t *testing.T) {
@@ -29,13 +30,13 @@ func TestSchedulesCommand(t *testing.T) {
 			return bot.Message{Title: "Schedules of " + app, Table: &bot.Table{Columns: []string{"Schedule"}, Rows: [][]string{{"nightly"}}}}, nil
 		}
 	})
-	out := h.say("bob", "schedules SHOP")
-	mustContain(t, out, "[only bob]", "Schedules of shop", "nightly")
+	out := h.Say("bob", "schedules SHOP")
+	enginetest.MustContain(t, out, "[only bob]", "Schedules of shop", "nightly")
 	if asked != "shop" {
 		t.Errorf("asked for %q, want the app's name shop", asked)
 	}
-	mustContain(t, h.say("bob", "schedules shpo"), "unknown app \"shpo\"", "did you mean")
+	enginetest.MustContain(t, h.Say("bob", "schedules shpo"), "unknown app \"shpo\"", "did you mean")
 
 	bare := newHarness(t)
-	mustContain(t, bare.say("bob", "schedules shop"), "schedules are not set up")
+	enginetest.MustContain(t, bare.Say("bob", "schedules shop"), "schedules are not set up")
 }

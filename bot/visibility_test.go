@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -44,7 +45,7 @@ func visibilityHarness(t *testing.T, digest func(ctx context.Context, app string
 		// A read-only rule for everyone on a task vault does not have.
 		policies.Rule{ID: "all-list-shop", Effect: policies.Allow, Subjects: []string{"*"}, Apps: []string{"shop"}, Tasks: []string{"no-such-task"}},
 	)
-	if err := h.st.ImportFile(h.ctx, "test", p); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", p); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -67,7 +68,7 @@ func TestMaySee(t *testing.T) {
 		{"carol", ""},                     // no rule at all
 		{"slack:UFOREIGN", ""},            // nobody the store knows
 	} {
-		got, err := h.e.VisibleApps(h.ctx, c.who)
+		got, err := h.Engine.VisibleApps(h.Ctx, c.who)
 		if err != nil {
 			t.Fatalf("VisibleApps(%s): %v", c.who, err)
 		}
@@ -75,7 +76,7 @@ func TestMaySee(t *testing.T) {
 			t.Errorf("VisibleApps(%s) = %q, want %q", c.who, got, c.want)
 		}
 		for _, app := range []string{"shop", "lab", "vault", "nope"} {
-			ok, err := h.e.MaySee(h.ctx, c.who, app)
+			ok, err := h.Engine.MaySee(h.Ctx, c.who, app)
 			if err != nil {
 				t.Fatalf("MaySee(%s, %s): %v", c.who, app, err)
 			}
@@ -94,8 +95,8 @@ func TestReadsRespectPolicy(t *testing.T) {
 		builds.Add(1)
 		return bot.Message{Title: "Digest of " + app}, nil
 	})
-	h.say("alice", "vault restart-web")
-	h.say("bob", "shop list-web")
+	h.Say("alice", "vault restart-web")
+	h.Say("bob", "shop list-web")
 	for _, c := range []struct {
 		who, line string
 		want      []string
@@ -130,9 +131,9 @@ func TestReadsRespectPolicy(t *testing.T) {
 		{"frank", "vault restart-web", []string{"Denied", "Closest rule"}, nil},
 	} {
 		t.Run(c.who+"/"+c.line, func(t *testing.T) {
-			out := h.say(c.who, c.line)
-			mustContain(t, out, c.want...)
-			mustNotContain(t, out, c.not...)
+			out := h.Say(c.who, c.line)
+			enginetest.MustContain(t, out, c.want...)
+			enginetest.MustNotContain(t, out, c.not...)
 		})
 	}
 	if n := builds.Load(); n != 0 {
@@ -152,7 +153,7 @@ func TestCompleteOffersOnlyVisibleApps(t *testing.T) {
 		{"shell:frank", "status ", "[status vault]"},
 		{"shell:alice", "status ", "[status lab status shop status vault]"},
 	} {
-		if got := fmt.Sprint(h.e.Complete(h.ctx, c.who, c.in)); got != c.want {
+		if got := fmt.Sprint(h.Engine.Complete(h.Ctx, c.who, c.in)); got != c.want {
 			t.Errorf("Complete(%s, %q) = %s, want %s", c.who, c.in, got, c.want)
 		}
 	}
@@ -174,29 +175,29 @@ func TestDigestThrottledPerApp(t *testing.T) {
 		defer mu.Unlock()
 		return builds[app]
 	}
-	out := h.say("alice", "digest shop")
-	mustContain(t, out, "building the digest of shop", "Digest of shop #1")
+	out := h.Say("alice", "digest shop")
+	enginetest.MustContain(t, out, "building the digest of shop", "Digest of shop #1")
 	// 50 at once: one build between them.
 	var wg sync.WaitGroup
 	for range 50 {
-		wg.Go(func() { h.session("dave").Line(h.ctx, "digest shop") })
+		wg.Go(func() { h.Session("dave").Line(h.Ctx, "digest shop") })
 	}
 	wg.Wait()
-	h.drain()
+	h.Drain()
 	if n := count("shop"); n != 1 {
 		t.Fatalf("shop digest built %d times, want 1", n)
 	}
-	if n := strings.Count(h.out.String(), "Digest of shop #1"); n != 51 {
+	if n := strings.Count(h.Out.String(), "Digest of shop #1"); n != 51 {
 		t.Errorf("digest posted %d times, want 51 (one per request)", n)
 	}
-	h.clk.Advance(4 * time.Minute)
-	out = h.say("bob", "digest shop")
-	mustContain(t, out, "Digest of shop #1", "built 4m ago; a fresh digest of shop at most every 5m")
-	mustNotContain(t, out, "building")
+	h.Clock.Advance(4 * time.Minute)
+	out = h.Say("bob", "digest shop")
+	enginetest.MustContain(t, out, "Digest of shop #1", "built 4m ago; a fresh digest of shop at most every 5m")
+	enginetest.MustNotContain(t, out, "building")
 	// Another app has its own allowance.
-	mustContain(t, h.say("bob", "digest lab"), "Digest of lab #1")
-	h.clk.Advance(time.Minute)
-	mustContain(t, h.say("bob", "digest shop"), "Digest of shop #2")
+	enginetest.MustContain(t, h.Say("bob", "digest lab"), "Digest of lab #1")
+	h.Clock.Advance(time.Minute)
+	enginetest.MustContain(t, h.Say("bob", "digest shop"), "Digest of shop #2")
 	if n := count("shop"); n != 2 {
 		t.Fatalf("shop digest built %d times after 5m, want 2", n)
 	}
@@ -211,11 +212,11 @@ func TestDigestEveryConfigurable(t *testing.T) {
 			return bot.Message{Title: "Digest"}, nil
 		}
 	})
-	h.say("alice", "digest shop")
-	h.clk.Advance(59 * time.Minute)
-	mustContain(t, h.say("alice", "digest shop"), "at most every 1h")
-	h.clk.Advance(time.Minute)
-	h.say("alice", "digest shop")
+	h.Say("alice", "digest shop")
+	h.Clock.Advance(59 * time.Minute)
+	enginetest.MustContain(t, h.Say("alice", "digest shop"), "at most every 1h")
+	h.Clock.Advance(time.Minute)
+	h.Say("alice", "digest shop")
 	if n := builds.Load(); n != 2 {
 		t.Fatalf("built %d times, want 2", n)
 	}

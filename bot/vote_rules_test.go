@@ -1,23 +1,27 @@
 package bot_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/day2bot/day2bot/internal/enginetest"
+)
 
 // An approval is voted on under the rules as they are now: when an admin
 // narrows a rule's approvers, a pending request can no longer be approved
 // by someone the rule stopped naming.
 func TestVoteChecksTheCurrentApprovers(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
 	f := testPolicy()
 	f.Rules[2].Approvers = []string{"user:dave"} // was group:ops (alice and dave)
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say("alice", "approve "+id), "only user:dave may approve")
+	enginetest.MustContain(t, h.Say("alice", "approve "+id), "only user:dave may approve")
 	if n := h.restart.runs.Load(); n != 0 {
 		t.Fatalf("restart-web ran %d times after a vote by someone the rule no longer names", n)
 	}
-	mustContain(t, h.say("dave", "approve "+id), "succeeded")
+	enginetest.MustContain(t, h.Say("dave", "approve "+id), "succeeded")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Errorf("restart-web ran %d times, want 1", n)
 	}
@@ -27,17 +31,17 @@ func TestVoteChecksTheCurrentApprovers(t *testing.T) {
 // holds the request until that many approvers agree.
 func TestVoteNeedsTheCurrentQuorum(t *testing.T) {
 	h := newHarness(t)
-	id := approvalID(t, h.say("bob", "shop restart-web"))
+	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
 	f := testPolicy()
 	f.Rules[2].Quorum = 2 // was 1
-	if err := h.st.ImportFile(h.ctx, "test", f); err != nil {
+	if err := h.Store.ImportFile(h.Ctx, "test", f); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say("alice", "approve "+id), "1 of 2")
+	enginetest.MustContain(t, h.Say("alice", "approve "+id), "1 of 2")
 	if n := h.restart.runs.Load(); n != 0 {
 		t.Fatalf("restart-web ran %d times after 1 of the 2 approvals the rule now asks for", n)
 	}
-	mustContain(t, h.say("dave", "approve "+id), "succeeded")
+	enginetest.MustContain(t, h.Say("dave", "approve "+id), "succeeded")
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Errorf("restart-web ran %d times, want 1", n)
 	}
