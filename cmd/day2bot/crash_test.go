@@ -132,17 +132,12 @@ func TestKill9DuringRunAndApproval(t *testing.T) {
 		emu.SetBootReads(id, 1_000_000)
 	}
 
-	dir := t.TempDir()
-	db := filepath.Join(dir, "day2bot.db")
-	importPolicy(t, db, servePolicy)
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	cfg := fmt.Sprintf("database: %s\napps:\n", db)
+	cfg := "apps:\n"
 	for _, app := range []string{rolling, approved} {
 		cfg += fmt.Sprintf("  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    channels: [\"slack:C1\"]\n", app)
 	}
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, _ := serveConfig(t, servePolicy, cfg)
+	dir := filepath.Dir(cfgPath)
 	env := []string{
 		"SLACK_BOT_TOKEN=" + serveToken, "SLACK_SIGNING_SECRET=" + serveSecret, "SLACK_API_URL=" + fake.APIURL(),
 		"AWS_ENDPOINT_URL=" + emu.URL, "AWS_ACCESS_KEY_ID=AKIDCRASH", "AWS_SECRET_ACCESS_KEY=crash", "AWS_REGION=us-east-1",

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -29,24 +28,6 @@ type testClock struct{ *clocktest.Clock }
 
 func (testClock) After(time.Duration) <-chan time.Time { return nil }
 
-// lockedBuffer is the shell's transcript, written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 var schedSeq atomic.Int64
 
 // routineRig is serve's routine wiring on the emulator with an injected
@@ -59,7 +40,7 @@ type routineRig struct {
 	db    string
 	clk   testClock
 	emu   *emulator.Server
-	out   *lockedBuffer
+	out   *enginetest.Transcript
 	st    *store.Store
 	e     *bot.Engine
 	r     *routines
@@ -73,7 +54,7 @@ func newRoutineRig(t *testing.T, emu *emulator.Server) *routineRig {
 	if _, err := emu.SeedInstances(ctx, 2, emulator.InstanceSpec{Tags: map[string]string{"app": app, "tier": "web"}}); err != nil {
 		t.Fatal(err)
 	}
-	g := &routineRig{t: t, ctx: ctx, app: app, db: filepath.Join(t.TempDir(), "d.db"), emu: emu, out: &lockedBuffer{},
+	g := &routineRig{t: t, ctx: ctx, app: app, db: filepath.Join(t.TempDir(), "d.db"), emu: emu, out: &enginetest.Transcript{},
 		clk: testClock{clocktest.New(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))}, // a Wednesday
 		apps: map[string]blueprints.App{app: {
 			Blueprints: []string{"ec2-web"}, Region: "us-east-1", Channels: []string{"shell:ops"},

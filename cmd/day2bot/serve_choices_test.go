@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -68,13 +66,7 @@ func startChoicesDiscord(t *testing.T) (*discordServe, string) {
 	emu := emulator.New()
 	t.Cleanup(emu.Close)
 	apps, app := choicesApp(t, emu)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "day2bot.db")
-	importPolicy(t, db, choicesPolicy)
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	if err := os.WriteFile(cfgPath, []byte("database: "+db+"\ndiscord:\n  guild_id: \"g1\"\n"+apps), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, _ := serveConfig(t, choicesPolicy, "discord:\n  guild_id: \"g1\"\n"+apps)
 	vars := map[string]string{
 		"DISCORD_APP_ID": "app1", "DISCORD_BOT_TOKEN": "bot-token",
 		"DISCORD_PUBLIC_KEY": hex.EncodeToString(pub), "DISCORD_API_URL": api.srv.URL + "/api/v10",

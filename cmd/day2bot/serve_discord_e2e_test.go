@@ -10,14 +10,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -156,7 +155,7 @@ type discordServe struct {
 	app  string
 	seq  int
 	stop func() error
-	logs *syncBuffer
+	logs *enginetest.Transcript
 }
 
 func startDiscordServe(t *testing.T) *discordServe {
@@ -170,14 +169,8 @@ func startDiscordServe(t *testing.T) *discordServe {
 	if _, err := emu.SeedInstances(ctx, 2, emulator.InstanceSpec{Tags: map[string]string{"app": app, "tier": "web"}}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	db := filepath.Join(dir, "day2bot.db")
-	importPolicy(t, db, discordServePolicy)
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	cfg := fmt.Sprintf("database: %s\ndiscord:\n  guild_id: \"g1\"\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [\"discord:c1\"]\n", db, app)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, _ := serveConfig(t, discordServePolicy,
+		fmt.Sprintf("discord:\n  guild_id: \"g1\"\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [\"discord:c1\"]\n", app))
 	vars := map[string]string{
 		"DISCORD_APP_ID": "app1", "DISCORD_BOT_TOKEN": "bot-token",
 		"DISCORD_PUBLIC_KEY": hex.EncodeToString(pub), "DISCORD_API_URL": api.srv.URL + "/api/v10",

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/enginetest"
 )
 
 func discordEnv(vars map[string]string) func(string) string {
@@ -100,7 +101,7 @@ func TestStartDiscordHTTP(t *testing.T) {
 	if d.Platform().Name() != "discord" {
 		t.Errorf("platform %q", d.Platform().Name())
 	}
-	var logs syncBuffer
+	var logs enginetest.Transcript
 	d.log = slog.New(slog.NewJSONHandler(&logs, nil))
 	d.retryBase = time.Millisecond
 	mux := http.NewServeMux()

@@ -31,13 +31,7 @@ func startChoicesSlack(t *testing.T) (*serveEnv, string) {
 	emu := emulator.New()
 	t.Cleanup(emu.Close)
 	apps, app := choicesApp(t, emu)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "day2bot.db")
-	importPolicy(t, db, choicesPolicy)
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	if err := os.WriteFile(cfgPath, []byte("database: "+db+"\n"+apps), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, db := serveConfig(t, choicesPolicy, apps)
 	vars := map[string]string{"SLACK_BOT_TOKEN": serveToken, "SLACK_API_URL": fake.APIURL(), "SLACK_SIGNING_SECRET": serveSecret}
 	addr, logs, stop := launchServe(t, cfgPath, vars, emu)
 	return &serveEnv{fake: fake, base: "http://" + addr, app: app, emu: emu, logs: logs, stop: stop, db: db}, app

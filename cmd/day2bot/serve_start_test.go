@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,9 +43,8 @@ func TestServeListensWhileChatHangs(t *testing.T) {
 	emu := emulator.New()
 	t.Cleanup(emu.Close)
 	app := fmt.Sprintf("hang%d", time.Now().UnixNano()%1_000_000_000)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "day2bot.db")
-	importPolicy(t, db, servePolicy)
+	cfgPath, db := serveConfig(t, servePolicy,
+		fmt.Sprintf("apps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    channels: [\"slack:C1\"]\n", app))
 	ctx := context.Background()
 	st, err := openStore(ctx, db)
 	if err != nil {
@@ -59,11 +56,6 @@ func TestServeListensWhileChatHangs(t *testing.T) {
 	}
 	st.Close()
 	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	cfg := fmt.Sprintf("database: %s\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    channels: [\"slack:C1\"]\n", db, app)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	vars := map[string]string{"SLACK_BOT_TOKEN": serveToken, "SLACK_SIGNING_SECRET": serveSecret, "SLACK_API_URL": hung.URL + "/api/"}

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
+	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -54,24 +55,6 @@ rules:
     quorum: 1
 `
 
-// syncBuffer collects serve's JSON logs from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type serveEnv struct {
 	fake *slackfake.Server
 	base string // http://addr
@@ -79,7 +62,7 @@ type serveEnv struct {
 	emu  *emulator.Server
 	// web are the app's instances, seeded in the emulator.
 	web  []string
-	logs *syncBuffer
+	logs *enginetest.Transcript
 	stop func() error
 	db   string
 }
@@ -108,14 +91,8 @@ func startServeWith(t *testing.T, env map[string]string, extraConfig string) *se
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	db := filepath.Join(dir, "day2bot.db")
-	importPolicy(t, db, servePolicy)
-	cfgPath := filepath.Join(dir, "day2bot.yaml")
-	cfg := fmt.Sprintf("database: %s\napps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [\"slack:C1\"]\n", db, app) + extraConfig
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath, db := serveConfig(t, servePolicy,
+		fmt.Sprintf("apps:\n  %s:\n    blueprints: [ec2-web]\n    region: us-east-1\n    owners: [alice]\n    channels: [\"slack:C1\"]\n", app)+extraConfig)
 	vars := map[string]string{"SLACK_BOT_TOKEN": serveToken, "SLACK_API_URL": fake.APIURL()}
 	for k, v := range env {
 		vars[k] = v
@@ -132,9 +109,9 @@ func startServeWith(t *testing.T, env map[string]string, extraConfig string) *se
 // launchServe runs serve in the background with vars as its environment
 // and the emulator as AWS, waits until it listens and returns its address,
 // its JSON logs and a stop function (also run at cleanup).
-func launchServe(t *testing.T, cfgPath string, vars map[string]string, emu *emulator.Server) (string, *syncBuffer, func() error) {
+func launchServe(t *testing.T, cfgPath string, vars map[string]string, emu *emulator.Server) (string, *enginetest.Transcript, func() error) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &enginetest.Transcript{}
 	g := &globals{Stdout: io.Discard, Stderr: logs, Stdin: strings.NewReader(""), Getenv: func(k string) string { return vars[k] }}
 	runCtx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -160,6 +137,21 @@ func launchServe(t *testing.T, cfgPath string, vars map[string]string, emu *emul
 	}
 	t.Cleanup(func() { _ = stop() })
 	return addr, logs, stop
+}
+
+// serveConfig writes a config file whose database (in a temp dir, with
+// policy imported) comes before the rest of the config, cfg; it returns the
+// paths of both.
+func serveConfig(t *testing.T, policy, cfg string) (cfgPath, db string) {
+	t.Helper()
+	dir := t.TempDir()
+	db = filepath.Join(dir, "day2bot.db")
+	importPolicy(t, db, policy)
+	cfgPath = filepath.Join(dir, "day2bot.yaml")
+	if err := os.WriteFile(cfgPath, []byte("database: "+db+"\n"+cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, db
 }
 
 func importPolicy(t *testing.T, db, doc string) {
