@@ -182,17 +182,7 @@ func TestPolicyReevaluatedAtVote(t *testing.T) {
 func TestConcurrentApprovalsStartOnce(t *testing.T) {
 	h := newHarness(t)
 	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			voter := []string{"alice", "dave"}[i%2]
-			h.Session(voter).Line(h.Ctx, "press "+id+" approve")
-		}()
-	}
-	wg.Wait()
-	h.Drain()
+	enginetest.Concurrently(50, "press "+id+" approve", []string{"alice", "dave"}, h.Harness)
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("action ran %d times for 50 concurrent approvals, want 1", n)
 	}
@@ -205,20 +195,7 @@ func TestConcurrentApprovalsStartOnce(t *testing.T) {
 func TestConcurrentApprovalsTwoEnginesOneFile(t *testing.T) {
 	h := newHarness(t)
 	id := enginetest.ApprovalID(t, h.Say("bob", "shop restart-web"))
-	h2 := &harness{Harness: h.Another(), restart: h.restart, list: h.list}
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hh := []*harness{h, h2}[i%2]
-			voter := []string{"alice", "dave"}[(i/2)%2]
-			hh.Session(voter).Line(h.Ctx, "press "+id+" approve")
-		}()
-	}
-	wg.Wait()
-	h.Drain()
-	h2.Drain()
+	enginetest.Concurrently(50, "press "+id+" approve", []string{"alice", "dave"}, h.Harness, h.Another())
 	if n := h.restart.runs.Load(); n != 1 {
 		t.Fatalf("action ran %d times across two engines, want 1", n)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -154,16 +153,7 @@ func TestE2EApprovalExpires(t *testing.T) {
 func TestE2EFiftyConcurrentApprovalsRebootOnce(t *testing.T) {
 	x := newE2E(t)
 	id := enginetest.ApprovalID(t, x.Say("bob", "shop restart-web batch=4"))
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			x.Session([]string{"alice", "dave"}[i%2]).Line(x.Ctx, "approve "+id)
-		}()
-	}
-	wg.Wait()
-	x.Drain()
+	enginetest.Concurrently(50, "approve "+id, []string{"alice", "dave"}, x.Harness)
 	x.wantReboots(1)
 	if n := x.emu.Count("ec2:RebootInstances"); n != 1 {
 		t.Fatalf("RebootInstances called %d times, want 1", n)
@@ -220,19 +210,7 @@ func TestE2ERestartWithRunLeftRunning(t *testing.T) {
 func TestE2ETwoProcessesOneDatabase(t *testing.T) {
 	x := newE2E(t)
 	id := enginetest.ApprovalID(t, x.Say("bob", "shop restart-web batch=4"))
-	y := &e2e{Harness: x.Another(), emu: x.emu, ids: x.ids}
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := []*e2e{x, y}[i%2]
-			p.Session([]string{"alice", "dave"}[(i/2)%2]).Line(x.Ctx, "press "+id+" approve")
-		}()
-	}
-	wg.Wait()
-	x.Drain()
-	y.Drain()
+	enginetest.Concurrently(50, "press "+id+" approve", []string{"alice", "dave"}, x.Harness, x.Another())
 	x.wantReboots(1)
 	if n := x.emu.Count("ec2:RebootInstances"); n != 1 {
 		t.Fatalf("RebootInstances called %d times by two processes, want 1", n)

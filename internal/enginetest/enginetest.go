@@ -12,6 +12,7 @@ package enginetest
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,6 +191,21 @@ func (h *Harness) Drain() {
 	defer cancel()
 	if err := h.Engine.Drain(ctx); err != nil {
 		h.T.Fatalf("drain: %v", err)
+	}
+}
+
+// Concurrently types line n times at once, the i-th time on hs[i%len(hs)]
+// as users[(i/len(hs))%len(users)], and waits until every engine is idle:
+// concurrent clicks, on one process or several.
+func Concurrently(n int, line string, users []string, hs ...*Harness) {
+	var wg sync.WaitGroup
+	for i := range n {
+		h, user := hs[i%len(hs)], users[(i/len(hs))%len(users)]
+		wg.Go(func() { h.Session(user).Line(h.Ctx, line) })
+	}
+	wg.Wait()
+	for _, h := range hs {
+		h.Drain()
 	}
 }
 
