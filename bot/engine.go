@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/tasks"
 )
@@ -44,8 +45,9 @@ type Options struct {
 	AWS      AWSProvider
 	// Platforms by Name(); updates of stored messages go through them.
 	Platforms map[string]Platform
-	// Clock is the engine's time; default time.Now.
-	Clock func() time.Time
+	// Clock is the engine's time and what its loops (sweeps, heartbeats)
+	// wait on; default clock.Real. Tests pass a clocktest clock and move it.
+	Clock clock.Clock
 	// Logger; default discards.
 	Logger *slog.Logger
 	// Workers bounds concurrent runs; default 4.
@@ -149,7 +151,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, errors.New("new engine: no AWS provider")
 	}
 	if opts.Clock == nil {
-		opts.Clock = time.Now
+		opts.Clock = clock.Real{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -212,7 +214,7 @@ func New(opts Options) (*Engine, error) {
 		apps:    newCatalog(opts.Apps),
 		reg:     opts.Registry,
 		aws:     opts.AWS,
-		now:     opts.Clock,
+		now:     opts.Clock.Now,
 		log:     opts.Logger,
 		admins:  opts.Admins,
 		metrics: m,

@@ -105,14 +105,14 @@ func (e *Engine) Sweep(ctx context.Context) {
 // refuses longer ones).
 const maxRateWindow = 31 * 24 * time.Hour
 
+// sweepLoop sweeps SweepEvery after the previous sweep ended, on the
+// engine's clock, until ctx ends.
 func (e *Engine) sweepLoop(ctx context.Context) {
-	t := time.NewTicker(e.opts.SweepEvery)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-e.opts.Clock.After(e.opts.SweepEvery):
 			e.Sweep(ctx)
 		}
 	}

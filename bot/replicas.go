@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"time"
 )
 
 // Replicas sharing one store (Options.Shared): each beats its heart, takes
@@ -14,13 +13,11 @@ import (
 // replicaLoop beats this replica's heart and hands its idle workers queued
 // runs whose replica stopped or that waited StaleAfter, until ctx ends.
 func (e *Engine) replicaLoop(ctx context.Context) {
-	t := time.NewTicker(e.opts.Heartbeat)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-e.opts.Clock.After(e.opts.Heartbeat):
 		}
 		if err := e.store.Heartbeat(ctx, e.opts.Replica, e.now()); err != nil && ctx.Err() == nil {
 			e.log.WarnContext(ctx, "replica heartbeat", "err", err)

@@ -34,7 +34,7 @@ func reportHarness(t *testing.T) (*harness, string) {
 			Clients: func(context.Context, *blueprints.ResolvedApp) (digest.Clients, error) {
 				return digest.SDKClients(cfg), nil
 			},
-			Journal: o.Store.(*store.Store), Clock: o.Clock, CostTag: "app",
+			Journal: o.Store.(*store.Store), Clock: o.Clock.Now, CostTag: "app",
 		})
 		if err != nil {
 			t.Fatal(err)

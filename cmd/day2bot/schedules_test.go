@@ -103,7 +103,7 @@ func (g *routineRig) start() {
 		g.t.Fatal(err)
 	}
 	g.e, err = newEngine(engineDeps{Store: g.st, Catalog: cat, Apps: g.apps, Registry: reg, AWS: awsp,
-		Platforms: []bot.Platform{g.shell}, Clock: g.clk.Now, Digest: g.r.Digest})
+		Platforms: []bot.Platform{g.shell}, Clock: g.clk, Digest: g.r.Digest})
 	if err != nil {
 		g.t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/discord"
 	"github.com/day2bot/day2bot/bot/slack"
+	"github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies/store"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/awsclient"
@@ -176,7 +177,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	// lease; on Postgres under the lease (singletons.go), in the background.
 	waitSingletons := rt.wait
 	if sst.shared() {
-		sg := &singletons{rt: rt, engine: e, log: log, every: 5 * time.Second, held: leaseGauge(reg)}
+		sg := &singletons{rt: rt, engine: e, log: log, every: 5 * time.Second, clock: clock.Real{}, held: leaseGauge(reg)}
 		if dsc != nil && dsc.transport == "gateway" {
 			sg.discord, dsc.leased = dsc, true
 		}

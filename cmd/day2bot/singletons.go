@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clock"
 )
 
 // Singletons: with several replicas on one Postgres database, the
@@ -29,6 +30,7 @@ type singletons struct {
 	discord *discordSetup // nil, or its gateway is held here
 	log     *slog.Logger
 	every   time.Duration // how often runs of stopped replicas are looked for
+	clock   clock.Clock
 	held    prometheus.Gauge
 }
 
@@ -69,8 +71,6 @@ func (s *singletons) hold(ctx context.Context) {
 			s.log.ErrorContext(ctx, "connect discord gateway", "err", err)
 		}
 	}
-	t := time.NewTicker(s.every)
-	defer t.Stop()
 	for {
 		if err := s.engine.RecoverOrphans(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "recover runs of stopped replicas", "err", err)
@@ -78,7 +78,7 @@ func (s *singletons) hold(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-s.clock.After(s.every):
 		}
 	}
 }

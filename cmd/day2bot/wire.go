@@ -13,6 +13,7 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/awsclient"
@@ -30,7 +31,7 @@ type engineDeps struct {
 	Admins    []string
 	Logger    *slog.Logger
 	Metrics   prometheus.Registerer // nil: counters stay unregistered
-	Clock     func() time.Time      // nil: time.Now
+	Clock     clock.Clock           // nil: clock.Real
 	Workers   int
 	Digest    func(ctx context.Context, app string) (bot.Message, error)
 	Cost      func(ctx context.Context, app string) (bot.Message, error)
