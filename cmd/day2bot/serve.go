@@ -38,6 +38,11 @@ type serveOptions struct {
 	// 0 is Slack's own limit (one a second). Tests against the Slack fake
 	// pass a millisecond instead of waiting a second a message.
 	SlackPace time.Duration
+	// Pace is how batched actions (a rolling restart) wait for a batch to
+	// be back; zero is what AWS needs (a 10 s settle after acting). Tests
+	// against the emulator, whose checks are current at once, pass a
+	// millisecond instead of waiting 10 s a batch.
+	Pace awsactions.Pace
 	// ShutdownGrace bounds the wait for in-flight work on SIGTERM.
 	ShutdownGrace time.Duration
 }
@@ -113,7 +118,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	}
 
 	cat := cfg.Catalog
-	reg2, err := actionRegistry(awsactions.All(), cat, cfg.Apps)
+	reg2, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: o.Pace}), cat, cfg.Apps)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/day2bot/day2bot/bot/slack/slackfake"
 	"github.com/day2bot/day2bot/internal/enginetest"
 	"github.com/day2bot/day2bot/policies"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -120,6 +121,7 @@ func launchServe(t *testing.T, cfgPath string, vars map[string]string, emu *emul
 		done <- runServe(runCtx, g, serveOptions{
 			ConfigPath: cfgPath, Listen: "127.0.0.1:0", AWS: staticAWS{cfg: emu.ClientConfig("us-east-1", "AKIDSERVE")},
 			Ready: func(addr string) { ready <- addr }, ShutdownGrace: 10 * time.Second, SlackPace: time.Millisecond,
+			Pace: awsactions.Pace{Settle: time.Millisecond},
 		})
 	}()
 	var addr string
