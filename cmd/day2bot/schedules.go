@@ -331,7 +331,7 @@ func newSchedulesCmd(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("db") {
 				dbPath = g.DBPath
 			}
-			return listSchedules(cmd.Context(), g, configPath, dbPath, time.Now)
+			return listSchedules(cmd.Context(), g, configPath, dbPath)
 		},
 	}
 	list.Flags().StringVar(&configPath, "config", "day2bot.yaml", "path of the config file")
@@ -340,7 +340,7 @@ func newSchedulesCmd(g *globals) *cobra.Command {
 }
 
 // listSchedules prints KEY, SPEC, CATCH-UP, NEXT and LAST for every schedule.
-func listSchedules(ctx context.Context, g *globals, configPath, dbPath string, now func() time.Time) error {
+func listSchedules(ctx context.Context, g *globals, configPath, dbPath string) error {
 	cfg, err := loadConfig(configPath, g.Getenv)
 	if err != nil {
 		return usageError("%w", err)
@@ -366,7 +366,7 @@ func listSchedules(ctx context.Context, g *globals, configPath, dbPath string, n
 			}
 		}
 	}
-	sc, err := schedule.New(jobs, st, fixedClock(now), slog.New(slog.DiscardHandler), nil)
+	sc, err := schedule.New(jobs, st, clk.Real{}, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return usageError("%w", err)
 	}
@@ -389,12 +389,6 @@ func listSchedules(ctx context.Context, g *globals, configPath, dbPath string, n
 	}
 	return tw.Flush()
 }
-
-// fixedClock is a schedule.Clock for listings: Now only.
-type fixedClock func() time.Time
-
-func (c fixedClock) Now() time.Time                     { return c() }
-func (fixedClock) After(time.Duration) <-chan time.Time { return nil }
 
 // Schedules lists an app's schedules for `schedules APP` (engine
 // Options.Schedules): next run from the scheduler, last from the store.
