@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/bot/routines"
 )
 
 // Config is day2bot.yaml, parsed once here and passed down as values.
@@ -29,8 +30,8 @@ type Config struct {
 	Discord DiscordConfig `yaml:"discord,omitempty"`
 	// Admins are handles or principals allowed to run `/day2 policy …`.
 	Admins []string `yaml:"admins,omitempty"`
-	// Routines tune digests and alerts (schedules.go).
-	Routines RoutinesConfig `yaml:"routines,omitempty"`
+	// Routines tune digests and alerts (bot/routines).
+	Routines routines.Config `yaml:"routines,omitempty"`
 	// Dashboard is the per-app page (dashboard.go).
 	Dashboard DashboardConfig `yaml:"dashboard,omitempty"`
 

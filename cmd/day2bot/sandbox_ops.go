@@ -22,6 +22,7 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/bot/shell"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks/emulator"
@@ -32,7 +33,7 @@ import (
 var sandboxCPU = []float64{34, 41, 48, 76}
 
 type sandboxOps struct {
-	rt   *routines
+	rt   *routines.Routines
 	cw   *cloudwatch.Client
 	plat *shell.Platform
 }
@@ -44,7 +45,11 @@ func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, st
 	if err := seedSandboxMetrics(ctx, emu, cfg); err != nil {
 		return nil, err
 	}
-	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: apps, AWS: staticAWS{cfg: cfg},
+	resolved, err := resolvedApps(cat, apps)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := routines.New(routines.Options{Store: st, Apps: resolved, AWS: staticAWS{cfg: cfg},
 		Platforms: []bot.Platform{plat}, Logger: log, CostTag: "app"})
 	if err != nil {
 		return nil, err
@@ -158,12 +163,8 @@ func (o *sandboxOps) flip(ctx context.Context, name string, ok bool) error {
 	if _, err := o.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name), StateValue: state, StateReason: aws.String(reason)}); err != nil {
 		return fmt.Errorf("set state: %w", err)
 	}
-	owned := false
-	for _, ra := range o.rt.apps {
-		owned = owned || ra.OwnsAlarm(name)
-	}
-	if !owned {
+	if !o.rt.OwnsAlarm(name) {
 		return fmt.Errorf("set to %s, but no app watches it (names start with an app, like shop-cpu-high)", state)
 	}
-	return o.rt.alerts.PollAlarm(ctx, name)
+	return o.rt.PollAlarm(ctx, name)
 }

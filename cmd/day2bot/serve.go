@@ -17,6 +17,7 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/discord"
+	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/bot/slack"
 	"github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies/store"
@@ -130,13 +131,17 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 		}
 		awsp = appAccounts(p, cfg.Apps)
 	}
-	// Schedules, digests and alerts (schedules.go): built before the
+	// Schedules, digests and alerts (bot/routines): built before the
 	// engine, which answers `digest APP` with them, started after it.
-	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: cfg.Apps, AWS: awsp, Platforms: platforms, Logger: log, Config: cfg.Routines})
+	apps, err := resolvedApps(cat, cfg.Apps)
 	if err != nil {
 		return usageError("%w", err)
 	}
-	digestEvery, err := cfg.Routines.digestEvery()
+	rt, err := routines.New(routines.Options{Store: st, Apps: apps, AWS: awsp, Platforms: platforms, Logger: log, Config: cfg.Routines})
+	if err != nil {
+		return usageError("%w", err)
+	}
+	digestEvery, err := cfg.Routines.DigestInterval()
 	if err != nil {
 		return usageError("%w", err)
 	}
@@ -180,14 +185,14 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	defer cancel()
 	// The singletons: on SQLite here, the one process always holds the
 	// lease; on Postgres under the lease (singletons.go), in the background.
-	waitSingletons := rt.wait
+	waitSingletons := rt.Wait
 	if sst.shared() {
 		sg := &singletons{rt: rt, engine: e, log: log, every: 5 * time.Second, clock: clock.Real{}, held: leaseGauge(reg)}
 		if dsc != nil && dsc.transport == "gateway" {
 			sg.discord, dsc.leased = dsc, true
 		}
 		waitSingletons = sg.start(ctx, sst)
-	} else if err := rt.start(ctx, e); err != nil {
+	} else if err := rt.Start(ctx, e); err != nil {
 		cancel()
 		return errors.Join(err, shutdownEngine(e, o))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/bot/shell"
 	"github.com/day2bot/day2bot/policies/store"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
@@ -86,11 +87,15 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	aws := appAccounts(p, cfg.Apps)
 	// `digest APP` and `schedules APP` answer as in serve (the same
 	// builder); the schedules themselves fire only in serve.
-	rt, err := newRoutines(routineDeps{Store: st, Catalog: cat, Apps: cfg.Apps, AWS: aws, Platforms: []bot.Platform{plat}, Logger: log, Config: cfg.Routines})
+	apps, err := resolvedApps(cat, cfg.Apps)
 	if err != nil {
 		return usageError("%w", err)
 	}
-	digestEvery, err := cfg.Routines.digestEvery()
+	rt, err := routines.New(routines.Options{Store: st, Apps: apps, AWS: aws, Platforms: []bot.Platform{plat}, Logger: log, Config: cfg.Routines})
+	if err != nil {
+		return usageError("%w", err)
+	}
+	digestEvery, err := cfg.Routines.DigestInterval()
 	if err != nil {
 		return usageError("%w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/internal/clock"
 )
 
@@ -25,7 +26,7 @@ const takeoverGrace = 30 * time.Second
 // singletons runs under the lease until ctx ends and waits for what it
 // started once the lease is gone.
 type singletons struct {
-	rt      *routines
+	rt      *routines.Routines
 	engine  *bot.Engine
 	discord *discordSetup // nil, or its gateway is held here
 	log     *slog.Logger
@@ -61,11 +62,11 @@ func (s *singletons) hold(ctx context.Context) {
 	s.log.InfoContext(ctx, "running singletons: schedules, alarms, recovery")
 	s.held.Set(1)
 	defer s.held.Set(0)
-	s.rt.sched.CatchUpWithin(takeoverGrace)
-	if err := s.rt.start(ctx, s.engine); err != nil {
+	s.rt.CatchUpWithin(takeoverGrace)
+	if err := s.rt.Start(ctx, s.engine); err != nil {
 		s.log.ErrorContext(ctx, "start schedules and alarms", "err", err)
 	}
-	defer s.rt.wait()
+	defer s.rt.Wait()
 	if s.discord != nil {
 		if err := s.discord.adapter.ConnectGateway(ctx, s.engine); err != nil {
 			s.log.ErrorContext(ctx, "connect discord gateway", "err", err)

@@ -69,16 +69,29 @@ func newEngine(d engineDeps) (*bot.Engine, error) {
 	return e, nil
 }
 
-// resolveApps turns the configured apps into the engine's view: blueprint
-// tasks bound to each app's resources.
-func resolveApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) ([]bot.App, error) {
-	var out []bot.App
-	for _, name := range slices.Sorted(maps.Keys(cfg)) {
-		ra, err := blueprints.ResolveApp(cat, name, cfg[name])
+// resolvedApps resolves every configured app against the catalog.
+func resolvedApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) (map[string]*blueprints.ResolvedApp, error) {
+	out := make(map[string]*blueprints.ResolvedApp, len(cfg))
+	for name, app := range cfg {
+		ra, err := blueprints.ResolveApp(cat, name, app)
 		if err != nil {
 			return nil, fmt.Errorf("resolve app %s: %w", name, err)
 		}
-		out = append(out, engineApp(ra))
+		out[name] = ra
+	}
+	return out, nil
+}
+
+// resolveApps turns the configured apps into the engine's view: blueprint
+// tasks bound to each app's resources.
+func resolveApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) ([]bot.App, error) {
+	apps, err := resolvedApps(cat, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []bot.App
+	for _, name := range slices.Sorted(maps.Keys(apps)) {
+		out = append(out, engineApp(apps[name]))
 	}
 	return out, nil
 }
