@@ -18,8 +18,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/day2bot/day2bot/blueprints"
-	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/shell"
+	"github.com/day2bot/day2bot/bot/web"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
@@ -90,15 +90,6 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 		return fmt.Errorf("make sandbox directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	st, err := openStore(ctx, filepath.Join(dir, "day2bot.db"), store.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := importSandboxPolicy(ctx, st); err != nil {
-		return err
-	}
-
 	cat, err := blueprints.Library()
 	if err != nil {
 		return fmt.Errorf("load blueprint library: %w", err)
@@ -108,12 +99,6 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 		return fmt.Errorf("read sandbox apps: %w", err)
 	}
 	apps, err := blueprints.ParseConfig("sandbox/apps.yaml", appsYAML)
-	if err != nil {
-		return err
-	}
-	// The emulator reports a batch's status checks as they are the moment
-	// it is asked, so batched actions need not give AWS time to notice.
-	reg, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: awsactions.Pace{Settle: -1}}), cat, apps.Apps)
 	if err != nil {
 		return err
 	}
@@ -128,14 +113,9 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
 	plat.SaveAttachments(attachments)
-	// Digests on demand and `alarm NAME` (sandbox_ops.go).
-	ops, err := newSandboxOps(ctx, emu, awsCfg, st, cat, apps.Apps, plat, log)
-	if err != nil {
-		return err
-	}
 	// The dashboard listens before the engine exists, so its links can
 	// name the port; it serves once the engine is built.
-	var dash *dashboardParts
+	var links *web.Links
 	var dashLn net.Listener
 	if dashAddr != "off" {
 		if dashLn, err = net.Listen("tcp", dashAddr); err != nil {
@@ -143,27 +123,42 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 		}
 		defer dashLn.Close()
 		key, _ := dashboardKey("", nil) // one process: a random key is right
-		links, err := newDashboardLinks(key, "http://"+dashLn.Addr().String())
-		if err != nil {
+		if links, err = newDashboardLinks(key, "http://"+dashLn.Addr().String()); err != nil {
 			return err
 		}
-		dash = &dashboardParts{links: links, digest: ops.rt.Digest, log: log}
 	}
-	deps := engineDeps{
-		Store: st, Catalog: cat, Apps: apps.Apps, Registry: reg, AWS: staticAWS{cfg: awsCfg},
-		Platforms: []bot.Platform{plat}, Admins: []string{"alice"}, Logger: log, Digest: ops.rt.Digest, Cost: ops.rt.Cost, CostRows: ops.rt.CostRows, Schedules: ops.rt.Schedules,
+	a := assembly{
+		DB: filepath.Join(dir, "day2bot.db"), Logger: log, Catalog: cat, Apps: apps.Apps,
+		// The emulator reports a batch's status checks as they are the
+		// moment it is asked, so batched actions need not give AWS time
+		// to notice.
+		Pace: awsactions.Pace{Settle: -1}, AWS: staticAWS{cfg: awsCfg},
+		Platforms: platformsOf(plat), Admins: []string{"alice"}, CostTag: "app",
 	}
-	if dash != nil {
-		deps.DashboardLink = dash.links.Link
+	if links != nil {
+		a.DashboardLink = links.Link
 	}
-	e, err := newEngine(deps)
+	b, err := assemble(ctx, a)
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, b.close()) }()
+	if err := importSandboxPolicy(ctx, b.store.Store); err != nil {
+		return err
+	}
+	// Digests on demand and `alarm NAME` (sandbox_ops.go).
+	ops, err := newSandboxOps(ctx, emu, awsCfg, b.routines, plat)
+	if err != nil {
+		return err
+	}
+	e := b.engine
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, e.Close()) }()
+	var dash *dashboardParts
+	if links != nil {
+		dash = &dashboardParts{links: links, digest: b.routines.Digest, log: log}
+	}
 	if dash != nil {
 		h, err := dash.handler(e)
 		if err != nil {

@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,11 +19,9 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
-	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/bot/shell"
-	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -38,20 +35,10 @@ type sandboxOps struct {
 	plat *shell.Platform
 }
 
-// newSandboxOps seeds the digest's metrics and builds the routines. The demo
-// alarm shop-cpu-high is shop's through the app's alarm_prefixes.
-func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, st *store.Store, cat *blueprints.Catalog,
-	apps map[string]blueprints.App, plat *shell.Platform, log *slog.Logger) (*sandboxOps, error) {
+// newSandboxOps seeds the digest's metrics. The demo alarm shop-cpu-high
+// is shop's through the app's alarm_prefixes.
+func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, rt *routines.Routines, plat *shell.Platform) (*sandboxOps, error) {
 	if err := seedSandboxMetrics(ctx, emu, cfg); err != nil {
-		return nil, err
-	}
-	resolved, err := resolvedApps(cat, apps)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := routines.New(routines.Options{Store: st, Apps: resolved, AWS: staticAWS{cfg: cfg},
-		Platforms: []bot.Platform{plat}, Logger: log, CostTag: "app"})
-	if err != nil {
 		return nil, err
 	}
 	return &sandboxOps{rt: rt, cw: cloudwatch.NewFromConfig(cfg), plat: plat}, nil

@@ -17,12 +17,11 @@ import (
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/bot/discord"
-	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/bot/slack"
+	"github.com/day2bot/day2bot/bot/web"
 	"github.com/day2bot/day2bot/internal/clock"
 	"github.com/day2bot/day2bot/policies/store"
 	awsactions "github.com/day2bot/day2bot/tasks/aws"
-	"github.com/day2bot/day2bot/tasks/awsclient"
 )
 
 // serveOptions are serve's flags plus what tests inject.
@@ -85,87 +84,60 @@ func runServe(ctx context.Context, g *globals, o serveOptions) (err error) {
 	log := slog.New(slog.NewJSONHandler(g.Stderr, nil))
 	reg := newMetricsRegistry()
 
-	// The store comes first: the adapters keep their replay memory in it.
-	dbPath := cmp.Or(o.DBPath, cfg.Database, "day2bot.db")
 	replica := bot.NewReplicaID()
 	log = log.With("replica", replica)
-	sst, err := openServeStore(ctx, dbPath, log, store.WithLogger(log))
-	if err != nil {
-		return err
+	a := assembly{
+		DB: cmp.Or(o.DBPath, cfg.Database, "day2bot.db"), Logger: log, Catalog: cfg.Catalog, Apps: cfg.Apps,
+		Pace: o.Pace, AWS: o.AWS, Admins: cfg.Admins, Routines: cfg.Routines, Metrics: reg, Replica: replica,
 	}
-	st := sst.Store
-	defer func() { err = errors.Join(err, st.Close()) }()
-
-	slk, err := newSlack(cfg, log, reg, st, o.SlackPace)
-	if err != nil {
-		return usageError("%w", err)
-	}
-	dsc, err := newDiscord(cfg, log, st)
-	if err != nil {
-		return usageError("%w", err)
-	}
-	if slk == nil && dsc == nil {
-		return usageError("serve: no chat platform configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or the DISCORD_* variables")
-	}
-	for _, w := range cfg.openToAll(slk != nil, dsc != nil) {
-		log.WarnContext(ctx, "no allow-list", "warning", w)
-	}
-	var platforms []bot.Platform
-	if slk != nil {
-		platforms = append(platforms, slk.adapter)
-	}
-	if dsc != nil {
-		platforms = append(platforms, dsc.Platform())
-	}
-
-	cat := cfg.Catalog
-	reg2, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: o.Pace}), cat, cfg.Apps)
-	if err != nil {
-		return err
-	}
-	awsp := o.AWS
-	if awsp == nil {
-		p, err := awsclient.New(ctx, awsclient.Options{})
-		if err != nil {
-			return err
+	var slk *slackSetup
+	var dsc *discordSetup
+	a.Platforms = func(st *store.Store) ([]bot.Platform, error) {
+		var err error
+		if slk, err = newSlack(cfg, log, reg, st, o.SlackPace); err != nil {
+			return nil, usageError("%w", err)
 		}
-		awsp = appAccounts(p, cfg.Apps)
+		if dsc, err = newDiscord(cfg, log, st); err != nil {
+			return nil, usageError("%w", err)
+		}
+		if slk == nil && dsc == nil {
+			return nil, usageError("serve: no chat platform configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or the DISCORD_* variables")
+		}
+		for _, w := range cfg.openToAll(slk != nil, dsc != nil) {
+			log.WarnContext(ctx, "no allow-list", "warning", w)
+		}
+		var platforms []bot.Platform
+		if slk != nil {
+			platforms = append(platforms, slk.adapter)
+		}
+		if dsc != nil {
+			platforms = append(platforms, dsc.Platform())
+		}
+		return platforms, nil
 	}
-	// Schedules, digests and alerts (bot/routines): built before the
-	// engine, which answers `digest APP` with them, started after it.
-	apps, err := resolvedApps(cat, cfg.Apps)
-	if err != nil {
-		return usageError("%w", err)
-	}
-	rt, err := routines.New(routines.Options{Store: st, Apps: apps, AWS: awsp, Platforms: platforms, Logger: log, Config: cfg.Routines})
-	if err != nil {
-		return usageError("%w", err)
-	}
-	digestEvery, err := cfg.Routines.DigestInterval()
-	if err != nil {
-		return usageError("%w", err)
-	}
-	deps := engineDeps{
-		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg2, AWS: awsp,
-		Platforms: platforms, Admins: cfg.Admins, Logger: log, Metrics: reg, Digest: rt.Digest, Cost: rt.Cost, CostRows: rt.CostRows, Schedules: rt.Schedules,
-		DigestEvery: digestEvery, Replica: replica, Shared: sst.shared(),
-	}
-	var dash *dashboardParts
+	var links *web.Links
 	if cfg.Dashboard.URL != "" {
 		key, err := dashboardKey(cfg.Secrets.DashboardKey, log)
 		if err != nil {
 			return err
 		}
-		links, err := newDashboardLinks(key, cfg.Dashboard.URL)
-		if err != nil {
+		if links, err = newDashboardLinks(key, cfg.Dashboard.URL); err != nil {
 			return err
 		}
-		dash = &dashboardParts{links: links, digest: rt.Digest, log: log}
-		deps.DashboardLink = links.Link
+		a.DashboardLink = links.Link
 	}
-	e, err := newEngine(deps)
+	// The store, the adapters (they keep their replay memory in it), the
+	// schedules, digests and alerts (bot/routines: started below, after
+	// the engine) and the engine.
+	b, err := assemble(ctx, a)
 	if err != nil {
-		return usageError("%w", err)
+		return err
+	}
+	defer func() { err = errors.Join(err, b.close()) }()
+	sst, rt, e := b.store, b.routines, b.engine
+	var dash *dashboardParts
+	if links != nil {
+		dash = &dashboardParts{links: links, digest: rt.Digest, log: log}
 	}
 	// Listen before the engine starts: starting announces runs the last
 	// process left interrupted, and however slow the chat API is, the

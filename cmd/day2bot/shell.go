@@ -10,12 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/day2bot/day2bot/bot"
-	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/bot/shell"
-	"github.com/day2bot/day2bot/policies/store"
-	awsactions "github.com/day2bot/day2bot/tasks/aws"
-	"github.com/day2bot/day2bot/tasks/awsclient"
 )
 
 func newShellCmd(g *globals) *cobra.Command {
@@ -63,20 +58,6 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	if verbose {
 		log = slog.New(slog.NewTextHandler(g.Stderr, nil))
 	}
-	st, err := openStore(ctx, cmp.Or(db, cfg.Database, "day2bot.db"), store.WithLogger(log))
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, st.Close()) }()
-	cat := cfg.Catalog
-	reg, err := actionRegistry(awsactions.All(), cat, cfg.Apps)
-	if err != nil {
-		return err
-	}
-	p, err := awsclient.New(ctx, awsclient.Options{})
-	if err != nil {
-		return err
-	}
 	chat, err := openChat(g)
 	if err != nil {
 		return err
@@ -84,33 +65,20 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
 	plat.SaveAttachments(attachments)
-	aws := appAccounts(p, cfg.Apps)
 	// `digest APP` and `schedules APP` answer as in serve (the same
-	// builder); the schedules themselves fire only in serve.
-	apps, err := resolvedApps(cat, cfg.Apps)
-	if err != nil {
-		return usageError("%w", err)
-	}
-	rt, err := routines.New(routines.Options{Store: st, Apps: apps, AWS: aws, Platforms: []bot.Platform{plat}, Logger: log, Config: cfg.Routines})
-	if err != nil {
-		return usageError("%w", err)
-	}
-	digestEvery, err := cfg.Routines.DigestInterval()
-	if err != nil {
-		return usageError("%w", err)
-	}
-	e, err := newEngine(engineDeps{
-		Store: st, Catalog: cat, Apps: cfg.Apps, Registry: reg, AWS: aws,
-		Platforms: []bot.Platform{plat}, Admins: cfg.Admins, Logger: log,
-		Digest: rt.Digest, Cost: rt.Cost, CostRows: rt.CostRows, Schedules: rt.Schedules, DigestEvery: digestEvery,
+	// routines); the schedules themselves fire only in serve.
+	b, err := assemble(ctx, assembly{
+		DB: cmp.Or(db, cfg.Database, "day2bot.db"), Logger: log, Catalog: cfg.Catalog, Apps: cfg.Apps,
+		Platforms: platformsOf(plat), Admins: cfg.Admins, Routines: cfg.Routines,
 	})
 	if err != nil {
-		return usageError("%w", err)
+		return err
 	}
+	defer func() { err = errors.Join(err, b.close()) }()
+	e := b.engine
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, e.Close()) }()
 	s := &shell.Session{Engine: e, Platform: plat, Channel: channel, User: as, Drain: e.Drain}
 	if err := chat.run(ctx, s, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -13,60 +14,126 @@ import (
 
 	"github.com/day2bot/day2bot/blueprints"
 	"github.com/day2bot/day2bot/bot"
-	"github.com/day2bot/day2bot/internal/clock"
+	"github.com/day2bot/day2bot/bot/routines"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/awsclient"
 )
 
-// engineDeps is what newEngine wires together; serve, shell and sandbox
-// each build one.
-type engineDeps struct {
-	Store     *store.Store
-	Catalog   *blueprints.Catalog
-	Apps      map[string]blueprints.App
-	Registry  *tasks.Registry
-	AWS       bot.AWSProvider
-	Platforms []bot.Platform
+// assembly is what serve, shell and sandbox tell assemble: where their
+// database is, which apps, AWS and chat they have, and what differs.
+type assembly struct {
+	// DB is a SQLite file's path or a postgres:// URL.
+	DB      string
+	Logger  *slog.Logger
+	Catalog *blueprints.Catalog
+	Apps    map[string]blueprints.App
+	// Pace is how the batched AWS actions wait for a batch to be back;
+	// zero is AWS's own.
+	Pace awsactions.Pace
+	// AWS hands out the apps' configs; nil is the default credential
+	// chain, assuming each app's role.
+	AWS bot.AWSProvider
+	// Platforms are built once the store is open: serve's adapters keep
+	// their replay memory in it.
+	Platforms func(st *store.Store) ([]bot.Platform, error)
 	Admins    []string
-	Logger    *slog.Logger
-	Metrics   prometheus.Registerer // nil: counters stay unregistered
-	Clock     clock.Clock           // nil: clock.Real
-	Workers   int
-	Digest    func(ctx context.Context, app string) (bot.Message, error)
-	Cost      func(ctx context.Context, app string) (bot.Message, error)
-	CostRows  func(ctx context.Context, app string, from, to time.Time) ([]bot.CostRow, error)
-	Schedules func(ctx context.Context, app string) (bot.Message, error)
-	// DigestEvery throttles on-demand digests per app; 0: the engine's default.
-	DigestEvery time.Duration
+	// Routines is the config's `routines:`; CostTag its default tag.
+	Routines routines.Config
+	CostTag  string
+	Metrics  prometheus.Registerer // nil: counters stay unregistered
 	// DashboardLink makes `dashboard APP` links (bot/web); nil: no dashboard.
 	DashboardLink func(platform, user, app string) (string, time.Duration)
-	// Replica and Shared: see bot.Options (several replicas on Postgres).
+	// Replica is serve's id among replicas: on a Postgres database the
+	// engine then shares the store with the other replicas. "" for one
+	// process (shell, sandbox).
 	Replica string
-	Shared  bool
 }
 
-// newEngine resolves the apps against the blueprint catalog and builds the
-// engine. The caller starts it.
-func newEngine(d engineDeps) (*bot.Engine, error) {
-	apps, err := resolveApps(d.Catalog, d.Apps)
+// assembled is the bot put together: its store, routines and engine. The
+// caller starts the engine (and, in serve, the routines); close closes
+// the engine and then the store.
+type assembled struct {
+	store     *servedStore
+	platforms []bot.Platform
+	routines  *routines.Routines
+	engine    *bot.Engine
+}
+
+// assemble opens the store and builds the platforms, the actions, the
+// routines and the engine, the same way for every subcommand. Errors in
+// what the config says are usage errors.
+func assemble(ctx context.Context, a assembly) (_ *assembled, err error) {
+	st, err := openServeStore(ctx, a.DB, a.Logger, store.WithLogger(a.Logger))
 	if err != nil {
 		return nil, err
 	}
+	out := &assembled{store: st}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, out.close())
+		}
+	}()
+	if a.Platforms != nil {
+		if out.platforms, err = a.Platforms(st.Store); err != nil {
+			return nil, err
+		}
+	}
+	reg, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: a.Pace}), a.Catalog, a.Apps)
+	if err != nil {
+		return nil, err
+	}
+	awsp := a.AWS
+	if awsp == nil {
+		p, err := awsclient.New(ctx, awsclient.Options{})
+		if err != nil {
+			return nil, err
+		}
+		awsp = appAccounts(p, a.Apps)
+	}
+	apps, err := resolvedApps(a.Catalog, a.Apps)
+	if err != nil {
+		return nil, usageError("%w", err)
+	}
+	out.routines, err = routines.New(routines.Options{Store: st.Store, Apps: apps, AWS: awsp, Platforms: out.platforms,
+		Logger: a.Logger, CostTag: a.CostTag, Config: a.Routines})
+	if err != nil {
+		return nil, usageError("%w", err)
+	}
+	digestEvery, err := a.Routines.DigestInterval()
+	if err != nil {
+		return nil, usageError("%w", err)
+	}
 	platforms := map[string]bot.Platform{}
-	for _, p := range d.Platforms {
+	for _, p := range out.platforms {
 		platforms[p.Name()] = p
 	}
-	e, err := bot.New(bot.Options{
-		Store: d.Store, Apps: apps, Registry: d.Registry, AWS: d.AWS, Platforms: platforms,
-		Clock: d.Clock, Logger: d.Logger, Workers: d.Workers, Admins: d.Admins, Metrics: d.Metrics,
-		Digest: d.Digest, Cost: d.Cost, CostRows: d.CostRows, Schedules: d.Schedules, DigestEvery: d.DigestEvery, DashboardLink: d.DashboardLink,
-		Replica: d.Replica, Shared: d.Shared,
+	rt := out.routines
+	out.engine, err = bot.New(bot.Options{
+		Store: st.Store, Apps: engineApps(apps), Registry: reg, AWS: awsp, Platforms: platforms,
+		Logger: a.Logger, Admins: a.Admins, Metrics: a.Metrics,
+		Digest: rt.Digest, Cost: rt.Cost, CostRows: rt.CostRows, Schedules: rt.Schedules, DigestEvery: digestEvery,
+		DashboardLink: a.DashboardLink, Replica: a.Replica, Shared: a.Replica != "" && st.shared(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("build engine: %w", err)
+		return nil, usageError("build engine: %w", err)
 	}
-	return e, nil
+	return out, nil
+}
+
+// platformsOf is Assembly.Platforms for platforms that keep nothing in
+// the store (the terminal).
+func platformsOf(ps ...bot.Platform) func(*store.Store) ([]bot.Platform, error) {
+	return func(*store.Store) ([]bot.Platform, error) { return ps, nil }
+}
+
+// close closes the engine, if built, and the store.
+func (a *assembled) close() error {
+	if a.engine != nil {
+		a.engine.Close()
+	}
+	return a.store.Close()
 }
 
 // resolvedApps resolves every configured app against the catalog.
@@ -82,18 +149,14 @@ func resolvedApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) (map[s
 	return out, nil
 }
 
-// resolveApps turns the configured apps into the engine's view: blueprint
-// tasks bound to each app's resources.
-func resolveApps(cat *blueprints.Catalog, cfg map[string]blueprints.App) ([]bot.App, error) {
-	apps, err := resolvedApps(cat, cfg)
-	if err != nil {
-		return nil, err
-	}
+// engineApps are the resolved apps as the engine sees them, by name:
+// blueprint tasks bound to each app's resources.
+func engineApps(apps map[string]*blueprints.ResolvedApp) []bot.App {
 	var out []bot.App
 	for _, name := range slices.Sorted(maps.Keys(apps)) {
 		out = append(out, engineApp(apps[name]))
 	}
-	return out, nil
+	return out
 }
 
 func engineApp(ra *blueprints.ResolvedApp) bot.App {

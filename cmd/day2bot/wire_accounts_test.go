@@ -33,11 +33,11 @@ func TestResolveAppsKeepsConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := resolveApps(cat, map[string]blueprints.App{"shop": {Blueprints: []string{"ec2-web"}, Region: "us-east-1"}})
+	resolved, err := resolvedApps(cat, map[string]blueprints.App{"shop": {Blueprints: []string{"ec2-web"}, Region: "us-east-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, task := range apps[0].Tasks {
+	for _, task := range engineApps(resolved)[0].Tasks {
 		if task.Name == "restart-web" {
 			if task.Confirm != "Rebooting drops the connections on each instance of a batch." {
 				t.Fatalf("restart-web confirm = %q", task.Confirm)
