@@ -54,9 +54,11 @@ func listSchedules(ctx context.Context, g *globals, configPath, dbPath string) e
 		return err
 	}
 	defer st.Close()
+	// Resolving the apps refused bad cron specs: what fails here is
+	// reading the database.
 	infos, err := routines.List(ctx, apps, st, clock.Real{})
 	if err != nil {
-		return usageError("%w", err)
+		return err
 	}
 	if len(infos) == 0 {
 		fmt.Fprintln(g.Stdout, "no schedules")
