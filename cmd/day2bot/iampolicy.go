@@ -114,7 +114,7 @@ func iamDocuments(configPath, appName, principal string, getenv func(string) str
 	if err != nil {
 		return iamDocs{}, fmt.Errorf("%s: %w", configPath, err)
 	}
-	reg, err := actionRegistry(awsactions.All(), cat, map[string]blueprints.App{appName: app})
+	reg, err := actionRegistry(awsactions.All(), map[string]*blueprints.ResolvedApp{appName: ra})
 	if err != nil {
 		return iamDocs{}, err
 	}

@@ -14,12 +14,8 @@ import (
 // actionRegistry is base (the AWS actions) with the cloudformation.* actions
 // knowing the templates of the apps deployed as stacks (`stack:` in the
 // config).
-func actionRegistry(base []tasks.Action, cat *blueprints.Catalog, apps map[string]blueprints.App) (*tasks.Registry, error) {
-	stacks, err := stackTemplates(cat, apps)
-	if err != nil {
-		return nil, err
-	}
-	reg, err := tasks.NewRegistry(append(base, awsactions.CloudFormationActions(awsactions.SDKCloudFormation, stacks)...)...)
+func actionRegistry(base []tasks.Action, apps map[string]*blueprints.ResolvedApp) (*tasks.Registry, error) {
+	reg, err := tasks.NewRegistry(append(base, awsactions.CloudFormationActions(awsactions.SDKCloudFormation, stackTemplates(apps))...)...)
 	if err != nil {
 		return nil, fmt.Errorf("build action registry: %w", err)
 	}
@@ -27,15 +23,12 @@ func actionRegistry(base []tasks.Action, cat *blueprints.Catalog, apps map[strin
 }
 
 // stackTemplates are the deployable stacks of the apps that have one.
-func stackTemplates(cat *blueprints.Catalog, apps map[string]blueprints.App) (awsactions.StackTemplates, error) {
+func stackTemplates(apps map[string]*blueprints.ResolvedApp) awsactions.StackTemplates {
 	out := awsactions.StackTemplates{}
 	for _, name := range slices.Sorted(maps.Keys(apps)) {
-		if apps[name].Stack == nil {
+		ra := apps[name]
+		if ra.Stack == nil {
 			continue
-		}
-		ra, err := blueprints.ResolveApp(cat, name, apps[name])
-		if err != nil {
-			return nil, fmt.Errorf("resolve app %s: %w", name, err)
 		}
 		st := awsactions.StackTemplate{App: name, Body: ra.Stack.Template.Body(), Params: map[string]string{},
 			AppParam: cfn.AppParameter, RoleARN: ra.Stack.RoleARN}
@@ -44,5 +37,5 @@ func stackTemplates(cat *blueprints.Catalog, apps map[string]blueprints.App) (aw
 		}
 		out[ra.Stack.Name] = st
 	}
-	return out, nil
+	return out
 }

@@ -80,10 +80,6 @@ func assemble(ctx context.Context, a assembly) (_ *assembled, err error) {
 			return nil, err
 		}
 	}
-	reg, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: a.Pace}), a.Catalog, a.Apps)
-	if err != nil {
-		return nil, err
-	}
 	awsp := a.AWS
 	if awsp == nil {
 		p, err := awsclient.New(ctx, awsclient.Options{})
@@ -95,6 +91,10 @@ func assemble(ctx context.Context, a assembly) (_ *assembled, err error) {
 	apps, err := resolvedApps(a.Catalog, a.Apps)
 	if err != nil {
 		return nil, usageError("%w", err)
+	}
+	reg, err := actionRegistry(awsactions.AllWith(awsactions.Options{Pace: a.Pace}), apps)
+	if err != nil {
+		return nil, err
 	}
 	out.routines, err = routines.New(routines.Options{Store: st.Store, Apps: apps, AWS: awsp, Platforms: out.platforms,
 		Logger: a.Logger, CostTag: a.CostTag, Config: a.Routines})
@@ -122,7 +122,7 @@ func assemble(ctx context.Context, a assembly) (_ *assembled, err error) {
 	return out, nil
 }
 
-// platformsOf is Assembly.Platforms for platforms that keep nothing in
+// platformsOf is assembly.Platforms for platforms that keep nothing in
 // the store (the terminal).
 func platformsOf(ps ...bot.Platform) func(*store.Store) ([]bot.Platform, error) {
 	return func(*store.Store) ([]bot.Platform, error) { return ps, nil }
@@ -164,11 +164,12 @@ func engineApp(ra *blueprints.ResolvedApp) bot.App {
 		Name: ra.Name, Blueprints: ra.Blueprints, Account: ra.Account.RoleARN, Region: ra.Region,
 		Owners: ra.Owners, Channels: ra.Channels,
 	}
+	rel := related(ra)
 	for _, tn := range slices.Sorted(maps.Keys(ra.Tasks)) {
 		t := ra.Tasks[tn]
 		a.Tasks = append(a.Tasks, bot.Task{
 			Name: tn, Description: t.Task.Description, Blueprint: t.Blueprint, Action: t.Task.Action,
-			Target: t.Target, Params: t.Params(), Related: related(ra), Confirm: t.Task.Confirm,
+			Target: t.Target, Params: t.Params(), Related: rel, Confirm: t.Task.Confirm,
 		})
 	}
 	return a
