@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -315,10 +316,10 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 	if err == nil {
 		d, err = e.decide(ctx, requester, p)
 	}
-	var um interface{ UserMessage() string }
+	msg, isUser := errs.Render(err)
 	switch {
-	case errors.As(err, &um):
-		d = policies.Decision{Effect: policies.Deny, Reason: "the task changed: " + um.UserMessage()}
+	case isUser:
+		d = policies.Decision{Effect: policies.Deny, Reason: "the task changed: " + msg}
 	case err != nil:
 		e.internal(ctx, reply, "", err)
 		return rateUse{}, false
@@ -416,14 +417,10 @@ func (e *Engine) audit(ctx context.Context, actor, kind, app, task, runID, detai
 	}
 }
 
-// userText is the user-facing sentence of err: its UserMessage if it has
-// one, else a generic line (details go to the log).
+// userText is the user-facing sentence of err, or a generic line for an
+// internal error (details go to the log).
 func userText(err error) string {
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) {
-		return oneLine(um.UserMessage())
-	}
-	return "internal error, see logs"
+	return oneLine(errs.Text(err, "internal error, see logs"))
 }
 
 // keyedMutex serialises updates of one message within this process, so a

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/internal/suggest"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
@@ -315,12 +315,11 @@ func (e *Engine) auditDecision(ctx context.Context, c caller, p *prepared, d pol
 // reject answers a user mistake in one line; anything that is not a user
 // error is internal.
 func (e *Engine) reject(ctx context.Context, reply Responder, err error) {
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) {
+	if msg, ok := errs.Render(err); ok {
 		if cl := noteCommand(ctx); cl.outcome == "answered" {
 			cl.outcome = "user error"
 		}
-		e.ephemeral(ctx, reply, Message{Text: oneLine(um.UserMessage()), Tone: ToneWarning})
+		e.ephemeral(ctx, reply, Message{Text: oneLine(msg), Tone: ToneWarning})
 		return
 	}
 	e.internal(ctx, reply, "", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 )
@@ -73,9 +74,8 @@ func (e *Engine) RunScheduled(ctx context.Context, schedule, app, task string, p
 	p, err := e.resolve(a.Name, task, params)
 	if err != nil {
 		unlock()
-		var um interface{ UserMessage() string }
-		if errors.As(err, &um) {
-			e.ephemeral(ctx, reply, Message{Text: fmt.Sprintf("schedule %s of %s cannot run: %s", schedule, a.Name, oneLine(um.UserMessage())), Tone: ToneWarning})
+		if msg, ok := errs.Render(err); ok {
+			e.ephemeral(ctx, reply, Message{Text: fmt.Sprintf("schedule %s of %s cannot run: %s", schedule, a.Name, oneLine(msg)), Tone: ToneWarning})
 		}
 		return fmt.Errorf("run schedule %s: %w", schedule, err)
 	}

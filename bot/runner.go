@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
 )
@@ -337,7 +338,7 @@ func recovered[T any](what string, f func() (T, error)) (v T, err error) {
 func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 	finish func(store.State, string, string, Message), failInternal func(error)) {
 	cause := context.Cause(runCtx)
-	var um interface{ UserMessage() string }
+	msg, isUser := errs.Render(err)
 	switch {
 	case cause != nil && errors.Is(cause, errCancelled):
 		text := cause.Error()
@@ -347,8 +348,8 @@ func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 	case cause != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded):
 		text := cause.Error() + "; some resources may have changed"
 		finish(store.Failed, text, "", failedMessage(run, text))
-	case errors.As(err, &um):
-		text := oneLine(um.UserMessage())
+	case isUser:
+		text := oneLine(msg)
 		finish(store.Failed, text, "", failedMessage(run, text))
 	default:
 		failInternal(err)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/bot"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // appView is what renderApp renders.
@@ -140,22 +140,15 @@ func nonEmpty(ss ...string) []string {
 // does not say whether the app exists (a person who may not see an app
 // learns nothing of it); anything else is logged and a 500.
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, err error) {
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) {
-		s.errorPage(w, http.StatusNotFound, um.UserMessage())
+	if msg, ok := errs.Render(err); ok {
+		s.errorPage(w, http.StatusNotFound, msg)
 		return
 	}
 	s.log.ErrorContext(r.Context(), "dashboard page", "err", err)
 	s.errorPage(w, http.StatusInternalServerError, "The page could not be built; see the bot's logs.")
 }
 
-func userText(err error) string {
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) {
-		return um.UserMessage()
-	}
-	return "see the bot's logs"
-}
+func userText(err error) string { return errs.Text(err, "see the bot's logs") }
 
 func (s *Server) errorPage(w http.ResponseWriter, code int, msg string) {
 	s.render(w, code, renderError(code, msg))

@@ -14,9 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // policy time windows and cron CRON_TZ must work in minimal images
 
 	"github.com/spf13/cobra"
-	_ "time/tzdata" // policy time windows and cron CRON_TZ must work in minimal images
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // Exit codes. policy test uses 3 and 4 for needs-approval and deny.
@@ -99,10 +101,11 @@ func run(ctx context.Context, args []string, g *globals) int {
 	return exitInternal
 }
 
-// isUsage reports errors cobra raises for bad flags or arguments.
+// isUsage reports errors a person can fix from the message: user errors
+// and what cobra raises for bad flags or arguments.
 func isUsage(err error) bool {
-	var um interface{ UserMessage() string }
-	return errors.As(err, &um) || cobraUsage(err)
+	_, ok := errs.Render(err)
+	return ok || cobraUsage(err)
 }
 
 func newRootCmd(g *globals) *cobra.Command {
