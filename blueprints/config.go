@@ -1,6 +1,7 @@
 package blueprints
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -90,7 +91,7 @@ func (c Config) AppNames() []string { return sortedKeys(c.Apps) }
 // returns ValidationErrors naming file and path, e.g.
 // "day2bot.yaml: apps.shop.bindings.web: unknown resource ...".
 func (c Config) Validate(file string, cat *Catalog, lookup ActionLookup) error {
-	ce := &errs{file: file}
+	ce := &collector{file: file}
 	if len(c.Apps) == 0 {
 		ce.add("apps", "at least one app is required")
 	}
@@ -109,7 +110,8 @@ func (c Config) Validate(file string, cat *Catalog, lookup ActionLookup) error {
 				continue // reported per app
 			}
 			if err := b.Validate(lookup); err != nil {
-				if ve, ok := err.(ValidationErrors); ok {
+				var ve ValidationErrors
+				if errors.As(err, &ve) {
 					ce.list = append(ce.list, ve...)
 				} else {
 					return fmt.Errorf("validate blueprint %s: %w", bn, err)
@@ -120,7 +122,7 @@ func (c Config) Validate(file string, cat *Catalog, lookup ActionLookup) error {
 	return ce.err()
 }
 
-func validateApp(ce *errs, cat *Catalog, name string, app App) {
+func validateApp(ce *collector, cat *Catalog, name string, app App) {
 	p := join("apps", name)
 	if !nameRe.MatchString(name) {
 		ce.add(p, "%q is not a valid app name: use %s", name, nameRule)

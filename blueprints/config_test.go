@@ -148,7 +148,7 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("Validate = %v, want ValidationErrors", err)
 			}
 			for _, e := range ve {
-				if strings.HasPrefix(e.UserMessage(), tc.want) {
+				if strings.HasPrefix(e.Error(), tc.want) {
 					return
 				}
 			}

@@ -3,6 +3,8 @@ package blueprints
 import (
 	"fmt"
 	"strings"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // ValidationError is one problem in a blueprint or config file, located by
@@ -35,9 +37,6 @@ func (e ValidationError) Error() string {
 	return b.String()
 }
 
-// UserMessage is the sentence shown to the person who edited the file.
-func (e ValidationError) UserMessage() string { return e.Error() }
-
 // ValidationErrors is every problem found, in file order where possible, so
 // one run of `blueprints validate` shows them all.
 type ValidationErrors []ValidationError
@@ -50,26 +49,27 @@ func (es ValidationErrors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// UserMessage lists every problem, one per line.
-func (es ValidationErrors) UserMessage() string { return es.Error() }
+// asError is es as an Invalid error, found again with errors.As; nil when
+// there is no problem.
+func (es ValidationErrors) asError() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return errs.Wrap("validate blueprint", errs.Invalid, es, "%s", es.Error())
+}
 
-// errs collects validation errors for one file.
-type errs struct {
+// collector collects validation errors for one file.
+type collector struct {
 	file string
 	list ValidationErrors
 }
 
-func (c *errs) add(path, format string, args ...any) {
+func (c *collector) add(path, format string, args ...any) {
 	c.list = append(c.list, ValidationError{File: c.file, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // err returns nil or the collected errors.
-func (c *errs) err() error {
-	if len(c.list) == 0 {
-		return nil
-	}
-	return c.list
-}
+func (c *collector) err() error { return c.list.asError() }
 
 // join builds a YAML path from its parts.
 func join(parts ...string) string {
@@ -87,10 +87,3 @@ func join(parts ...string) string {
 }
 
 func idx(i int) string { return fmt.Sprintf("[%d]", i) }
-
-// UserError is a user-caused error outside a file, such as an unknown task
-// or blueprint name; the engine shows its message as is.
-type UserError struct{ Msg string }
-
-func (e *UserError) Error() string       { return e.Msg }
-func (e *UserError) UserMessage() string { return e.Msg }

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/internal/suggest"
 )
 
@@ -42,7 +43,7 @@ func NewCatalog(bps ...*Blueprint) (*Catalog, error) {
 		c.names = append(c.names, b.Name)
 	}
 	if len(ve) > 0 {
-		return nil, ve
+		return nil, ve.asError()
 	}
 	slices.Sort(c.names)
 	return c, nil
@@ -110,8 +111,8 @@ func (c *Catalog) Lookup(name string) (*Blueprint, error) {
 	if b, ok := c.byName[name]; ok {
 		return b, nil
 	}
-	return nil, &UserError{Msg: fmt.Sprintf("unknown blueprint %q; available: %s%s",
-		name, strings.Join(c.names, ", "), suggest.DidYouMean(name, c.names))}
+	return nil, errs.E("look up blueprint", errs.NotFound, "unknown blueprint %q; available: %s%s",
+		name, strings.Join(c.names, ", "), suggest.DidYouMean(name, c.names))
 }
 
 // Names returns the blueprint names, sorted.
@@ -129,10 +130,7 @@ func (c *Catalog) Validate(lookup ActionLookup) error {
 			return err
 		}
 	}
-	if len(all) > 0 {
-		return all
-	}
-	return nil
+	return all.asError()
 }
 
 // LoadFile reads and parses one blueprint file.
@@ -223,5 +221,5 @@ func yamlError(file string, err error) error {
 		}
 		ve = append(ve, e)
 	}
-	return ve
+	return ve.asError()
 }

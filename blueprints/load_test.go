@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 func TestLoadDir(t *testing.T) {
@@ -71,15 +73,15 @@ func FuzzParseValidate(f *testing.F) {
 		b, err := Parse("f.yaml", data)
 		if err != nil {
 			var ve ValidationErrors
-			if !errors.As(err, &ve) || len(ve) == 0 || ve[0].File != "f.yaml" {
-				t.Fatalf("Parse error %v is not ValidationErrors for f.yaml", err)
+			if !errors.As(err, &ve) || len(ve) == 0 || ve[0].File != "f.yaml" || !errs.Is(errs.Invalid, err) {
+				t.Fatalf("Parse error %v is not Invalid ValidationErrors for f.yaml", err)
 			}
 			return
 		}
 		if err := b.Validate(lookup); err != nil {
 			var ve ValidationErrors
-			if !errors.As(err, &ve) || len(ve) == 0 || ve[0].File != "f.yaml" {
-				t.Fatalf("Validate error %v is not ValidationErrors for f.yaml", err)
+			if msg, _ := errs.Render(err); !errors.As(err, &ve) || len(ve) == 0 || ve[0].File != "f.yaml" || msg != ve.Error() {
+				t.Fatalf("Validate error %v is not ValidationErrors for f.yaml shown whole", err)
 			}
 			return
 		}

@@ -2,12 +2,12 @@ package blueprints
 
 import (
 	"cmp"
-	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/internal/suggest"
 	"github.com/day2bot/day2bot/tasks"
 )
@@ -91,7 +91,7 @@ type Suggestion struct {
 // bindings. Config.Validate reports the same problems with file and path;
 // this returns them as ValidationErrors without a file.
 func ResolveApp(cat *Catalog, name string, app App) (*ResolvedApp, error) {
-	ce := &errs{}
+	ce := &collector{}
 	p := join("apps", name)
 	var bps []*Blueprint
 	for i, bn := range app.Blueprints {
@@ -113,7 +113,7 @@ func ResolveApp(cat *Catalog, name string, app App) (*ResolvedApp, error) {
 }
 
 // resolve builds the resolved app, adding every problem to ce.
-func resolve(ce *errs, p, name string, app App, bps []*Blueprint) *ResolvedApp {
+func resolve(ce *collector, p, name string, app App, bps []*Blueprint) *ResolvedApp {
 	ra := &ResolvedApp{
 		Name: name, Account: app.Account, Region: app.Region,
 		Owners: app.Owners, Channels: app.Channels,
@@ -211,7 +211,7 @@ func resolve(ce *errs, p, name string, app App, bps []*Blueprint) *ResolvedApp {
 // resolveSchedules merges default schedules (identical duplicates across
 // blueprints, such as a shared morning digest, collapse into one), applies
 // the app's overrides and removes disabled ones.
-func resolveSchedules(ce *errs, p, app string, as AppSchedules, bps []*Blueprint, ts map[string]ResolvedTask) []ResolvedSchedule {
+func resolveSchedules(ce *collector, p, app string, as AppSchedules, bps []*Blueprint, ts map[string]ResolvedTask) []ResolvedSchedule {
 	added := map[string]bool{}
 	for i, s := range as.Add {
 		sp := join(p, "schedules", "add", idx(i))
@@ -308,8 +308,8 @@ func (a *ResolvedApp) Task(name string) (ResolvedTask, error) {
 		return t, nil
 	}
 	names := a.TaskNames()
-	return ResolvedTask{}, &UserError{Msg: fmt.Sprintf("app %s has no task %q%s; tasks: %s",
-		a.Name, name, suggest.DidYouMean(name, names), strings.Join(names, ", "))}
+	return ResolvedTask{}, errs.E("find task", errs.NotFound, "app %s has no task %q%s; tasks: %s",
+		a.Name, name, suggest.DidYouMean(name, names), strings.Join(names, ", "))
 }
 
 // OwnsAlarm reports whether an alarm belongs to the app by its name prefix.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -103,8 +104,7 @@ func TestResolveOptInSchedules(t *testing.T) {
 func TestResolvedTaskAndValues(t *testing.T) {
 	ra := resolveShop(t)
 	_, err := ra.Task("restrat-web")
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.HasPrefix(ue.UserMessage(), `app shop has no task "restrat-web"; did you mean "restart-web"?; tasks: change-type, create-ami, describe-db, describe-web,`) {
+	if msg, _ := errs.Render(err); !errs.Is(errs.NotFound, err) || !strings.HasPrefix(msg, `app shop has no task "restrat-web"; did you mean "restart-web"?; tasks: change-type, create-ami, describe-db, describe-web,`) {
 		t.Fatalf("Task(typo) = %v", err)
 	}
 	rt, err := ra.Task("restart-web")

@@ -91,11 +91,11 @@ func (b *Blueprint) readTemplate(read func(string) ([]byte, error)) error {
 	}
 	if filepath.Base(b.Template) != b.Template || !templateFile(b.Template) {
 		return ValidationErrors{{File: b.File, Path: "template",
-			Msg: fmt.Sprintf("%q must be a file name next to the blueprint ending in .cfn.yaml or .cfn.json", b.Template)}}
+			Msg: fmt.Sprintf("%q must be a file name next to the blueprint ending in .cfn.yaml or .cfn.json", b.Template)}}.asError()
 	}
 	data, err := read(filepath.Join(filepath.Dir(b.File), b.Template))
 	if err != nil {
-		return ValidationErrors{{File: b.File, Path: "template", Msg: fmt.Sprintf("read %s: %v", b.Template, err)}}
+		return ValidationErrors{{File: b.File, Path: "template", Msg: fmt.Sprintf("read %s: %v", b.Template, err)}}.asError()
 	}
 	b.TemplateBody = data
 	return nil
@@ -109,7 +109,7 @@ func (b *Blueprint) ParsedTemplate() (*cfn.Template, error) {
 	return cfn.Parse(b.TemplateBody)
 }
 
-func (b *Blueprint) validateTemplate(c *errs) {
+func (b *Blueprint) validateTemplate(c *collector) {
 	t, err := b.ParsedTemplate()
 	if err != nil {
 		c.add("template", "%s: %v", b.Template, err)
@@ -124,7 +124,7 @@ func (b *Blueprint) validateTemplate(c *errs) {
 }
 
 // resolveStack merges the app's templates and adds the stack tasks.
-func resolveStack(ce *errs, p, name string, sc *StackConfig, bps []*Blueprint, ra *ResolvedApp) {
+func resolveStack(ce *collector, p, name string, sc *StackConfig, bps []*Blueprint, ra *ResolvedApp) {
 	var names []string
 	var ts []*cfn.Template
 	for _, b := range bps {
@@ -186,7 +186,7 @@ func resolveStack(ce *errs, p, name string, sc *StackConfig, bps []*Blueprint, r
 
 // bindFromStack turns a stack binding into the tag selector CloudFormation
 // makes true: it tags what it creates with the stack name and logical id.
-func bindFromStack(ce *errs, bp string, b Binding, typ string, st *ResolvedStack) (tasks.Selector, bool) {
+func bindFromStack(ce *collector, bp string, b Binding, typ string, st *ResolvedStack) (tasks.Selector, bool) {
 	if b.StackResource == "" && !b.FromStack {
 		return b.Selector, true
 	}

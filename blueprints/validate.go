@@ -39,7 +39,7 @@ const nameRule = "lowercase letters, digits and single dashes, e.g. restart-web"
 // remediations. It returns ValidationErrors naming the file and path of
 // every problem.
 func (b *Blueprint) Validate(lookup ActionLookup) error {
-	c := &errs{file: b.File}
+	c := &collector{file: b.File}
 	if !nameRe.MatchString(b.Name) {
 		c.add("name", "%q is not a valid blueprint name: use %s", b.Name, nameRule)
 	}
@@ -75,7 +75,7 @@ func (b *Blueprint) Validate(lookup ActionLookup) error {
 	return c.err()
 }
 
-func (b *Blueprint) validateResource(c *errs, name string, r Resource) {
+func (b *Blueprint) validateResource(c *collector, name string, r Resource) {
 	p := join("resources", name)
 	if !nameRe.MatchString(name) {
 		c.add(p, "%q is not a valid resource name: use %s", name, nameRule)
@@ -91,7 +91,7 @@ func (b *Blueprint) validateResource(c *errs, name string, r Resource) {
 }
 
 // validateSelector checks the parts of a selector a person can get wrong.
-func validateSelector(c *errs, p string, s tasks.Selector) {
+func validateSelector(c *collector, p string, s tasks.Selector) {
 	for k, v := range s.Tags {
 		if k == "" || v == "" {
 			c.add(join(p, "tags"), "tag keys and values must not be empty (got %q: %q)", k, v)
@@ -109,7 +109,7 @@ func validateSelector(c *errs, p string, s tasks.Selector) {
 	}
 }
 
-func (b *Blueprint) validateTask(c *errs, name string, t Task, lookup ActionLookup) {
+func (b *Blueprint) validateTask(c *collector, name string, t Task, lookup ActionLookup) {
 	p := join("tasks", name)
 	if !nameRe.MatchString(name) {
 		c.add(p, "%q is not a valid task name: use %s", name, nameRule)
@@ -164,7 +164,7 @@ func (b *Blueprint) validateTask(c *errs, name string, t Task, lookup ActionLook
 // the action's: known names, same types, bounds inside the action's, enum a
 // subset, the action's pattern kept, and the action's required params
 // exposed.
-func validateParamsAgainst(c *errs, p string, t Task, a tasks.Action) {
+func validateParamsAgainst(c *collector, p string, t Task, a tasks.Action) {
 	ap := a.Params()
 	names := make([]string, len(ap))
 	for i, x := range ap {
@@ -225,7 +225,7 @@ func boundText(p tasks.Param, v float64) string {
 	return fmt.Sprint(v)
 }
 
-func (b *Blueprint) validateHealth(c *errs) {
+func (b *Blueprint) validateHealth(c *collector) {
 	seen := map[string]bool{}
 	for i, m := range b.Health.Metrics {
 		p := join("health", "metrics", idx(i))
@@ -284,7 +284,7 @@ func (b *Blueprint) validateHealth(c *errs) {
 }
 
 // validateSchedule checks one schedule against the tasks it may run.
-func validateSchedule(c *errs, p string, s Schedule, ts map[string]Task) {
+func validateSchedule(c *collector, p string, s Schedule, ts map[string]Task) {
 	if !nameRe.MatchString(s.Name) {
 		c.add(join(p, "name"), "%q is not a valid schedule name: use %s", s.Name, nameRule)
 	}
@@ -325,7 +325,7 @@ func parseCron(spec string) (err error) {
 	return err
 }
 
-func validateRemediation(c *errs, p string, r Remediation, ts map[string]Task) {
+func validateRemediation(c *collector, p string, r Remediation, ts map[string]Task) {
 	if strings.TrimSpace(r.Alarm) == "" {
 		c.add(join(p, "alarm"), "required: a glob of alarm names, * and ? like \"*-cpu-high\"")
 	}
