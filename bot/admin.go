@@ -18,7 +18,7 @@ func (e *Engine) freeze(ctx context.Context, c caller, req Request, reply Respon
 		return
 	}
 	if !e.isAdmin(c) && !isOwner(c, a) {
-		e.reject(ctx, reply, usagef("only admins and owners of %s may freeze it", a.Name))
+		e.reject(ctx, reply, deniedf("only admins and owners of %s may freeze it", a.Name))
 		return
 	}
 	var until time.Time // zero: until unfrozen
@@ -50,7 +50,7 @@ func (e *Engine) unfreeze(ctx context.Context, c caller, req Request, reply Resp
 		return
 	}
 	if !e.isAdmin(c) && !isOwner(c, a) {
-		e.reject(ctx, reply, usagef("only admins and owners of %s may unfreeze it", a.Name))
+		e.reject(ctx, reply, deniedf("only admins and owners of %s may unfreeze it", a.Name))
 		return
 	}
 	if err := e.store.Unfreeze(ctx, a.Name, c.who()); err != nil {
@@ -65,7 +65,7 @@ func (e *Engine) unfreeze(ctx context.Context, c caller, req Request, reply Resp
 
 func (e *Engine) policyCommand(ctx context.Context, c caller, req Request, reply Responder) {
 	if !e.isAdmin(c) {
-		e.reject(ctx, reply, usagef("policy commands are for admins"))
+		e.reject(ctx, reply, deniedf("policy commands are for admins"))
 		return
 	}
 	switch req.Policy {
@@ -98,7 +98,7 @@ func (e *Engine) policyCommand(ctx context.Context, c caller, req Request, reply
 				return
 			}
 		}
-		e.reject(ctx, reply, usagef("no rule %q%s", req.ID, suggest.DidYouMean(req.ID, ids)))
+		e.reject(ctx, reply, notFoundf("no rule %q%s", req.ID, suggest.DidYouMean(req.ID, ids)))
 	case PolicyRemove:
 		if err := e.store.RemoveRule(ctx, c.Principal, req.ID); err != nil {
 			e.reject(ctx, reply, err)

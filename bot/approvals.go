@@ -182,25 +182,25 @@ func (e *Engine) vote(ctx context.Context, c caller, id string, approve bool, re
 		return
 	}
 	if ap.State != store.Pending {
-		e.reject(ctx, reply, usagef("approval %s is already %s", id, ap.State))
+		e.reject(ctx, reply, conflictf("approval %s is already %s", id, ap.State))
 		return
 	}
 	if decodeStored(ap.MessageRef).Plan == nil {
-		e.reject(ctx, reply, usagef("the plan of %s is still being computed; vote once it is shown", id))
+		e.reject(ctx, reply, conflictf("the plan of %s is still being computed; vote once it is shown", id))
 		return
 	}
 	if !e.now().Before(ap.ExpiresAt) {
 		e.expireNow(ctx)
-		e.reject(ctx, reply, usagef("approval %s has expired", id))
+		e.reject(ctx, reply, conflictf("approval %s has expired", id))
 		return
 	}
 	app, _ := e.apps.app(ap.App)
 	if c.Principal == ap.Requester || (c.Handle != "" && c.Handle == ap.RequesterHandle) {
-		e.reject(ctx, reply, usagef("you cannot approve or deny your own request"))
+		e.reject(ctx, reply, deniedf("you cannot approve or deny your own request"))
 		return
 	}
 	if !inApproverSet(c, app, ap.Approvers) {
-		e.reject(ctx, reply, usagef("only %s may approve or deny %s", strings.Join(ap.Approvers, ", "), id))
+		e.reject(ctx, reply, deniedf("only %s may approve or deny %s", strings.Join(ap.Approvers, ", "), id))
 		return
 	}
 	var use rateUse
@@ -327,7 +327,7 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 	if d.Effect == policies.Approve && !inApproverSet(voter, p.app, d.Approvers) {
 		// The rule may have changed its approvers since the request: the
 		// voter must be one of them now, not only then.
-		e.reject(ctx, reply, usagef("only %s may approve %s under the current rules", strings.Join(d.Approvers, ", "), ap.ID))
+		e.reject(ctx, reply, deniedf("only %s may approve %s under the current rules", strings.Join(d.Approvers, ", "), ap.ID))
 		return rateUse{}, false
 	}
 	if d.Effect == policies.Approve && d.Quorum > ap.Quorum {
@@ -351,7 +351,7 @@ func (e *Engine) recheck(ctx context.Context, ap store.Approval, voter caller, r
 			e.update(ctx, sr.MessageRef, e.approvalMsg(ctx, a, sr, "cancelled: the rules no longer allow it — "+d.Reason))
 		}
 	}
-	e.reject(ctx, reply, usagef("approval %s was cancelled: the rules no longer allow it — %s", ap.ID, d.Reason))
+	e.reject(ctx, reply, conflictf("approval %s was cancelled: the rules no longer allow it — %s", ap.ID, d.Reason))
 	return rateUse{}, false
 }
 

@@ -21,7 +21,7 @@ func (e *Engine) cancelCommand(ctx context.Context, c caller, id string, reply R
 		app, _ := e.apps.app(a.App)
 		mine := a.Requester == c.Principal || (c.Handle != "" && a.RequesterHandle == c.Handle)
 		if !mine && !e.isAdmin(c) && !inApproverSet(c, app, a.Approvers) {
-			e.reject(ctx, reply, usagef("only the requester, an approver or an admin may cancel %s", id))
+			e.reject(ctx, reply, deniedf("only the requester, an approver or an admin may cancel %s", id))
 			return
 		}
 		unlock := e.lockMessage(id)
@@ -49,7 +49,7 @@ func (e *Engine) cancelCommand(ctx context.Context, c caller, id string, reply R
 	}
 	mine := run.Principal == c.Principal || (c.Handle != "" && run.Handle == c.Handle)
 	if !mine && !e.isAdmin(c) {
-		e.reject(ctx, reply, usagef("only %s or an admin may cancel %s", who(run.Handle, run.Principal), id))
+		e.reject(ctx, reply, deniedf("only %s or an admin may cancel %s", who(run.Handle, run.Principal), id))
 		return
 	}
 	switch run.State {
@@ -69,11 +69,11 @@ func (e *Engine) cancelCommand(ctx context.Context, c caller, id string, reply R
 		e.ephemeral(ctx, reply, Message{Text: "cancelled run " + id})
 	case store.Running:
 		if !e.runner.cancel(id, c.who()) {
-			e.reject(ctx, reply, usagef("run %s is running in another day2bot process; it cannot be cancelled from here", id))
+			e.reject(ctx, reply, conflictf("run %s is running in another day2bot process; it cannot be cancelled from here", id))
 			return
 		}
 		e.ephemeral(ctx, reply, Message{Text: "cancelling run " + id + "…"})
 	default:
-		e.reject(ctx, reply, usagef("run %s is already %s", id, run.State))
+		e.reject(ctx, reply, conflictf("run %s is already %s", id, run.State))
 	}
 }

@@ -69,7 +69,7 @@ func (e *Engine) Dashboard(ctx context.Context, platform, user, app string) (Das
 	}
 	a, ok := e.apps.app(app)
 	if !ok || !e.maySeeApp(ctx, c, a) {
-		return Dashboard{}, usagef("there is no app %s that you may see", tasks.QuoteInput(app))
+		return Dashboard{}, notFoundf("there is no app %s that you may see", tasks.QuoteInput(app))
 	}
 	d := Dashboard{App: a.Name, Description: a.Description}
 	fr, err := e.freezeOf(ctx, a.Name)
@@ -161,7 +161,7 @@ func (e *Engine) dashboardLink(ctx context.Context, c caller, req Request, reply
 	}
 	a, ok := e.apps.app(req.App)
 	if !ok || !e.maySeeApp(ctx, c, a) {
-		e.reject(ctx, reply, usagef("unknown app %s; try apps%s", tasks.QuoteInput(req.App), suggest.DidYouMean(req.App, e.visibleAppNames(ctx, c))))
+		e.reject(ctx, reply, notFoundf("unknown app %s; try apps%s", tasks.QuoteInput(req.App), suggest.DidYouMean(req.App, e.visibleAppNames(ctx, c))))
 		return
 	}
 	link, ttl := e.opts.DashboardLink(c.Platform, strings.TrimPrefix(c.Principal, c.Platform+":"), a.Name)

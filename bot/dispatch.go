@@ -142,11 +142,11 @@ func (e *Engine) resolve(app, task string, raw map[string]string) (*prepared, er
 	a, ok := e.apps.app(app)
 	if !ok {
 		cands := append(slices.Clone(e.apps.names), verbWords()...)
-		return nil, usagef("unknown app %q; try apps%s", app, suggest.DidYouMean(app, cands))
+		return nil, notFoundf("unknown app %q; try apps%s", app, suggest.DidYouMean(app, cands))
 	}
 	t, ok := a.task(task)
 	if !ok {
-		return nil, usagef("%s has no task %q; try tasks %s%s", a.Name, task, a.Name, suggest.DidYouMean(task, a.taskNames()))
+		return nil, notFoundf("%s has no task %q; try tasks %s%s", a.Name, task, a.Name, suggest.DidYouMean(task, a.taskNames()))
 	}
 	act, ok := e.reg.Lookup(t.Action)
 	if !ok {

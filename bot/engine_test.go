@@ -14,6 +14,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/internal/enginetest"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 	"github.com/day2bot/day2bot/tasks"
@@ -308,18 +309,16 @@ func TestInternalErrorShowsRunID(t *testing.T) {
 	enginetest.MustNotContain(t, out, "10.0.0.7")
 }
 
-type userErr struct{ msg string }
-
-func (e userErr) Error() string       { return "aws: " + e.msg }
-func (e userErr) UserMessage() string { return e.msg }
-
 func TestUserErrorFromActionIsShown(t *testing.T) {
 	h := newHarness(t)
 	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
-		return tasks.Result{}, userErr{`AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`}
+		// Permission names the action to add, so the fix needs no log reading.
+		return tasks.Result{}, &errs.Error{Op: "reboot instance", Kind: errs.Permission, Msg: "AWS denied RebootInstances",
+			IAMAction: "ec2:RebootInstances", Err: errors.New("api error UnauthorizedOperation at 10.0.0.7")}
 	}
 	out := h.Say("alice", "shop restart-web")
-	enginetest.MustContain(t, out, "shop restart-web — failed", `needs permission "ec2:RebootInstances"`)
+	enginetest.MustContain(t, out, "shop restart-web — failed", `AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`)
+	enginetest.MustNotContain(t, out, "10.0.0.7")
 }
 
 func TestLongResultIsPaginated(t *testing.T) {
@@ -388,7 +387,7 @@ func TestDryRunPlansOnly(t *testing.T) {
 // is cancelled, so no vote can run it.
 func TestPlanFailureIsNotOfferedForApproval(t *testing.T) {
 	h := newHarness(t)
-	h.restart.planErr = userErr{"there is no metric alarm named shop-cpu"}
+	h.restart.planErr = errs.E("describe alarm", errs.NotFound, "there is no metric alarm named shop-cpu")
 	out := h.Say("bob", "shop restart-web")
 	enginetest.MustContain(t, out, "Plan unavailable: there is no metric alarm named shop-cpu", "not offered for approval",
 		"Not sent for approval", "the plan failed: there is no metric alarm named shop-cpu")

@@ -19,7 +19,6 @@ package bot
 // reason="deploy gone wrong". Command words are case-insensitive.
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -99,17 +98,6 @@ type Request struct {
 	// test evaluates for.
 	Policy PolicyOp
 	User   string
-}
-
-// UsageError is a mistake in what the user typed. Its message is one line
-// that names what was wrong and what is allowed.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string       { return e.Msg }
-func (e *UsageError) UserMessage() string { return e.Msg }
-
-func usagef(format string, args ...any) error {
-	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
 // Limits keep hostile input cheap: chat platforms cap messages well below.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 type kv = map[string]string
@@ -252,13 +254,13 @@ func TestParse(t *testing.T) {
 
 func checkUsageError(t *testing.T, in string, err error) {
 	t.Helper()
-	ue, ok := err.(*UsageError)
-	if !ok {
-		t.Errorf("Parse(%q) error is %T, want *UsageError", in, err)
+	msg, ok := errs.Render(err)
+	if !ok || !errs.Is(errs.Invalid, err) {
+		t.Errorf("Parse(%q) error is %v (%v), want an Invalid error", in, err, errs.KindOf(err))
 		return
 	}
-	if strings.Contains(ue.UserMessage(), "\n") || ue.UserMessage() == "" {
-		t.Errorf("Parse(%q) message %q is not one line", in, ue.UserMessage())
+	if strings.Contains(msg, "\n") || msg == "" {
+		t.Errorf("Parse(%q) message %q is not one line", in, msg)
 	}
 }
 

@@ -34,7 +34,7 @@ func (e *Engine) help(ctx context.Context, c caller, req Request, reply Responde
 			return
 		}
 		cands := append(verbWords(), e.visibleApps(c, rs)...)
-		e.reject(ctx, reply, usagef("no help on %s; try help%s", tasks.QuoteInput(req.Topic), suggest.DidYouMean(req.Topic, cands)))
+		e.reject(ctx, reply, notFoundf("no help on %s; try help%s", tasks.QuoteInput(req.Topic), suggest.DidYouMean(req.Topic, cands)))
 		return
 	}
 	rs, err := e.store.RuleSet(ctx)
@@ -230,7 +230,7 @@ func (e *Engine) taskDetail(ctx context.Context, c caller, a *App, name string, 
 		for i, t := range a.Tasks {
 			names[i] = t.Name
 		}
-		e.reject(ctx, reply, usagef("%s has no task %s; try tasks %s%s", a.Name, tasks.QuoteInput(name), a.Name, suggest.DidYouMean(name, names)))
+		e.reject(ctx, reply, notFoundf("%s has no task %s; try tasks %s%s", a.Name, tasks.QuoteInput(name), a.Name, suggest.DidYouMean(name, names)))
 		return
 	}
 	eff := "unknown"

@@ -27,7 +27,7 @@ func (e *Engine) lastApproval(ctx context.Context, c caller) (string, error) {
 		}
 		return a.ID, nil
 	}
-	return "", usagef("no approval is waiting for your vote; see pending")
+	return "", notFoundf("no approval is waiting for your vote; see pending")
 }
 
 // lastCancellable is the newest run of c's still queued or running, else
@@ -51,7 +51,7 @@ func (e *Engine) lastCancellable(ctx context.Context, c caller) (string, error) 
 			return as[i].ID, nil
 		}
 	}
-	return "", usagef("you have no run in progress and no pending request to cancel")
+	return "", notFoundf("you have no run in progress and no pending request to cancel")
 }
 
 func isRequester(c caller, a store.Approval) bool {

@@ -22,7 +22,7 @@ func (e *Engine) alertAction(ctx context.Context, c caller, ref string, reply Re
 	}
 	app, act, err := e.store.AlertAction(ctx, id, i)
 	if errors.Is(err, store.ErrNotFound) {
-		e.reject(ctx, reply, usagef("this alert's actions are no longer known; type the command instead"))
+		e.reject(ctx, reply, notFoundf("this alert's actions are no longer known; type the command instead"))
 		return
 	}
 	if err != nil {

@@ -2,11 +2,11 @@ package bot_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/internal/enginetest"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 func TestParseSchedules(t *testing.T) {
@@ -15,8 +15,7 @@ func TestParseSchedules(t *testing.T) {
 		t.Errorf("Parse(schedules Shop) = %+v, %v", r, err)
 	}
 	for _, bad := range []string{"schedules", "schedules shop extra"} {
-		var ue *bot.UsageError
-		if _, err := bot.Parse(bad); !errors.As(err, &ue) || ue.Msg != "usage: schedules APP" {
+		if _, err := bot.Parse(bad); errs.Text(err, "") != "usage: schedules APP" || !errs.Is(errs.Invalid, err) {
 			t.Errorf("Parse(%q) err = %v, want usage: schedules APP", bad, err)
 		}
 	}

@@ -169,13 +169,13 @@ func (e *Engine) readableApp(ctx context.Context, c caller, name string, reply R
 // suggestion among the apps c sees and the words in also.
 func (e *Engine) unknownApp(c caller, rs *policies.RuleSet, name string, also ...string) error {
 	cands := append(e.visibleApps(c, rs), also...)
-	return usagef("unknown app %s; try apps%s", tasks.QuoteInput(name), suggest.DidYouMean(name, cands))
+	return notFoundf("unknown app %s; try apps%s", tasks.QuoteInput(name), suggest.DidYouMean(name, cands))
 }
 
 // notVisible answers a read of an app the caller may not see. It names no
 // rule and no owner: those are for people the app concerns.
 func notVisible(app string) error {
-	return usagef("%s is not open to you: no rule lets you act on it; ask an admin", app)
+	return deniedf("%s is not open to you: no rule lets you act on it; ask an admin", app)
 }
 
 // forCaller is d as c may read it. Someone who sees nothing of the app

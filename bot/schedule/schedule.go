@@ -21,6 +21,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/day2bot/day2bot/internal/clock"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // Job is one scheduled piece of work.
@@ -68,21 +69,6 @@ const (
 	CaughtUp EventKind = "caughtup" // missed while down, run once now
 	Taken    EventKind = "taken"    // this fire time was run by another scheduler
 )
-
-// SpecError is a bad cron spec: a config error naming the job, never a panic.
-type SpecError struct {
-	Key, Spec string
-	Err       error
-}
-
-func (e *SpecError) Error() string {
-	return fmt.Sprintf("schedule %s: bad cron spec %q: %v", e.Key, e.Spec, e.Err)
-}
-
-// UserMessage renders the error for a person editing the config.
-func (e *SpecError) UserMessage() string { return e.Error() }
-
-func (e *SpecError) Unwrap() error { return e.Err }
 
 // Parse validates a cron spec. cron's parser has panicked on odd input in
 // the past, so it is called behind a recover: user input never panics.
@@ -133,21 +119,23 @@ func New(jobs []Job, state State, clock Clock, log *slog.Logger, notify func(Eve
 	}
 	s := &Scheduler{clock: clock, state: state, log: log, notify: notify}
 	seen := map[string]bool{}
-	var errs []error
+	// A bad spec or key is a config error naming the job, never a panic;
+	// all of them are reported at once.
+	var problems []error
 	for _, j := range jobs {
 		if seen[j.Key] {
-			errs = append(errs, fmt.Errorf("schedule %s: defined twice", j.Key))
+			problems = append(problems, errs.E("add schedule "+j.Key, errs.Invalid, "schedule %s: defined twice", j.Key))
 			continue
 		}
 		seen[j.Key] = true
 		sc, err := Parse(j.Spec)
 		if err != nil {
-			errs = append(errs, &SpecError{Key: j.Key, Spec: j.Spec, Err: err})
+			problems = append(problems, errs.Wrap("add schedule "+j.Key, errs.Invalid, err, "schedule %s: bad cron spec %q: %v", j.Key, j.Spec, err))
 			continue
 		}
 		s.entries = append(s.entries, &entry{job: j, sched: sc})
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // memState is an in-memory State; the SQLite implementation is tested in
@@ -277,15 +277,15 @@ func TestSpecErrors(t *testing.T) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			if !tt.ok {
-				var se *SpecError
-				if !errors.As(err, &se) || se.Key != "j" {
-					t.Fatalf("want SpecError naming the job, got %v", err)
+				msg, _ := errs.Render(err)
+				if !errs.Is(errs.Invalid, err) || !strings.HasPrefix(msg, "schedule j: bad cron spec") {
+					t.Fatalf("want an Invalid error naming the job, got %v", err)
 				}
 			}
 		})
 	}
 	_, err := New([]Job{{Key: "a", Spec: "@daily"}, {Key: "a", Spec: "@daily"}}, newMemState(), clocktest.New(time.Time{}), discard, nil)
-	if err == nil || !strings.Contains(err.Error(), "defined twice") {
+	if msg, _ := errs.Render(err); !errs.Is(errs.Invalid, err) || msg != "schedule a: defined twice" {
 		t.Fatalf("duplicate keys: %v", err)
 	}
 }

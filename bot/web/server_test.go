@@ -19,6 +19,7 @@ import (
 
 	"github.com/day2bot/day2bot/bot"
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -38,7 +39,7 @@ type board struct {
 
 func (b *board) Dashboard(_ context.Context, platform, user, app string) (bot.Dashboard, error) {
 	if app != "shop" || (user != "UALICE" && user != "UBOB") {
-		return bot.Dashboard{}, &bot.UsageError{Msg: "there is no app \"" + app + "\" that you may see"}
+		return bot.Dashboard{}, errs.E("dashboard", errs.NotFound, "there is no app %q that you may see", app)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -131,11 +131,20 @@ func (e *Error) text() string {
 	return msg
 }
 
-// KindOf is the first non-Internal kind in err's chain; Internal when none.
+// KindOf is the first non-Internal kind in err's tree (depth first, as
+// errors.As looks); Internal when none.
 func KindOf(err error) Kind {
 	for err != nil {
 		if e, ok := err.(*Error); ok && e.Kind != Internal {
 			return e.Kind
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				if k := KindOf(e); k != Internal {
+					return k
+				}
+			}
+			return Internal
 		}
 		err = errors.Unwrap(err)
 	}
@@ -147,21 +156,26 @@ func Is(k Kind, err error) bool { return err != nil && KindOf(err) == k }
 
 // IAMActionOf is the IAM permission a Permission error names, or "".
 func IAMActionOf(err error) string {
-	for err != nil {
-		if e, ok := err.(*Error); ok && e.IAMAction != "" {
+	var e *Error
+	for errors.As(err, &e) {
+		if e.IAMAction != "" {
 			return e.IAMAction
 		}
-		err = errors.Unwrap(err)
+		err = e.Err
 	}
 	return ""
 }
 
 // Render is the sentence to show a person for err, and whether there is one.
 // It is the message of the outermost Error that has one; an Error of a
-// user-facing kind without a message of its own shows its cause. ok is
-// false for internal errors: the caller says "see logs" and logs err.
+// user-facing kind without a message of its own shows its cause; joined
+// errors show one line each, and only if every one of them can be shown.
+// ok is false for internal errors: the caller says "see logs" and logs err.
 func Render(err error) (msg string, ok bool) {
 	for e := err; e != nil; e = errors.Unwrap(e) {
+		if j, isJoin := e.(interface{ Unwrap() []error }); isJoin {
+			return renderAll(j.Unwrap())
+		}
 		x, isErr := e.(*Error)
 		if !isErr {
 			continue
@@ -183,6 +197,18 @@ func Render(err error) (msg string, ok bool) {
 		return um.UserMessage(), true
 	}
 	return "", false
+}
+
+func renderAll(list []error) (string, bool) {
+	msgs := make([]string, 0, len(list))
+	for _, e := range list {
+		m, ok := Render(e)
+		if !ok {
+			return "", false
+		}
+		msgs = append(msgs, m)
+	}
+	return strings.Join(msgs, "\n"), len(msgs) > 0
 }
 
 // Text is Render's message, or fallback for an internal error.

@@ -40,6 +40,11 @@ func TestRender(t *testing.T) {
 		{"internal with message is shown", errs.E("call", errs.Internal, "the endpoint does not implement GetFoo"),
 			"the endpoint does not implement GetFoo", true},
 		{"internal wrapper of plain error", errs.Wrap("save run", errs.Internal, errors.New("disk full"), ""), "", false},
+		{"joined user errors, one line each",
+			fmt.Errorf("load schedules: %w", errors.Join(errs.E("a", errs.Invalid, "schedule a: bad"), errs.E("b", errs.Invalid, "schedule b: bad"))),
+			"schedule a: bad\nschedule b: bad", true},
+		{"a join hiding an internal error is internal",
+			errors.Join(errs.E("a", errs.Invalid, "schedule a: bad"), errors.New("disk full")), "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,6 +70,9 @@ func TestKind(t *testing.T) {
 	}
 	if a := errs.IAMActionOf(wrapped); a != "ec2:StopInstances" {
 		t.Errorf("IAMActionOf = %q", a)
+	}
+	if k := errs.KindOf(errors.Join(errors.New("x"), wrapped)); k != errs.Permission {
+		t.Errorf("KindOf a join = %v, want permission", k)
 	}
 	if errs.KindOf(errors.New("x")) != errs.Internal || errs.Is(errs.Internal, nil) {
 		t.Errorf("plain errors are Internal; nil is no kind")
