@@ -36,7 +36,8 @@ type paramConstraint struct {
 }
 
 // Compile validates rules and builds an evaluable RuleSet. The error, if
-// any, is a *ValidationError listing every problem.
+// any, is an errs.Invalid error listing every problem; its cause is a
+// *ValidationError (errors.As) with the Problems.
 func Compile(rules []Rule) (*RuleSet, error) {
 	var ps problems
 	rs := &RuleSet{

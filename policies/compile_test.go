@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 func TestCompileErrors(t *testing.T) {
@@ -59,12 +61,12 @@ func TestCompileErrors(t *testing.T) {
 			if !errors.As(err, &ve) {
 				t.Fatalf("Compile = %v, want *ValidationError", err)
 			}
-			if !strings.Contains(ve.UserMessage(), tt.want) {
-				t.Fatalf("message %q does not contain %q", ve.UserMessage(), tt.want)
+			msg, ok := errs.Render(err)
+			if !ok || errs.KindOf(err) != errs.Invalid {
+				t.Fatalf("Compile = %v (kind %v), want an invalid error with a message", err, errs.KindOf(err))
 			}
-			var um interface{ UserMessage() string }
-			if !errors.As(err, &um) {
-				t.Fatal("error must be found as a user error")
+			if !strings.Contains(msg, tt.want) {
+				t.Fatalf("message %q does not contain %q", msg, tt.want)
 			}
 		})
 	}
@@ -84,8 +86,12 @@ func TestCompileListsEveryProblem(t *testing.T) {
 		`rule "a" field rate: "x": want COUNT/DURATION, e.g. 5/1h`,
 		`rule "a" field id: duplicate id`,
 	}
-	if got := strings.Split(ve.UserMessage(), "\n"); strings.Join(got, "|") != strings.Join(want, "|") {
+	msg, _ := errs.Render(err)
+	if got := strings.Split(msg, "\n"); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if err.Error() != "invalid policy: "+msg {
+		t.Errorf("Error() = %q, want the problems after \"invalid policy: \"", err.Error())
 	}
 }
 
@@ -99,7 +105,7 @@ func TestValidationErrorTruncates(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Problems) != 29 {
 		t.Fatalf("Compile = %v", err)
 	}
-	if msg := ve.UserMessage(); !strings.HasSuffix(msg, "… and 9 more") || strings.Count(msg, "\n") != 20 {
+	if msg, _ := errs.Render(err); !strings.HasSuffix(msg, "… and 9 more") || strings.Count(msg, "\n") != 20 {
 		t.Fatalf("message not truncated:\n%s", msg)
 	}
 }

@@ -3,6 +3,8 @@ package policies
 import (
 	"fmt"
 	"strings"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // Problem is one thing wrong with a policy: which rule, which field, why.
@@ -21,7 +23,8 @@ func (p Problem) String() string {
 }
 
 // ValidationError lists every problem found in a set of rules or a policy
-// file. It is a user error: the person who wrote the policy fixes it.
+// file. It is the detail of an errs.Invalid error, whose message is the
+// problem list; callers that want the Problems find it with errors.As.
 type ValidationError struct {
 	Problems []Problem
 }
@@ -29,10 +32,10 @@ type ValidationError struct {
 // maxShownProblems keeps the message readable when a whole file is wrong.
 const maxShownProblems = 20
 
-func (e *ValidationError) Error() string { return "invalid policy: " + e.UserMessage() }
+func (e *ValidationError) Error() string { return "invalid policy: " + e.list() }
 
-// UserMessage lists the problems, one per line.
-func (e *ValidationError) UserMessage() string {
+// list is the problems, one per line: the message the person sees.
+func (e *ValidationError) list() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i == maxShownProblems {
@@ -58,5 +61,6 @@ func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: ps.list}
+	verr := &ValidationError{Problems: ps.list}
+	return errs.Wrap("validate policy", errs.Invalid, verr, verr.list())
 }

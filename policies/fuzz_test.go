@@ -1,11 +1,14 @@
 package policies
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // The parsers read what people type into policy files and `policy add`;
@@ -99,8 +102,9 @@ func FuzzEvaluate(f *testing.F) {
 		if err != nil {
 			rs, err = Compile(rules[:1])
 			if err != nil {
-				if _, ok := err.(*ValidationError); !ok {
-					t.Fatalf("error of type %T", err)
+				var ve *ValidationError
+				if !errors.As(err, &ve) || !errs.Is(errs.Invalid, err) {
+					t.Fatalf("error of type %T: %v", err, err)
 				}
 				return
 			}

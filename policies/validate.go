@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"maps"
 	"slices"
 )
@@ -40,7 +41,8 @@ func ValidateFile(f File) error {
 		}
 	}
 	if _, err := Compile(f.Rules); err != nil {
-		if ve, ok := err.(*ValidationError); ok {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
 			ps.list = append(ps.list, ve.Problems...)
 		}
 	}

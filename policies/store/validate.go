@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -14,12 +15,7 @@ import (
 // returns an ErrInvalid user error naming what is wrong.
 func validateFile(f policies.File) error {
 	invalid := func(err error) error {
-		msg := err.Error()
-		var um interface{ UserMessage() string }
-		if errors.As(err, &um) {
-			msg = um.UserMessage()
-		}
-		return &UserError{Kind: ErrInvalid, Msg: msg, Err: err}
+		return &UserError{Kind: ErrInvalid, Msg: errs.Text(err, err.Error()), Err: err}
 	}
 	if err := policies.ValidateFile(f); err != nil {
 		return invalid(err)
