@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -79,7 +78,7 @@ func (e *Engine) planApproval(ctx context.Context, requester string, p *prepared
 	}
 	note := ""
 	if planErr != nil {
-		if err := e.store.CancelApproval(ctx, id, "day2bot"); err != nil && !errors.Is(err, store.ErrState) {
+		if err := e.store.CancelApproval(ctx, id, "day2bot"); err != nil && !errs.Is(errs.Conflict, err) {
 			e.log.ErrorContext(ctx, "cancel approval without a plan", "approval", id, "err", err)
 		}
 		note = "not offered for approval: the plan failed"

@@ -2,11 +2,11 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -42,7 +42,7 @@ func (c caller) who() string {
 func (e *Engine) identify(ctx context.Context, platform, user, name, channel string) (caller, error) {
 	c := caller{Principal: platform + ":" + user, Platform: platform, Channel: channel, Name: name}
 	h, err := e.store.Handle(ctx, c.Principal)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errs.Is(errs.NotFound, err) {
 		return c, fmt.Errorf("look up handle of %s: %w", c.Principal, err)
 	}
 	c.Handle = h

@@ -2,11 +2,10 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
-	"github.com/day2bot/day2bot/policies/store"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // alertAction is a press of an alert's remediation button "ra:ID:INDEX".
@@ -21,7 +20,7 @@ func (e *Engine) alertAction(ctx context.Context, c caller, ref string, reply Re
 		return
 	}
 	app, act, err := e.store.AlertAction(ctx, id, i)
-	if errors.Is(err, store.ErrNotFound) {
+	if errs.Is(errs.NotFound, err) {
 		e.reject(ctx, reply, notFoundf("this alert's actions are no longer known; type the command instead"))
 		return
 	}

@@ -184,7 +184,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	}
 	defer e.runner.untrack(id)
 	if err := e.store.StartRun(ctx, id, e.opts.Replica); err != nil {
-		if !errors.Is(err, store.ErrState) {
+		if !errs.Is(errs.Conflict, err) {
 			e.log.ErrorContext(ctx, "start run", "run", id, "err", err)
 		}
 		return

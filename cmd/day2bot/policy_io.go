@@ -4,13 +4,13 @@ package main
 // errors that name the rule and field, is in policy_decode.go.
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 )
@@ -34,9 +34,8 @@ command names the rule and field and the database is left unchanged.`,
 			}
 			return withStore(cmd.Context(), g, false, func(s *store.Store) error {
 				if err := s.ImportFile(cmd.Context(), actor(cmd, g), f); err != nil {
-					var ue *store.UserError
-					if errors.As(err, &ue) {
-						return usageError("%s: nothing imported:\n%s", args[0], ue.UserMessage())
+					if msg, ok := errs.Render(err); ok {
+						return usageError("%s: nothing imported:\n%s", args[0], msg)
 					}
 					return err
 				}

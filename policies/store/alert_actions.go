@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // AlertAction is one remediation offered on an alert: a task of the alert's
@@ -23,11 +25,11 @@ type AlertAction struct {
 // old message still says what it runs.
 func (s *Store) SaveAlertActions(ctx context.Context, app, alarm string, actions []AlertAction) (string, error) {
 	if app == "" || len(actions) == 0 {
-		return "", &UserError{Kind: ErrInvalid, Msg: "alert actions need an app and at least one action"}
+		return "", errs.E("save alert actions", errs.Invalid, "alert actions need an app and at least one action")
 	}
 	for _, a := range actions {
 		if a.Task == "" {
-			return "", &UserError{Kind: ErrInvalid, Msg: "alert action without a task"}
+			return "", errs.E("save alert actions", errs.Invalid, "alert action without a task")
 		}
 	}
 	body, err := json.Marshal(actions)
@@ -57,12 +59,12 @@ func (s *Store) SaveAlertActions(ctx context.Context, app, alarm string, actions
 }
 
 // AlertAction returns the app and the i-th action (0-based) of the alert
-// actions id. An unknown id or index is a NotFound user error.
+// actions id. An unknown id or index is an errs.NotFound error.
 func (s *Store) AlertAction(ctx context.Context, id string, i int) (app string, a AlertAction, err error) {
 	var body string
 	err = s.rdb.QueryRowContext(ctx, `SELECT app, actions FROM alert_actions WHERE id = ?`, strings.ToLower(id)).Scan(&app, &body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", AlertAction{}, notFound("alert action", id)
+		return "", AlertAction{}, notFound("find alert action", "alert action", id)
 	}
 	if err != nil {
 		return "", AlertAction{}, fmt.Errorf("read alert actions %s: %w", id, err)
@@ -72,7 +74,7 @@ func (s *Store) AlertAction(ctx context.Context, id string, i int) (app string, 
 		return "", AlertAction{}, fmt.Errorf("decode alert actions %s: %w", id, err)
 	}
 	if i < 0 || i >= len(as) {
-		return "", AlertAction{}, notFound("alert action", fmt.Sprintf("%s:%d", id, i))
+		return "", AlertAction{}, notFound("find alert action", "alert action", fmt.Sprintf("%s:%d", id, i))
 	}
 	return app, as[i], nil
 }

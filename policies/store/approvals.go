@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -99,7 +100,7 @@ func ParamsHash(params map[string]string) string {
 // CreateApproval stores a pending approval request with a short new ID.
 func (s *Store) CreateApproval(ctx context.Context, req ApprovalRequest) (Approval, error) {
 	if req.App == "" || req.Task == "" || req.Requester == "" {
-		return Approval{}, &UserError{Kind: ErrInvalid, Msg: "an approval needs an app, a task and a requester"}
+		return Approval{}, errs.E("create approval", errs.Invalid, "an approval needs an app, a task and a requester")
 	}
 	if req.Quorum < 1 {
 		req.Quorum = 1
@@ -162,7 +163,7 @@ func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
 		return Approval{}, err
 	}
 	if len(as) == 0 {
-		return Approval{}, notFound("approval", id)
+		return Approval{}, notFound("find approval", "approval", id)
 	}
 	return as[0], nil
 }
@@ -184,7 +185,7 @@ func (s *Store) SetApprovalMessage(ctx context.Context, id, ref string) error {
 			return fmt.Errorf("set message of approval %s: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("approval", id)
+			return notFound("set approval message", "approval", id)
 		}
 		return nil
 	})
@@ -192,11 +193,11 @@ func (s *Store) SetApprovalMessage(ctx context.Context, id, ref string) error {
 
 // Vote records voter's answer to a pending approval, all in one immediate
 // transaction:
-//   - an approval that is not pending is an ErrState user error (State says
-//     what it is now);
-//   - the requester may not vote (ErrSelfApproval), also not from another
+//   - an approval that is not pending is an errs.Conflict error (its
+//     message says what it is now);
+//   - the requester may not vote (errs.Permission), also not from another
 //     chat identity of the same person;
-//   - nobody votes twice (ErrDuplicateVote);
+//   - nobody votes twice (errs.Conflict);
 //   - a deny decides: the approval is denied;
 //   - the vote that reaches the quorum approves it and queues the run in
 //     the same transaction; that vote alone gets Started and the RunID.
@@ -213,15 +214,15 @@ func (s *Store) Vote(ctx context.Context, id, voter string, approve bool, at tim
 			return err
 		}
 		if len(as) == 0 {
-			return notFound("approval", id)
+			return notFound("vote on approval", "approval", id)
 		}
 		a := as[0]
 		if a.State != Pending {
-			return &UserError{Kind: ErrState, State: string(a.State), Msg: fmt.Sprintf("approval %s is already %s", id, a.State)}
+			return errs.E("vote on approval", errs.Conflict, "approval %s is already %s", id, a.State)
 		}
 		if !at.Before(a.ExpiresAt) {
 			// ExpireApprovals will record it; the vote does not count.
-			return &UserError{Kind: ErrState, State: string(Expired), Msg: fmt.Sprintf("approval %s has expired", id)}
+			return errs.E("vote on approval", errs.Conflict, "approval %s has expired", id)
 		}
 		var voterHandle string
 		err = tx.QueryRowContext(ctx, `SELECT handle FROM user_principals WHERE principal = ?`, voter).Scan(&voterHandle)
@@ -229,7 +230,7 @@ func (s *Store) Vote(ctx context.Context, id, voter string, approve bool, at tim
 			return fmt.Errorf("look up voter %s: %w", voter, err)
 		}
 		if voter == a.Requester || (voterHandle != "" && voterHandle == a.RequesterHandle) {
-			return &UserError{Kind: ErrSelfApproval, Msg: "you cannot approve or deny your own request"}
+			return errs.E("vote on approval", errs.Permission, "you cannot approve or deny your own request")
 		}
 		// One vote per person: keyed by handle when known, so two chat
 		// identities of one person count once.
@@ -243,7 +244,7 @@ func (s *Store) Vote(ctx context.Context, id, voter string, approve bool, at tim
 			return fmt.Errorf("record vote on %s: %w", id, err)
 		}
 		if n, _ := ins.RowsAffected(); n == 0 {
-			return &UserError{Kind: ErrDuplicateVote, Msg: fmt.Sprintf("you already voted on %s", id)}
+			return errs.E("vote on approval", errs.Conflict, "you already voted on %s", id)
 		}
 		a.Votes = append(a.Votes, Vote{Voter: voter, Approve: approve, At: at.UTC()})
 		verb := "approved"
@@ -320,11 +321,11 @@ func (s *Store) CancelApproval(ctx context.Context, id, by string) error {
 			return err
 		}
 		if len(as) == 0 {
-			return notFound("approval", id)
+			return notFound("cancel approval", "approval", id)
 		}
 		a := as[0]
 		if a.State != Pending {
-			return &UserError{Kind: ErrState, State: string(a.State), Msg: fmt.Sprintf("approval %s is already %s", id, a.State)}
+			return errs.E("cancel approval", errs.Conflict, "approval %s is already %s", id, a.State)
 		}
 		return s.decide(ctx, tx, &a, ApprovalCancelled, by, s.now(), "")
 	})

@@ -1,50 +1,16 @@
 package store
 
-import (
-	"errors"
-	"strings"
-)
+import "github.com/day2bot/day2bot/internal/errs"
 
-// Kinds of user errors. Test with errors.Is(err, store.ErrNotFound).
-var (
-	ErrNotFound      = errors.New("not found")
-	ErrExists        = errors.New("already exists")
-	ErrInvalid       = errors.New("invalid")
-	ErrState         = errors.New("wrong state")   // approval not pending, run not in the expected state
-	ErrSelfApproval  = errors.New("self approval") // the requester voted on their own request
-	ErrDuplicateVote = errors.New("already voted")
-)
+// The store's user errors are *errs.Error: an unknown id is errs.NotFound;
+// a duplicate (rule, member, principal), an approval that is no longer
+// pending, a run not in the expected state and a second vote are
+// errs.Conflict; a vote on one's own request is errs.Permission; bad input
+// is errs.Invalid. Anything else is an internal error.
 
-// UserError is an error the caller caused (unknown id, duplicate rule,
-// invalid policy file, a vote that is not allowed, a state conflict). The
-// engine shows UserMessage to the user; anything else is an internal error.
-type UserError struct {
-	Kind  error  // one of the Err* kinds above
-	Msg   string // a sentence for the user
-	State string // for ErrState: the state the approval or run is in now
-	Err   error  // the cause, if any
-}
-
-func (e *UserError) Error() string {
-	if e.Err == nil {
-		return e.Msg
-	}
-	if m := e.Err.Error(); strings.Contains(m, e.Msg) {
-		return m // the cause already says it
-	}
-	return e.Msg + ": " + e.Err.Error()
-}
-
-// UserMessage is the sentence to show the user.
-func (e *UserError) UserMessage() string { return e.Msg }
-
-// Is matches the error's kind, so errors.Is(err, ErrState) works.
-func (e *UserError) Is(target error) bool { return target == e.Kind }
-
-func (e *UserError) Unwrap() error { return e.Err }
-
-func notFound(what, id string) error {
-	return &UserError{Kind: ErrNotFound, Msg: "no " + what + " " + quote(id)}
+// notFound is the NotFound error for an unknown what (approval, run, rule…).
+func notFound(op, what, id string) error {
+	return errs.E(op, errs.NotFound, "no %s %s", what, quote(id))
 }
 
 func quote(s string) string {

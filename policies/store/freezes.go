@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -14,7 +15,7 @@ import (
 // Unfreeze). A new freeze replaces an existing one.
 func (s *Store) Freeze(ctx context.Context, app, by, reason string, until time.Time) error {
 	if app == "" {
-		return &UserError{Kind: ErrInvalid, Msg: "freeze: empty app"}
+		return errs.E("freeze app", errs.Invalid, "freeze: empty app")
 	}
 	return s.write(ctx, func(tx *txn) error {
 		now := s.now()
@@ -35,7 +36,7 @@ func (s *Store) Freeze(ctx context.Context, app, by, reason string, until time.T
 }
 
 // Unfreeze lifts app's freeze. An app that is not frozen (or whose freeze
-// has expired) is an ErrNotFound user error.
+// has expired) is an errs.NotFound error.
 func (s *Store) Unfreeze(ctx context.Context, app, by string) error {
 	return s.write(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM freezes WHERE app = ? AND (until IS NULL OR until > ?)`, app, s.now().UnixNano())
@@ -43,7 +44,7 @@ func (s *Store) Unfreeze(ctx context.Context, app, by string) error {
 			return fmt.Errorf("unfreeze %s: %w", app, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return &UserError{Kind: ErrNotFound, Msg: app + " is not frozen"}
+			return errs.E("unfreeze app", errs.NotFound, "%s is not frozen", app)
 		}
 		return s.audit(ctx, tx, Entry{Actor: by, Kind: KindFreeze, App: app, Detail: "unfroze " + app})
 	})

@@ -9,16 +9,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
 // SetUser sets the chat identities (principals such as "slack:U123") of the
 // person with the given handle, replacing earlier ones. No principals
-// removes the user. A principal that belongs to someone else is an ErrExists
-// user error.
+// removes the user. A principal that belongs to someone else is an
+// errs.Conflict error.
 func (s *Store) SetUser(ctx context.Context, actor, handle string, principals []string) error {
 	if handle == "" {
-		return &UserError{Kind: ErrInvalid, Msg: "empty user handle"}
+		return errs.E("set user", errs.Invalid, "empty user handle")
 	}
 	if err := validateFile(policies.File{Users: map[string][]string{handle: principals}}); err != nil {
 		return err
@@ -28,7 +29,7 @@ func (s *Store) SetUser(ctx context.Context, actor, handle string, principals []
 			var owner string
 			err := tx.QueryRowContext(ctx, `SELECT handle FROM user_principals WHERE principal = ?`, p).Scan(&owner)
 			if err == nil && owner != handle {
-				return &UserError{Kind: ErrExists, Msg: fmt.Sprintf("%s already belongs to %s", p, owner)}
+				return errs.E("set user", errs.Conflict, "%s already belongs to %s", p, owner)
 			}
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("set user %s: %w", handle, err)
@@ -70,7 +71,7 @@ func (s *Store) Handle(ctx context.Context, principal string) (string, error) {
 // evaluated with, so that chat and the CLI answer "what may carol do" alike.
 // A handle stands for its first principal, or for "handle:carol" when it
 // has none; a principal nobody claimed has no handle. A user that is
-// neither is an ErrInvalid user error.
+// neither is an errs.Invalid error.
 func (s *Store) Identify(ctx context.Context, user string) (principal, handle string, groups []string, err error) {
 	if strings.Contains(user, ":") {
 		principal = user
@@ -79,7 +80,7 @@ func (s *Store) Identify(ctx context.Context, user string) (principal, handle st
 		}
 	} else {
 		if !policies.ValidHandle(user) {
-			return "", "", nil, &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("user %q is neither a principal such as slack:U123 nor a handle such as carol", user)}
+			return "", "", nil, errs.E("identify user", errs.Invalid, "user %q is neither a principal such as slack:U123 nor a handle such as carol", user)
 		}
 		handle = user
 		err := s.rdb.QueryRowContext(ctx, `SELECT principal FROM user_principals WHERE handle = ? ORDER BY position LIMIT 1`, user).Scan(&principal)
@@ -123,7 +124,7 @@ func (s *Store) AddMember(ctx context.Context, actor, group, member string) erro
 			return fmt.Errorf("add %s to group %s: %w", member, group, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return &UserError{Kind: ErrExists, Msg: fmt.Sprintf("%s is already in group %s", member, group)}
+			return errs.E("add group member", errs.Conflict, "%s is already in group %s", member, group)
 		}
 		if err := bumpPolicyVersion(ctx, tx); err != nil {
 			return err
@@ -141,7 +142,7 @@ func (s *Store) RemoveMember(ctx context.Context, actor, group, member string) e
 			return fmt.Errorf("remove %s from group %s: %w", member, group, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return &UserError{Kind: ErrNotFound, Msg: fmt.Sprintf("%s is not in group %s", member, group)}
+			return errs.E("remove group member", errs.NotFound, "%s is not in group %s", member, group)
 		}
 		if err := bumpPolicyVersion(ctx, tx); err != nil {
 			return err
@@ -159,7 +160,7 @@ func (s *Store) RemoveGroup(ctx context.Context, actor, group string) error {
 		}
 		for _, r := range rules {
 			if slices.Contains(r.Subjects, "group:"+group) || slices.Contains(r.Approvers, "group:"+group) {
-				return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("rule %s still names group %s", r.ID, group)}
+				return errs.E("remove group", errs.Invalid, "rule %s still names group %s", r.ID, group)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE name = ?`, group)
@@ -167,7 +168,7 @@ func (s *Store) RemoveGroup(ctx context.Context, actor, group string) error {
 			return fmt.Errorf("remove group %s: %w", group, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("group", group)
+			return notFound("remove group", "group", group)
 		}
 		if err := bumpPolicyVersion(ctx, tx); err != nil {
 			return err

@@ -32,7 +32,7 @@ func (s *Store) Heartbeat(ctx context.Context, replica string, at time.Time) err
 
 // StartRun moves a queued run to running and records owner as the replica
 // executing it. Of several callers starting the same run, across
-// processes, one succeeds and the others get an ErrState user error.
+// processes, one succeeds and the others get an errs.Conflict error.
 func (s *Store) StartRun(ctx context.Context, id, owner string) error {
 	return s.writeRows(ctx, func(tx *txn) error {
 		return s.moveRun(ctx, tx, id, []State{Queued}, Running, "", nil, owner)

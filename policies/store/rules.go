@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -69,8 +70,8 @@ func (s *Store) PolicyVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// AddRule appends r to the rules. A rule with the same id is an ErrExists
-// user error; use PutRule to replace.
+// AddRule appends r to the rules. A rule with the same id is an
+// errs.Conflict error; use PutRule to replace.
 func (s *Store) AddRule(ctx context.Context, actor string, r policies.Rule) error {
 	return s.putRule(ctx, actor, r, false)
 }
@@ -91,7 +92,7 @@ func (s *Store) putRule(ctx context.Context, actor string, r policies.Rule, repl
 		verb := "added"
 		switch {
 		case i >= 0 && !replace:
-			return &UserError{Kind: ErrExists, Msg: fmt.Sprintf("rule %q already exists (remove it first, or replace it)", r.ID)}
+			return errs.E("add rule", errs.Conflict, "rule %q already exists (remove it first, or replace it)", r.ID)
 		case i >= 0:
 			f.Rules[i] = r
 			verb = "replaced"
@@ -128,7 +129,7 @@ func (s *Store) RemoveRule(ctx context.Context, actor, id string) error {
 		var body string
 		err := tx.QueryRowContext(ctx, `SELECT body FROM rules WHERE id = ?`, id).Scan(&body)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("rule", id)
+			return notFound("remove rule", "rule", id)
 		}
 		if err != nil {
 			return fmt.Errorf("remove rule %s: %w", id, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -116,10 +117,10 @@ func (s *Store) insertRun(ctx context.Context, tx *txn, r Run) (Run, error) {
 		r.State = Requested
 	}
 	if r.State != Requested && r.State != Queued && r.State != Running {
-		return r, &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("a run cannot start in state %s", r.State)}
+		return r, errs.E("create run", errs.Invalid, "a run cannot start in state %s", r.State)
 	}
 	if r.App == "" || r.Task == "" {
-		return r, &UserError{Kind: ErrInvalid, Msg: "a run needs an app and a task"}
+		return r, errs.E("create run", errs.Invalid, "a run needs an app and a task")
 	}
 	now := s.now()
 	r.CreatedAt, r.UpdatedAt = now, now
@@ -158,10 +159,10 @@ func (s *Store) insertRun(ctx context.Context, tx *txn, r Run) (Run, error) {
 // TransitionRun moves a run from one state to another if, and only if, it is
 // in from now. This compare-and-set is what keeps a run from starting twice:
 // of two callers moving the same run from queued to running, one gets an
-// ErrState user error. summary replaces the run's summary unless empty.
+// errs.Conflict error. summary replaces the run's summary unless empty.
 func (s *Store) TransitionRun(ctx context.Context, id string, from, to State, summary string) error {
 	if !canMove(from, to) {
-		return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("a run cannot move from %s to %s", from, to)}
+		return errs.E("transition run", errs.Invalid, "a run cannot move from %s to %s", from, to)
 	}
 	return s.writeRows(ctx, func(tx *txn) error {
 		return s.moveRun(ctx, tx, id, []State{from}, to, summary, nil, "")
@@ -172,7 +173,7 @@ func (s *Store) TransitionRun(ctx context.Context, id string, from, to State, su
 // records its summary and result (JSON, may be empty).
 func (s *Store) FinishRun(ctx context.Context, id string, to State, summary, result string) error {
 	if !to.Terminal() {
-		return &UserError{Kind: ErrInvalid, Msg: fmt.Sprintf("%s is not a final run state", to)}
+		return errs.E("finish run", errs.Invalid, "%s is not a final run state", to)
 	}
 	return s.writeRows(ctx, func(tx *txn) error {
 		return s.moveRun(ctx, tx, id, []State{Requested, Queued, Running}, to, summary, &result, "")
@@ -184,21 +185,21 @@ func (s *Store) FinishRun(ctx context.Context, id string, to State, summary, res
 func (s *Store) moveRun(ctx context.Context, tx *txn, id string, from []State, to State, summary string, result *string, owner string) error {
 	seq, ok := parseRunID(id)
 	if !ok {
-		return notFound("run", id)
+		return notFound("change run state", "run", id)
 	}
 	var cur, app, task string
 	err := tx.QueryRowContext(ctx, `SELECT state, app, task FROM runs WHERE seq = ?`+s.b.ForUpdate, seq).Scan(&cur, &app, &task)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("run", id)
+		return notFound("change run state", "run", id)
 	}
 	if err != nil {
 		return fmt.Errorf("read run %s: %w", id, err)
 	}
 	if !containsState(from, State(cur)) {
-		return &UserError{Kind: ErrState, State: cur, Msg: fmt.Sprintf("run %s is %s, not %s", id, cur, joinStates(from))}
+		return errs.E("change run state", errs.Conflict, "run %s is %s, not %s", id, cur, joinStates(from))
 	}
 	if !canMove(State(cur), to) {
-		return &UserError{Kind: ErrState, State: cur, Msg: fmt.Sprintf("run %s is %s and cannot become %s", id, cur, to)}
+		return errs.E("change run state", errs.Conflict, "run %s is %s and cannot become %s", id, cur, to)
 	}
 	now := s.now().UnixNano()
 	q := `UPDATE runs SET state = ?, updated_at = ?, summary = CASE WHEN ? = '' THEN summary ELSE ? END`
@@ -235,7 +236,7 @@ func (s *Store) moveRun(ctx context.Context, tx *txn, id string, from []State, t
 func (s *Store) SetRunMessage(ctx context.Context, id, ref string) error {
 	seq, ok := parseRunID(id)
 	if !ok {
-		return notFound("run", id)
+		return notFound("set run message", "run", id)
 	}
 	return s.writeRows(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET message_ref = ? WHERE seq = ?`, ref, seq)
@@ -243,7 +244,7 @@ func (s *Store) SetRunMessage(ctx context.Context, id, ref string) error {
 			return fmt.Errorf("set message of run %s: %w", id, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("run", id)
+			return notFound("set run message", "run", id)
 		}
 		return nil
 	})
@@ -253,14 +254,14 @@ func (s *Store) SetRunMessage(ctx context.Context, id, ref string) error {
 func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 	seq, ok := parseRunID(id)
 	if !ok {
-		return Run{}, notFound("run", id)
+		return Run{}, notFound("find run", "run", id)
 	}
 	rs, err := s.queryRuns(ctx, s.rdb, ` WHERE seq = ?`, seq)
 	if err != nil {
 		return Run{}, err
 	}
 	if len(rs) == 0 {
-		return Run{}, notFound("run", id)
+		return Run{}, notFound("find run", "run", id)
 	}
 	return rs[0], nil
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // ScheduleLastRun returns when the schedule with the given key last ran, or
@@ -97,7 +99,7 @@ func (s *Store) AddFollowUp(ctx context.Context, f FollowUp) (int64, error) {
 		vals = "null"
 	}
 	if !json.Valid([]byte(vals)) {
-		return 0, &UserError{Kind: ErrInvalid, Msg: "follow-up values are not JSON"}
+		return 0, errs.E("add follow-up", errs.Invalid, "follow-up values are not JSON")
 	}
 	var id int64
 	err := s.writeRows(ctx, func(tx *txn) error {

@@ -12,10 +12,11 @@ import (
 
 // validateFile checks f as a whole — the evaluator's own validation, the
 // rules compile together, and no principal belongs to two people — and
-// returns an ErrInvalid user error naming what is wrong.
+// returns an errs.Invalid error naming what is wrong (for the evaluator's
+// findings, the problem list of a *policies.ValidationError).
 func validateFile(f policies.File) error {
 	invalid := func(err error) error {
-		return &UserError{Kind: ErrInvalid, Msg: errs.Text(err, err.Error()), Err: err}
+		return errs.Wrap("validate policy file", errs.Invalid, err, errs.Text(err, err.Error()))
 	}
 	if err := policies.ValidateFile(f); err != nil {
 		return invalid(err)

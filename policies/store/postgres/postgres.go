@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -47,7 +48,7 @@ type DB struct {
 func Open(ctx context.Context, dsn string, opts ...store.Option) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, &store.UserError{Kind: store.ErrInvalid, Msg: "the Postgres DSN is not valid", Err: err}
+		return nil, errs.Wrap("open postgres store", errs.Invalid, err, "the Postgres DSN is not valid")
 	}
 	db := stdlib.OpenDB(*cfg)
 	// Leases hold one connection each for as long as they are held.

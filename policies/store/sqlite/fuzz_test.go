@@ -3,13 +3,13 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 	"github.com/day2bot/day2bot/policies/store"
 )
@@ -48,8 +48,8 @@ func FuzzImportFile(f *testing.F) {
 		before := export(t, s)
 		err := s.ImportFile(ctx, "fuzz", pf)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
-				t.Fatalf("ImportFile: not a user error: %v", err)
+			if !errs.Is(errs.Invalid, err) {
+				t.Fatalf("ImportFile: not an invalid error: %v", err)
 			}
 			if after := export(t, s); !bytes.Equal(before, after) {
 				t.Fatalf("rejected import changed the policy: %v", err)

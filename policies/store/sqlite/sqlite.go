@@ -26,6 +26,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -42,7 +43,7 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*store.Store,
 // to build files of an older schema version.
 func open(ctx context.Context, path string, limit int, opts ...store.Option) (*store.Store, error) {
 	if path == "" {
-		return nil, &store.UserError{Kind: store.ErrInvalid, Msg: "database path is empty"}
+		return nil, errs.E("open sqlite store", errs.Invalid, "database path is empty")
 	}
 	if err := createPrivate(path, store.LoggerOf(opts...)); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

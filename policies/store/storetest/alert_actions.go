@@ -2,11 +2,12 @@ package storetest
 
 import (
 	"context"
-	"errors"
-	"github.com/day2bot/day2bot/policies/store"
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/day2bot/day2bot/internal/errs"
+	"github.com/day2bot/day2bot/policies/store"
 )
 
 func testAlertActions(t *testing.T, db Database) {
@@ -42,19 +43,32 @@ func testAlertActions(t *testing.T, db Database) {
 		}
 	}
 	for _, c := range []struct {
-		id string
-		i  int
-	}{{id, 2}, {id, -1}, {other, 1}, {"xnotthere", 0}, {"", 0}} {
-		if _, _, err := s2.AlertAction(ctx, c.id, c.i); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("AlertAction(%q, %d) = %v, want not found", c.id, c.i, err)
+		id   string
+		i    int
+		want string
+	}{
+		{id, 2, "no alert action " + id + ":2"},
+		{id, -1, "no alert action " + id + ":-1"},
+		{other, 1, "no alert action " + other + ":1"},
+		{"xnotthere", 0, "no alert action xnotthere"},
+		{"", 0, `no alert action ""`},
+	} {
+		_, _, err := s2.AlertAction(ctx, c.id, c.i)
+		if d := errDiff(err, errs.NotFound, c.want); d != "" {
+			t.Errorf("AlertAction(%q, %d): %s", c.id, c.i, d)
 		}
 	}
-	for _, bad := range [][]store.AlertAction{nil, {{Task: ""}}} {
-		if _, err := s.SaveAlertActions(ctx, "shop", alarm, bad); !errors.Is(err, store.ErrInvalid) {
-			t.Errorf("save %+v = %v, want invalid", bad, err)
+	for _, c := range []struct {
+		app, want string
+		actions   []store.AlertAction
+	}{
+		{"shop", "alert actions need an app and at least one action", nil},
+		{"shop", "alert action without a task", []store.AlertAction{{Task: ""}}},
+		{"", "alert actions need an app and at least one action", want},
+	} {
+		_, err := s.SaveAlertActions(ctx, c.app, alarm, c.actions)
+		if d := errDiff(err, errs.Invalid, c.want); d != "" {
+			t.Errorf("save %q %+v: %s", c.app, c.actions, d)
 		}
-	}
-	if _, err := s.SaveAlertActions(ctx, "", alarm, want); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("save without app = %v, want invalid", err)
 	}
 }

@@ -2,16 +2,17 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/day2bot/day2bot/policies/store"
 	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/policies/store"
+
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 func newApproval(t *testing.T, s *store.Store, clk *clocktest.Clock, quorum int) store.Approval {
@@ -63,24 +64,21 @@ func testVoteQuorumStartsRunOnce(t *testing.T, db Database) {
 	}
 	a := newApproval(t, s, clk, 2)
 
-	if _, err := s.Vote(ctx, a.ID, "slack:U102", true, clk.Now()); !errors.Is(err, store.ErrSelfApproval) {
-		t.Fatalf("requester vote = %v, want ErrSelfApproval", err)
-	}
+	const self = "you cannot approve or deny your own request"
+	_, err := s.Vote(ctx, a.ID, "slack:U102", true, clk.Now())
+	wantErr(t, "requester vote", err, errs.Permission, self)
 	// The requester's other identity is still the requester.
-	if _, err := s.Vote(ctx, a.ID, "discord:202", true, clk.Now()); !errors.Is(err, store.ErrSelfApproval) {
-		t.Fatalf("requester's discord vote = %v, want ErrSelfApproval", err)
-	}
+	_, err = s.Vote(ctx, a.ID, "discord:202", true, clk.Now())
+	wantErr(t, "requester's discord vote", err, errs.Permission, self)
 	res, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now())
 	if err != nil || res.Started || res.Approval.State != store.Pending || res.Approval.Approvals() != 1 {
 		t.Fatalf("first vote = %+v, %v", res, err)
 	}
-	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, store.ErrDuplicateVote) {
-		t.Fatalf("second vote by same principal = %v", err)
-	}
+	_, err = s.Vote(ctx, a.ID, "slack:U100", true, clk.Now())
+	wantErr(t, "second vote by same principal", err, errs.Conflict, "you already voted on "+a.ID)
 	// Same person, other platform: still one vote per person.
-	if _, err := s.Vote(ctx, a.ID, "discord:200", true, clk.Now()); !errors.Is(err, store.ErrDuplicateVote) {
-		t.Fatalf("second vote by same person = %v", err)
-	}
+	_, err = s.Vote(ctx, a.ID, "discord:200", true, clk.Now())
+	wantErr(t, "second vote by same person", err, errs.Conflict, "you already voted on "+a.ID)
 	clk.Advance(time.Minute)
 	res, err = s.Vote(ctx, a.ID, "slack:U103", true, clk.Now())
 	if err != nil || !res.Started || res.RunID == "" || res.Approval.State != store.Approved {
@@ -94,17 +92,14 @@ func testVoteQuorumStartsRunOnce(t *testing.T, db Database) {
 		run.Params["desired"] != "8" || len(run.Approvers) != 2 || run.Decision.Rule != "scale-approve" || string(run.Request) != `{"app":"shop"}` {
 		t.Fatalf("queued run = %+v", run)
 	}
-	var se *store.UserError
-	if _, err := s.Vote(ctx, a.ID, "slack:U104", true, clk.Now()); !errors.As(err, &se) || !errors.Is(err, store.ErrState) || se.State != "approved" {
-		t.Fatalf("vote after approval = %v", err)
-	}
+	_, err = s.Vote(ctx, a.ID, "slack:U104", true, clk.Now())
+	wantErr(t, "vote after approval", err, errs.Conflict, "approval "+a.ID+" is already approved")
 	got, _ := s.Approval(ctx, a.ID)
 	if got.RunID != res.RunID || got.DecidedBy != "slack:U103" || !got.DecidedAt.Equal(clk.Now()) {
 		t.Fatalf("stored approval = %+v", got)
 	}
-	if _, err := s.Vote(ctx, "a-zzzzz", "slack:U100", true, clk.Now()); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("unknown id = %v", err)
-	}
+	_, err = s.Vote(ctx, "a-zzzzz", "slack:U100", true, clk.Now())
+	wantErr(t, "vote on an unknown id", err, errs.NotFound, "no approval a-zzzzz")
 }
 
 func testVoteDenyDecides(t *testing.T, db Database) {
@@ -115,9 +110,8 @@ func testVoteDenyDecides(t *testing.T, db Database) {
 	if err != nil || res.Started || res.Approval.State != store.Denied {
 		t.Fatalf("deny = %+v, %v", res, err)
 	}
-	if _, err := s.Vote(ctx, a.ID, "slack:U101", true, clk.Now()); !errors.Is(err, store.ErrState) {
-		t.Fatalf("vote after deny = %v", err)
-	}
+	_, err = s.Vote(ctx, a.ID, "slack:U101", true, clk.Now())
+	wantErr(t, "vote after deny", err, errs.Conflict, "approval "+a.ID+" is already denied")
 	if runs, _ := s.Runs(ctx, store.RunFilter{}); len(runs) != 0 {
 		t.Fatalf("deny queued runs: %+v", runs)
 	}
@@ -131,9 +125,8 @@ func testExpireAndCancel(t *testing.T, db Database) {
 	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CancelApproval(ctx, b.ID, "slack:U102"); !errors.Is(err, store.ErrState) {
-		t.Fatalf("cancel twice = %v", err)
-	}
+	wantErr(t, "cancel twice", s.CancelApproval(ctx, b.ID, "slack:U102"), errs.Conflict, "approval "+b.ID+" is already cancelled")
+	wantErr(t, "cancel of an unknown id", s.CancelApproval(ctx, "a-zzzzz", "slack:U102"), errs.NotFound, "no approval a-zzzzz")
 	pending, _ := s.PendingApprovals(ctx, "shop")
 	if len(pending) != 1 || pending[0].ID != a.ID {
 		t.Fatalf("pending = %+v", pending)
@@ -143,9 +136,8 @@ func testExpireAndCancel(t *testing.T, db Database) {
 	}
 	clk.Advance(time.Hour)
 	// A vote at or after expiry does not count, even before the sweep.
-	if _, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now()); !errors.Is(err, store.ErrState) {
-		t.Fatalf("late vote = %v", err)
-	}
+	_, err := s.Vote(ctx, a.ID, "slack:U100", true, clk.Now())
+	wantErr(t, "late vote", err, errs.Conflict, "approval "+a.ID+" has expired")
 	exp, err := s.ExpireApprovals(ctx, clk.Now())
 	if err != nil || len(exp) != 1 || exp[0].ID != a.ID || exp[0].State != store.Expired {
 		t.Fatalf("ExpireApprovals = %+v, %v", exp, err)
@@ -182,8 +174,10 @@ func testVoteRace(t *testing.T, db Database) {
 						s = b
 					}
 					res, err := s.Vote(ctx, ap.ID, fmt.Sprintf("slack:V%d", i), true, clk.Now())
-					if err != nil && !errors.Is(err, store.ErrState) {
-						t.Errorf("vote %d: %v", i, err)
+					if err != nil {
+						if d := errDiff(err, errs.Conflict, "approval "+ap.ID+" is already approved"); d != "" {
+							t.Errorf("vote %d: %s", i, d)
+						}
 						return
 					}
 					if res.Started {

@@ -2,11 +2,10 @@ package storetest
 
 import (
 	"context"
-	"errors"
-	"github.com/day2bot/day2bot/policies/store"
 	"slices"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies"
 )
 
@@ -45,8 +44,8 @@ func testIdentify(t *testing.T, db Database) {
 			}
 		})
 	}
-	var ue *store.UserError
-	if _, _, _, err := s.Identify(ctx, "Bad Handle!"); !errors.As(err, &ue) || !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("Identify of a bad handle: %v, want an ErrInvalid user error", err)
+	_, _, _, err := s.Identify(ctx, "Bad Handle!")
+	if d := errDiff(err, errs.Invalid, `user "Bad Handle!" is neither a principal such as slack:U123 nor a handle such as carol`); d != "" {
+		t.Errorf("Identify of a bad handle: %s", d)
 	}
 }

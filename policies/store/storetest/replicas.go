@@ -2,13 +2,13 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -38,8 +38,10 @@ func testStartRunOnceWithOwner(t *testing.T, db Database) {
 			case err == nil:
 				won.Add(1)
 				winner.Store(owner)
-			case !errors.Is(err, store.ErrState):
-				t.Errorf("start: %v", err)
+			default:
+				if d := errDiff(err, errs.Conflict, "run "+r.ID+" is running, not queued"); d != "" {
+					t.Errorf("start: %s", d)
+				}
 			}
 		}()
 	}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/day2bot/day2bot/policies/store"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/day2bot/day2bot/internal/errs"
+	"github.com/day2bot/day2bot/policies/store"
 
 	"go.yaml.in/yaml/v3"
 
@@ -106,27 +108,25 @@ func testImportBadFileChangesNothing(t *testing.T, db Database) {
 		f    policies.File
 		want string
 	}{
-		"bad param constraint": {bad, "late-bad"},
+		"bad param constraint": {bad, `rule "late-bad" field params.n: "<= banana": "banana" is not a number`},
 		"unknown group": {policies.File{Groups: map[string][]string{"ops": {"carol"}},
-			Rules: []policies.Rule{{ID: "r1", Effect: policies.Allow, Subjects: []string{"group:nope"}}}}, "nope"},
-		"identity claimed twice": {policies.File{Users: map[string][]string{"a": {"slack:U1"}, "b": {"slack:U1"}}}, "slack:U1"},
+			Rules: []policies.Rule{{ID: "r1", Effect: policies.Allow, Subjects: []string{"group:nope"}}}}, `rule "r1" field subjects: group "nope" is not defined in groups`},
+		"identity claimed twice": {policies.File{Users: map[string][]string{"a": {"slack:U1"}, "b": {"slack:U1"}}}, "users.b: identity slack:U1 already belongs to a"},
 		"duplicate rule id": {policies.File{Rules: []policies.Rule{
 			{ID: "r1", Effect: policies.Allow, Subjects: []string{"*"}},
-			{ID: "r1", Effect: policies.Deny, Subjects: []string{"*"}}}}, "r1"},
-		"repeated member": {policies.File{Groups: map[string][]string{"ops": {"carol", "carol"}}}, "carol"},
-		"bad effect":      {policies.File{Rules: []policies.Rule{{ID: "r9", Effect: "maybe", Subjects: []string{"*"}}}}, "r9"},
+			{ID: "r1", Effect: policies.Deny, Subjects: []string{"*"}}}}, `rule "r1" field id: duplicate id`},
+		"repeated member": {policies.File{Groups: map[string][]string{"ops": {"carol", "carol"}}}, `groups: ops: empty or repeated member "carol"`},
+		"bad effect":      {policies.File{Rules: []policies.Rule{{ID: "r9", Effect: "maybe", Subjects: []string{"*"}}}}, `rule "r9" field effect: unknown effect "maybe": want allow, deny or approve`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := s.ImportFile(ctx, "admin", c.f)
-			if !errors.Is(err, store.ErrInvalid) {
-				t.Fatalf("ImportFile = %v, want ErrInvalid", err)
-			}
-			var um interface{ UserMessage() string }
-			if !errors.As(err, &um) || !strings.Contains(um.UserMessage(), c.want) {
-				t.Fatalf("message %q does not name %q", err, c.want)
-			}
+			wantErr(t, "ImportFile", s.ImportFile(ctx, "admin", c.f), errs.Invalid, c.want)
 		})
+	}
+	// The policy's own findings stay reachable as Problems.
+	var ve *policies.ValidationError
+	if err := s.ImportFile(ctx, "admin", cases["bad effect"].f); !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Rule != "r9" {
+		t.Errorf("ImportFile = %v, want a *policies.ValidationError with r9's problem", err)
 	}
 	if after := exportYAML(t, s); !bytes.Equal(before, after) {
 		t.Fatalf("bad imports changed the policy:\n%s\n---\n%s", before, after)
@@ -182,12 +182,9 @@ func testAddPutRemoveRule(t *testing.T, db Database) {
 			t.Fatalf("AddRule(%s): %v", r.ID, err)
 		}
 	}
-	if err := s.AddRule(ctx, "admin", r1); !errors.Is(err, store.ErrExists) {
-		t.Fatalf("AddRule duplicate = %v, want ErrExists", err)
-	}
-	if err := s.AddRule(ctx, "admin", policies.Rule{ID: "bad", Effect: policies.Allow, Subjects: []string{"nobody"}}); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("AddRule invalid = %v, want ErrInvalid", err)
-	}
+	wantErr(t, "AddRule duplicate", s.AddRule(ctx, "admin", r1), errs.Conflict, `rule "r1" already exists (remove it first, or replace it)`)
+	wantErr(t, "AddRule invalid", s.AddRule(ctx, "admin", policies.Rule{ID: "bad", Effect: policies.Allow, Subjects: []string{"nobody"}}),
+		errs.Invalid, `rule "bad" field subjects[0]: bad subject "nobody": want user:NAME, group:NAME, owner or *`)
 	r1b := r1
 	r1b.Tasks = []string{"restart-*"}
 	if err := s.PutRule(ctx, "admin", r1b); err != nil {
@@ -203,9 +200,7 @@ func testAddPutRemoveRule(t *testing.T, db Database) {
 	if err := s.RemoveRule(ctx, "admin", "r1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveRule(ctx, "admin", "r1"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("RemoveRule twice = %v, want ErrNotFound", err)
-	}
+	wantErr(t, "RemoveRule twice", s.RemoveRule(ctx, "admin", "r1"), errs.NotFound, "no rule r1")
 	r3 := policies.Rule{ID: "r3", Effect: policies.Allow, Subjects: []string{"*"}}
 	if err := s.AddRule(ctx, "admin", r3); err != nil {
 		t.Fatal(err)

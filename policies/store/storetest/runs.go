@@ -2,12 +2,13 @@ package storetest
 
 import (
 	"context"
-	"errors"
-	"github.com/day2bot/day2bot/policies/store"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/errs"
+	"github.com/day2bot/day2bot/policies/store"
 
 	"github.com/day2bot/day2bot/policies"
 )
@@ -31,23 +32,18 @@ func testRunLifecycle(t *testing.T, db Database) {
 	if err := s.TransitionRun(ctx, r.ID, store.Queued, store.Running, "rebooting 2 instances"); err != nil {
 		t.Fatal(err)
 	}
-	var ue *store.UserError
-	if err := s.TransitionRun(ctx, r.ID, store.Queued, store.Running, ""); !errors.As(err, &ue) || !errors.Is(err, store.ErrState) || ue.State != "running" {
-		t.Fatalf("second start = %v", err)
-	}
-	if err := s.TransitionRun(ctx, r.ID, store.Running, store.Requested, ""); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("backwards transition = %v", err)
-	}
-	if err := s.FinishRun(ctx, r.ID, store.Running, "", ""); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("finish into running = %v", err)
-	}
+	wantErr(t, "second start", s.TransitionRun(ctx, r.ID, store.Queued, store.Running, ""),
+		errs.Conflict, "run r-1 is running, not queued")
+	wantErr(t, "backwards transition", s.TransitionRun(ctx, r.ID, store.Running, store.Requested, ""),
+		errs.Invalid, "a run cannot move from running to requested")
+	wantErr(t, "finish into running", s.FinishRun(ctx, r.ID, store.Running, "", ""),
+		errs.Invalid, "running is not a final run state")
 	clk.Advance(time.Second)
 	if err := s.FinishRun(ctx, r.ID, store.Succeeded, "2 rebooted", `{"i-1":"ok","i-2":"ok"}`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishRun(ctx, r.ID, store.Failed, "again", ""); !errors.Is(err, store.ErrState) {
-		t.Fatalf("finish twice = %v", err)
-	}
+	wantErr(t, "finish twice", s.FinishRun(ctx, r.ID, store.Failed, "again", ""),
+		errs.Conflict, "run r-1 is succeeded, not requested or queued or running")
 	if err := s.SetRunMessage(ctx, r.ID, `{"id":"1.2"}`); err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +60,14 @@ func testRunLifecycle(t *testing.T, db Database) {
 	if len(es) != 4 { // created, queued, running, succeeded
 		t.Fatalf("run audit = %+v", es)
 	}
-	for _, id := range []string{"r-2", "x", "", "r--1"} {
-		if _, err := s.Run(ctx, id); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("Run(%q) = %v", id, err)
+	for id, want := range map[string]string{"r-2": "no run r-2", "x": "no run x", "": `no run ""`, "r--1": "no run r--1"} {
+		_, err := s.Run(ctx, id)
+		if d := errDiff(err, errs.NotFound, want); d != "" {
+			t.Errorf("Run(%q): %s", id, d)
 		}
 	}
-	if _, err := s.CreateRun(ctx, store.Run{App: "shop", Task: "x", State: store.Succeeded}); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("create finished run = %v", err)
-	}
+	_, err = s.CreateRun(ctx, store.Run{App: "shop", Task: "x", State: store.Succeeded})
+	wantErr(t, "create finished run", err, errs.Invalid, "a run cannot start in state succeeded")
 }
 
 func testRunStartsOnceUnderRace(t *testing.T, db Database) {
@@ -93,8 +89,10 @@ func testRunStartsOnceUnderRace(t *testing.T, db Database) {
 			switch {
 			case err == nil:
 				won.Add(1)
-			case !errors.Is(err, store.ErrState):
-				t.Errorf("transition: %v", err)
+			default:
+				if d := errDiff(err, errs.Conflict, "run "+r.ID+" is running, not queued"); d != "" {
+					t.Errorf("transition: %s", d)
+				}
 			}
 		}()
 	}

@@ -3,12 +3,13 @@ package storetest
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"github.com/day2bot/day2bot/policies/store"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/day2bot/day2bot/internal/errs"
+	"github.com/day2bot/day2bot/policies/store"
 )
 
 func testFreeze(t *testing.T, db Database) {
@@ -17,9 +18,7 @@ func testFreeze(t *testing.T, db Database) {
 	if f, err := s.FreezeOf(ctx, "shop"); f != nil || err != nil {
 		t.Fatalf("unfrozen = %+v, %v", f, err)
 	}
-	if err := s.Unfreeze(ctx, "shop", "carol"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("unfreeze unfrozen = %v", err)
-	}
+	wantErr(t, "unfreeze unfrozen", s.Unfreeze(ctx, "shop", "carol"), errs.NotFound, "shop is not frozen")
 	until := clk.Now().Add(2 * time.Hour)
 	if err := s.Freeze(ctx, "shop", "carol", "black friday", until); err != nil {
 		t.Fatal(err)
@@ -134,9 +133,8 @@ func testFollowUpsClaimedOnce(t *testing.T, db Database) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AddFollowUp(ctx, store.FollowUp{App: "shop", Values: json.RawMessage(`{bad`)}); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("bad JSON = %v", err)
-	}
+	_, err = a.AddFollowUp(ctx, store.FollowUp{App: "shop", Values: json.RawMessage(`{bad`)})
+	wantErr(t, "bad JSON", err, errs.Invalid, "follow-up values are not JSON")
 	if fs, _ := a.DueFollowUps(ctx, due.Add(-time.Second)); len(fs) != 0 {
 		t.Fatalf("due early: %+v", fs)
 	}
@@ -174,12 +172,10 @@ func testIdentitiesAndGroups(t *testing.T, db Database) {
 	if err := s.SetUser(ctx, "admin", "carol", []string{"slack:U100", "discord:200"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetUser(ctx, "admin", "dave", []string{"slack:U100"}); !errors.Is(err, store.ErrExists) {
-		t.Fatalf("claiming carol's principal = %v", err)
-	}
-	if err := s.SetUser(ctx, "admin", "Bad Handle", []string{"slack:U9"}); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("bad handle = %v", err)
-	}
+	wantErr(t, "claiming carol's principal", s.SetUser(ctx, "admin", "dave", []string{"slack:U100"}),
+		errs.Conflict, "slack:U100 already belongs to carol")
+	wantErr(t, "bad handle", s.SetUser(ctx, "admin", "Bad Handle", []string{"slack:U9"}),
+		errs.Invalid, `users.Bad Handle: bad handle "Bad Handle": lowercase letters, digits and '-' (a DNS label)`)
 	if h, err := s.Handle(ctx, "discord:200"); h != "carol" || err != nil {
 		t.Fatalf("Handle = %q, %v", h, err)
 	}
@@ -191,12 +187,9 @@ func testIdentitiesAndGroups(t *testing.T, db Database) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AddMember(ctx, "admin", "ops", "carol"); !errors.Is(err, store.ErrExists) {
-		t.Fatalf("double add = %v", err)
-	}
-	if err := s.AddMember(ctx, "admin", "Bad Group", "carol"); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("bad group = %v", err)
-	}
+	wantErr(t, "double add", s.AddMember(ctx, "admin", "ops", "carol"), errs.Conflict, "carol is already in group ops")
+	wantErr(t, "bad group", s.AddMember(ctx, "admin", "Bad Group", "carol"),
+		errs.Invalid, `groups.Bad Group: bad group name "Bad Group" (lowercase letters, digits, '-', '_', '.')`)
 	gs, err := s.GroupsOf(ctx, "slack:U100", "carol")
 	if err != nil || len(gs) != 1 || gs[0] != "ops" {
 		t.Fatalf("GroupsOf(slack:U100, carol) = %v, %v", gs, err)
@@ -207,9 +200,7 @@ func testIdentitiesAndGroups(t *testing.T, db Database) {
 	if err := s.RemoveMember(ctx, "admin", "ops", "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveMember(ctx, "admin", "ops", "carol"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("remove twice = %v", err)
-	}
+	wantErr(t, "remove twice", s.RemoveMember(ctx, "admin", "ops", "carol"), errs.NotFound, "carol is not in group ops")
 	groups, _ := s.Groups(ctx)
 	if len(groups["ops"]) != 1 || groups["ops"][0] != "slack:U103" {
 		t.Fatalf("groups = %v", groups)
@@ -217,9 +208,7 @@ func testIdentitiesAndGroups(t *testing.T, db Database) {
 	if err := s.AddRule(ctx, "admin", policyRule("r1", "group:web")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveGroup(ctx, "admin", "web"); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("removing a group a rule names = %v", err)
-	}
+	wantErr(t, "removing a group a rule names", s.RemoveGroup(ctx, "admin", "web"), errs.Invalid, "rule r1 still names group web")
 	if err := s.RemoveGroup(ctx, "admin", "dba"); err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,12 @@ package storetest
 import (
 	"context"
 	"embed"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/policies/store"
 )
 
@@ -100,4 +102,23 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// errDiff says how err differs from an error of kind whose rendered message
+// is msg, or "" if it does not. Both count: callers branch on the kind
+// (errs.Is) and the person in chat reads the message (errs.Render).
+func errDiff(err error, kind errs.Kind, msg string) string {
+	got, ok := errs.Render(err)
+	if k := errs.KindOf(err); k != kind || !ok || got != msg {
+		return fmt.Sprintf("got %v (kind %v, message %q), want kind %v, message %q", err, k, got, kind, msg)
+	}
+	return ""
+}
+
+// wantErr stops the test unless err is of kind and renders as msg.
+func wantErr(t *testing.T, what string, err error, kind errs.Kind, msg string) {
+	t.Helper()
+	if d := errDiff(err, kind, msg); d != "" {
+		t.Fatalf("%s: %s", what, d)
+	}
 }
