@@ -54,7 +54,7 @@ type ResolvedTask struct {
 func (t ResolvedTask) Params() []tasks.Param { return t.Task.Params }
 
 // Values validates what the user typed and applies defaults; errors are
-// *tasks.ParamError user errors.
+// errs.Invalid (see tasks.ParamOp).
 func (t ResolvedTask) Values(raw map[string]string) (tasks.Values, error) {
 	return tasks.ParseValues(t.Task.Params, raw)
 }

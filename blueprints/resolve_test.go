@@ -1,7 +1,6 @@
 package blueprints
 
 import (
-	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -116,8 +115,7 @@ func TestResolvedTaskAndValues(t *testing.T) {
 		t.Fatalf("Values = %v, %v", vals, err)
 	}
 	_, err = rt.Values(map[string]string{"batch": "12"})
-	var pe *tasks.ParamError
-	if !errors.As(err, &pe) || pe.UserMessage() != "batch must be between 1 and 4, got 12" {
+	if msg, _ := errs.Render(err); !errs.Is(errs.Invalid, err) || msg != "batch must be between 1 and 4, got 12" {
 		t.Fatalf("Values(out of bounds) = %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/internal/suggest"
 )
 
@@ -56,21 +57,19 @@ var Types = []Type{TypeString, TypeInt, TypeBool, TypeDuration, TypeEnum}
 // never documents, and a cap keeps pattern matching and logs cheap.
 const maxValueLen = 2048
 
-// ParamError is a user-caused parameter error. Its message names the
-// parameter and says what is allowed, e.g. "desired must be between 1 and 8,
-// got 12".
-type ParamError struct {
-	Param string // parameter name; "" when the error is about the set (e.g. unknown key)
-	Msg   string
+// ParamOp is the Op of the errs.Invalid error a parameter value is
+// refused with ("parse parameter batch"); name "" is the set of parameters
+// as a whole (an unknown key). The error's message names the parameter and
+// says what is allowed, e.g. "desired must be between 1 and 8, got 12".
+func ParamOp(name string) string {
+	if name == "" {
+		return "parse parameters"
+	}
+	return "parse parameter " + name
 }
 
-func (e *ParamError) Error() string { return e.Msg }
-
-// UserMessage is the sentence shown in chat.
-func (e *ParamError) UserMessage() string { return e.Msg }
-
-func paramErr(name, format string, args ...any) *ParamError {
-	return &ParamError{Param: name, Msg: fmt.Sprintf(format, args...)}
+func paramErr(name, format string, args ...any) error {
+	return errs.E(ParamOp(name), errs.Invalid, format, args...)
 }
 
 // maxQuoted is how much of a user's input any reply or log line quotes: enough

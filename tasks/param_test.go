@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 func f(v float64) *float64 { return &v }
@@ -41,7 +43,7 @@ func TestParse(t *testing.T) {
 		{desired, "-3", nil, "desired must be between 1 and 8, got -3"},
 		{desired, "two", nil, `desired must be a whole number between 1 and 8, got "two"`},
 		{desired, "2.5", nil, `desired must be a whole number between 1 and 8, got "2.5"`},
-		{desired, "99999999999999999999", nil, `desired must be a whole number between 1 and 8`},
+		{desired, "99999999999999999999", nil, `desired must be a whole number between 1 and 8, got "99999999999999999999"`},
 		{batch, "100", int64(100), ""},
 		{batch, "0", nil, "batch must be at least 1, got 0"},
 		{limit, "-5", int64(-5), ""},
@@ -69,8 +71,8 @@ func TestParse(t *testing.T) {
 		{label, "", nil, "label must not be empty"},
 		{bucket, "research-carol", "research-carol", ""},
 		{bucket, "prod-logs,research-carol", nil, `bucket must be research- and lowercase letters, got "prod-logs,research-carol"`},
-		{bucket, "research-carol/../prod", nil, `bucket must be research- and lowercase letters`},
-		{bucket, "a|research-x", nil, `bucket must be research- and lowercase letters`},
+		{bucket, "research-carol/../prod", nil, `bucket must be research- and lowercase letters, got "research-carol/../prod"`},
+		{bucket, "a|research-x", nil, `bucket must be research- and lowercase letters, got "a|research-x"`},
 		{region, "us-east-1", "us-east-1", ""},
 		{region, "us-east-2", nil, `region must be one of eu-west-1, us-east-1, got "us-east-2"; did you mean "us-east-1"?`},
 		{anyStr, "arn:aws:iam::123456789012:role/researcher", "arn:aws:iam::123456789012:role/researcher", ""},
@@ -78,17 +80,7 @@ func TestParse(t *testing.T) {
 	} {
 		got, err := tc.p.Parse(tc.raw)
 		if tc.wantErr != "" {
-			var pe *ParamError
-			if !errors.As(err, &pe) {
-				t.Errorf("%s.Parse(%q) error = %v, want ParamError %q", tc.p.Name, tc.raw, err, tc.wantErr)
-				continue
-			}
-			if !strings.HasPrefix(pe.UserMessage(), tc.wantErr) {
-				t.Errorf("%s.Parse(%q) error = %q, want %q", tc.p.Name, tc.raw, pe.UserMessage(), tc.wantErr)
-			}
-			if pe.Param != tc.p.Name {
-				t.Errorf("%s.Parse(%q) error names param %q", tc.p.Name, tc.raw, pe.Param)
-			}
+			wantParamErr(t, err, tc.p.Name, tc.wantErr)
 			continue
 		}
 		if err != nil {
@@ -101,9 +93,26 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// wantParamErr fails unless err is an Invalid error about parameter name
+// (ParamOp) that renders exactly as want.
+func wantParamErr(t *testing.T, err error, name, want string) {
+	t.Helper()
+	var e *errs.Error
+	if !errors.As(err, &e) || !errs.Is(errs.Invalid, err) {
+		t.Errorf("error = %v (%T), want an Invalid errs.Error %q", err, err, want)
+		return
+	}
+	if e.Op != ParamOp(name) {
+		t.Errorf("error %q has op %q, want %q", err, e.Op, ParamOp(name))
+	}
+	if msg, ok := errs.Render(err); !ok || msg != want {
+		t.Errorf("rendered %q, %v\n                  want %q", msg, ok, want)
+	}
+}
+
 func TestParseUnknownType(t *testing.T) {
 	_, err := Param{Name: "x", Type: "float"}.Parse("1")
-	if err == nil || errors.As(err, new(*ParamError)) {
+	if _, ok := errs.Render(err); err == nil || ok || errs.KindOf(err) != errs.Internal {
 		t.Fatalf("unknown type: err = %v, want an internal (non-user) error", err)
 	}
 }
@@ -170,30 +179,29 @@ func TestParseValues(t *testing.T) {
 		raw     map[string]string
 		want    Values
 		wantErr string
+		// errParam is the parameter wantErr is about ("" for the set).
+		errParam string
 	}{
 		{"defaults applied, optional absent", params, map[string]string{"principal": "p"},
-			Values{"desired": int64(2), "failover": false, "principal": "p"}, ""},
+			Values{"desired": int64(2), "failover": false, "principal": "p"}, "", ""},
 		{"typed values", params, map[string]string{"desired": "5", "batch": "3", "failover": "yes", "principal": "p"},
-			Values{"desired": int64(5), "failover": true, "batch": int64(3), "principal": "p"}, ""},
+			Values{"desired": int64(5), "failover": true, "batch": int64(3), "principal": "p"}, "", ""},
 		{"unknown key suggests", params, map[string]string{"desird": "5", "principal": "p"},
-			nil, `unknown parameter "desird"; allowed: desired, failover, batch, principal; did you mean "desired"?`},
+			nil, `unknown parameter "desird"; allowed: desired, failover, batch, principal; did you mean "desired"?`, ""},
 		{"unknown keys reported in name order", params, map[string]string{"zz": "1", "aa": "2"},
-			nil, `unknown parameter "aa"; allowed:`},
+			nil, `unknown parameter "aa"; allowed: desired, failover, batch, principal`, ""},
 		{"no params", nil, map[string]string{"x": "1"},
-			nil, `unknown parameter "x": this task takes no parameters`},
+			nil, `unknown parameter "x": this task takes no parameters`, ""},
 		{"required missing", params, map[string]string{},
-			nil, "principal is required (principal: string (required))"},
+			nil, "principal is required (principal: string (required))", "principal"},
 		{"bad value", params, map[string]string{"desired": "12", "principal": "p"},
-			nil, "desired must be between 1 and 8, got 12"},
-		{"empty input, no params", nil, nil, Values{}, ""},
+			nil, "desired must be between 1 and 8, got 12", "desired"},
+		{"empty input, no params", nil, nil, Values{}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseValues(tc.params, tc.raw)
 			if tc.wantErr != "" {
-				var pe *ParamError
-				if !errors.As(err, &pe) || !strings.HasPrefix(pe.UserMessage(), tc.wantErr) {
-					t.Fatalf("err = %v, want ParamError %q", err, tc.wantErr)
-				}
+				wantParamErr(t, err, tc.errParam, tc.wantErr)
 				return
 			}
 			if err != nil {
@@ -296,8 +304,8 @@ func FuzzParse(f *testing.F) {
 		for _, p := range params {
 			v, err := p.Parse(raw)
 			if err != nil {
-				var pe *ParamError
-				if !errors.As(err, &pe) || pe.Param != p.Name || !strings.HasPrefix(pe.Msg, p.Name+" ") {
+				var e *errs.Error
+				if !errors.As(err, &e) || e.Kind != errs.Invalid || e.Op != ParamOp(p.Name) || !strings.HasPrefix(e.Msg, p.Name+" ") {
 					t.Fatalf("%s.Parse(%q): error %v does not name the parameter", p.Name, raw, err)
 				}
 				continue
