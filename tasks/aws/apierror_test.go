@@ -2,12 +2,12 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -21,14 +21,7 @@ func TestAPIErrorOutsideStepsIsShownWhole(t *testing.T) {
 	seedBucket(t, emulator.Bucket{Name: name})
 	emu.InjectFault("s3:ListBuckets", emulator.Fault{Status: 405, Code: "MethodNotAllowed", Message: "The specified method is not allowed against this resource."})
 	_, err := s3Action(t, "s3.describe").Run(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", Names: []string{name}}, nil), nil)
-	var um interface{ UserMessage() string }
-	if !errors.As(err, &um) {
-		t.Fatalf("err %v (%T) is not shown to the user", err, err)
-	}
-	want := "ListBuckets on s3:bucket names " + name + ": MethodNotAllowed: The specified method is not allowed against this resource. (HTTP 405 Method Not Allowed)"
-	if um.UserMessage() != want {
-		t.Fatalf("message\n got %q\nwant %q", um.UserMessage(), want)
-	}
+	wantErr(t, err, errs.Internal, "ListBuckets on s3:bucket names "+name+": MethodNotAllowed: The specified method is not allowed against this resource. (HTTP 405 Method Not Allowed)")
 }
 
 // A per-resource failure names the operation and the status; an answer

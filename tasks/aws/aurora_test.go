@@ -2,11 +2,11 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -27,15 +27,6 @@ func seedCluster(t *testing.T, app, id string, readers int) {
 
 func clusterSel(app string) tasks.Selector {
 	return tasks.Selector{Type: "rds:db-cluster", Tags: map[string]string{"app": app}}
-}
-
-// wantUserError fails unless err is a UserError whose message contains want.
-func wantUserError(t *testing.T, err error, want string) {
-	t.Helper()
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), want) {
-		t.Fatalf("err = %T %v, want a user error containing %q", err, err, want)
-	}
 }
 
 func TestAuroraDescribeAndFailoverPlanThenRun(t *testing.T) {
@@ -78,7 +69,7 @@ func TestAuroraDescribeAndFailoverPlanThenRun(t *testing.T) {
 	}
 	// An instance of another app's cluster is refused, and nothing fails over.
 	_, err = act.Plan(ctx, invocation(t, clusterSel(app), tasks.Values{"reader": app + "-foreign-2"}))
-	wantUserError(t, err, `reader "`+app+`-foreign-2" is not a member of the app's clusters`)
+	wantErr(t, err, errs.NotFound, `reader "`+app+`-foreign-2" is not a member of the app's clusters`)
 	if _, n := emu.ClusterWriter(app + "-foreign"); n != 0 {
 		t.Fatal("foreign cluster failed over")
 	}
@@ -125,7 +116,7 @@ func TestAuroraRemoveReaderRefusesTheWriter(t *testing.T) {
 	seedCluster(t, app, cl, 1)
 	act := auroraAction(t, "rds.remove-reader")
 	_, err := act.Plan(ctx, invocation(t, clusterSel(app), tasks.Values{"reader": cl + "-1"}))
-	wantUserError(t, err, cl+"-1 is the writer of "+cl+": fail over to a reader first")
+	wantErr(t, err, errs.Conflict, cl+"-1 is the writer of "+cl+": fail over to a reader first")
 
 	p, r := planAndRun(ctx, t, act, invocation(t, clusterSel(app), tasks.Values{"reader": cl + "-2"}))
 	if !strings.Contains(p.Changes[0].Detail, "0 readers remain: a writer failure then means downtime") || r.Resources[0].Detail != "status deleting" {
@@ -182,16 +173,16 @@ func TestAuroraSnapshotListAndRestoreLeaveTheOriginal(t *testing.T) {
 	// Restoring again to the same name, or from another app's snapshot, is
 	// refused before anything is written.
 	_, err = act.Plan(ctx, inv)
-	wantUserError(t, err, "a cluster named "+restored+" already exists")
+	wantErr(t, err, errs.Conflict, "a cluster named "+restored+" already exists: choose another new_id")
 	other := uniq(t, "other")
 	seedCluster(t, other, other+"-db", 0)
 	if err := emu.SeedDBClusterSnapshot(ctx, other+"-db", other+"-snap"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = act.Plan(ctx, invocation(t, clusterSel(app), tasks.Values{"snapshot": other + "-snap", "new_id": app + "-x"}))
-	wantUserError(t, err, "snapshot "+other+"-snap is of cluster \""+other+"-db\", which is not one of the app's clusters")
+	wantErr(t, err, errs.Permission, "snapshot "+other+"-snap is of cluster \""+other+"-db\", which is not one of the app's clusters")
 	_, err = act.Plan(ctx, invocation(t, clusterSel(app), tasks.Values{"snapshot": app + "-nope", "new_id": app + "-x"}))
-	wantUserError(t, err, `there is no cluster snapshot "`+app+`-nope"`)
+	wantErr(t, err, errs.NotFound, `there is no cluster snapshot "`+app+`-nope"`)
 }
 
 func TestRDSRestoreDBToANewInstance(t *testing.T) {
@@ -214,7 +205,7 @@ func TestRDSRestoreDBToANewInstance(t *testing.T) {
 		t.Fatal("restore did not create the copy next to the original")
 	}
 	_, err := act.Plan(ctx, inv)
-	wantUserError(t, err, "a DB instance named "+db+"-copy already exists")
+	wantErr(t, err, errs.Conflict, "a DB instance named "+db+"-copy already exists: choose another new_id")
 
 	// A snapshot of a database outside the binding is refused.
 	other := uniq(t, "other")
@@ -224,7 +215,7 @@ func TestRDSRestoreDBToANewInstance(t *testing.T) {
 	}
 	before := emu.Count("rds:RestoreDBInstanceFromDBSnapshot")
 	_, err = act.Run(ctx, invocation(t, sel, tasks.Values{"snapshot": other + "-snap", "new_id": app + "-x"}), nil)
-	wantUserError(t, err, "which is not one of the app's databases")
+	wantErr(t, err, errs.Permission, "snapshot "+other+"-snap is of instance \""+other+"-db\", which is not one of the app's databases")
 	if emu.Count("rds:RestoreDBInstanceFromDBSnapshot") != before {
 		t.Fatal("a refused restore reached AWS")
 	}

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -66,7 +66,7 @@ func listGroups(ctx context.Context, c AutoScalingAPI, sel tasks.Selector) ([]gr
 		return nil, fmt.Errorf("select groups: selector type %q, want %s", sel.Type, asgType)
 	}
 	if sel.Empty() {
-		return nil, &UserError{Msg: "the task's target selects no Auto Scaling groups: bind it by tag or name"}
+		return nil, errs.E("select groups", errs.Invalid, "the task's target selects no Auto Scaling groups: bind it by tag or name")
 	}
 	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: awssdk.Int32(100)}
 	if !slices.ContainsFunc(sel.Names, tasks.HasGlob) {
@@ -94,7 +94,7 @@ func listGroups(ctx context.Context, c AutoScalingAPI, sel tasks.Selector) ([]gr
 				continue
 			}
 			if len(out) == asgMaxGroups {
-				return nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d Auto Scaling groups; narrow it", asgMaxGroups)}
+				return nil, errs.E("select groups", errs.Invalid, "the target selects more than %d Auto Scaling groups; narrow it", asgMaxGroups)
 			}
 			gr := group{Name: awssdk.ToString(g.AutoScalingGroupName), Min: int(awssdk.ToInt32(g.MinSize)), Max: int(awssdk.ToInt32(g.MaxSize)), Desired: int(awssdk.ToInt32(g.DesiredCapacity))}
 			for _, i := range g.Instances {
@@ -163,7 +163,7 @@ func (a *asgSetDesired) IAMActions() []string {
 // of bounds refuses the whole task, before anything changes.
 func (a *asgSetDesired) changes(ctx context.Context, inv tasks.Invocation) (desired int, act, same []group, err error) {
 	if _, ok := inv.Values["desired"]; !ok {
-		return 0, nil, nil, &UserError{Msg: "desired is required"}
+		return 0, nil, nil, errs.E(tasks.ParamOp("desired"), errs.Invalid, "desired is required")
 	}
 	desired, err = intValue(inv.Values, "desired", 0)
 	if err != nil {
@@ -174,11 +174,11 @@ func (a *asgSetDesired) changes(ctx context.Context, inv tasks.Invocation) (desi
 		return 0, nil, nil, Classify(err, a.IAMActions())
 	}
 	if len(groups) == 0 {
-		return 0, nil, nil, &UserError{Msg: "the target matches no Auto Scaling groups"}
+		return 0, nil, nil, errs.E("set desired capacity", errs.NotFound, "the target matches no Auto Scaling groups")
 	}
 	for _, g := range groups {
 		if desired < g.Min || desired > g.Max {
-			return 0, nil, nil, &UserError{Msg: fmt.Sprintf("desired %d is outside group %s's own bounds: min %d, max %d", desired, g.Name, g.Min, g.Max)}
+			return 0, nil, nil, errs.E("set desired capacity", errs.Invalid, "desired %d is outside group %s's own bounds: min %d, max %d", desired, g.Name, g.Min, g.Max)
 		}
 		if g.Desired == desired {
 			same = append(same, g)
@@ -240,8 +240,7 @@ func forEachGroup(ctx context.Context, groups []group, progress func(tasks.Progr
 		detail, err := op(g)
 		if err != nil {
 			err = Classify(err, iam)
-			var ad *AccessDeniedError
-			if errors.As(err, &ad) {
+			if awsDenied(err) {
 				denied = err
 			}
 			res.Resources = append(res.Resources, Failure(g.Name, err))

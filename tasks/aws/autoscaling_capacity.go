@@ -9,6 +9,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -48,7 +49,7 @@ func processesOf(v tasks.Values) ([]string, error) {
 		return nil, err
 	}
 	if p == "" {
-		return nil, &UserError{Msg: "process is required: which scaling process, or all?"}
+		return nil, errs.E(tasks.ParamOp("process"), errs.Invalid, "process is required: which scaling process, or all?")
 	}
 	if p != "all" {
 		return []string{p}, nil
@@ -206,7 +207,7 @@ func capacityValues(v tasks.Values, what string) (lo, hi, want int, err error) {
 	var n [3]int
 	for i, k := range []string{"min", "max", "desired"} {
 		if _, ok := v[k]; !ok {
-			return 0, 0, 0, &UserError{Msg: "min, max and desired are required: the " + what + "'s new bounds and size"}
+			return 0, 0, 0, errs.E(tasks.ParamOp(k), errs.Invalid, "min, max and desired are required: the "+what+"'s new bounds and size")
 		}
 		if n[i], err = intValue(v, k, 0); err != nil {
 			return 0, 0, 0, err
@@ -215,9 +216,9 @@ func capacityValues(v tasks.Values, what string) (lo, hi, want int, err error) {
 	lo, hi, want = n[0], n[1], n[2]
 	switch {
 	case lo > hi:
-		return 0, 0, 0, &UserError{Msg: fmt.Sprintf("min %d is greater than max %d", lo, hi)}
+		return 0, 0, 0, errs.E("set capacity", errs.Invalid, "min %d is greater than max %d", lo, hi)
 	case want < lo || want > hi:
-		return 0, 0, 0, &UserError{Msg: fmt.Sprintf("desired %d must be between min %d and max %d", want, lo, hi)}
+		return 0, 0, 0, errs.E("set capacity", errs.Invalid, "desired %d must be between min %d and max %d", want, lo, hi)
 	}
 	return lo, hi, want, nil
 }

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -107,10 +107,7 @@ func TestAutoScalingSetDesiredOutsideGroupBounds(t *testing.T) {
 	app, names := seedGroups(t, emulator.Group{Min: 1, Max: 8, Desired: 2}, emulator.Group{Min: 1, Max: 3, Desired: 2})
 	before := emu.Count("autoscaling:SetDesiredCapacity")
 	_, err := asgAction(t, "autoscaling.set-desired").Run(context.Background(), asgInv(t, app, tasks.Values{"desired": int64(5)}), nil)
-	var ue *UserError
-	if !errors.As(err, &ue) || ue.UserMessage() != "desired 5 is outside group "+names[1]+"'s own bounds: min 1, max 3" {
-		t.Fatalf("err = %v", err)
-	}
+	wantErr(t, err, errs.Invalid, "desired 5 is outside group "+names[1]+"'s own bounds: min 1, max 3")
 	if emu.Count("autoscaling:SetDesiredCapacity") != before {
 		t.Fatal("a group was changed although one is out of bounds")
 	}
@@ -195,9 +192,9 @@ func TestAutoScalingAccessDenied(t *testing.T) {
 	app, _ := seedGroups(t, emulator.Group{Min: 1, Max: 4, Desired: 1})
 	emu.InjectFault("autoscaling:StartInstanceRefresh", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "User is not authorized to perform: autoscaling:StartInstanceRefresh"})
 	_, err := asgAction(t, "autoscaling.instance-refresh").Run(context.Background(), asgInv(t, app, nil), nil)
-	var ad *AccessDeniedError
-	if !errors.As(err, &ad) || ad.IAMAction != "autoscaling:StartInstanceRefresh" || !ad.Declared {
-		t.Fatalf("err = %v", err)
+	wantErr(t, err, errs.Permission, `AWS denied StartInstanceRefresh: the app's IAM role needs permission "autoscaling:StartInstanceRefresh"`)
+	if a := errs.IAMActionOf(err); a != "autoscaling:StartInstanceRefresh" {
+		t.Fatalf("IAM action %q", a)
 	}
 }
 
@@ -243,10 +240,7 @@ func TestAutoScalingSetCapacityBoundsAndPartialFailure(t *testing.T) {
 		want              string
 	}{{3, 2, 2, "min 3 is greater than max 2"}, {1, 4, 5, "desired 5 must be between min 1 and max 4"}} {
 		_, err := act.Plan(ctx, asgInv(t, app, tasks.Values{"min": c.min, "max": c.max, "desired": c.desired}))
-		var ue *UserError
-		if !errors.As(err, &ue) || ue.Msg != c.want {
-			t.Fatalf("%v: err %v", c, err)
-		}
+		wantErr(t, err, errs.Invalid, c.want)
 	}
 	inv := asgInv(t, app, tasks.Values{"min": int64(2), "max": int64(6), "desired": int64(3)})
 	p, err := act.Plan(ctx, inv)

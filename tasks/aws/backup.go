@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	backuptypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -244,8 +245,8 @@ func startBackupPlan(ctx context.Context, c BackupAPI, inv tasks.Invocation) (ta
 		return tasks.Plan{}, nil, err
 	}
 	if !ok {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s has no recovery point in the app's vaults (%s): only resources the app already backs up can be backed up on demand",
-			resource, vaultNames(vaults))}
+		return tasks.Plan{}, nil, errs.E("start backup", errs.NotFound, "%s has no recovery point in the app's vaults (%s): only resources the app already backs up can be backed up on demand",
+			resource, vaultNames(vaults))
 	}
 	b := planBuilder{verb: fmt.Sprintf("back up into %s, kept %d days", v.name, days), noun: "resources"}
 	b.add(shortARN(resource), resource, decision{Run: func(ctx context.Context) (string, error) {
@@ -297,7 +298,7 @@ func startRestorePlan(ctx context.Context, c BackupAPI, inv tasks.Invocation) (t
 		}
 	}
 	if !found {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s is not a recovery point of the app's vaults (%s)", arn, vaultNames(vaults))}
+		return tasks.Plan{}, nil, errs.E("start restore", errs.NotFound, "%s is not a recovery point of the app's vaults (%s)", arn, vaultNames(vaults))
 	}
 	b := planBuilder{verb: "restore into new " + name, noun: "recovery points"}
 	rtype := awssdk.ToString(point.ResourceType)
@@ -305,7 +306,7 @@ func startRestorePlan(ctx context.Context, c BackupAPI, inv tasks.Invocation) (t
 	detail := fmt.Sprintf("%s of %s, %s", rtype, shortARN(awssdk.ToString(point.ResourceArn)), awssdk.ToTime(point.CreationDate).UTC().Format(backupTime))
 	switch {
 	case !ok:
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("restoring %s recovery points is not supported by this task (DynamoDB, RDS and EFS are)", rtype)}
+		return tasks.Plan{}, nil, errs.E("start restore", errs.Invalid, "restoring %s recovery points is not supported by this task (DynamoDB, RDS and EFS are)", rtype)
 	case point.Status != backuptypes.RecoveryPointStatusCompleted:
 		b.add(arn, detail, decision{Skip: "the recovery point is " + string(point.Status)})
 		return b.plan(), b.steps, nil

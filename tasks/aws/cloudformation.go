@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -266,7 +267,7 @@ func (a *cfnDrift) Run(ctx context.Context, inv tasks.Invocation, _ func(tasks.P
 	det, err := c.DetectStackDrift(ctx, &cloudformation.DetectStackDriftInput{StackName: awssdk.String(name)})
 	if err != nil {
 		if ErrorCode(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist") {
-			return tasks.Result{}, &UserError{Msg: fmt.Sprintf("stack %s is not deployed; there is nothing to compare", name)}
+			return tasks.Result{}, errs.Wrap("detect drift", errs.NotFound, err, "stack %s is not deployed; there is nothing to compare", name)
 		}
 		return tasks.Result{}, Classify(fmt.Errorf("detect stack drift: %w", err), a.IAMActions())
 	}
@@ -284,7 +285,7 @@ func (a *cfnDrift) Run(ctx context.Context, inv tasks.Invocation, _ func(tasks.P
 		}
 	}
 	if st.DetectionStatus == cfntypes.StackDriftDetectionStatusDetectionFailed && st.StackDriftStatus == "" {
-		return tasks.Result{}, &UserError{Msg: "drift detection failed: " + awssdk.ToString(st.DetectionStatusReason)}
+		return tasks.Result{}, errs.E("detect drift", errs.Internal, "drift detection failed: "+awssdk.ToString(st.DetectionStatusReason))
 	}
 	in := &cloudformation.DescribeStackResourceDriftsInput{StackName: awssdk.String(name),
 		StackResourceDriftStatusFilters: []cfntypes.StackResourceDriftStatus{cfntypes.StackResourceDriftStatusModified, cfntypes.StackResourceDriftStatusDeleted}}
@@ -315,20 +316,12 @@ func (a *cfnDrift) Run(ctx context.Context, inv tasks.Invocation, _ func(tasks.P
 	return res, nil
 }
 
-// StaleChangeSetError is a change set approvers saw that can no longer be
-// executed: nothing is executed in its place.
-type StaleChangeSetError struct {
-	ChangeSet string
-	Why       string
-}
-
-func (e *StaleChangeSetError) Error() string {
-	return fmt.Sprintf("change set %s is stale: %s", e.ChangeSet, e.Why)
-}
-
-// UserMessage says what happened and what to do.
-func (e *StaleChangeSetError) UserMessage() string {
-	return fmt.Sprintf("not deployed: the change set the approvers saw (%s) %s; request the deploy again to review the current changes", e.ChangeSet, e.Why)
+// staleChangeSet is the Conflict of a change set approvers saw that can no
+// longer be executed (why says how): nothing is executed in its place. err
+// is the AWS answer that said so, if any.
+func staleChangeSet(changeSet, why string, err error) error {
+	return errs.Wrap("execute change set", errs.Conflict, err,
+		"not deployed: the change set the approvers saw (%s) %s; request the deploy again to review the current changes", changeSet, why)
 }
 
 // notFound reports a CloudFormation "does not exist" answer.

@@ -15,6 +15,7 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
 	"github.com/day2bot/day2bot/internal/cfn"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -148,9 +149,9 @@ func (a *cfnDeploy) createChangeSet(ctx context.Context, c CloudFormationAPI, in
 	if stack != nil {
 		switch s := stack.StackStatus; {
 		case s == cfntypes.StackStatusRollbackComplete || s == cfntypes.StackStatusRollbackFailed:
-			return nil, &UserError{Msg: fmt.Sprintf("stack %s is %s after a failed create; run teardown, then deploy again", name, s)}
+			return nil, errs.E("create change set", errs.Conflict, "stack %s is %s after a failed create; run teardown, then deploy again", name, s)
 		case s != cfntypes.StackStatusReviewInProgress && strings.HasSuffix(string(s), "_IN_PROGRESS"):
-			return nil, &UserError{Msg: fmt.Sprintf("stack %s is busy (%s); try again when it has finished", name, s)}
+			return nil, errs.E("create change set", errs.Conflict, "stack %s is busy (%s); try again when it has finished", name, s)
 		}
 	}
 	params := parameters(st, inv.Values)
@@ -192,7 +193,7 @@ func (a *cfnDeploy) createChangeSet(ctx context.Context, c CloudFormationAPI, in
 		cs.create = create
 		if cs.status != string(cfntypes.ChangeSetStatusCreatePending) && cs.status != string(cfntypes.ChangeSetStatusCreateInProgress) {
 			if cs.status == string(cfntypes.ChangeSetStatusFailed) && !cs.noChanges() {
-				return nil, &UserError{Msg: fmt.Sprintf("CloudFormation refused the change set for %s: %s", name, cs.reason)}
+				return nil, errs.E("create change set", errs.Invalid, "CloudFormation refused the change set for %s: %s", name, cs.reason)
 			}
 			return cs, nil
 		}
@@ -268,7 +269,7 @@ func (a *cfnDeploy) Run(ctx context.Context, inv tasks.Invocation, progress func
 	if _, err := c.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: awssdk.String(cs.id),
 		StackName: awssdk.String(cs.stack), ClientRequestToken: awssdk.String(token)}); err != nil {
 		if notFound(err) || ErrorCode(err) == "InvalidChangeSetStatus" {
-			return tasks.Result{}, &StaleChangeSetError{ChangeSet: cs.name, Why: "can no longer be executed (" + ErrorCode(err) + ")"}
+			return tasks.Result{}, staleChangeSet(cs.name, "can no longer be executed ("+ErrorCode(err)+")", err)
 		}
 		return tasks.Result{}, Classify(fmt.Errorf("execute change set: %w", err), a.IAMActions())
 	}
@@ -294,7 +295,7 @@ func (a *cfnDeploy) Run(ctx context.Context, inv tasks.Invocation, progress func
 func (a *cfnDeploy) approved(ctx context.Context, c CloudFormationAPI, inv tasks.Invocation) (*changeSet, error) {
 	ref := inv.Approved.Ref
 	if ref == "" {
-		return nil, &UserError{Msg: "not deployed: the approvers saw no change set (its plan failed or was not ready yet); request the deploy again"}
+		return nil, errs.E("execute change set", errs.Conflict, "not deployed: the approvers saw no change set (its plan failed or was not ready yet); request the deploy again")
 	}
 	name, _, err := a.template(inv)
 	if err != nil {
@@ -307,12 +308,12 @@ func (a *cfnDeploy) approved(ctx context.Context, c CloudFormationAPI, inv tasks
 	cs, err := describeChangeSet(ctx, c, name, ref)
 	if err != nil {
 		if notFound(err) {
-			return nil, &StaleChangeSetError{ChangeSet: short, Why: "no longer exists: the stack changed since (another deploy or a teardown ran)"}
+			return nil, staleChangeSet(short, "no longer exists: the stack changed since (another deploy or a teardown ran)", err)
 		}
 		return nil, err
 	}
 	if cs.exec != string(cfntypes.ExecutionStatusAvailable) {
-		return nil, &StaleChangeSetError{ChangeSet: cs.name, Why: fmt.Sprintf("is %s, not executable", cs.exec)}
+		return nil, staleChangeSet(cs.name, fmt.Sprintf("is %s, not executable", cs.exec), nil)
 	}
 	stack, err := describeStack(ctx, c, name)
 	if err != nil {
@@ -400,7 +401,7 @@ func (a *cfnTeardown) teardownPlan(ctx context.Context, c CloudFormationAPI, nam
 		return nil, tasks.Plan{}, err
 	}
 	if st == nil {
-		return nil, tasks.Plan{}, &UserError{Msg: fmt.Sprintf("stack %s is not deployed; there is nothing to tear down", name)}
+		return nil, tasks.Plan{}, errs.E("tear down stack", errs.NotFound, "stack %s is not deployed; there is nothing to tear down", name)
 	}
 	tpl, err := c.GetTemplate(ctx, &cloudformation.GetTemplateInput{StackName: awssdk.String(name)})
 	if err != nil {

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/day2bot/day2bot/internal/cfn"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -271,10 +271,8 @@ func TestDeployRefusesAStaleChangeSet(t *testing.T) {
 
 	small.Approved = &shown
 	_, err = deploy.Run(ctx, small, nil)
-	var stale *StaleChangeSetError
-	if !errors.As(err, &stale) || !strings.Contains(stale.UserMessage(), "request the deploy again") {
-		t.Fatalf("run of a stale change set: %v", err)
-	}
+	csName, _, _ := strings.Cut(shown.Ref[strings.Index(shown.Ref, ":changeSet/")+len(":changeSet/"):], "/")
+	wantErr(t, err, errs.Conflict, "not deployed: the change set the approvers saw ("+csName+") no longer exists: the stack changed since (another deploy or a teardown ran); request the deploy again to review the current changes")
 	if n := emu.Count("cloudformation:ExecuteChangeSet"); n != executed {
 		t.Errorf("%d change sets executed after the stale one was refused", n-executed)
 	}
@@ -284,10 +282,8 @@ func TestDeployRefusesAStaleChangeSet(t *testing.T) {
 
 	// Approvers who saw no change set approve nothing.
 	small.Approved = &tasks.Plan{}
-	var ue *UserError
-	if _, err := deploy.Run(ctx, small, nil); !errors.As(err, &ue) || !strings.Contains(ue.Msg, "saw no change set") {
-		t.Fatalf("run without a shown change set: %v", err)
-	}
+	_, err = deploy.Run(ctx, small, nil)
+	wantErr(t, err, errs.Conflict, "not deployed: the approvers saw no change set (its plan failed or was not ready yet); request the deploy again")
 }
 
 func TestDeployFailedCreateReportsResourceAndRollback(t *testing.T) {
@@ -321,8 +317,6 @@ func TestDeployFailedCreateReportsResourceAndRollback(t *testing.T) {
 	if err != nil || len(out.Reservations) != 0 {
 		t.Errorf("instances left after rollback: %+v, %v", out, err)
 	}
-	var ue *UserError
-	if _, err := f.action(t, "deploy").Plan(ctx, f.inv(t, tasks.Values{})); !errors.As(err, &ue) || !strings.Contains(ue.Msg, "run teardown") {
-		t.Errorf("plan on a rolled-back stack: %v", err)
-	}
+	_, err = f.action(t, "deploy").Plan(ctx, f.inv(t, tasks.Values{}))
+	wantErr(t, err, errs.Conflict, "stack "+f.stack+" is ROLLBACK_COMPLETE after a failed create; run teardown, then deploy again")
 }

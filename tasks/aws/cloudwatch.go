@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -137,7 +138,7 @@ func CloudWatchActions(newClient CloudWatchClient) []tasks.Action {
 					return tasks.Plan{}, nil, err
 				}
 				if n < 0 {
-					return tasks.Plan{}, nil, &UserError{Msg: "threshold is required"}
+					return tasks.Plan{}, nil, errs.E(tasks.ParamOp("threshold"), errs.Invalid, "threshold is required")
 				}
 				threshold := float64(n)
 				return alarmPlan(ctx, c, inv, func(a cwtypes.MetricAlarm) decision {
@@ -172,21 +173,21 @@ func alarmPlan(ctx context.Context, c CloudWatchAPI, inv tasks.Invocation, decid
 		return tasks.Plan{}, nil, err
 	}
 	if name == "" {
-		return tasks.Plan{}, nil, &UserError{Msg: "alarm is required: name the alarm to change"}
+		return tasks.Plan{}, nil, errs.E(tasks.ParamOp("alarm"), errs.Invalid, "alarm is required: name the alarm to change")
 	}
 	out, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}, AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm}})
 	if err != nil {
 		return tasks.Plan{}, nil, fmt.Errorf("describe alarm %s: %w", name, err)
 	}
 	if len(out.MetricAlarms) == 0 {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("there is no metric alarm named %q", name)}
+		return tasks.Plan{}, nil, errs.E("find alarm", errs.NotFound, "there is no metric alarm named %q", name)
 	}
 	a := out.MetricAlarms[0]
 	if err := checkSelector(inv.Target); err != nil {
 		return tasks.Plan{}, nil, err
 	}
 	if !selects(inv.Target, name, awssdk.ToString(a.AlarmArn), nil) {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("alarm %q is not one of this app's alarms (%s)", name, selectorText(inv.Target))}
+		return tasks.Plan{}, nil, errs.E("find alarm", errs.NotFound, "alarm %q is not one of this app's alarms (%s)", name, selectorText(inv.Target))
 	}
 	b := planBuilder{noun: "alarms"}
 	b.add(name, alarmSummary(a), decide(a))
@@ -205,7 +206,7 @@ func selectAlarms(ctx context.Context, c CloudWatchAPI, sel tasks.Selector, stat
 		return nil, err
 	}
 	if len(sel.Tags) > 0 {
-		return nil, &UserError{Msg: "alarms are selected by name, not by tags: bind them with names (globs like shop-*)"}
+		return nil, errs.E("select alarms", errs.Invalid, "alarms are selected by name, not by tags: bind them with names (globs like shop-*)")
 	}
 	base := cloudwatch.DescribeAlarmsInput{AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm}, MaxRecords: awssdk.Int32(100)}
 	if state != "" && state != "any" {

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -217,14 +217,11 @@ func TestCloudWatchRefusesAlarmsOutsideTheApp(t *testing.T) {
 	putFullAlarm(t, other)
 	sel := tasks.Selector{Type: "cloudwatch:alarm", Names: []string{app + "-*"}}
 	for _, tc := range []struct{ alarm, want string }{
-		{other, "is not one of this app's alarms"},
-		{app + "-missing", "there is no metric alarm named"},
+		{other, `alarm "` + other + `" is not one of this app's alarms (names ` + app + `-*)`},
+		{app + "-missing", `there is no metric alarm named "` + app + `-missing"`},
 	} {
 		_, err := cwAction(t, "cloudwatch.mute-alarm").Plan(ctx, invocation(t, sel, tasks.Values{"alarm": tc.alarm, "duration": time.Hour}))
-		var ue *UserError
-		if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), tc.want) {
-			t.Fatalf("%s: %v", tc.alarm, err)
-		}
+		wantErr(t, err, errs.NotFound, tc.want)
 	}
 	if callsMentioning("monitoring:DisableAlarmActions", other) != 0 {
 		t.Fatal("refused alarm was muted")
@@ -246,9 +243,9 @@ func TestCloudWatchThrottlingRetriedAndAccessDeniedNamed(t *testing.T) {
 
 	emu.InjectFault("monitoring:DescribeAlarms", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized"})
 	_, err = cwAction(t, "cloudwatch.set-threshold").Plan(ctx, invocation(t, sel, tasks.Values{"alarm": name, "threshold": int64(70)}))
-	var ad *AccessDeniedError
-	if !errors.As(err, &ad) || ad.IAMAction != "cloudwatch:DescribeAlarms" || !ad.Declared {
-		t.Fatalf("access denied: %T %v", err, err)
+	wantErr(t, err, errs.Permission, `AWS denied DescribeAlarms: the app's IAM role needs permission "cloudwatch:DescribeAlarms"`)
+	if a := errs.IAMActionOf(err); a != "cloudwatch:DescribeAlarms" {
+		t.Fatalf("IAM action %q", a)
 	}
 }
 

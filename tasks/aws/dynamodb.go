@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -389,11 +390,11 @@ func restorePITRPlan(ctx context.Context, c DynamoDBAPI, inv tasks.Invocation) (
 	}
 	i := slices.IndexFunc(tables, func(t ddbTable) bool { return t.name == src })
 	if i < 0 {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s is not one of the app's tables (%s)", src, tableNames(tables))}
+		return tasks.Plan{}, nil, errs.E("restore table", errs.NotFound, "%s is not one of the app's tables (%s)", src, tableNames(tables))
 	}
 	t := tables[i]
 	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: awssdk.String(dst)}); err == nil {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("a table %s already exists: choose another new_table", dst)}
+		return tasks.Plan{}, nil, errs.E("restore table", errs.Conflict, "a table %s already exists: choose another new_table", dst)
 	} else if !isNotFound(err) {
 		return tasks.Plan{}, nil, fmt.Errorf("describe table %s: %w", dst, err)
 	}
@@ -412,8 +413,8 @@ func restorePITRPlan(ctx context.Context, c DynamoDBAPI, inv tasks.Invocation) (
 	case ago == 0:
 		in.UseLatestRestorableTime = awssdk.Bool(true)
 	case at.Before(p.earliest) || at.After(p.latest):
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s is outside %s's restorable window, %s to %s", at.UTC().Format(minuteFormat), src,
-			p.earliest.UTC().Format(minuteFormat), p.latest.UTC().Format(minuteFormat))}
+		return tasks.Plan{}, nil, errs.E("restore table", errs.Invalid, "%s is outside %s's restorable window, %s to %s", at.UTC().Format(minuteFormat), src,
+			p.earliest.UTC().Format(minuteFormat), p.latest.UTC().Format(minuteFormat))
 	default:
 		in.RestoreDateTime = awssdk.Time(at)
 		when = at.UTC().Format(minuteFormat)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -101,7 +102,7 @@ func ec2Filters(sel tasks.Selector) ([]ec2types.Filter, error) {
 	}
 	if len(sel.Tags) == 0 && len(sel.Names) == 0 && len(sel.IDs) == 0 {
 		// An empty selector would act on every instance in the account.
-		return nil, &UserError{Msg: "the task's target selects no instances: bind it by tag, name or id"}
+		return nil, errs.E("select instances", errs.Invalid, "the task's target selects no instances: bind it by tag, name or id")
 	}
 	fs := ec2SelectorFilters(sel)
 	if len(sel.Names) > 0 {
@@ -257,7 +258,7 @@ func (a *ec2Change) targets(ctx context.Context, c EC2API, sel tasks.Selector) (
 		return nil, nil, classifyFor(err, a.IAMActions(), sel)
 	}
 	if more {
-		return nil, nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d instances; narrow it", maxChange)}
+		return nil, nil, errs.E("select instances", errs.Invalid, "the target selects more than %d instances; narrow it", maxChange)
 	}
 	for _, in := range ins {
 		if slices.Contains(a.from, ec2types.InstanceStateName(in.State)) {
@@ -340,8 +341,7 @@ func (a *ec2Change) Run(ctx context.Context, inv tasks.Invocation, progress func
 		}
 		var acted []string
 		for _, r := range a.runBatch(ctx, c, ids) {
-			var ad *AccessDeniedError
-			if r.err != nil && errors.As(r.err, &ad) {
+			if awsDenied(r.err) {
 				denied = r.err
 			}
 			if r.err != nil {
@@ -393,13 +393,7 @@ func (a *ec2Change) waitBatch(ctx context.Context, backOf func(context.Context, 
 }
 
 // oneLineOf is an error's user message, or its text.
-func oneLineOf(err error) string {
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) {
-		return um.UserMessage()
-	}
-	return err.Error()
-}
+func oneLineOf(err error) string { return errs.Text(err, err.Error()) }
 
 type idResult struct {
 	id  string
@@ -412,8 +406,7 @@ type idResult struct {
 func (a *ec2Change) runBatch(ctx context.Context, c EC2API, ids []string) []idResult {
 	err := Classify(a.call(ctx, c, ids), a.IAMActions())
 	out := make([]idResult, 0, len(ids))
-	var ad *AccessDeniedError
-	if err == nil || len(ids) == 1 || errors.As(err, &ad) || !perInstance(err) {
+	if err == nil || len(ids) == 1 || awsDenied(err) || !perInstance(err) {
 		for _, id := range ids {
 			out = append(out, idResult{id, err})
 		}

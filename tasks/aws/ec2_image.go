@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -48,7 +49,7 @@ func ec2CreateImage(newClient EC2Client) tasks.Action {
 				return tasks.Plan{}, nil, err
 			}
 			if more {
-				return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d instances; narrow it", maxChange)}
+				return tasks.Plan{}, nil, errs.E("select instances", errs.Invalid, "the target selects more than %d instances; narrow it", maxChange)
 			}
 			stamp := inv.Now.UTC().Format("20060102-1504")
 			b := planBuilder{verb: "create an AMI of", noun: "instances"}

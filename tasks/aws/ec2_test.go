@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -219,12 +219,9 @@ func TestEC2RebootAccessDenied(t *testing.T) {
 	app, ids := seedApp(t, 2)
 	emu.InjectFault("ec2:RebootInstances", emulator.Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. Encoded authorization failure message: xyz"})
 	res, err := coverIAM(t, instant(NewEC2Reboot(SDKEC2))).Run(context.Background(), ec2Inv(t, app, nil), nil)
-	var ad *AccessDeniedError
-	if !errors.As(err, &ad) || ad.IAMAction != "ec2:RebootInstances" || !ad.Declared {
-		t.Fatalf("err = %v", err)
-	}
-	if !strings.Contains(ad.UserMessage(), `needs permission "ec2:RebootInstances"`) {
-		t.Fatalf("message %q", ad.UserMessage())
+	wantErr(t, err, errs.Permission, `AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`)
+	if a := errs.IAMActionOf(err); a != "ec2:RebootInstances" {
+		t.Fatalf("IAM action %q", a)
 	}
 	if got := resourcesWith(res.Resources, tasks.StatusSkipped); !slices.Equal(got, ids[1:]) {
 		t.Fatalf("after denial the rest must not be attempted: %+v", res.Resources)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -32,14 +33,14 @@ func ec2ChangeType(newClient EC2Client) tasks.Action {
 				return tasks.Plan{}, nil, err
 			}
 			if to == "" {
-				return tasks.Plan{}, nil, &UserError{Msg: "type is required: the instance type to change to"}
+				return tasks.Plan{}, nil, errs.E(tasks.ParamOp("type"), errs.Invalid, "type is required: the instance type to change to")
 			}
 			ins, more, err := listInstances(ctx, c, inv.Target, maxChange)
 			if err != nil {
 				return tasks.Plan{}, nil, err
 			}
 			if more {
-				return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("the target selects more than %d instances; narrow it", maxChange)}
+				return tasks.Plan{}, nil, errs.E("select instances", errs.Invalid, "the target selects more than %d instances; narrow it", maxChange)
 			}
 			b := planBuilder{verb: "change type to " + to + " of", noun: "instances"}
 			for _, in := range ins {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -55,7 +56,7 @@ func ECSActionsWith(newClient ECSClient, pace Pace) []tasks.Action {
 				}
 				n := int32(desired)
 				if n < 0 {
-					return tasks.Plan{}, nil, &UserError{Msg: "desired is required: how many tasks should the service run?"}
+					return tasks.Plan{}, nil, errs.E(tasks.ParamOp("desired"), errs.Invalid, "desired is required: how many tasks should the service run?")
 				}
 				return ecsPlan(ctx, c, inv, "scale", func(s ecstypes.Service) decision {
 					if s.DesiredCount == n {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -70,8 +71,8 @@ func ecsRollback(newClient ECSClient, pace Pace, read []string) *stepAction {
 						if err := pace.waitBack(ctx, wait, 1, 1, check, nil); err != nil {
 							var nb *NotBackError
 							if errors.As(err, &nb) {
-								return "", &UserError{Msg: fmt.Sprintf("%s:%d is deployed, but the deployment did not settle within %s: %s",
-									fam, prevRev, tasks.FormatDuration(wait), strings.Join(nb.NotBack, "; "))}
+								return "", errs.Wrap("roll back service", errs.Conflict, err, "%s:%d is deployed, but the deployment did not settle within %s: %s",
+									fam, prevRev, tasks.FormatDuration(wait), strings.Join(nb.NotBack, "; "))
 							}
 							return "", err
 						}
@@ -137,7 +138,7 @@ func deploymentNotSettled(ctx context.Context, c ECSAPI, s ecstypes.Service, id 
 		return nil, fmt.Errorf("describe ecs service %s: %w", ecsName(s), err)
 	}
 	if len(out.Services) == 0 {
-		return nil, &UserError{Msg: ecsName(s) + " is gone"}
+		return nil, errs.E("check deployment", errs.NotFound, ecsName(s)+" is gone")
 	}
 	svc := out.Services[0]
 	for _, d := range svc.Deployments {
@@ -146,12 +147,12 @@ func deploymentNotSettled(ctx context.Context, c ECSAPI, s ecstypes.Service, id 
 		}
 		switch {
 		case d.RolloutState == ecstypes.DeploymentRolloutStateFailed:
-			return nil, &UserError{Msg: fmt.Sprintf("deployment %s FAILED: %s", id, cmp.Or(awssdk.ToString(d.RolloutStateReason), "no reason given"))}
+			return nil, errs.E("check deployment", errs.Conflict, "deployment %s FAILED: %s", id, cmp.Or(awssdk.ToString(d.RolloutStateReason), "no reason given"))
 		case d.RolloutState == ecstypes.DeploymentRolloutStateCompleted && len(svc.Deployments) == 1 && d.RunningCount == d.DesiredCount:
 			return nil, nil
 		}
 		return []string{fmt.Sprintf("%s: deployment %s %s, %d of %d running, %d deployments", ecsName(s), id, d.RolloutState,
 			d.RunningCount, d.DesiredCount, len(svc.Deployments))}, nil
 	}
-	return nil, &UserError{Msg: fmt.Sprintf("deployment %s of %s was replaced by another deployment", id, ecsName(s))}
+	return nil, errs.E("check deployment", errs.Conflict, "deployment %s of %s was replaced by another deployment", id, ecsName(s))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -426,11 +427,11 @@ func followUpdate(ctx context.Context, c EKSAPI, pace Pace, ng nodegroup, id str
 		case ekstypes.UpdateStatusSuccessful:
 			return nil, nil
 		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-			var errs []string
+			var reasons []string
 			for _, e := range u.Errors {
-				errs = append(errs, string(e.ErrorCode)+": "+awssdk.ToString(e.ErrorMessage))
+				reasons = append(reasons, string(e.ErrorCode)+": "+awssdk.ToString(e.ErrorMessage))
 			}
-			return nil, &UserError{Msg: fmt.Sprintf("update %s %s: %s", id, u.Status, cmp.Or(strings.Join(errs, "; "), "no reason given"))}
+			return nil, errs.E("update nodegroup", errs.Conflict, "update %s %s: %s", id, u.Status, cmp.Or(strings.Join(reasons, "; "), "no reason given"))
 		}
 		show(fmt.Sprintf("update %s %s", id, u.Status))
 		return []string{"update " + id + " " + string(u.Status)}, nil
@@ -438,7 +439,7 @@ func followUpdate(ctx context.Context, c EKSAPI, pace Pace, ng nodegroup, id str
 	err := pace.waitBack(ctx, wait, 1, 1, check, nil)
 	var nb *NotBackError
 	if errors.As(err, &nb) {
-		return &UserError{Msg: fmt.Sprintf("update %s is still in progress after %s; AWS carries on with it (describe-nodegroups shows where it is)", id, tasks.FormatDuration(wait))}
+		return errs.Wrap("update nodegroup", errs.Conflict, err, "update %s is still in progress after %s; AWS carries on with it (describe-nodegroups shows where it is)", id, tasks.FormatDuration(wait))
 	}
 	return err
 }

@@ -2,12 +2,12 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -146,10 +146,7 @@ func TestEKSScaleNodegroup(t *testing.T) {
 	cluster := seedEKS(t, app)
 	act := eksAction(t, clk, "eks.scale-nodegroup")
 	_, err := act.Plan(ctx, invocation(t, ngSel(app), tasks.Values{"min": int64(2), "max": int64(3), "desired": int64(5)}))
-	var ue *UserError
-	if !errors.As(err, &ue) || ue.Msg != "desired 5 must be between min 2 and max 3" {
-		t.Fatalf("err %v", err)
-	}
+	wantErr(t, err, errs.Invalid, "desired 5 must be between min 2 and max 3")
 	sel := tasks.Selector{Type: "eks:nodegroup", Names: []string{"ng-a", "ng-x"}, Tags: map[string]string{"app": app}}
 	p, r := planAndRun(ctx, t, act, invocation(t, sel, tasks.Values{"min": int64(2), "max": int64(6), "desired": int64(3)}))
 	if len(p.Changes) != 1 || p.Changes[0].Action != "set min/max/desired 1/4/2 -> 2/6/3" || !strings.HasPrefix(r.Resources[0].Detail, "min/max/desired 1/4/2 -> 2/6/3 (update ") {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -245,7 +246,7 @@ func waitFor(ctx context.Context, pace Pace, wait time.Duration, check backCheck
 	err := pace.waitBack(ctx, wait, 1, 1, check, nil)
 	var nb *NotBackError
 	if errors.As(err, &nb) {
-		return &UserError{Msg: fmt.Sprintf("not done within %s: %s", tasks.FormatDuration(wait), strings.Join(nb.NotBack, "; "))}
+		return errs.Wrap("wait for change", errs.Conflict, err, "not done within %s: %s", tasks.FormatDuration(wait), strings.Join(nb.NotBack, "; "))
 	}
 	return err
 }
@@ -308,7 +309,7 @@ func rebootNodesPlan(ctx context.Context, c ElastiCacheAPI, pace Pace, inv tasks
 		inBatch := nodes[(batch-1)*size : i+1]
 		b.add(n.group+"/"+n.cluster, detail, decision{Action: fmt.Sprintf("reboot (batch %d of %d)", batch, total), Run: func(ctx context.Context) (string, error) {
 			if stopped != nil {
-				return "", &UserError{Msg: "not attempted: " + oneLineOf(stopped)}
+				return "", errs.Wrap("reboot nodes", errs.KindOf(stopped), stopped, "not attempted: "+oneLineOf(stopped))
 			}
 			if _, err := c.RebootCacheCluster(ctx, &elasticache.RebootCacheClusterInput{CacheClusterId: awssdk.String(n.cluster), CacheNodeIdsToReboot: []string{"0001"}}); err != nil {
 				return "", err
@@ -318,7 +319,7 @@ func rebootNodesPlan(ctx context.Context, c ElastiCacheAPI, pace Pace, inv tasks
 			}
 			stepProgress(ctx)(fmt.Sprintf("waiting for batch %d of %d to be available", batch, total))
 			if err := waitFor(ctx, pace, wait, nodesNotAvailable(c, inBatch)); err != nil {
-				stopped = &UserError{Msg: fmt.Sprintf("batch %d of %d: %s", batch, total, oneLineOf(err))}
+				stopped = errs.Wrap("reboot nodes", errs.KindOf(err), err, "batch %d of %d: %s", batch, total, oneLineOf(err))
 				return "", stopped
 			}
 			return "rebooted; available again", nil

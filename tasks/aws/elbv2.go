@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -59,7 +59,7 @@ func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]ta
 		return nil, fmt.Errorf("select target groups: selector type %q, want %s", sel.Type, tgType)
 	}
 	if sel.Empty() {
-		return nil, &UserError{Msg: "the task's target selects no target groups: bind it by tag, name or ARN"}
+		return nil, errs.E("select target groups", errs.Invalid, "the task's target selects no target groups: bind it by tag, name or ARN")
 	}
 	var groups []targetGroup
 	list := func(in *elb.DescribeTargetGroupsInput) error {
@@ -108,7 +108,7 @@ func listTargetGroups(ctx context.Context, c ELBv2API, sel tasks.Selector) ([]ta
 		groups = slices.DeleteFunc(groups, func(g targetGroup) bool { return !keep[g.ARN] })
 	}
 	if len(groups) > tgMaxGroups {
-		return nil, &UserError{Msg: fmt.Sprintf("the target selects %d target groups, more than %d; narrow it", len(groups), tgMaxGroups)}
+		return nil, errs.E("select target groups", errs.Invalid, "the target selects %d target groups, more than %d; narrow it", len(groups), tgMaxGroups)
 	}
 	return groups, nil
 }
@@ -163,8 +163,7 @@ func (a *targetHealth) Run(ctx context.Context, inv tasks.Invocation, progress f
 		out, err := c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(g.ARN)})
 		if err != nil {
 			err = ClassifyOn(err, a.IAMActions(), g.Name)
-			var ad *AccessDeniedError
-			if errors.As(err, &ad) {
+			if awsDenied(err) {
 				return res, err
 			}
 			res.Resources = append(res.Resources, Failure(g.Name, err))

@@ -2,11 +2,11 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -80,8 +80,5 @@ func TestTargetHealthByNameAndPartialFailure(t *testing.T) {
 
 	inv.Target.Names = []string{"no-such-group"}
 	_, err = coverIAM(t, ELBv2Actions(SDKELBv2)[0]).Run(ctx, inv, nil)
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "not found") {
-		t.Fatalf("err = %v", err)
-	}
+	wantErr(t, err, errs.NotFound, "DescribeTargetGroups on elbv2:target-group names no-such-group: TargetGroupNotFound: One or more target groups not found (HTTP 400 Bad Request)")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emr"
 	emrtypes "github.com/aws/aws-sdk-go-v2/service/emr/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -219,7 +220,7 @@ func resizeGroupPlan(ctx context.Context, c EMRAPI, inv tasks.Invocation) (tasks
 	}
 	want := emrtypes.InstanceGroupType(strings.ToUpper(kind))
 	if want == emrtypes.InstanceGroupTypeCore && n < 1 {
-		return tasks.Plan{}, nil, &UserError{Msg: "a core group needs at least 1 instance (it holds HDFS)"}
+		return tasks.Plan{}, nil, errs.E("resize instance group", errs.Invalid, "a core group needs at least 1 instance (it holds HDFS)")
 	}
 	cls, err := selectEMRClusters(ctx, c, inv.Target)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cfgtypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -213,7 +214,7 @@ func rulesPlan(ctx context.Context, c ConfigAPI, sel tasks.Selector, limit int) 
 		return tasks.Plan{}, nil, err
 	}
 	if len(sel.Tags) > 0 {
-		return tasks.Plan{}, nil, &UserError{Msg: "the app's config:rule binding selects by tags, which Config rule listings do not carry: bind the rules by name (e.g. APP-*)"}
+		return tasks.Plan{}, nil, errs.E("select config rules", errs.Invalid, "the app's config:rule binding selects by tags, which Config rule listings do not carry: bind the rules by name (e.g. APP-*)")
 	}
 	var names []string
 	p := configservice.NewDescribeConfigRulesPaginator(c, &configservice.DescribeConfigRulesInput{})

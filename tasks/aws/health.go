@@ -12,6 +12,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -86,18 +87,17 @@ var waitParam = tasks.Param{Name: "wait", Type: tasks.TypeDuration, Default: "10
 // with why ("i-1: instance status initializing"); none means back.
 type backCheck func(ctx context.Context) (notBack []string, err error)
 
-// NotBackError fails a run whose batch did not come back within its
-// bound; the batches after it were not started.
+// NotBackError says which batch did not come back within its bound; the
+// batches after it were not started. waitBack returns it as the cause of a
+// Conflict *errs.Error with the same message.
 type NotBackError struct {
 	Batch, Batches int
 	Wait           time.Duration
 	NotBack        []string
 }
 
-func (e *NotBackError) Error() string { return e.UserMessage() }
-
-// UserMessage names the batch, the bound and what was still down.
-func (e *NotBackError) UserMessage() string {
+// Error names the batch, the bound and what was still down.
+func (e *NotBackError) Error() string {
 	msg := fmt.Sprintf("batch %d of %d was not back within %s (%s)", e.Batch, e.Batches, tasks.FormatDuration(e.Wait), strings.Join(e.NotBack, "; "))
 	if e.Batch < e.Batches {
 		msg += fmt.Sprintf("; batches %d to %d were not started", e.Batch+1, e.Batches)
@@ -106,9 +106,10 @@ func (e *NotBackError) UserMessage() string {
 }
 
 // waitBack polls check (after the pace's settle time, then every poll)
-// until the batch is back, the bound is reached (a *NotBackError) or ctx
-// ends. show reports the wait as progress. Elapsed time is the sum of the
-// waits, so an injected Sleep makes it exact without a clock.
+// until the batch is back, the bound is reached (a Conflict error whose
+// cause is a *NotBackError) or ctx ends. show reports the wait as
+// progress. Elapsed time is the sum of the waits, so an injected Sleep
+// makes it exact without a clock.
 func (p Pace) waitBack(ctx context.Context, bound time.Duration, batch, batches int, check backCheck, show func(string)) error {
 	waited := p.settle()
 	if err := p.sleep(ctx, waited); err != nil {
@@ -123,7 +124,8 @@ func (p Pace) waitBack(ctx context.Context, bound time.Duration, batch, batches 
 			return nil
 		}
 		if waited >= bound {
-			return &NotBackError{Batch: batch, Batches: batches, Wait: bound, NotBack: notBack}
+			nb := &NotBackError{Batch: batch, Batches: batches, Wait: bound, NotBack: notBack}
+			return errs.Wrap("wait for batch", errs.Conflict, nb, nb.Error())
 		}
 		if show != nil {
 			show(fmt.Sprintf("waiting for batch %d of %d to be back (%s of %s): %s", batch, batches,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/day2bot/day2bot/internal/clocktest"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -116,13 +117,11 @@ func TestEC2RebootFailsWhenBatchNotBackAndLeavesTheRest(t *testing.T) {
 	emu.SetTargetHealth(arn, ids[0], "unhealthy", "Target.FailedHealthChecks", "Health checks failed with these codes: [502]")
 	_, err := pacedAction(t, "ec2.reboot", fakePace(clk)).Run(context.Background(), inv, nil)
 	var nb *NotBackError
-	if !errors.As(err, &nb) {
-		t.Fatalf("err %v (%T), want NotBackError", err, err)
+	if !errors.As(err, &nb) || len(nb.NotBack) != 1 || !strings.HasPrefix(nb.NotBack[0], ids[0]+": target unhealthy in ") ||
+		!strings.HasSuffix(nb.NotBack[0], " (Target.FailedHealthChecks)") {
+		t.Fatalf("err %v (%T), want a NotBackError cause naming the unhealthy target", err, err)
 	}
-	wantMsg := "batch 1 of 3 was not back within 2m (" + ids[0] + ": target unhealthy in "
-	if !strings.HasPrefix(nb.UserMessage(), wantMsg) || !strings.HasSuffix(nb.UserMessage(), "(Target.FailedHealthChecks)); batches 2 to 3 were not started") {
-		t.Fatalf("message %q", nb.UserMessage())
-	}
+	wantErr(t, err, errs.Conflict, "batch 1 of 3 was not back within 2m ("+nb.NotBack[0]+"); batches 2 to 3 were not started")
 	if emu.RebootCount(ids[0]) != 1 || emu.RebootCount(ids[1]) != 0 || emu.RebootCount(ids[2]) != 0 {
 		t.Fatalf("reboots %d %d %d, want 1 0 0", emu.RebootCount(ids[0]), emu.RebootCount(ids[1]), emu.RebootCount(ids[2]))
 	}
@@ -143,9 +142,10 @@ func TestEC2StartWaitsForStatusChecks(t *testing.T) {
 	t.Cleanup(func() { emu.SetInstanceStatus(ids[0], "", 0) })
 	_, err := pacedAction(t, "ec2.start", fakePace(clk)).Run(context.Background(), inv, nil)
 	var nb *NotBackError
-	if !errors.As(err, &nb) || !strings.Contains(nb.UserMessage(), ids[0]+": instance status impaired") {
-		t.Fatalf("err %v", err)
+	if !errors.As(err, &nb) || len(nb.NotBack) == 0 || nb.NotBack[0] != ids[0]+": instance status impaired" {
+		t.Fatalf("err %v, want a NotBackError cause naming the impaired status", err)
 	}
+	wantErr(t, err, errs.Conflict, "batch 1 of 2 was not back within 1m ("+strings.Join(nb.NotBack, "; ")+"); batches 2 to 2 were not started")
 	if s := emu.InstanceState(ids[1]); s != "stopped" {
 		t.Fatalf("second batch was started: %s", s)
 	}

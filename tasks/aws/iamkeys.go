@@ -15,6 +15,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -221,7 +222,7 @@ func checkUserParam(ctx context.Context, c IAMAPI, inv tasks.Invocation) (string
 		return "", err
 	}
 	if !slices.Contains(users, user) {
-		return "", &UserError{Msg: fmt.Sprintf("user %s is not one of this app's IAM users (%s)", tasks.QuoteInput(user), selectorText(inv.Target))}
+		return "", errs.E("find user", errs.NotFound, "user %s is not one of this app's IAM users (%s)", tasks.QuoteInput(user), selectorText(inv.Target))
 	}
 	return user, nil
 }
@@ -364,7 +365,7 @@ func planRotation(ctx context.Context, c IAMAPI, sm SecretsAPI, inv tasks.Invoca
 		return r, err
 	}
 	if len(keys) >= 2 {
-		return r, &UserError{Msg: fmt.Sprintf("user %s already has two access keys (IAM's limit): delete the one no longer needed first", r.user)}
+		return r, errs.E("rotate access key", errs.Conflict, "user %s already has two access keys (IAM's limit): delete the one no longer needed first", r.user)
 	}
 	if len(keys) == 1 {
 		r.old = awssdk.ToString(keys[0].AccessKeyId)
@@ -377,7 +378,7 @@ func planRotation(ctx context.Context, c IAMAPI, sm SecretsAPI, inv tasks.Invoca
 func checkKeySecret(ctx context.Context, sm SecretsAPI, secret, user string, sel tasks.Selector) error {
 	out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: awssdk.String(secret)})
 	if ErrorCode(err) == "ResourceNotFoundException" {
-		return &UserError{Msg: fmt.Sprintf("secret %s does not exist: create it for user %s (tagged iam-user=%s) first", tasks.QuoteInput(secret), user, user)}
+		return errs.Wrap("check key secret", errs.NotFound, err, "secret %s does not exist: create it for user %s (tagged iam-user=%s) first", tasks.QuoteInput(secret), user, user)
 	}
 	if err != nil {
 		return fmt.Errorf("describe secret %s: %w", secret, err)
@@ -391,7 +392,7 @@ func checkKeySecret(ctx context.Context, sm SecretsAPI, secret, user string, sel
 		want[k] = v
 	}
 	if !selects(tasks.Selector{Tags: want}, "", "", tags) {
-		return &UserError{Msg: fmt.Sprintf("secret %s is not set up for user %s of this app: it needs the tags %s", tasks.QuoteInput(secret), user, selectorText(tasks.Selector{Tags: want}))}
+		return errs.E("check key secret", errs.Permission, "secret %s is not set up for user %s of this app: it needs the tags %s", tasks.QuoteInput(secret), user, selectorText(tasks.Selector{Tags: want}))
 	}
 	return nil
 }

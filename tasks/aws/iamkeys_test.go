@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -101,10 +101,7 @@ func TestIAMRotateStoresKeyOnlyInSecretAndSchedulesFollowUps(t *testing.T) {
 	}
 	// Rotating again before the old key is gone: two keys, refused.
 	_, err := act.Plan(ctx, inv)
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "already has two access keys") {
-		t.Fatalf("second rotation: %v", err)
-	}
+	wantErr(t, err, errs.Conflict, "user "+user+" already has two access keys (IAM's limit): delete the one no longer needed first")
 
 	// The follow-ups, as the engine runs them.
 	for _, f := range r.FollowUps {
@@ -128,16 +125,20 @@ func TestIAMRotateRefusesSecretNotSetUpForTheUser(t *testing.T) {
 	emu.SeedIAMUser(emulator.IAMUser{Name: user, Tags: map[string]string{"app": app}, Keys: []emulator.IAMKey{{Created: testNow}}})
 	seedKeySecret(t, app+"/someone-else", map[string]string{"app": app, "iam-user": "someone-else"})
 	sel := tasks.Selector{Type: "iam:user", Tags: map[string]string{"app": app}}
-	for _, tc := range []struct{ user, secret, want string }{
-		{user, app + "/someone-else", "is not set up for user"},
-		{user, app + "/missing", "does not exist"},
-		{app + "-not-ours", app + "/someone-else", "is not one of this app's IAM users"},
+	for _, tc := range []struct {
+		user, secret string
+		kind         errs.Kind
+		want         string
+	}{
+		{user, app + "/someone-else", errs.Permission,
+			`secret "` + app + `/someone-else" is not set up for user ` + user + ` of this app: it needs the tags tag app=` + app + `; tag iam-user=` + user},
+		{user, app + "/missing", errs.NotFound,
+			`secret "` + app + `/missing" does not exist: create it for user ` + user + ` (tagged iam-user=` + user + `) first`},
+		{app + "-not-ours", app + "/someone-else", errs.NotFound,
+			`user "` + app + `-not-ours" is not one of this app's IAM users (tag app=` + app + `)`},
 	} {
 		_, err := iamAction(t, "iam.rotate-access-key").Run(ctx, invocation(t, sel, tasks.Values{"user": tc.user, "secret": tc.secret}), nil)
-		var ue *UserError
-		if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), tc.want) {
-			t.Errorf("%s/%s: %v", tc.user, tc.secret, err)
-		}
+		wantErr(t, err, tc.kind, tc.want)
 	}
 	if n := len(emu.IAMKeys(user)); n != 1 {
 		t.Fatalf("%d keys after refused rotations", n)

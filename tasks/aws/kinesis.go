@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -78,7 +79,7 @@ func KinesisActionsWith(newClient KinesisClient, pace Pace) []tasks.Action {
 					return tasks.Plan{}, nil, err
 				}
 				if r%time.Hour != 0 {
-					return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("retention %s is not a whole number of hours, which is all Kinesis keeps", tasks.FormatDuration(r))}
+					return tasks.Plan{}, nil, errs.E(tasks.ParamOp("retention"), errs.Invalid, "retention %s is not a whole number of hours, which is all Kinesis keeps", tasks.FormatDuration(r))
 				}
 				hours := int32(r / time.Hour)
 				return streamPlan(ctx, c, inv, "keep records "+tasks.FormatDuration(r)+" in", func(s kinesisStream) decision {
@@ -290,8 +291,8 @@ func reshardPlan(ctx context.Context, newClient KinesisClient, pace Pace, inv ta
 			}
 			if err := pace.waitBack(ctx, wait, 1, 1, check, nil); err != nil {
 				if nb := (*NotBackError)(nil); errors.As(err, &nb) {
-					return "", &UserError{Msg: fmt.Sprintf("resharding to %d was accepted, but the stream was not ACTIVE with it within %s (%s); AWS goes on with it",
-						n, tasks.FormatDuration(wait), strings.Join(nb.NotBack, "; "))}
+					return "", errs.Wrap("reshard stream", errs.Conflict, err, "resharding to %d was accepted, but the stream was not ACTIVE with it within %s (%s); AWS goes on with it",
+						n, tasks.FormatDuration(wait), strings.Join(nb.NotBack, "; "))
 				}
 				return "", err
 			}

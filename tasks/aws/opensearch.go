@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/opensearch"
 	ostypes "github.com/aws/aws-sdk-go-v2/service/opensearch/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -306,7 +307,7 @@ func domainError(domain, call string, status int, body []byte) error {
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
-	return &UserError{Msg: fmt.Sprintf("%s on domain %s: HTTP %d: %s", call, domain, status, msg)}
+	return errs.E(call, statusKind(status), "%s on domain %s: HTTP %d: %s", call, domain, status, msg)
 }
 
 func setDataNodesPlan(ctx context.Context, newClient OpenSearchClient, pace Pace, inv tasks.Invocation) (tasks.Plan, []step, error) {
@@ -362,7 +363,7 @@ func followChange(ctx context.Context, c OpenSearchAPI, pace Pace, domain, id st
 		case ostypes.OverallChangeStatusCompleted:
 			return nil, nil
 		case ostypes.OverallChangeStatusFailed:
-			return nil, &UserError{Msg: fmt.Sprintf("blue/green change %s of %s failed", id, domain)}
+			return nil, errs.E("change data nodes", errs.Conflict, "blue/green change %s of %s failed", id, domain)
 		}
 		stage := "pending"
 		for i, s := range p.ChangeProgressStages {
@@ -377,7 +378,7 @@ func followChange(ctx context.Context, c OpenSearchAPI, pace Pace, domain, id st
 	err := pace.waitBack(ctx, wait, 1, 1, check, nil)
 	var nb *NotBackError
 	if errors.As(err, &nb) {
-		return &UserError{Msg: fmt.Sprintf("blue/green change %s is still in progress after %s; AWS carries on with it (describe-domains shows the node count)", id, tasks.FormatDuration(wait))}
+		return errs.Wrap("change data nodes", errs.Conflict, err, "blue/green change %s is still in progress after %s; AWS carries on with it (describe-domains shows the node count)", id, tasks.FormatDuration(wait))
 	}
 	return err
 }

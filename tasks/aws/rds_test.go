@@ -3,11 +3,11 @@ package aws
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -111,12 +111,9 @@ func TestRDSAccessDeniedNamesDeclaredPermission(t *testing.T) {
 	inv := invocation(t, tasks.Selector{Type: "rds:db-instance", IDs: []string{app + "-a"}}, nil)
 	emu.InjectFault("rds:DescribeDBInstances", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized"})
 	_, err := rdsAction(t, "rds.stop").Plan(context.Background(), inv)
-	var ad *AccessDeniedError
-	if !errors.As(err, &ad) || ad.IAMAction != "rds:DescribeDBInstances" || !ad.Declared {
-		t.Fatalf("err = %T %v", err, err)
-	}
-	if !strings.Contains(ad.UserMessage(), `"rds:DescribeDBInstances"`) {
-		t.Fatal(ad.UserMessage())
+	wantErr(t, err, errs.Permission, `AWS denied DescribeDBInstances: the app's IAM role needs permission "rds:DescribeDBInstances"`)
+	if a := errs.IAMActionOf(err); a != "rds:DescribeDBInstances" {
+		t.Fatalf("IAM action %q", a)
 	}
 }
 

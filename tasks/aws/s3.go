@@ -13,6 +13,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -298,20 +299,20 @@ func checkBucketParam(ctx context.Context, c S3API, inv tasks.Invocation) (strin
 		return "", err
 	}
 	if bucket == "" {
-		return "", &UserError{Msg: "bucket is required: name one of the app's buckets"}
+		return "", errs.E(tasks.ParamOp("bucket"), errs.Invalid, "bucket is required: name one of the app's buckets")
 	}
 	if err := checkSelector(inv.Target); err != nil {
 		return "", err
 	}
 	if !selects(tasks.Selector{IDs: inv.Target.IDs, Names: inv.Target.Names}, bucket, "arn:aws:s3:::"+bucket, nil) {
-		return "", &UserError{Msg: fmt.Sprintf("bucket %q is not one of this app's buckets (%s)", bucket, selectorText(inv.Target))}
+		return "", errs.E("find bucket", errs.NotFound, "bucket %q is not one of this app's buckets (%s)", bucket, selectorText(inv.Target))
 	}
 	ok, err := bucketTagsMatch(ctx, c, inv.Target, bucket)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return "", &UserError{Msg: fmt.Sprintf("bucket %q is not one of this app's buckets (%s)", bucket, selectorText(inv.Target))}
+		return "", errs.E("find bucket", errs.NotFound, "bucket %q is not one of this app's buckets (%s)", bucket, selectorText(inv.Target))
 	}
 	return bucket, nil
 }
@@ -368,7 +369,7 @@ func policyPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string,
 }
 
 func principalError(principal string) error {
-	return &UserError{Msg: "principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got " + tasks.QuoteInput(principal)}
+	return errs.E(tasks.ParamOp("principal"), errs.Invalid, "principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got "+tasks.QuoteInput(principal))
 }
 
 // describeBucket is the one-line security posture of a bucket. Each field

@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -161,21 +161,16 @@ func TestS3BucketParamMustBeSelected(t *testing.T) {
 	for _, tc := range []struct {
 		sel    tasks.Selector
 		bucket string
+		text   string // the selector in the message
 	}{
-		{tasks.Selector{Type: "s3:bucket", Names: []string{"research-*"}}, other},
-		{tasks.Selector{Type: "s3:bucket", Tags: map[string]string{"team": "lab"}}, other},
+		{tasks.Selector{Type: "s3:bucket", Names: []string{"research-*"}}, other, "names research-*"},
+		{tasks.Selector{Type: "s3:bucket", Tags: map[string]string{"team": "lab"}}, other, "tag team=lab"},
 	} {
 		_, err := s3Action(t, "s3.grant-read").Plan(ctx, invocation(t, tc.sel, tasks.Values{"bucket": tc.bucket, "principal": bob, "duration": time.Hour}))
-		var ue *UserError
-		if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "is not one of this app's buckets") {
-			t.Fatalf("%+v: %v", tc.sel, err)
-		}
+		wantErr(t, err, errs.NotFound, fmt.Sprintf("bucket %q is not one of this app's buckets (%s)", other, tc.text))
 	}
 	_, err := s3Action(t, "s3.grant-read").Plan(ctx, invocation(t, tasks.Selector{Type: "s3:bucket", IDs: []string{mine}}, tasks.Values{"bucket": mine, "principal": "*", "duration": time.Hour}))
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.UserMessage(), "principal must be an IAM role or user ARN") {
-		t.Fatalf("principal *: %v", err)
-	}
+	wantErr(t, err, errs.Invalid, `principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got "*"`)
 	if callsMentioning("s3:PutBucketPolicy", other) != 0 {
 		t.Fatal("wrote a policy on a bucket outside the app")
 	}
@@ -240,9 +235,9 @@ func TestS3AccessDeniedAndSlowDown(t *testing.T) {
 
 	emu.InjectFault("s3:GetBucketPolicy", emulator.Fault{Status: 403, Code: "AccessDenied", Message: "Access Denied"})
 	_, err := s3Action(t, "s3.grant-read").Plan(ctx, inv)
-	var ad *AccessDeniedError
-	if !errors.As(err, &ad) || ad.IAMAction != "s3:GetBucketPolicy" || !ad.Declared {
-		t.Fatalf("access denied: %T %v", err, err)
+	wantErr(t, err, errs.Permission, `AWS denied GetBucketPolicy: the app's IAM role needs permission "s3:GetBucketPolicy"`)
+	if a := errs.IAMActionOf(err); a != "s3:GetBucketPolicy" {
+		t.Fatalf("IAM action %q", a)
 	}
 
 	emu.InjectFault("s3:PutBucketPolicy", emulator.Fault{Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."})

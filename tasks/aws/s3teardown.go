@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -66,7 +67,7 @@ func refuseObjectLock(ctx context.Context, c S3API, bucket string) error {
 		return fmt.Errorf("get object lock configuration of %s: %w", bucket, err)
 	}
 	if out.ObjectLockConfiguration != nil && out.ObjectLockConfiguration.ObjectLockEnabled == s3types.ObjectLockEnabledEnabled {
-		return &UserError{Msg: fmt.Sprintf("bucket %s has object lock enabled, so its objects may be under retention or legal hold: day2bot does not tear it down (release the holds and retention in AWS first, with the people who set them)", bucket)}
+		return errs.E("tear down bucket", errs.Permission, "bucket %s has object lock enabled, so its objects may be under retention or legal hold: day2bot does not tear it down (release the holds and retention in AWS first, with the people who set them)", bucket)
 	}
 	return nil
 }

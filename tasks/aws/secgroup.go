@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -156,7 +157,7 @@ func revokePlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Plan
 			return tasks.Plan{}, nil, err
 		}
 		if v == "" {
-			return tasks.Plan{}, nil, &UserError{Msg: "group, protocol and cidr are required: which rule to revoke"}
+			return tasks.Plan{}, nil, errs.E(tasks.ParamOp(k), errs.Invalid, "group, protocol and cidr are required: which rule to revoke")
 		}
 		vals[i] = v
 	}
@@ -171,7 +172,7 @@ func revokePlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Plan
 	}
 	gi := slices.IndexFunc(groups, func(g ec2types.SecurityGroup) bool { return awssdk.ToString(g.GroupId) == id })
 	if gi < 0 {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s is not one of the app's security groups (%s)", id, bindingText(inv.Target))}
+		return tasks.Plan{}, nil, errs.E("revoke ingress", errs.NotFound, "%s is not one of the app's security groups (%s)", id, bindingText(inv.Target))
 	}
 	g := groups[gi]
 	open := openRules(g)
@@ -190,7 +191,7 @@ func revokePlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Plan
 		if want == "-1" || want == "icmp" {
 			what = proto
 		}
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("%s has no ingress rule for %s from %s; open to anywhere: %s", sgLabel(g), what, cidr, cmp.Or(rulesText(open), "none"))}
+		return tasks.Plan{}, nil, errs.E("revoke ingress", errs.NotFound, "%s has no ingress rule for %s from %s; open to anywhere: %s", sgLabel(g), what, cidr, cmp.Or(rulesText(open), "none"))
 	}
 	r := open[ri]
 	rest := slices.Delete(slices.Clone(open), ri, ri+1)
@@ -211,7 +212,7 @@ func revokePlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Plan
 			return "", err
 		}
 		if len(out.UnknownIpPermissions) > 0 {
-			return "", &UserError{Msg: "AWS did not find the rule " + r.String() + " any more"}
+			return "", errs.E("revoke ingress", errs.NotFound, "AWS did not find the rule "+r.String()+" any more")
 		}
 		return "revoked " + r.String(), nil
 	}})

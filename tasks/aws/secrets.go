@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -107,7 +108,7 @@ func SecretsActions(newClient SecretRotationClient) []tasks.Action {
 					}})
 				}
 				if len(b.changes) == 0 {
-					return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("no secret of this app is called %s (%s)", tasks.QuoteInput(pattern), bindingText(inv.Target))}
+					return tasks.Plan{}, nil, errs.E("rotate secret", errs.NotFound, "no secret of this app is called %s (%s)", tasks.QuoteInput(pattern), bindingText(inv.Target))
 				}
 				return b.plan(), b.steps, nil
 			},

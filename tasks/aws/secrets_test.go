@@ -2,12 +2,12 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -107,8 +107,8 @@ func TestSecretsRotateNowPartialFailureAndBinding(t *testing.T) {
 
 	// Binding: another app's secret, named outright, is not this app's.
 	_, err = act.Plan(ctx, invocation(t, secretSel(app), tasks.Values{"secret": foreign}))
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "no secret of this app is called") || secretValue(t, foreign) != "old-foreign" {
-		t.Fatalf("foreign: %v", err)
+	wantErr(t, err, errs.NotFound, "no secret of this app is called \""+foreign+"\" (secretsmanager:secret tag app="+app+")")
+	if secretValue(t, foreign) != "old-foreign" {
+		t.Fatal("foreign secret rotated")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -234,8 +235,8 @@ func redrivePlanSFN(ctx context.Context, c SFNAPI, inv tasks.Invocation) (tasks.
 				continue
 			}
 			if len(b.changes) == most {
-				return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("more than %d executions match %s in the last %s: narrow execution= or raise max (up to 100)",
-					most, tasks.QuoteInput(pattern), tasks.FormatDuration(window))}
+				return tasks.Plan{}, nil, errs.E("redrive executions", errs.Invalid, "more than %d executions match %s in the last %s: narrow execution= or raise max (up to 100)",
+					most, tasks.QuoteInput(pattern), tasks.FormatDuration(window))
 			}
 			id := awssdk.ToString(m.Name) + "/" + awssdk.ToString(e.Name)
 			d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: e.ExecutionArn})
@@ -259,8 +260,8 @@ func redrivePlanSFN(ctx context.Context, c SFNAPI, inv tasks.Invocation) (tasks.
 		}
 	}
 	if len(b.changes) == 0 {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("no execution of this app's state machines matching %s ended without success in the last %s",
-			tasks.QuoteInput(pattern), tasks.FormatDuration(window))}
+		return tasks.Plan{}, nil, errs.E("redrive executions", errs.NotFound, "no execution of this app's state machines matching %s ended without success in the last %s",
+			tasks.QuoteInput(pattern), tasks.FormatDuration(window))
 	}
 	return b.plan(), b.steps, nil
 }
@@ -304,7 +305,7 @@ func restartPlan(ctx context.Context, c SFNAPI, inv tasks.Invocation) (tasks.Pla
 		}})
 	}
 	if len(b.changes) == 0 {
-		return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("no state machine of this app has an execution %s (%s)", tasks.QuoteInput(name), bindingText(inv.Target))}
+		return tasks.Plan{}, nil, errs.E("restart execution", errs.NotFound, "no state machine of this app has an execution %s (%s)", tasks.QuoteInput(name), bindingText(inv.Target))
 	}
 	return b.plan(), b.steps, nil
 }

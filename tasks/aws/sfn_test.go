@@ -2,11 +2,11 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -120,10 +120,7 @@ func TestSFNRedrivePartialFailureAndBinding(t *testing.T) {
 	}
 	// More matches than max is refused before anything runs.
 	_, err = act.Plan(ctx, invocation(t, machineSel(app), tasks.Values{"execution": "*", "window": 6 * time.Hour, "max": int64(1)}))
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "more than 1 executions match") {
-		t.Fatalf("over max: %v", err)
-	}
+	wantErr(t, err, errs.Invalid, `more than 1 executions match "*" in the last 6h: narrow execution= or raise max (up to 100)`)
 }
 
 func TestSFNRestartWithTheSameInput(t *testing.T) {
@@ -151,8 +148,5 @@ func TestSFNRestartWithTheSameInput(t *testing.T) {
 	}
 	// Binding: another app's execution is not found among the app's machines.
 	_, err = act.Plan(ctx, invocation(t, machineSel(app), tasks.Values{"execution": "f-1"}))
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "no state machine of this app has an execution") {
-		t.Fatalf("foreign: %v", err)
-	}
+	wantErr(t, err, errs.NotFound, `no state machine of this app has an execution "f-1" (sfn:state-machine tag app=`+app+`)`)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -139,7 +140,7 @@ func SQSActions(newClient SQSClient) []tasks.Action {
 					}})
 				}
 				if len(b.changes) == 0 {
-					return tasks.Plan{}, nil, &UserError{Msg: fmt.Sprintf("no queue of this app is called %s (%s)", tasks.QuoteInput(pattern), bindingText(inv.Target))}
+					return tasks.Plan{}, nil, errs.E("purge queue", errs.NotFound, "no queue of this app is called %s (%s)", tasks.QuoteInput(pattern), bindingText(inv.Target))
 				}
 				return b.plan(), b.steps, nil
 			},

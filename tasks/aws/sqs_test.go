@@ -2,11 +2,11 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -132,14 +132,13 @@ func TestSQSPurgeOnlyTheAppsQueues(t *testing.T) {
 	}
 	// Binding: another app's queue, named outright, is not this app's.
 	_, err := act.Plan(ctx, invocation(t, queueSel(app), tasks.Values{"queue": foreign + "-dlq"}))
-	var ue *UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "no queue of this app is called") {
-		t.Fatalf("foreign queue: %v", err)
-	}
+	wantErr(t, err, errs.NotFound, "no queue of this app is called \""+foreign+"-dlq\" (sqs:queue tag app="+app+")")
 	// Naming it by id while the binding also requires the tag selects nothing.
 	sel := tasks.Selector{Type: "sqs:queue", IDs: []string{foreign + "-dlq"}, Tags: map[string]string{"app": app}}
-	if _, err := act.Plan(ctx, invocation(t, sel, tasks.Values{"queue": "*"})); !errors.As(err, &ue) || queueDepth(t, foreign+"-dlq") != 2 {
-		t.Fatalf("foreign by id: %v", err)
+	_, err = act.Plan(ctx, invocation(t, sel, tasks.Values{"queue": "*"}))
+	wantErr(t, err, errs.NotFound, `no queue of this app is called "*" (sqs:queue ids `+foreign+`-dlq; tag app=`+app+`)`)
+	if queueDepth(t, foreign+"-dlq") != 2 {
+		t.Fatal("foreign queue purged")
 	}
 }
 

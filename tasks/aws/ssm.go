@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -114,7 +115,7 @@ func SSMActions(newClient SSMClient, pace Pace) []tasks.Action {
 					return "", nil, err
 				}
 				if !slices.Contains(SSMDocuments, doc) { // the engine checks the enum; a follow-up or a test may not
-					return "", nil, &UserError{Msg: fmt.Sprintf("document %s is not one of %s", doc, strings.Join(SSMDocuments, ", "))}
+					return "", nil, errs.E(tasks.ParamOp("document"), errs.Invalid, "document %s is not one of %s", doc, strings.Join(SSMDocuments, ", "))
 				}
 				return doc, nil, nil
 			},

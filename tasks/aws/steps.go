@@ -2,9 +2,9 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -186,8 +186,7 @@ func (a *stepAction) Run(ctx context.Context, inv tasks.Invocation, progress fun
 			detail, err := steps[i](withStepProgress(ctx, progress, i, len(p.Changes), ch.Resource))
 			if err != nil {
 				err = ClassifyOn(err, a.iam, ch.Resource)
-				var ad *AccessDeniedError
-				if errors.As(err, &ad) {
+				if awsDenied(err) {
 					denied = err
 				}
 				rr = Failure(ch.Resource, err)
@@ -239,7 +238,7 @@ func bindingText(sel tasks.Selector) string {
 // empty binding must not mean "every resource in the account".
 func checkSelector(sel tasks.Selector) error {
 	if len(sel.IDs) == 0 && len(sel.Names) == 0 && len(sel.Tags) == 0 {
-		return &UserError{Msg: fmt.Sprintf("the app's %s binding selects nothing: give it ids, names or tags", sel.Type)}
+		return errs.E("select resources", errs.Invalid, "the app's %s binding selects nothing: give it ids, names or tags", sel.Type)
 	}
 	return nil
 }

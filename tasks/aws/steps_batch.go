@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -48,7 +47,7 @@ func (a *stepAction) runBatches(ctx context.Context, changes []tasks.Change, ste
 					return
 				}
 				err = Classify(err, a.iam)
-				if ad := (*AccessDeniedError)(nil); errors.As(err, &ad) {
+				if awsDenied(err) {
 					mu.Lock()
 					denied = err
 					mu.Unlock()

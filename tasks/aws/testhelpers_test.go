@@ -14,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/awsclient"
 	"github.com/day2bot/day2bot/tasks/emulator"
@@ -122,4 +123,14 @@ func callsMentioning(op, id string) int {
 		}
 	}
 	return n
+}
+
+// wantErr fails unless err is of kind (errs.KindOf) and shows the user
+// exactly msg (errs.Render): what the engine puts in chat.
+func wantErr(t testing.TB, err error, kind errs.Kind, msg string) {
+	t.Helper()
+	got, shown := errs.Render(err)
+	if k := errs.KindOf(err); k != kind || !shown || got != msg {
+		t.Fatalf("err %v\n got %v error showing %q (shown: %v)\nwant %v error showing %q", err, k, got, shown, kind, msg)
+	}
 }

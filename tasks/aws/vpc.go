@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -255,7 +256,7 @@ func flowLogsPlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Pl
 		return tasks.Plan{}, nil, err
 	}
 	if role == "" {
-		return tasks.Plan{}, nil, &UserError{Msg: "role_arn is required: the role VPC Flow Logs writes to CloudWatch Logs with"}
+		return tasks.Plan{}, nil, errs.E(tasks.ParamOp("role_arn"), errs.Invalid, "role_arn is required: the role VPC Flow Logs writes to CloudWatch Logs with")
 	}
 	traffic, err := stringValue(inv.Values, "traffic", "ALL")
 	if err != nil {
@@ -290,7 +291,7 @@ func flowLogsPlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Pl
 			if len(out.Unsuccessful) > 0 {
 				u := out.Unsuccessful[0]
 				if u.Error != nil {
-					return "", &UserError{Msg: fmt.Sprintf("flow logs refused: %s: %s", awssdk.ToString(u.Error.Code), awssdk.ToString(u.Error.Message))}
+					return "", errs.E("create flow log", codeKind(awssdk.ToString(u.Error.Code), awssdk.ToString(u.Error.Message)), "flow logs refused: %s: %s", awssdk.ToString(u.Error.Code), awssdk.ToString(u.Error.Message))
 				}
 			}
 			return fmt.Sprintf("flow log %s sends %s traffic to %s", strings.Join(out.FlowLogIds, ", "), traffic, group), nil

@@ -2,11 +2,11 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
@@ -113,17 +113,12 @@ func TestVPCListAndRevokeOpenIngress(t *testing.T) {
 	}
 
 	// A rule that is not open to anywhere, or gone, is refused by name.
-	var ue *UserError
 	_, err = act.Plan(ctx, invocation(t, sel, tasks.Values{"group": db, "protocol": "tcp", "port": int64(5432), "cidr": "0.0.0.0/0"}))
-	if !errors.As(err, &ue) || ue.Msg != db+" ("+app+"-db) has no ingress rule for tcp port 5432 from 0.0.0.0/0; open to anywhere: none" {
-		t.Fatalf("closed rule: %v", err)
-	}
+	wantErr(t, err, errs.NotFound, db+" ("+app+"-db) has no ingress rule for tcp port 5432 from 0.0.0.0/0; open to anywhere: none")
 	// Binding: another app's group is refused, and its rule stays.
 	theirGroup := theirs.Groups[firstKey(theirs.Groups)]
 	_, err = act.Plan(ctx, invocation(t, sel, tasks.Values{"group": theirGroup, "protocol": "tcp", "port": int64(22), "cidr": "0.0.0.0/0"}))
-	if !errors.As(err, &ue) || !strings.HasPrefix(ue.Msg, theirGroup+" is not one of the app's security groups (ec2:security-group tag app=") {
-		t.Fatalf("foreign group: %v", err)
-	}
+	wantErr(t, err, errs.NotFound, theirGroup+" is not one of the app's security groups (ec2:security-group tag app="+app+")")
 	if len(emu.SecurityGroupIngress(theirGroup)) != 1 {
 		t.Fatal("another app's rule changed")
 	}
