@@ -190,12 +190,6 @@ func Render(err error) (msg string, ok bool) {
 			return x.Err.Error(), true
 		}
 	}
-	// Transitional: the packages not yet converted still mark user
-	// errors with a UserMessage method. Removed once none is left.
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) {
-		return um.UserMessage(), true
-	}
 	return "", false
 }
 
