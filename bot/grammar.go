@@ -1,7 +1,7 @@
 package bot
 
 // The grammar of what users type after the slash command. Parse is a pure
-// function from text to a typed Request or a UsageError; it knows nothing
+// function from text to a typed Request or an errs.Invalid error; it knows nothing
 // about apps, tasks or who is asking (the dispatcher resolves those), so it
 // can be table-tested and fuzzed on its own.
 //

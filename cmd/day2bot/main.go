@@ -101,11 +101,15 @@ func run(ctx context.Context, args []string, g *globals) int {
 	return exitInternal
 }
 
-// isUsage reports errors a person can fix from the message: user errors
-// and what cobra raises for bad flags or arguments.
+// isUsage reports errors a person fixes by changing what they ran or the
+// files it read, and what cobra raises for bad flags or arguments. A
+// Transient error is not one: the same command may work in a minute.
 func isUsage(err error) bool {
-	_, ok := errs.Render(err)
-	return ok || cobraUsage(err)
+	switch errs.KindOf(err) {
+	case errs.Invalid, errs.NotFound, errs.Conflict, errs.Permission:
+		return true
+	}
+	return cobraUsage(err)
 }
 
 func newRootCmd(g *globals) *cobra.Command {
