@@ -11,11 +11,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/day2bot/day2bot/bot/shell"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 )
 
+// shellOptions are shell's flags plus what tests inject.
+type shellOptions struct {
+	ConfigPath  string
+	DBPath      string // "" keeps the config's database
+	As          string // the user spoken as: principal shell:As
+	Channel     string
+	Verbose     bool
+	Attachments string
+	// Pace is how batched actions wait for a batch to be back; zero is
+	// what AWS needs. Tests against the emulator pass a millisecond.
+	Pace awsactions.Pace
+}
+
 func newShellCmd(g *globals) *cobra.Command {
-	var configPath, as, channel, attachments string
-	var verbose bool
+	o := shellOptions{}
 	c := &cobra.Command{
 		Use:   "shell",
 		Short: "Chat with day2bot in the terminal against real AWS, as a configured user",
@@ -25,37 +38,36 @@ You speak as shell:USER (map it to a handle in the policy file's users).
 When stdin is not a terminal, one command is read per line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if as == "" {
+			if o.As == "" {
 				return usageError("shell needs --as USER: who you speak as")
 			}
-			if !validShellUser(as) {
-				return usageError("--as %q: use a lowercase name like alice", as)
+			if !validShellUser(o.As) {
+				return usageError("--as %q: use a lowercase name like alice", o.As)
 			}
 			// The config's database applies unless --db was given.
-			db := ""
 			if f := cmd.Flag("db"); f != nil && f.Changed {
-				db = g.DBPath
+				o.DBPath = g.DBPath
 			}
-			return runShell(cmd.Context(), g, configPath, db, as, channel, verbose, attachments)
+			return runShell(cmd.Context(), g, o)
 		},
 	}
-	c.Flags().StringVar(&configPath, "config", "day2bot.yaml", "path of the config file")
-	c.Flags().StringVar(&as, "as", "", "the user you speak as (principal shell:USER)")
-	c.Flags().StringVar(&channel, "channel", "ops", "the channel the commands come from (policy channel shell:CHANNEL)")
-	c.Flags().BoolVar(&verbose, "verbose", false, "log the engine's work to stderr")
-	c.Flags().StringVar(&attachments, "attachments", "", "directory for charts and attached results (default: a new temporary directory, kept)")
+	c.Flags().StringVar(&o.ConfigPath, "config", "day2bot.yaml", "path of the config file")
+	c.Flags().StringVar(&o.As, "as", "", "the user you speak as (principal shell:USER)")
+	c.Flags().StringVar(&o.Channel, "channel", "ops", "the channel the commands come from (policy channel shell:CHANNEL)")
+	c.Flags().BoolVar(&o.Verbose, "verbose", false, "log the engine's work to stderr")
+	c.Flags().StringVar(&o.Attachments, "attachments", "", "directory for charts and attached results (default: a new temporary directory, kept)")
 	return c
 }
 
-func runShell(ctx context.Context, g *globals, configPath, db, as, channel string, verbose bool, attachments string) (err error) {
-	cfg, err := loadConfig(configPath, g.Getenv)
+func runShell(ctx context.Context, g *globals, o shellOptions) (err error) {
+	cfg, err := loadConfig(o.ConfigPath, g.Getenv)
 	if err != nil {
 		return usageError("%w", err)
 	}
 	// Errors always reach the terminal: a run that "failed — see logs"
 	// has its log line right there.
 	log := slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	if verbose {
+	if o.Verbose {
 		log = slog.New(slog.NewTextHandler(g.Stderr, nil))
 	}
 	chat, err := openChat(g)
@@ -64,12 +76,12 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	}
 	defer func() { err = errors.Join(err, chat.Close()) }()
 	plat := shell.New(chat.out)
-	plat.SaveAttachments(attachments)
+	plat.SaveAttachments(o.Attachments)
 	// `digest APP` and `schedules APP` answer as in serve (the same
 	// routines); the schedules themselves fire only in serve.
 	b, err := assemble(ctx, assembly{
-		DB: cmp.Or(db, cfg.Database, "day2bot.db"), Logger: log, Catalog: cfg.Catalog, Apps: cfg.Apps,
-		Platforms: platformsOf(plat), Admins: cfg.Admins, Routines: cfg.Routines,
+		DB: cmp.Or(o.DBPath, cfg.Database, "day2bot.db"), Logger: log, Catalog: cfg.Catalog, Apps: cfg.Apps,
+		Platforms: platformsOf(plat), Admins: cfg.Admins, Routines: cfg.Routines, Pace: o.Pace,
 	})
 	if err != nil {
 		return err
@@ -79,7 +91,7 @@ func runShell(ctx context.Context, g *globals, configPath, db, as, channel strin
 	if err := e.Start(ctx); err != nil {
 		return err
 	}
-	s := &shell.Session{Engine: e, Platform: plat, Channel: channel, User: as, Drain: e.Drain}
+	s := &shell.Session{Engine: e, Platform: plat, Channel: o.Channel, User: o.As, Drain: e.Drain}
 	if err := chat.run(ctx, s, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -59,7 +59,9 @@ func TestShellSIGTERMEndsAHungAWSCall(t *testing.T) {
 	var out, errb bytes.Buffer
 	g := &globals{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader("hung1 restart-web\n"), Getenv: os.Getenv}
 	done := make(chan error, 1)
-	go func() { done <- runShell(sigCtx, g, cfg, "", "alice", "ops", false, t.TempDir()) }()
+	go func() {
+		done <- runShell(sigCtx, g, shellOptions{ConfigPath: cfg, As: "alice", Channel: "ops", Attachments: t.TempDir()})
+	}()
 	<-arrived // the run's first AWS call is in flight and will never be answered
 	sigterm()
 	<-done

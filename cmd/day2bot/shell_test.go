@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/day2bot/day2bot/policies"
+	awsactions "github.com/day2bot/day2bot/tasks/aws"
 	"github.com/day2bot/day2bot/tasks/emulator"
 )
 
@@ -46,9 +49,16 @@ func TestShellAgainstEndpoint(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("database: "+db+"\nadmins: [alice]\napps:\n  web1:\n    blueprints: [ec2-web]\n    region: us-east-1\n    channels: [\"shell:ops\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := runCLI(t, "web1 describe-web\nweb1 restart-web\nschedules web1\ndigest web1\nas bob\nweb1 restart-web\n", "shell", "--config", cfg, "--as", "alice", "--attachments", t.TempDir())
-	if code != 0 {
-		t.Fatalf("exit %d: %s\n%s", code, errs, out)
+	// In-process with a millisecond settle: the emulator's checks are
+	// current at once, so the 10 s AWS needs would only slow the test.
+	var stdout, stderr bytes.Buffer
+	g := &globals{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
+		Stdin: strings.NewReader("web1 describe-web\nweb1 restart-web\nschedules web1\ndigest web1\nas bob\nweb1 restart-web\n")}
+	err = runShell(ctx, g, shellOptions{ConfigPath: cfg, As: "alice", Channel: "ops", Attachments: t.TempDir(),
+		Pace: awsactions.Pace{Settle: time.Millisecond, Poll: time.Millisecond}})
+	out := stdout.String()
+	if err != nil {
+		t.Fatalf("shell: %v: %s\n%s", err, stderr.String(), out)
 	}
 	if strings.Contains(out, "not set up") {
 		t.Errorf("shell lists digest and schedules but does not answer them:\n%s", out)
@@ -62,7 +72,7 @@ func TestShellAgainstEndpoint(t *testing.T) {
 	if n := emu.Count("ec2:RebootInstances"); n != 2 {
 		t.Errorf("RebootInstances calls = %d, want 2 (batch 1)", n)
 	}
-	code, _, errs = runCLI(t, "", "shell", "--config", cfg)
+	code, _, errs := runCLI(t, "", "shell", "--config", cfg)
 	if code != exitUsage || !strings.Contains(errs, "as") {
 		t.Errorf("without --as: exit %d, %q", code, errs)
 	}
