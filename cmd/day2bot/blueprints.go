@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/day2bot/day2bot/blueprints"
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 	"github.com/day2bot/day2bot/tasks/aws"
 )
@@ -78,9 +79,9 @@ func newBlueprintsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := cat.Lookup(args[0])
+			b, err := cat.Lookup(args[0]) // NotFound: exit 2
 			if err != nil {
-				return &exitError{code: exitUsage, err: err}
+				return err
 			}
 			return blueprints.Render(g.Stdout, b)
 		},
@@ -95,12 +96,12 @@ func newBlueprintsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := cat.Lookup(args[0])
+			b, err := cat.Lookup(args[0]) // NotFound: exit 2
 			if err != nil {
-				return &exitError{code: exitUsage, err: err}
+				return err
 			}
 			if b.TemplateBody == nil {
-				return &exitError{code: exitUsage, err: fmt.Errorf("blueprint %s has no template: it operates resources made elsewhere", b.Name)}
+				return errs.E("print template", errs.Invalid, "blueprint %s has no template: it operates resources made elsewhere", b.Name)
 			}
 			_, err = g.Stdout.Write(b.TemplateBody)
 			return err
