@@ -51,9 +51,10 @@ func (e *exitError) Error() string {
 }
 func (e *exitError) Unwrap() error { return e.err }
 
-// usageError marks errors caused by how the command was invoked.
+// usageError marks errors caused by how the command was invoked or the
+// files it read: Invalid, whatever it wraps, so the exit code is 2.
 func usageError(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+	return &errs.Error{Kind: errs.Invalid, Err: fmt.Errorf(format, args...)}
 }
 
 // argsOrExample is cobra.ExactArgs(n) (cobra.MinimumNArgs(n) if atLeast)

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/day2bot/day2bot/internal/errs"
 )
 
 // runCLI runs the command line in-process and returns exit code and output.
@@ -42,5 +46,28 @@ func TestRootExitCodes(t *testing.T) {
 				t.Fatalf("output %q does not contain %q", out+errs, tt.want)
 			}
 		})
+	}
+}
+
+// The exit code follows the error's kind: what the person fixes in what
+// they ran is 2, what may pass by itself or is ours is 1.
+func TestExitCodeByKind(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{errs.E("look up blueprint", errs.NotFound, "unknown blueprint %q", "x"), true},
+		{errs.E("vote", errs.Conflict, "approval a-1 is already approved"), true},
+		{errs.E("check permission", errs.Permission, "only admins may do that"), true},
+		{usageError("--as %q: use a lowercase name like alice", "Bob"), true},
+		{usageError("%w", errs.E("call DescribeInstances", errs.Transient, "AWS is throttling")), true},
+		{fmt.Errorf("load config: %w", errs.E("call DescribeInstances", errs.Transient, "AWS is throttling")), false},
+		{errs.E("call GetFoo", errs.Internal, "the endpoint does not implement GetFoo"), false},
+		{errors.New("disk full"), false},
+	}
+	for _, tt := range tests {
+		if got := isUsage(tt.err); got != tt.want {
+			t.Errorf("isUsage(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
