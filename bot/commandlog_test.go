@@ -42,7 +42,7 @@ func TestOneLogLinePerCommandWithRunID(t *testing.T) {
 		{"principal": "shell:carol", "effect": "deny", "outcome": "denied"},
 		{"principal": "shell:bob", "effect": "approve", "rule": "dev-shop-approve", "outcome": "approval requested"},
 		{"principal": "shell:alice", "verb": "approve", "run": "r-2", "outcome": "approved, run queued"},
-		{"principal": "shell:bob", "outcome": "usage error"},
+		{"principal": "shell:bob", "outcome": "usage error", "kind": "invalid"},
 	}
 	for i, w := range want {
 		for k, v := range w {

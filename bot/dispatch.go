@@ -316,9 +316,13 @@ func (e *Engine) auditDecision(ctx context.Context, c caller, p *prepared, d pol
 // error is internal.
 func (e *Engine) reject(ctx context.Context, reply Responder, err error) {
 	if msg, ok := errs.Render(err); ok {
-		if cl := noteCommand(ctx); cl.outcome == "answered" {
+		cl := noteCommand(ctx)
+		if cl.outcome == "answered" {
 			cl.outcome = "user error"
 		}
+		k := errs.KindOf(err)
+		cl.attrs = append(cl.attrs, slog.String("kind", kindLabel(k)))
+		e.metrics.countError("command", k)
 		e.ephemeral(ctx, reply, Message{Text: oneLine(msg), Tone: ToneWarning})
 		return
 	}
@@ -329,6 +333,7 @@ func (e *Engine) reject(ctx context.Context, reply Responder, err error) {
 func (e *Engine) internal(ctx context.Context, reply Responder, runID string, err error) {
 	e.log.ErrorContext(ctx, "internal error", "run", runID, "err", err)
 	noteCommand(ctx).outcome = "internal error"
+	e.metrics.countError("command", errs.Internal)
 	text := "failed — internal error, see logs"
 	if runID != "" {
 		text = "failed — run " + runID + ", see logs"

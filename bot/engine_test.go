@@ -517,6 +517,13 @@ func TestMetrics(t *testing.T) {
 	h.Say("alice", "shop restart-web")
 	h.Say("carol", "shop restart-web")
 	h.Say("carol", "hlep")
+	h.Say("alice", "approve a-nope")
+	h.restart.result = func(tasks.Invocation) (tasks.Result, error) {
+		return tasks.Result{}, &errs.Error{Kind: errs.Permission, Msg: "AWS denied RebootInstances", IAMAction: "ec2:RebootInstances"}
+	}
+	h.Say("alice", "shop restart-web")
+	h.restart.result = func(tasks.Invocation) (tasks.Result, error) { return tasks.Result{}, errors.New("boom") }
+	h.Say("alice", "shop restart-web")
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -531,7 +538,13 @@ func TestMetrics(t *testing.T) {
 			got[key] = m.GetCounter().GetValue()
 		}
 	}
-	want := map[string]float64{"day2bot_commands_total": 3, "day2bot_decisions_total{allow}": 1, "day2bot_decisions_total{deny}": 1, "day2bot_runs_total{succeeded}": 1}
+	want := map[string]float64{"day2bot_commands_total": 6, "day2bot_decisions_total{allow}": 3, "day2bot_decisions_total{deny}": 1,
+		"day2bot_runs_total{succeeded}": 1, "day2bot_runs_total{failed}": 2,
+		// By stage and kind: the typo and the unknown approval were
+		// refused, one run AWS denied, one failed inside.
+		// (labels in name order: kind, stage)
+		"day2bot_errors_total{invalid}{command}": 1, "day2bot_errors_total{not_found}{command}": 1,
+		"day2bot_errors_total{permission}{run}": 1, "day2bot_errors_total{internal}{run}": 1}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)

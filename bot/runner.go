@@ -222,6 +222,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	}
 	failInternal := func(err error) {
 		log.ErrorContext(ctx, "run failed", "err", err)
+		e.metrics.countError("run", errs.Internal)
 		text := "failed — run " + id + ", see logs"
 		finish(store.Failed, text, "", failedMessage(run, text))
 	}
@@ -349,6 +350,7 @@ func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 		text := cause.Error() + "; some resources may have changed"
 		finish(store.Failed, text, "", failedMessage(run, text))
 	case isUser:
+		e.metrics.countError("run", errs.KindOf(err))
 		text := oneLine(msg)
 		finish(store.Failed, text, "", failedMessage(run, text))
 	default:
