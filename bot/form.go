@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/day2bot/day2bot/internal/errs"
 	"github.com/day2bot/day2bot/tasks"
 )
 
@@ -171,6 +172,34 @@ func (e *Engine) formButtons(ctx context.Context, c caller, a *App, only string,
 
 // maxFormButtons keeps `tasks APP` readable (Slack shows 25 per block).
 const maxFormButtons = 20
+
+// CheckForm checks a submitted form's values against the task's
+// parameters, field by field, so a platform that can show errors next to
+// the fields (Slack's modals) keeps the form open with them instead of
+// closing it and answering in the channel. It returns the message of each
+// field that cannot work as given; none means submit. Policy is not asked
+// here: the submission is then handled as if typed.
+func (e *Engine) CheckForm(app, task string, values map[string]string) map[string]string {
+	a, ok := e.apps.app(app)
+	if !ok {
+		return nil
+	}
+	t, ok := a.task(task)
+	if !ok {
+		return nil
+	}
+	problems := map[string]string{}
+	for _, p := range t.Params {
+		raw := map[string]string{}
+		if v := strings.TrimSpace(values[p.Name]); v != "" {
+			raw[p.Name] = v // an empty field leaves the default, as FormCommand does
+		}
+		if _, err := tasks.ParseValues([]tasks.Param{p}, raw); err != nil {
+			problems[p.Name] = oneLine(errs.Text(err, "not a valid value"))
+		}
+	}
+	return problems
+}
 
 // FormCommand is the command a submitted form stands for, as typed:
 // "APP TASK k=v …" in the form's field order, values quoted where the

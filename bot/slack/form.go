@@ -186,31 +186,84 @@ func (a *Adapter) options(ctx context.Context, c Chooser, cb slack.InteractionCa
 	return out
 }
 
-// submitForm turns a view_submission into the command it stands for and
-// hands it to h, answering in the channel the form was asked from. It
-// reports whether it did.
-func (a *Adapter) submitForm(ctx context.Context, h Handler, cb slack.InteractionCallback) bool {
-	var meta formMeta
-	if cb.View.CallbackID != formCallback || json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta) != nil || meta.Channel == "" {
+// FormChecker is the engine's check of a form's values, field by field
+// (bot.Engine.CheckForm); a Handler without it has its forms closed on
+// submit and answered in the channel.
+type FormChecker interface {
+	CheckForm(app, task string, values map[string]string) map[string]string
+}
+
+// submission is a view_submission of a day2bot form from an allowed
+// workspace, read: what it was for and the values filled in.
+type submission struct {
+	meta   formMeta
+	values map[string]string
+}
+
+// readSubmission reads cb as a form submission; ok is false for other
+// views and for workspaces that are not allowed (logged as refused).
+func (a *Adapter) readSubmission(ctx context.Context, cb slack.InteractionCallback) (s submission, ok bool) {
+	if cb.Type != slack.InteractionTypeViewSubmission || cb.View.CallbackID != formCallback ||
+		json.Unmarshal([]byte(cb.View.PrivateMetadata), &s.meta) != nil || s.meta.Channel == "" {
 		a.log.DebugContext(ctx, "slack view submission ignored", "callback", cb.View.CallbackID)
-		return false
+		return submission{}, false
 	}
 	if o := interactionOrigin(cb); !a.allowed(o) {
 		a.refused(ctx, o, cb.User.ID, "form")
-		return false
+		return submission{}, false
 	}
-	f := bot.Form{App: meta.App, Task: meta.Task}
-	values := map[string]string{}
-	for _, name := range meta.Fields {
-		f.Fields = append(f.Fields, bot.FormField{Name: name})
+	s.values = map[string]string{}
+	for _, name := range s.meta.Fields {
 		st := cb.View.State.Values["p:"+name][name]
 		v := st.Value
 		if st.SelectedOption.Value != "" {
 			v = st.SelectedOption.Value
 		}
-		values[name] = v
+		s.values[name] = v
 	}
-	text := bot.FormCommand(f, values)
+	return s, true
+}
+
+// formErrors is the ack that keeps a submitted form open with an error
+// under each field the engine found wrong, or nil to accept it. Slack
+// shows them only if they ride on the ack (response_action "errors",
+// keyed by block id), so the check runs before acking: it is local
+// (parameter schema, no AWS, no store), well inside Slack's 3 s.
+func (a *Adapter) formErrors(ctx context.Context, h Handler, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	fc, ok := h.(FormChecker)
+	if !ok || cb.Type != slack.InteractionTypeViewSubmission || !a.allowed(interactionOrigin(cb)) {
+		return nil // a refused workspace is logged once, by submitForm
+	}
+	s, ok := a.readSubmission(ctx, cb)
+	if !ok {
+		return nil
+	}
+	problems := fc.CheckForm(s.meta.App, s.meta.Task, s.values)
+	if len(problems) == 0 {
+		return nil
+	}
+	byBlock := make(map[string]string, len(problems))
+	for name, msg := range problems {
+		byBlock["p:"+name] = msg
+	}
+	a.log.DebugContext(ctx, "slack form returned with errors", "user", cb.User.ID, "app", s.meta.App, "task", s.meta.Task, "fields", len(byBlock))
+	return slack.NewErrorsViewSubmissionResponse(byBlock)
+}
+
+// submitForm turns a view_submission into the command it stands for and
+// hands it to h, answering in the channel the form was asked from. It
+// reports whether it did.
+func (a *Adapter) submitForm(ctx context.Context, h Handler, cb slack.InteractionCallback) bool {
+	s, ok := a.readSubmission(ctx, cb)
+	if !ok {
+		return false
+	}
+	meta := s.meta
+	f := bot.Form{App: meta.App, Task: meta.Task}
+	for _, name := range meta.Fields {
+		f.Fields = append(f.Fields, bot.FormField{Name: name})
+	}
+	text := bot.FormCommand(f, s.values)
 	issued := a.now()
 	ctx = context.WithoutCancel(ctx)
 	a.inflight.Go(ctx, func(ctx context.Context) {

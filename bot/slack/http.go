@@ -51,6 +51,13 @@ func (a *Adapter) InteractionsHandler(h Handler) http.Handler {
 			http.Error(w, "bad payload", http.StatusBadRequest)
 			return false
 		}
+		if resp := a.formErrors(r.Context(), h, cb); resp != nil {
+			w.Header().Set("Content-Type", "application/json")
+			if err := json.NewEncoder(w).Encode(resp); err != nil {
+				a.log.WarnContext(r.Context(), "slack form errors", "err", err)
+			}
+			return true
+		}
 		a.dispatchRecorded(r.Context(), h, cb)
 		w.WriteHeader(http.StatusOK)
 		return true

@@ -85,6 +85,14 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, h Han
 			}()
 			return
 		}
+		if resp := a.formErrors(ctx, h, cb); resp != nil && evt.Request != nil {
+			// The errors ride on the ack and keep the form open.
+			if err := smc.AckCtx(ctx, evt.Request.EnvelopeID, resp); err != nil {
+				a.log.WarnContext(ctx, "slack socket mode ack", "envelope", evt.Request.EnvelopeID, "err", err)
+			}
+			a.metrics.acked("socket", "interaction", start)
+			return
+		}
 		// Acked once recorded, as over HTTP; waiting off the event loop
 		// so one slow click does not hold up the others.
 		clicks.Add(1)

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +91,17 @@ func (chooser) ParamChoices(_ context.Context, principal, app, task, param, quer
 	return out, nil
 }
 
+// CheckForm stands in for the engine's parameter check (bot's own tests
+// cover that): a principal must look like an ARN.
+func (chooser) CheckForm(app, task string, values map[string]string) map[string]string {
+	if app == "lab" && task == "revoke-access" && !strings.HasPrefix(values["principal"], "arn:") {
+		return map[string]string{"principal": "principal must be an IAM role or user ARN, got " + strconv.Quote(values["principal"])}
+	}
+	return nil
+}
+
+var _ FormChecker = chooser{}
+
 // TestSocketModeForm opens a form for a command, answers its select's
 // block_suggestion on the ack, and hands its view_submission to the
 // engine as the command it stands for.
@@ -125,6 +137,20 @@ func TestSocketModeForm(t *testing.T) {
 		t.Errorf("options on the ack: %s", got)
 	}
 
+	// A refused value rides back on the ack and keeps the form open;
+	// nothing reaches the engine.
+	bad, err := e.fake.SendInteraction(slackfake.ViewSubmission("UCAROL", view, map[string]map[string]any{
+		"p:bucket":    {"bucket": map[string]any{"type": "external_select", "selected_option": map[string]any{"value": "lab-carol-trials"}}},
+		"p:principal": {"principal": map[string]any{"type": "plain_text_input", "value": "bob"}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, e.fake, e.rec, "the refused submission's ack", func() bool { return e.fake.Acked(bad) })
+	if got := e.fake.AckPayload(bad); got != `{"response_action":"errors","errors":{"p:principal":"principal must be an IAM role or user ARN, got \"bob\""}}` {
+		t.Errorf("refused submission acked with %s", got)
+	}
+
 	sub, err := e.fake.SendInteraction(slackfake.ViewSubmission("UCAROL", view, map[string]map[string]any{
 		"p:bucket":    {"bucket": map[string]any{"type": "external_select", "selected_option": map[string]any{"value": "lab-carol-trials"}}},
 		"p:principal": {"principal": map[string]any{"type": "plain_text_input", "value": "arn:aws:iam::123456789012:role/x"}},
@@ -141,6 +167,9 @@ func TestSocketModeForm(t *testing.T) {
 	}
 	if c.Text != "lab revoke-access bucket=lab-carol-trials principal=arn:aws:iam::123456789012:role/x" || c.Channel != "C1" || c.Principal() != "slack:UCAROL" {
 		t.Errorf("submitted command = %+v", c)
+	}
+	if n := len(e.rec.Commands()); n != 2 {
+		t.Errorf("%d commands reached the engine, want 2: the refused submission went through", n)
 	}
 	cancel()
 	if err := <-done; err != nil {

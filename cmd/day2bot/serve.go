@@ -370,11 +370,12 @@ func newSlack(cfg *Config, log *slog.Logger, reg prometheus.Registerer, st *stor
 	return &slackSetup{adapter: a, transport: mode, log: log}, nil
 }
 
-// slackHandler is the engine as Slack needs it: commands, clicks and the
-// options of forms.
+// slackHandler is the engine as Slack needs it: commands, clicks, the
+// options of forms and the check of a submitted form.
 type slackHandler interface {
 	slack.Handler
 	slack.Chooser
+	slack.FormChecker
 }
 
 func (s *slackSetup) mode() string {

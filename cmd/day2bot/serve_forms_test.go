@@ -138,6 +138,27 @@ func TestServeSlackFormRunsTheTaskAsTyped(t *testing.T) {
 		t.Errorf("unsigned options: status %d", resp.StatusCode)
 	}
 
+	// A value the task's parameter refuses keeps the form open with the
+	// message under its field (Slack's response_action "errors" on the
+	// ack, keyed by block id); nothing runs, nothing is posted.
+	posted := len(e.fake.Messages("C1")) + len(e.fake.Ephemerals())
+	code, body = e.signedPayload(t, "/slack/interactions", slackfake.ViewSubmission("UCAROL", view, map[string]map[string]any{
+		"p:bucket":    {"bucket": map[string]any{"type": "external_select", "selected_option": map[string]any{"value": app + "-carol-imaging"}}},
+		"p:principal": {"principal": map[string]any{"type": "plain_text_input", "value": "bob"}},
+	}))
+	var inline struct {
+		Action string            `json:"response_action"`
+		Errors map[string]string `json:"errors"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &inline) != nil || inline.Action != "errors" ||
+		len(inline.Errors) != 1 || !strings.HasPrefix(inline.Errors["p:principal"], "principal must be") {
+		t.Fatalf("bad value: status %d, ack %s; want the principal's error inline", code, body)
+	}
+	// Nothing was handed to the engine, so nothing can arrive later.
+	if n := len(e.fake.Messages("C1")) + len(e.fake.Ephemerals()); n != posted {
+		t.Errorf("a refused form posted %d messages", n-posted)
+	}
+
 	// Submitting runs the task as the typed command would.
 	code, _ = e.signedPayload(t, "/slack/interactions", slackfake.ViewSubmission("UCAROL", view, map[string]map[string]any{
 		"p:bucket":    {"bucket": map[string]any{"type": "external_select", "selected_option": map[string]any{"value": app + "-carol-imaging"}}},
