@@ -42,6 +42,10 @@ type Scope struct {
 	// PassRole is the CloudFormation service role the app's stack is
 	// deployed with: the policy may pass it to CloudFormation only.
 	PassRole string
+	// Tags holds, per IAM action, the tags every resource it may act on
+	// carries (see TargetTags); the actions that can be scoped by tag get
+	// a Condition on them (see iam_tags.go).
+	Tags map[string]map[string]string
 }
 
 // iamResource says which resource type an IAM action acts on, for the
@@ -224,9 +228,10 @@ func IAMPolicy(actions []Action, extra ...string) ([]byte, error) {
 // from no action's declaration, so nothing else vouches for them.
 func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, error) {
 	type group struct {
-		sid      string
-		resource any // string or []string
-		actions  []string
+		sid       string
+		resource  any // string or []string
+		actions   []string
+		condition map[string]map[string]string
 	}
 	groups := map[string]*group{}
 	sub := strings.NewReplacer("{p}", or(scope.Partition, "aws"), "{r}", or(scope.Region, "*"), "{a}", or(scope.Account, "*"))
@@ -249,9 +254,13 @@ func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, er
 				resource = arns[0]
 			}
 		}
+		cond := tagCondition(ia, scope.Tags[ia])
+		if cond != nil {
+			key, sid = key+" "+conditionKey(cond), sid+"Tagged"
+		}
 		g, ok := groups[key]
 		if !ok {
-			g = &group{sid: sid, resource: resource}
+			g = &group{sid: sid, resource: resource, condition: cond}
 			groups[key] = g
 		}
 		if !slices.Contains(g.actions, ia) {
@@ -281,10 +290,17 @@ func IAMPolicyScoped(actions []Action, scope Scope, extra ...string) ([]byte, er
 	}
 	slices.Sort(keys)
 	doc := PolicyDocument{Version: "2012-10-17"}
+	sids := map[string]int{}
 	for _, k := range keys {
 		g := groups[k]
 		slices.Sort(g.actions)
-		doc.Statement = append(doc.Statement, PolicyStatement{Sid: g.sid, Effect: "Allow", Action: g.actions, Resource: g.resource})
+		// Sids must be unique; two tag sets on one resource type (tasks
+		// on differently tagged instances) number the second.
+		sid := g.sid
+		if sids[g.sid]++; sids[g.sid] > 1 {
+			sid = fmt.Sprintf("%s%d", g.sid, sids[g.sid])
+		}
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: sid, Effect: "Allow", Action: g.actions, Resource: g.resource, Condition: g.condition})
 	}
 	if scope.PassRole != "" {
 		doc.Statement = append(doc.Statement, PolicyStatement{Sid: "Day2botPassStackRole", Effect: "Allow",

@@ -119,17 +119,21 @@ func iamDocuments(configPath, appName, principal string, getenv func(string) str
 		return iamDocs{}, err
 	}
 	var acts []tasks.Action
+	var targeted []tasks.Targeted
 	for _, tn := range slices.Sorted(maps.Keys(ra.Tasks)) {
 		a, ok := reg.Lookup(ra.Tasks[tn].Task.Action)
 		if !ok {
 			return iamDocs{}, fmt.Errorf("app %s task %s: unknown action %s", appName, tn, ra.Tasks[tn].Task.Action)
 		}
 		acts = append(acts, a)
+		targeted = append(targeted, tasks.Targeted{Action: a, Target: ra.Tasks[tn].Target})
 	}
 	docs := iamDocs{App: appName, RoleARN: ra.Account.RoleARN}
 	// The role's ARN names the partition and account its resources live
 	// in: arn:PARTITION:iam::ACCOUNT:role/NAME (validated by blueprints).
-	scope := tasks.Scope{Region: ra.Region}
+	// Changes are held to resources carrying the app's tags where the
+	// service supports it (tasks.TargetTags).
+	scope := tasks.Scope{Region: ra.Region, Tags: tasks.TargetTags(targeted)}
 	if ra.Stack != nil {
 		scope.Stack, scope.PassRole = ra.Stack.Name, ra.Stack.RoleARN
 	}
