@@ -136,16 +136,31 @@ func nonEmpty(ss ...string) []string {
 	return out
 }
 
-// engineError renders what Dashboard refused: a user error is a 404 that
-// does not say whether the app exists (a person who may not see an app
-// learns nothing of it); anything else is logged and a 500.
+// engineError renders what Dashboard refused, with the status its kind
+// calls for. Not found and not allowed are both a 404 that does not say
+// whether the app exists (a person who may not see an app learns nothing
+// of it); a passing failure is a 503 that says to try again; anything
+// internal is logged and a 500.
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, err error) {
-	if msg, ok := errs.Render(err); ok {
-		s.errorPage(w, http.StatusNotFound, msg)
+	msg, ok := errs.Render(err)
+	if !ok {
+		s.log.ErrorContext(r.Context(), "dashboard page", "err", err)
+		s.errorPage(w, http.StatusInternalServerError, "The page could not be built; see the bot's logs.")
 		return
 	}
-	s.log.ErrorContext(r.Context(), "dashboard page", "err", err)
-	s.errorPage(w, http.StatusInternalServerError, "The page could not be built; see the bot's logs.")
+	code := http.StatusNotFound
+	switch errs.KindOf(err) {
+	case errs.Invalid:
+		code = http.StatusBadRequest
+	case errs.Conflict:
+		code = http.StatusConflict
+	case errs.Transient:
+		code = http.StatusServiceUnavailable
+	case errs.Internal: // an internal error with a message of its own (an endpoint's answer)
+		s.log.ErrorContext(r.Context(), "dashboard page", "err", err)
+		code = http.StatusBadGateway
+	}
+	s.errorPage(w, code, msg)
 }
 
 func userText(err error) string { return errs.Text(err, "see the bot's logs") }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"net/http"
@@ -38,6 +39,12 @@ type board struct {
 }
 
 func (b *board) Dashboard(_ context.Context, platform, user, app string) (bot.Dashboard, error) {
+	switch app {
+	case "busy":
+		return bot.Dashboard{}, errs.E("list runs", errs.Transient, "the database is busy")
+	case "broken":
+		return bot.Dashboard{}, errors.New("list runs: disk I/O error at /var/lib/day2bot.db")
+	}
 	if app != "shop" || (user != "UALICE" && user != "UBOB") {
 		return bot.Dashboard{}, errs.E("dashboard", errs.NotFound, "there is no app %q that you may see", app)
 	}
@@ -363,6 +370,25 @@ func TestAppsThePersonMayNotSeeAreNotFound(t *testing.T) {
 	resp, body := get(t, c, f.srv.URL+"/apps/payroll")
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "no app") {
 		t.Fatalf("%d:\n%s", resp.StatusCode, body)
+	}
+}
+
+// The status follows the error's kind: a passing failure says to try
+// again (503), an internal one says where to look and nothing more (500).
+func TestPageErrorsByKind(t *testing.T) {
+	f := newFixture(t)
+	c := f.signIn(t, "UALICE")
+	for _, tc := range []struct {
+		app, want, not string
+		code           int
+	}{
+		{"busy", "the database is busy; try again in a minute", "", http.StatusServiceUnavailable},
+		{"broken", "The page could not be built", "disk I/O", http.StatusInternalServerError},
+	} {
+		resp, body := get(t, c, f.srv.URL+"/apps/"+tc.app)
+		if resp.StatusCode != tc.code || !strings.Contains(body, tc.want) || (tc.not != "" && strings.Contains(body, tc.not)) {
+			t.Errorf("%s: %d, want %d saying %q:\n%s", tc.app, resp.StatusCode, tc.code, tc.want, body)
+		}
 	}
 }
 
