@@ -20,9 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,22 +90,8 @@ func (d *DB) lockKey(purpose string) int64 {
 	return int64(h.Sum64())
 }
 
-func migrations() ([]string, error) {
-	names, err := fs.Glob(schemaFS, "schema/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		b, err := schemaFS.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", n, err)
-		}
-		out = append(out, string(b))
-	}
-	return out, nil
-}
+// migrations are the embedded schema files in order (store.Migrations).
+func migrations() ([]string, error) { return store.Migrations(schemaFS) }
 
 // migrate applies the migrations the database has not seen, each in its own
 // transaction with its row in schema_migrations, under an advisory lock so

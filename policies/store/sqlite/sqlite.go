@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"sort"
 	"strings"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
@@ -119,24 +118,8 @@ func dsn(path, txlock string) string {
 	return "file:" + uriPath.Replace(path) + "?" + q.Encode()
 }
 
-// migrations lists the embedded schema files in order; migration i (1-based)
-// brings user_version from i-1 to i.
-func migrations() ([]string, error) {
-	names, err := fs.Glob(schemaFS, "schema/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		b, err := schemaFS.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", n, err)
-		}
-		out = append(out, string(b))
-	}
-	return out, nil
-}
+// migrations are the embedded schema files in order (store.Migrations).
+func migrations() ([]string, error) { return store.Migrations(schemaFS) }
 
 // migrate applies the migrations the file has not seen yet. Each runs in its
 // own immediate transaction together with the user_version bump, so a crash
