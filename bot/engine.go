@@ -79,6 +79,10 @@ type Options struct {
 	// CostRows are an app's cost by day and service over [from, to), for
 	// `report APP`; nil leaves cost out of reports.
 	CostRows func(ctx context.Context, app string, from, to time.Time) ([]CostRow, error)
+	// ReportRows bounds what one report reads of the journal: the month's
+	// newest runs and audit entries, each; default 10,000. A report that
+	// reached it says so.
+	ReportRows int
 	// DigestEvery is how often `digest APP` builds a fresh digest of one
 	// app (each costs about a dozen AWS calls); requests in between post
 	// the last one again. Default 5m.
@@ -176,6 +180,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.DigestEvery <= 0 {
 		opts.DigestEvery = 5 * time.Minute
+	}
+	if opts.ReportRows <= 0 {
+		opts.ReportRows = 10000
 	}
 	if opts.Platforms == nil {
 		opts.Platforms = map[string]Platform{}

@@ -32,9 +32,6 @@ type CostRow struct {
 	Unit    string
 }
 
-// maxReportRows bounds what one report reads of the journal.
-const maxReportRows = 10000
-
 func (e *Engine) report(ctx context.Context, c caller, req Request, reply Responder) {
 	a, ok := e.readableApp(ctx, c, req.App, reply)
 	if !ok {
@@ -97,9 +94,17 @@ func (e *Engine) buildReport(ctx context.Context, a *App, from, to, now time.Tim
 		}
 	}
 
-	runs, err := e.store.Runs(ctx, store.RunFilter{App: a.Name, Limit: maxReportRows})
+	// Only the month is read: a busy app's later runs must not push the
+	// month's out of the bound.
+	runs, err := e.store.Runs(ctx, store.RunFilter{App: a.Name, Since: from, Until: to, Limit: e.opts.ReportRows})
 	if err != nil {
 		return Message{}, fmt.Errorf("report runs of %s: %w", a.Name, err)
+	}
+	// A report that reached the bound says what it left out, never
+	// passing for the whole month.
+	var capped []string
+	if len(runs) == e.opts.ReportRows {
+		capped = append(capped, fmt.Sprintf("the month's newest %d runs only: older ones are left out", len(runs)))
 	}
 	slices.Reverse(runs) // newest first from the store; the report reads forward
 	slices.SortStableFunc(runs, func(x, y store.Run) int { return x.CreatedAt.Compare(y.CreatedAt) })
@@ -137,9 +142,17 @@ func (e *Engine) buildReport(ctx context.Context, a *App, from, to, now time.Tim
 
 	var nApprovals int
 	if al, ok := e.store.(auditLog); ok {
-		es, err := al.AuditLog(ctx, store.AuditFilter{App: a.Name, Since: from, Limit: maxReportRows})
-		if err != nil {
-			return Message{}, fmt.Errorf("report audit of %s: %w", a.Name, err)
+		// Only the kinds a report shows are read, so the bound counts them.
+		var es []store.Entry
+		for _, kind := range []string{store.KindApproval, store.KindFreeze, store.KindPolicy} {
+			got, err := al.AuditLog(ctx, store.AuditFilter{App: a.Name, Kind: kind, Since: from, Until: to, Limit: e.opts.ReportRows})
+			if err != nil {
+				return Message{}, fmt.Errorf("report audit of %s: %w", a.Name, err)
+			}
+			if len(got) == e.opts.ReportRows {
+				capped = append(capped, fmt.Sprintf("the month's newest %d %s entries only: older ones are left out", len(got), kind))
+			}
+			es = append(es, got...)
 		}
 		slices.SortFunc(es, func(x, y store.Entry) int { return cmp.Compare(x.Seq, y.Seq) })
 		for _, en := range es {
@@ -180,7 +193,7 @@ func (e *Engine) buildReport(ctx context.Context, a *App, from, to, now time.Tim
 			{"Approval events", strconv.Itoa(nApprovals)},
 		},
 		Attachment: &File{Name: a.Name + "-" + month + ".csv", Content: buf.Bytes(), Type: "text/csv"},
-		Context:    []string{fmt.Sprintf("%d rows in %s-%s.csv; as of %s", len(rows), a.Name, month, now.Format("Jan 2 15:04 MST"))},
+		Context:    append([]string{fmt.Sprintf("%d rows in %s-%s.csv; as of %s", len(rows), a.Name, month, now.Format("Jan 2 15:04 MST"))}, capped...),
 	}
 	return m, nil
 }

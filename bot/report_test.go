@@ -104,6 +104,25 @@ func TestReportOfTheMonth(t *testing.T) {
 	enginetest.MustContain(t, h.Say("carol", "report shop"), "shop")
 }
 
+// A month's report reads that month, however busy the app was after it;
+// a month with more than a report reads says what it left out.
+func TestReportReadsItsMonthAndSaysWhatItLeftOut(t *testing.T) {
+	h := newHarness(t, func(o *bot.Options) { o.ReportRows = 3 })
+	h.Clock.Set(time.Date(2026, 10, 30, 9, 0, 0, 0, time.UTC))
+	h.Say("alice", "shop list-web")
+	h.Say("alice", "shop list-web")
+	h.Clock.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	for range 4 {
+		h.Say("alice", "shop list-web")
+	}
+	out := h.Say("alice", "report shop 2026-10")
+	enginetest.MustContain(t, out, "Report of shop — October 2026", "Runs: 2, 0 failed")
+	enginetest.MustNotContain(t, out, "left out")
+	out = h.Say("alice", "report shop")
+	enginetest.MustContain(t, out, "Report of shop — November 2026", "Runs: 3, 0 failed",
+		"the month's newest 3 runs only: older ones are left out")
+}
+
 // readSaved reads the attachment the shell saved as N-name.
 func readSaved(dir, name string) ([]byte, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*-"+name))

@@ -38,8 +38,10 @@ type AuditFilter struct {
 	Kind  string
 	Actor string
 	RunID string
-	Since time.Time
-	Limit int // newest Limit entries; 0 means 100
+	// Since and Until bound the entries' time, [Since, Until); zero leaves
+	// that side open.
+	Since, Until time.Time
+	Limit        int // newest Limit entries; 0 means 100
 }
 
 // Audit appends e to the audit log. A zero At is set to now.
@@ -85,6 +87,9 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]Entry, error) {
 	}
 	if !f.Since.IsZero() {
 		add("at >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", f.Until.UnixNano())
 	}
 	q := `SELECT seq, at, actor, kind, app, task, run_id, detail FROM audit`
 	if len(where) > 0 {

@@ -98,7 +98,10 @@ type Run struct {
 type RunFilter struct {
 	App    string
 	States []State
-	Limit  int // newest Limit runs; 0 means 50
+	// Since and Until bound the runs' creation time, [Since, Until); zero
+	// leaves that side open. A month's report reads only its month.
+	Since, Until time.Time
+	Limit        int // newest Limit runs; 0 means 50
 }
 
 // CreateRun journals a new run and returns it with its ID. An empty State
@@ -281,6 +284,14 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 			args = append(args, string(st))
 		}
 		where = append(where, "state IN ("+strings.Join(ph, ", ")+")")
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, f.Until.UnixNano())
 	}
 	q := ""
 	if len(where) > 0 {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,5 +174,39 @@ func testQueuedRunsListsAllOldestFirst(t *testing.T, db Database) {
 		if got[i] != want[i] {
 			t.Fatalf("id %d = %s, want %s", i, got[i], want[i])
 		}
+	}
+}
+
+// A month's report reads only its month: Since and Until bound runs by
+// creation and audit entries by time, [Since, Until), whatever came after.
+func testRunsAndAuditByTime(t *testing.T, db Database) {
+	ctx := context.Background()
+	s, clk := openTemp(t, db)
+	t0 := clk.Now()
+	var ids []string
+	for i := range 3 {
+		r, err := s.CreateRun(ctx, store.Run{State: store.Requested, App: "shop", Task: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+		if err := s.Audit(ctx, store.Entry{At: clk.Now(), Actor: "alice", Kind: store.KindDecision, App: "shop", Detail: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Hour)
+	}
+	mid := store.RunFilter{App: "shop", Since: t0.Add(time.Hour), Until: t0.Add(2 * time.Hour)}
+	if rs, err := s.Runs(ctx, mid); err != nil || len(rs) != 1 || rs[0].ID != ids[1] {
+		t.Errorf("runs in the second hour = %+v, %v; want %s only", rs, err, ids[1])
+	}
+	if rs, _ := s.Runs(ctx, store.RunFilter{App: "shop", Until: t0.Add(time.Hour)}); len(rs) != 1 || rs[0].ID != ids[0] {
+		t.Errorf("runs before the second hour = %+v, want %s only", rs, ids[0])
+	}
+	if rs, _ := s.Runs(ctx, store.RunFilter{App: "shop", Since: t0.Add(time.Hour)}); len(rs) != 2 {
+		t.Errorf("runs from the second hour = %+v, want 2", rs)
+	}
+	es, err := s.AuditLog(ctx, store.AuditFilter{App: "shop", Kind: store.KindDecision, Since: t0.Add(time.Hour), Until: t0.Add(2 * time.Hour)})
+	if err != nil || len(es) != 1 || es[0].Detail != "1" {
+		t.Errorf("audit in the second hour = %+v, %v; want entry 1 only", es, err)
 	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Database) {
 		{"RunStartsOnceUnderRace", testRunStartsOnceUnderRace},
 		{"InterruptRunningAndResume", testInterruptRunningAndResume},
 		{"QueuedRunsListsAllOldestFirst", testQueuedRunsListsAllOldestFirst},
+		{"RunsAndAuditByTime", testRunsAndAuditByTime},
 		{"Freeze", testFreeze},
 		{"Usage", testUsage},
 		{"UsageUnderConcurrency", testUsageUnderConcurrency},
