@@ -162,6 +162,8 @@ func (e *Engine) HandleAction(ctx context.Context, a Action) {
 		e.alertAction(ctx, c, strings.TrimPrefix(a.ButtonID, buttonAlertAction), a.Reply)
 	case strings.HasPrefix(a.ButtonID, buttonForm):
 		e.formButton(ctx, c, strings.TrimPrefix(a.ButtonID, buttonForm), a.Reply)
+	case strings.HasPrefix(a.ButtonID, buttonRetry):
+		e.retryButton(ctx, c, strings.TrimPrefix(a.ButtonID, buttonRetry), a.Reply)
 	default:
 		e.reject(ctx, a.Reply, usagef("this button is not understood any more; type the command instead"))
 	}

@@ -25,6 +25,8 @@ const (
 	// buttonAlertAction is "ra:ID:INDEX", an alert's remediation with its
 	// parameters, kept in the store (AlertActions).
 	buttonAlertAction = "ra:"
+	// buttonRetry is "rt:RUN": the run's command again, as the presser's.
+	buttonRetry = "rt:"
 )
 
 func taskTitle(app, task string) string { return app + " " + task }

@@ -352,7 +352,13 @@ func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 	case isUser:
 		e.metrics.countError("run", errs.KindOf(err))
 		text := oneLine(msg)
-		finish(store.Failed, text, "", failedMessage(run, text))
+		m := failedMessage(run, text)
+		if errs.Is(errs.Transient, err) {
+			// "Try again in a minute" is one press away; the press is
+			// the presser's own command, through policy like any other.
+			m.Buttons = []Button{{ID: buttonRetry + run.ID, Label: "Retry"}}
+		}
+		finish(store.Failed, text, "", m)
 	default:
 		failInternal(err)
 	}
