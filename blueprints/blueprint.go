@@ -199,9 +199,11 @@ var resourceTypes = map[string]string{
 	"cloudwatch:alarm":    "",
 
 	// Library I.
-	"eks:cluster":                   "ClusterName",
-	"eks:nodegroup":                 "",
-	"elasticache:replication-group": "",
+	"eks:cluster":   "ClusterName",
+	"eks:nodegroup": "",
+	// A group's metrics are its nodes', per member cluster (the digest
+	// lists the members through the tasks' selection).
+	"elasticache:replication-group": "CacheClusterId",
 	"ec2:vpc":                       "",
 	"ec2:security-group":            "",
 

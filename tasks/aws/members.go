@@ -11,7 +11,9 @@ import (
 // Members lists the resources sel selects, for readers outside the tasks
 // (a digest's health metrics), with the selection code the tasks use, so
 // the two never disagree about what an app owns. The ids are the values of
-// the type's CloudWatch dimension: names, and ARNs for state machines.
+// the type's CloudWatch dimension: names, ARNs for state machines, and for
+// a Redis replication group its member clusters (the nodes: ElastiCache
+// publishes per CacheClusterId).
 // known is false for a type Members does not list. Its calls are the
 // selection reads every task on that type declares, so an app whose
 // blueprint has such a task already allows them.
@@ -42,6 +44,12 @@ func Members(ctx context.Context, cfg awssdk.Config, sel tasks.Selector) (ids []
 		ms, err := selectStateMachines(ctx, SDKSFN(cfg), sel)
 		for _, m := range ms {
 			ids = append(ids, awssdk.ToString(m.StateMachineArn))
+		}
+		return ids, true, err
+	case ecType:
+		gs, err := selectRedis(ctx, SDKElastiCache(cfg), sel)
+		for _, g := range gs {
+			ids = append(ids, g.MemberClusters...)
 		}
 		return ids, true, err
 	case "ecr:repository":
