@@ -317,7 +317,8 @@ func TestUserErrorFromActionIsShown(t *testing.T) {
 			IAMAction: "ec2:RebootInstances", Err: errors.New("api error UnauthorizedOperation at 10.0.0.7")}
 	}
 	out := h.Say("alice", "shop restart-web")
-	enginetest.MustContain(t, out, "shop restart-web — failed", `AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`)
+	enginetest.MustContain(t, out, "shop restart-web — failed", `AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`,
+		"the app's role policy: day2bot iam-policy shop")
 	enginetest.MustNotContain(t, out, "10.0.0.7")
 }
 

@@ -353,10 +353,15 @@ func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 		e.metrics.countError("run", errs.KindOf(err))
 		text := oneLine(msg)
 		m := failedMessage(run, text)
-		if errs.Is(errs.Transient, err) {
+		switch {
+		case errs.Is(errs.Transient, err):
 			// "Try again in a minute" is one press away; the press is
 			// the presser's own command, through policy like any other.
 			m.Buttons = []Button{{ID: buttonRetry + run.ID, Label: "Retry"}}
+		case errs.Is(errs.Permission, err) && errs.IAMActionOf(err) != "":
+			// AWS refused for a missing grant: the fix is the role's
+			// generated policy, which the operator prints with this.
+			m.Context = append(m.Context, "the app's role policy: day2bot iam-policy "+run.App)
 		}
 		finish(store.Failed, text, "", m)
 	default:
