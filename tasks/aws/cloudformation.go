@@ -102,7 +102,7 @@ func (b cfnBase) wait(ctx context.Context) error {
 func describeStack(ctx context.Context, c CloudFormationAPI, name string) (*cfntypes.Stack, error) {
 	out, err := c.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: awssdk.String(name)})
 	if err != nil {
-		if ErrorCode(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist") {
+		if notFound(err) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("describe stack %s: %w", name, err)
@@ -266,7 +266,7 @@ func (a *cfnDrift) Run(ctx context.Context, inv tasks.Invocation, _ func(tasks.P
 	c := a.client(inv.AWS)
 	det, err := c.DetectStackDrift(ctx, &cloudformation.DetectStackDriftInput{StackName: awssdk.String(name)})
 	if err != nil {
-		if ErrorCode(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist") {
+		if notFound(err) {
 			return tasks.Result{}, errs.Wrap("detect drift", errs.NotFound, err, "stack %s is not deployed; there is nothing to compare", name)
 		}
 		return tasks.Result{}, Classify(fmt.Errorf("detect stack drift: %w", err), a.IAMActions())
