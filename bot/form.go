@@ -20,6 +20,20 @@ type FormOpener interface {
 	OpenForm(ctx context.Context, f Form) error
 }
 
+// FormLimit is a FormOpener whose forms hold at most MaxFormFields fields
+// (Discord's modals: 5); tasks with more parameters get no form there.
+type FormLimit interface {
+	MaxFormFields() int
+}
+
+// formFits reports whether t's parameters fit a form reply can show.
+func formFits(reply Responder, t *Task) bool {
+	if fl, ok := reply.(FormLimit); ok {
+		return len(t.Params) <= fl.MaxFormFields()
+	}
+	return true
+}
+
 // Form is one task's parameters to fill in.
 type Form struct {
 	App, Task   string
@@ -104,7 +118,7 @@ func (e *Engine) offerForm(ctx context.Context, c caller, req Request, reply Res
 		return false
 	}
 	t, ok := a.task(req.Task)
-	if !ok || !missingRequired(t, req.Params) || !e.mayRunFilter(ctx, c.Principal)(a, t) {
+	if !ok || !missingRequired(t, req.Params) || !formFits(reply, t) || !e.mayRunFilter(ctx, c.Principal)(a, t) {
 		return false
 	}
 	return e.openForm(ctx, fo, a, t, req.Params)
@@ -138,7 +152,7 @@ func (e *Engine) formButton(ctx context.Context, c caller, id string, reply Resp
 		t, tok = a.task(task)
 	}
 	fo, ok := reply.(FormOpener)
-	if !tok || !ok || !e.mayRunFilter(ctx, c.Principal)(a, t) {
+	if !tok || !ok || !formFits(reply, t) || !e.mayRunFilter(ctx, c.Principal)(a, t) {
 		e.reject(ctx, reply, usagef("this button is not understood any more; type the command instead"))
 		return
 	}
@@ -159,7 +173,7 @@ func (e *Engine) formButtons(ctx context.Context, c caller, a *App, only string,
 	for i := range a.Tasks {
 		t := &a.Tasks[i]
 		id := buttonForm + a.Name + ":" + t.Name
-		if (only != "" && t.Name != only) || len(t.Params) == 0 || len(id) > 100 || !may(a, t) {
+		if (only != "" && t.Name != only) || len(t.Params) == 0 || len(id) > 100 || !formFits(reply, t) || !may(a, t) {
 			continue
 		}
 		out = append(out, Button{ID: id, Label: "Run " + t.Name + "…"})

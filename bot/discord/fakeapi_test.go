@@ -306,6 +306,10 @@ type interaction struct {
 	Message string // clicked message id
 	Button  string // custom_id
 	Guild   string // guild_id: "" is g1; dmGuild sends a direct message
+	// Inputs are a modal submission's values by input custom_id, in
+	// Fields order (Button is the modal's custom_id).
+	Inputs map[string]string
+	Fields []string
 }
 
 // dmGuild as interaction.Guild makes a direct message: no guild_id, and
@@ -340,6 +344,14 @@ func (f *fakeDiscord) payload(ix interaction) (id, token string, body []byte) {
 	case discordgo.InteractionMessageComponent:
 		v["data"] = map[string]any{"custom_id": ix.Button, "component_type": 2}
 		v["message"] = map[string]any{"id": ix.Message, "channel_id": ix.Channel}
+	case discordgo.InteractionModalSubmit:
+		var rows []any
+		for _, name := range ix.Fields {
+			rows = append(rows, map[string]any{"type": 1, "components": []any{
+				map[string]any{"type": 4, "custom_id": name, "value": ix.Inputs[name]},
+			}})
+		}
+		v["data"] = map[string]any{"custom_id": ix.Button, "components": rows}
 	}
 	body, err := json.Marshal(v)
 	if err != nil {

@@ -88,6 +88,19 @@ func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interact
 				Reply:   c,
 			})
 		})
+	case discordgo.InteractionModalSubmit:
+		text, ok := submittedForm(ix)
+		if !ok {
+			a.logSend(ctx, ix, respond(refusal("This form is not one of mine.")))
+			return
+		}
+		user, name := userOf(ix)
+		a.serve(ctx, ix, respond, func(ctx context.Context, c *call) {
+			e.HandleCommand(ctx, bot.Command{
+				Platform: Name, Team: ix.GuildID, User: user, UserName: name,
+				Channel: ix.ChannelID, Text: text, Reply: c,
+			})
+		})
 	default:
 		a.logSend(ctx, ix, respond(refusal("day2bot does not handle this kind of interaction.")))
 	}

@@ -287,3 +287,48 @@ func TestServeDiscordHTTPEndToEnd(t *testing.T) {
 		t.Errorf("serve did not report Discord on: %s", s.logs.String())
 	}
 }
+
+// TestServeDiscordForm: on Discord a task's Run… button opens a modal
+// (its parameters as text inputs), and the signed submission runs the
+// task as the typed command would, against the emulator.
+func TestServeDiscordForm(t *testing.T) {
+	s := startDiscordServe(t)
+	resp, _ := s.interact(t, "111", "tasks "+s.app, "", "")
+	data, _ := json.Marshal(resp["data"])
+	button := "fm:" + s.app + ":restart-web"
+	if resp["type"] != 4.0 || !strings.Contains(string(data), `"custom_id":"`+button+`"`) {
+		t.Fatalf("tasks: no Run restart-web… button: %s", data)
+	}
+
+	resp, _ = s.interact(t, "111", "", "m-tasks", button)
+	data, _ = json.Marshal(resp["data"])
+	if resp["type"] != 9.0 || !strings.Contains(string(data), `"custom_id":"day2-form:`+s.app+`:restart-web"`) ||
+		!strings.Contains(string(data), `"custom_id":"batch"`) {
+		t.Fatalf("Run…: want a modal with a batch input, got %v", resp)
+	}
+
+	s.seq++
+	token := fmt.Sprintf("tok%d", s.seq)
+	resp = s.send(t, map[string]any{
+		"id": fmt.Sprint(1000 + s.seq), "application_id": "app1", "token": token, "version": 1, "type": 5,
+		"guild_id": "g1", "channel_id": "c1", "member": map[string]any{"user": map[string]any{"id": "111", "username": "u111"}},
+		"data": map[string]any{"custom_id": "day2-form:" + s.app + ":restart-web", "components": []any{
+			map[string]any{"type": 1, "components": []any{map[string]any{"type": 4, "custom_id": "batch", "value": "2"}}},
+			map[string]any{"type": 1, "components": []any{map[string]any{"type": 4, "custom_id": "wait", "value": ""}}},
+		}},
+	})
+	s.api.applied(token, "", resp)
+	if resp["type"] != 4.0 {
+		t.Fatalf("submission: %v", resp)
+	}
+	s.api.mu.Lock()
+	msg := s.api.original[token]
+	s.api.mu.Unlock()
+	s.api.wait(t, "the form's run", func() bool { return msg != "" && strings.Contains(s.api.message(msg), "succeeded") })
+	if m := s.api.message(msg); !strings.Contains(m, "batch=2") {
+		t.Errorf("the run did not take the form's batch: %s", m)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, s.logs.String())
+	}
+}

@@ -1,0 +1,124 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/day2bot/day2bot/bot"
+)
+
+// Forms on Discord are modals: a task's parameters as text inputs, opened
+// as the initial response to the command or click that asked for them
+// (Discord allows a modal nowhere else). The submission comes back as a
+// MODAL_SUBMIT interaction and is handled as the typed command, through
+// the same validation, policy and approval; unlike Slack, Discord cannot
+// show errors inside the modal, so a refused value is answered as a
+// message.
+
+// modalPrefix starts a day2bot modal's custom_id: "day2-form:APP:TASK".
+const modalPrefix = "day2-form:"
+
+// Discord's limits on modals.
+const (
+	maxModalInputs  = 5
+	maxModalTitle   = 45
+	maxInputLabel   = 45
+	maxPlaceholder  = 100
+	maxInputValue   = 4000
+	maxModalCustom  = 100
+	modalSubmitHint = "one of: "
+)
+
+var (
+	_ bot.FormOpener = (*call)(nil)
+	_ bot.FormLimit  = (*call)(nil)
+)
+
+// MaxFormFields tells the engine how many parameters a modal can hold, so
+// it offers forms only for tasks that fit.
+func (c *call) MaxFormFields() int { return maxModalInputs }
+
+// OpenForm implements bot.FormOpener: the modal becomes this interaction's
+// initial response.
+func (c *call) OpenForm(ctx context.Context, f bot.Form) error {
+	id := modalPrefix + f.App + ":" + f.Task
+	switch {
+	case len(f.Fields) == 0 || len(f.Fields) > maxModalInputs:
+		return fmt.Errorf("open discord form: %d fields, a modal holds 1 to %d", len(f.Fields), maxModalInputs)
+	case len(id) > maxModalCustom:
+		return fmt.Errorf("open discord form: custom id of %d bytes, over %d", len(id), maxModalCustom)
+	case c.ix.Type == discordgo.InteractionModalSubmit:
+		return errors.New("open discord form: a modal cannot answer a modal")
+	}
+	c.mu.Lock()
+	if c.state != waiting {
+		c.mu.Unlock()
+		return errors.New("open discord form: the interaction was already answered")
+	}
+	c.state = answered
+	c.mu.Unlock()
+	rows := make([]discordgo.MessageComponent, 0, len(f.Fields))
+	for _, fd := range f.Fields {
+		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{
+			CustomID:    fd.Name,
+			Label:       cutRunes(fd.Label, maxInputLabel),
+			Style:       discordgo.TextInputShort,
+			Placeholder: cutRunes(fieldHint(fd), maxPlaceholder),
+			Value:       cutRunes(fd.Initial, maxInputValue),
+			Required:    fd.Required,
+			MaxLength:   maxInputValue,
+		}}})
+	}
+	c.first <- &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: &discordgo.InteractionResponseData{
+		CustomID: id, Title: cutRunes(f.Title, maxModalTitle), Components: rows,
+	}}
+	return c.waitAck(ctx)
+}
+
+// fieldHint is what a text input shows while empty: the choices of a
+// select (a modal has no select here), else the parameter's description.
+func fieldHint(fd bot.FormField) string {
+	if len(fd.Options) > 0 {
+		return modalSubmitHint + strings.Join(fd.Options, ", ")
+	}
+	return fd.Hint
+}
+
+// submittedForm reads a MODAL_SUBMIT of a day2bot modal as the command it
+// stands for; ok is false for any other modal.
+func submittedForm(ix *discordgo.Interaction) (text string, ok bool) {
+	data, _ := ix.Data.(discordgo.ModalSubmitInteractionData)
+	rest, found := strings.CutPrefix(data.CustomID, modalPrefix)
+	app, task, split := strings.Cut(rest, ":")
+	if !found || !split || app == "" || task == "" {
+		return "", false
+	}
+	f := bot.Form{App: app, Task: task}
+	values := map[string]string{}
+	for _, c := range data.Components {
+		row, isRow := c.(*discordgo.ActionsRow)
+		if !isRow {
+			continue
+		}
+		for _, in := range row.Components {
+			if ti, isInput := in.(*discordgo.TextInput); isInput && ti.CustomID != "" {
+				f.Fields = append(f.Fields, bot.FormField{Name: ti.CustomID})
+				values[ti.CustomID] = ti.Value
+			}
+		}
+	}
+	return bot.FormCommand(f, values), true
+}
+
+// cutRunes cuts s to at most n runes, ending in … when cut.
+func cutRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
