@@ -132,6 +132,9 @@ func FuzzInteraction(f *testing.F) {
 		`{"id":"1","type":4,"data":{"options":[{"name":"command","value":"sh","focused":true}]}}`,
 		`{"id":"1","type":3,"data":null}`,
 		`{"id":"1","type":2,"data":{"options":[null]}}`,
+		`{"id":"1","type":5,"data":{"custom_id":"day2-form:shop:restart-web","components":[{"type":1,"components":[{"type":4,"custom_id":"batch","value":"2 \"x"}]}]},"member":{"user":{"id":"9"}}}`,
+		`{"id":"1","type":5,"data":{"custom_id":"day2-form::","components":[{"type":1,"components":[{"type":2,"custom_id":"b"}]}]},"user":{"id":"9"}}`,
+		`{"id":"1","type":5,"data":{"custom_id":"x","components":[{"type":4}]},"user":{"id":"9"}}`,
 	} {
 		f.Add([]byte(s))
 	}
