@@ -233,7 +233,7 @@ func TestRestartInterruptsRunningRun(t *testing.T) {
 	mark := h.Out.Len()
 	h.Start()
 	h.Drain() // the announcement goes out in the background
-	enginetest.MustContain(t, h.Out.Since(mark), "shop restart-web — interrupted", "was not retried")
+	enginetest.MustContain(t, h.Out.Since(mark), "shop restart-web — interrupted", "was not retried", "[Run again]")
 	rs := h.Runs("shop")
 	if len(rs) != 1 || rs[0].State != store.Interrupted {
 		t.Fatalf("after restart: %+v", rs)
@@ -242,6 +242,15 @@ func TestRestartInterruptsRunningRun(t *testing.T) {
 	crashed.Close() // its late finish is refused by the store: the run stays interrupted
 	if rs := h.Runs("shop"); rs[0].State != store.Interrupted {
 		t.Fatalf("the crashed engine overwrote the journal: %s", rs[0].State)
+	}
+	// Once the resources are checked, Run again is alice's command anew.
+	// (Pressed by id: in this one process the crashed engine's late update
+	// has since replaced the shell's copy of the message.)
+	r := &recorder{}
+	h.Engine.HandleAction(h.Ctx, bot.Action{Platform: "shell", User: "alice", Channel: "ops", ButtonID: "rt:" + rs[0].ID, Reply: r})
+	h.Drain()
+	if rs := h.Runs("shop"); len(rs) != 2 || rs[0].State != store.Succeeded || rs[1].State != store.Interrupted {
+		t.Fatalf("after Run again: %+v (answered %+v)", rs, r.ephemeral)
 	}
 }
 

@@ -164,6 +164,9 @@ func interruptedMessage(r store.Run) Message {
 		Fields:  []Field{{"Parameters", formatParams(r.Params)}},
 		Context: runContext(r),
 		Tone:    ToneWarning,
+		// Never run again by itself: a person presses it, as their own
+		// command with the same parameters, decided by the policy again.
+		Buttons: []Button{{ID: buttonRetry + r.ID, Label: "Run again"}},
 	}
 }
 

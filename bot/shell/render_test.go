@@ -79,6 +79,32 @@ func TestButtonLookup(t *testing.T) {
 	}
 }
 
+// pressed records the buttons a session pressed.
+type pressed struct{ ids []string }
+
+func (p *pressed) HandleCommand(context.Context, bot.Command) {}
+func (p *pressed) HandleAction(_ context.Context, a bot.Action) {
+	p.ids = append(p.ids, a.ButtonID)
+}
+func (p *pressed) Complete(context.Context, string, string) []string { return nil }
+
+// A label of several words ("Run again") is pressed as typed.
+func TestPressLabelWithSpaces(t *testing.T) {
+	var out strings.Builder
+	p := New(&out)
+	p.Post(t.Context(), "ops", bot.Message{Title: "interrupted", Buttons: []bot.Button{{ID: "rt:r-9", Label: "Run again"}}})
+	eng := &pressed{}
+	s := &Session{Engine: eng, Platform: p, Channel: "ops", User: "alice"}
+	s.Line(t.Context(), "press r-9 run again")
+	s.Line(t.Context(), "press r-9 run")
+	if len(eng.ids) != 1 || eng.ids[0] != "rt:r-9" {
+		t.Errorf("pressed %q, want rt:r-9 once", eng.ids)
+	}
+	if !strings.Contains(out.String(), "(press r-9 run again)") || !strings.Contains(out.String(), `no "run" button on r-9`) {
+		t.Errorf("transcript:\n%s", out.String())
+	}
+}
+
 type blockingReader struct{ ch chan struct{} }
 
 func (b blockingReader) Read([]byte) (int, error) { <-b.ch; return 0, io.EOF }

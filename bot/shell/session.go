@@ -170,13 +170,14 @@ func (s *Session) Line(ctx context.Context, line string) {
 		s.User = f[1]
 		return
 	case len(f) >= 1 && f[0] == "press":
-		if len(f) != 3 {
+		if len(f) < 3 {
 			s.Platform.Printf("usage: press ID approve|deny (ID: the approval id, a message number or last)\n")
 			return
 		}
-		ref, b, ok := s.Platform.button(f[1], f[2])
+		label := strings.Join(f[2:], " ") // labels may have spaces: "run again"
+		ref, b, ok := s.Platform.button(f[1], label)
 		if !ok {
-			s.Platform.Printf("no %q button on %s\n", f[2], f[1])
+			s.Platform.Printf("no %q button on %s\n", label, f[1])
 			return
 		}
 		ref.Channel = s.Channel
