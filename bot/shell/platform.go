@@ -104,7 +104,7 @@ func (p *Platform) Post(_ context.Context, channel string, m bot.Message) (bot.M
 	p.seq++
 	id := strconv.Itoa(p.seq)
 	p.msgs[id] = m
-	fmt.Fprint(p.w, fmt.Sprintf("[#%s in %s]\n%s", id, channel, p.render(m)))
+	fmt.Fprintf(p.w, "[#%s in %s]\n%s", id, channel, p.render(m))
 	return bot.MessageRef{Platform: Name, Channel: channel, ID: id}, nil
 }
 
@@ -115,7 +115,7 @@ func (p *Platform) Update(_ context.Context, ref bot.MessageRef, m bot.Message) 
 	// After a restart the shell forgets its messages; the update is shown
 	// all the same, as the platforms would.
 	p.msgs[ref.ID] = m
-	fmt.Fprint(p.w, fmt.Sprintf("[#%s updated]\n%s", ref.ID, p.render(m)))
+	fmt.Fprintf(p.w, "[#%s updated]\n%s", ref.ID, p.render(m))
 	return nil
 }
 
@@ -129,7 +129,7 @@ func (p *Platform) Printf(format string, args ...any) {
 func (p *Platform) ephemeral(user string, m bot.Message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprint(p.w, fmt.Sprintf("[only %s]\n%s", user, p.render(m)))
+	fmt.Fprintf(p.w, "[only %s]\n%s", user, p.render(m))
 }
 
 // button finds a button to press. id is a message number ("3" or "#3"),

@@ -57,7 +57,7 @@ func TestOpenSearchDescribeAndSnapshot(t *testing.T) {
 
 func TestOpenSearchSetDataNodesFollowsBlueGreen(t *testing.T) {
 	ctx := context.Background()
-	app, search, logs, foreign := osApp(t)
+	app, _, logs, foreign := osApp(t)
 	act := osAction(t, "opensearch.set-data-nodes")
 	inv := invocation(t, domainSel(app), tasks.Values{"count": int64(4)})
 	p, err := planOnlyReads(ctx, t, act, inv)
@@ -78,7 +78,7 @@ func TestOpenSearchSetDataNodesFollowsBlueGreen(t *testing.T) {
 	}
 
 	// Partial failure: AWS refuses one domain's change; the other resizes.
-	app, search, logs, _ = osApp(t)
+	app, search, _, _ := osApp(t)
 	emu.InjectFault("es:UpdateDomainConfig", emulator.Fault{Status: 409, Code: "ResourceConflictException", Message: "A change is already in progress"})
 	_, r = planAndRun(ctx, t, act, invocation(t, domainSel(app), tasks.Values{"count": int64(6)}))
 	if n, _ := emu.OpenSearchState(search, ""); n != 6 || r.Failed() != 1 || !strings.Contains(r.Resources[0].Detail, "ResourceConflictException") {

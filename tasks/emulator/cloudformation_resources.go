@@ -177,16 +177,19 @@ func instanceDrift(ctx context.Context, c *cfnClients, r *cfnRes) ([]cfnDiff, bo
 	if err != nil {
 		return nil, false, err
 	}
+	// The filter names one instance: the first found is it.
 	for _, res := range out.Reservations {
-		for _, in := range res.Instances {
-			if in.State != nil && in.State.Name == ec2types.InstanceStateNameTerminated {
-				return nil, true, nil
-			}
-			if got, want := string(in.InstanceType), prop(r, "InstanceType"); got != want {
-				return []cfnDiff{{"/InstanceType", want, got}}, false, nil
-			}
-			return nil, false, nil
+		if len(res.Instances) == 0 {
+			continue
 		}
+		in := res.Instances[0]
+		if in.State != nil && in.State.Name == ec2types.InstanceStateNameTerminated {
+			return nil, true, nil
+		}
+		if got, want := string(in.InstanceType), prop(r, "InstanceType"); got != want {
+			return []cfnDiff{{"/InstanceType", want, got}}, false, nil
+		}
+		return nil, false, nil
 	}
 	return nil, true, nil
 }

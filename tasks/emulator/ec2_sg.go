@@ -379,9 +379,6 @@ func (st *netState) createFlowLogs(w http.ResponseWriter, _ *http.Request, body 
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	type item struct {
-		ID string `xml:",chardata"`
-	}
 	var ids []string
 	for _, r := range resources {
 		st.seq++
