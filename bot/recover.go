@@ -95,6 +95,7 @@ func (e *Engine) announce(ctx context.Context, r store.Run, m Message) {
 // loop calls it every SweepEvery; tests call it after advancing their clock.
 func (e *Engine) Sweep(ctx context.Context) {
 	e.expireNow(ctx)
+	e.remindApprovals(ctx)
 	e.runFollowUps(ctx)
 	if err := e.store.PruneUses(ctx, e.now().Add(-maxRateWindow)); err != nil {
 		e.log.ErrorContext(ctx, "prune rule uses", "err", err)

@@ -67,6 +67,9 @@ type Approvals interface {
 	CancelApproval(ctx context.Context, id, by string) error
 	RaiseApprovalQuorum(ctx context.Context, id string, quorum int) error
 	ExpireApprovals(ctx context.Context, now time.Time) ([]store.Approval, error)
+	// SeenOnce reports whether key is new until the given time, shared by
+	// every replica: the approval reminders are sent once with it.
+	SeenOnce(ctx context.Context, key string, until time.Time) (first bool, err error)
 }
 
 // Freezes stop mutating tasks of an app.
