@@ -62,5 +62,5 @@ func (ps *problems) err() error {
 		return nil
 	}
 	verr := &ValidationError{Problems: ps.list}
-	return errs.Wrap("validate policy", errs.Invalid, verr, verr.list())
+	return errs.Wrap("validate policy", errs.Invalid, verr, "%s", verr.list())
 }

@@ -68,22 +68,16 @@ type Error struct {
 	Err       error
 }
 
-// E returns an error of kind with a message and no cause.
+// E returns an error of kind with a message and no cause. format is a
+// printf format, checked by go vet like fmt's.
 func E(op string, kind Kind, format string, args ...any) error {
-	return &Error{Op: op, Kind: kind, Msg: sprintf(format, args)}
+	return &Error{Op: op, Kind: kind, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Wrap returns an error of kind wrapping err. format may be "": the message
 // then comes from err when err is itself renderable.
 func Wrap(op string, kind Kind, err error, format string, args ...any) error {
-	return &Error{Op: op, Kind: kind, Msg: sprintf(format, args), Err: err}
-}
-
-func sprintf(format string, args []any) string {
-	if len(args) == 0 {
-		return format
-	}
-	return fmt.Sprintf(format, args...)
+	return &Error{Op: op, Kind: kind, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
 func (e *Error) Unwrap() error { return e.Err }

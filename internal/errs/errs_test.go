@@ -20,7 +20,7 @@ func TestRender(t *testing.T) {
 		{"nil", nil, "", false},
 		{"invalid", errs.E("parse parameter batch", errs.Invalid, "batch must be between 1 and 8, got %d", 12),
 			"batch must be between 1 and 8, got 12", true},
-		{"message without args keeps percent", errs.E("op", errs.Invalid, "100% is too much"), "100% is too much", true},
+		{"a message is a format", errs.E("op", errs.Invalid, "%d%% is too much", 100), "100% is too much", true},
 		{"permission names the action",
 			&errs.Error{Op: "reboot instance", Kind: errs.Permission, Msg: "AWS denied RebootInstances", IAMAction: "ec2:RebootInstances", Err: cause},
 			`AWS denied RebootInstances: the app's IAM role needs permission "ec2:RebootInstances"`, true},

@@ -16,7 +16,7 @@ import (
 // findings, the problem list of a *policies.ValidationError).
 func validateFile(f policies.File) error {
 	invalid := func(err error) error {
-		return errs.Wrap("validate policy file", errs.Invalid, err, errs.Text(err, err.Error()))
+		return errs.Wrap("validate policy file", errs.Invalid, err, "%s", errs.Text(err, err.Error()))
 	}
 	if err := policies.ValidateFile(f); err != nil {
 		return invalid(err)

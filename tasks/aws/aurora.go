@@ -110,7 +110,7 @@ func AuroraActions(newClient AuroraClient) []tasks.Action {
 					}}
 				})
 				if err == nil && !member && len(p.Changes) > 0 {
-					return tasks.Plan{}, nil, errs.E("fail over cluster", errs.NotFound, "reader "+tasks.QuoteInput(reader)+" is not a member of the app's clusters")
+					return tasks.Plan{}, nil, errs.E("fail over cluster", errs.NotFound, "%s", "reader "+tasks.QuoteInput(reader)+" is not a member of the app's clusters")
 				}
 				return p, steps, err
 			},
@@ -142,7 +142,7 @@ func AuroraActions(newClient AuroraClient) []tasks.Action {
 				for _, cl := range clusters {
 					writer, readers := clusterRoles(cl)
 					if reader == writer {
-						return tasks.Plan{}, nil, errs.E("remove reader", errs.Conflict, reader+" is the writer of "+awssdk.ToString(cl.DBClusterIdentifier)+": fail over to a reader first")
+						return tasks.Plan{}, nil, errs.E("remove reader", errs.Conflict, "%s", reader+" is the writer of "+awssdk.ToString(cl.DBClusterIdentifier)+": fail over to a reader first")
 					}
 					if !slices.Contains(readers, reader) {
 						continue
@@ -160,7 +160,7 @@ func AuroraActions(newClient AuroraClient) []tasks.Action {
 					}})
 				}
 				if len(b.steps) == 0 {
-					return tasks.Plan{}, nil, errs.E("remove reader", errs.NotFound, "reader "+tasks.QuoteInput(reader)+" is not a member of the app's clusters")
+					return tasks.Plan{}, nil, errs.E("remove reader", errs.NotFound, "%s", "reader "+tasks.QuoteInput(reader)+" is not a member of the app's clusters")
 				}
 				return b.plan(), b.steps, nil
 			},
@@ -303,7 +303,7 @@ func clusterMembers(cl rdstypes.DBCluster) string {
 func writerClass(ctx context.Context, c AuroraAPI, cl rdstypes.DBCluster) (string, error) {
 	writer, _ := clusterRoles(cl)
 	if writer == "" {
-		return "", errs.E("copy writer class", errs.Conflict, "cluster "+awssdk.ToString(cl.DBClusterIdentifier)+" has no writer to copy the instance class from")
+		return "", errs.E("copy writer class", errs.Conflict, "%s", "cluster "+awssdk.ToString(cl.DBClusterIdentifier)+" has no writer to copy the instance class from")
 	}
 	out, err := c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: awssdk.String(writer)})
 	if err != nil {
@@ -443,7 +443,7 @@ func restoreClusterPlan(ctx context.Context, c AuroraAPI, inv tasks.Invocation) 
 	}
 	out, err := c.DescribeDBClusterSnapshots(ctx, &rds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: awssdk.String(snapshot)})
 	if isNotFound(err) || err == nil && len(out.DBClusterSnapshots) == 0 {
-		return tasks.Plan{}, nil, errs.E("restore cluster", errs.NotFound, "there is no cluster snapshot "+tasks.QuoteInput(snapshot))
+		return tasks.Plan{}, nil, errs.E("restore cluster", errs.NotFound, "%s", "there is no cluster snapshot "+tasks.QuoteInput(snapshot))
 	}
 	if err != nil {
 		return tasks.Plan{}, nil, fmt.Errorf("describe cluster snapshot %s: %w", snapshot, err)
@@ -452,10 +452,10 @@ func restoreClusterPlan(ctx context.Context, c AuroraAPI, inv tasks.Invocation) 
 	source := awssdk.ToString(snap.DBClusterIdentifier)
 	i := slices.IndexFunc(clusters, func(cl rdstypes.DBCluster) bool { return awssdk.ToString(cl.DBClusterIdentifier) == source })
 	if i < 0 {
-		return tasks.Plan{}, nil, errs.E("restore cluster", errs.Permission, "snapshot "+snapshot+" is of cluster "+tasks.QuoteInput(source)+", which is not one of the app's clusters")
+		return tasks.Plan{}, nil, errs.E("restore cluster", errs.Permission, "%s", "snapshot "+snapshot+" is of cluster "+tasks.QuoteInput(source)+", which is not one of the app's clusters")
 	}
 	if slices.ContainsFunc(clusters, func(cl rdstypes.DBCluster) bool { return awssdk.ToString(cl.DBClusterIdentifier) == newID }) || clusterExists(ctx, c, newID) {
-		return tasks.Plan{}, nil, errs.E("restore cluster", errs.Conflict, "a cluster named "+newID+" already exists: choose another new_id")
+		return tasks.Plan{}, nil, errs.E("restore cluster", errs.Conflict, "%s", "a cluster named "+newID+" already exists: choose another new_id")
 	}
 	class, err := writerClass(ctx, c, clusters[i])
 	if err != nil {

@@ -207,7 +207,7 @@ func capacityValues(v tasks.Values, what string) (lo, hi, want int, err error) {
 	var n [3]int
 	for i, k := range []string{"min", "max", "desired"} {
 		if _, ok := v[k]; !ok {
-			return 0, 0, 0, errs.E(tasks.ParamOp(k), errs.Invalid, "min, max and desired are required: the "+what+"'s new bounds and size")
+			return 0, 0, 0, errs.E(tasks.ParamOp(k), errs.Invalid, "%s", "min, max and desired are required: the "+what+"'s new bounds and size")
 		}
 		if n[i], err = intValue(v, k, 0); err != nil {
 			return 0, 0, 0, err

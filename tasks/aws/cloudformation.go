@@ -285,7 +285,7 @@ func (a *cfnDrift) Run(ctx context.Context, inv tasks.Invocation, _ func(tasks.P
 		}
 	}
 	if st.DetectionStatus == cfntypes.StackDriftDetectionStatusDetectionFailed && st.StackDriftStatus == "" {
-		return tasks.Result{}, errs.E("detect drift", errs.Internal, "drift detection failed: "+awssdk.ToString(st.DetectionStatusReason))
+		return tasks.Result{}, errs.E("detect drift", errs.Internal, "%s", "drift detection failed: "+awssdk.ToString(st.DetectionStatusReason))
 	}
 	in := &cloudformation.DescribeStackResourceDriftsInput{StackName: awssdk.String(name),
 		StackResourceDriftStatusFilters: []cfntypes.StackResourceDriftStatus{cfntypes.StackResourceDriftStatusModified, cfntypes.StackResourceDriftStatusDeleted}}

@@ -138,7 +138,7 @@ func deploymentNotSettled(ctx context.Context, c ECSAPI, s ecstypes.Service, id 
 		return nil, fmt.Errorf("describe ecs service %s: %w", ecsName(s), err)
 	}
 	if len(out.Services) == 0 {
-		return nil, errs.E("check deployment", errs.NotFound, ecsName(s)+" is gone")
+		return nil, errs.E("check deployment", errs.NotFound, "%s", ecsName(s)+" is gone")
 	}
 	svc := out.Services[0]
 	for _, d := range svc.Deployments {

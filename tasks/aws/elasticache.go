@@ -309,7 +309,7 @@ func rebootNodesPlan(ctx context.Context, c ElastiCacheAPI, pace Pace, inv tasks
 		inBatch := nodes[(batch-1)*size : i+1]
 		b.add(n.group+"/"+n.cluster, detail, decision{Action: fmt.Sprintf("reboot (batch %d of %d)", batch, total), Run: func(ctx context.Context) (string, error) {
 			if stopped != nil {
-				return "", errs.Wrap("reboot nodes", errs.KindOf(stopped), stopped, "not attempted: "+oneLineOf(stopped))
+				return "", errs.Wrap("reboot nodes", errs.KindOf(stopped), stopped, "%s", "not attempted: "+oneLineOf(stopped))
 			}
 			if _, err := c.RebootCacheCluster(ctx, &elasticache.RebootCacheClusterInput{CacheClusterId: awssdk.String(n.cluster), CacheNodeIdsToReboot: []string{"0001"}}); err != nil {
 				return "", err

@@ -125,7 +125,7 @@ func (p Pace) waitBack(ctx context.Context, bound time.Duration, batch, batches 
 		}
 		if waited >= bound {
 			nb := &NotBackError{Batch: batch, Batches: batches, Wait: bound, NotBack: notBack}
-			return errs.Wrap("wait for batch", errs.Conflict, nb, nb.Error())
+			return errs.Wrap("wait for batch", errs.Conflict, nb, "%s", nb.Error())
 		}
 		if show != nil {
 			show(fmt.Sprintf("waiting for batch %d of %d to be back (%s of %s): %s", batch, batches,

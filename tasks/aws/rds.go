@@ -204,7 +204,7 @@ func restoreDBPlan(ctx context.Context, c RDSAPI, inv tasks.Invocation) (tasks.P
 	}
 	out, err := c.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: awssdk.String(snapshot)})
 	if isNotFound(err) || err == nil && len(out.DBSnapshots) == 0 {
-		return tasks.Plan{}, nil, errs.E("restore database", errs.NotFound, "there is no DB snapshot "+tasks.QuoteInput(snapshot))
+		return tasks.Plan{}, nil, errs.E("restore database", errs.NotFound, "%s", "there is no DB snapshot "+tasks.QuoteInput(snapshot))
 	}
 	if err != nil {
 		return tasks.Plan{}, nil, fmt.Errorf("describe db snapshot %s: %w", snapshot, err)
@@ -212,14 +212,14 @@ func restoreDBPlan(ctx context.Context, c RDSAPI, inv tasks.Invocation) (tasks.P
 	source := awssdk.ToString(out.DBSnapshots[0].DBInstanceIdentifier)
 	i := slices.IndexFunc(dbs, func(db rdstypes.DBInstance) bool { return awssdk.ToString(db.DBInstanceIdentifier) == source })
 	if i < 0 {
-		return tasks.Plan{}, nil, errs.E("restore database", errs.Permission, "snapshot "+snapshot+" is of instance "+tasks.QuoteInput(source)+", which is not one of the app's databases")
+		return tasks.Plan{}, nil, errs.E("restore database", errs.Permission, "%s", "snapshot "+snapshot+" is of instance "+tasks.QuoteInput(source)+", which is not one of the app's databases")
 	}
 	taken, err := c.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{Filters: []rdstypes.Filter{{Name: awssdk.String("db-instance-id"), Values: []string{newID}}}})
 	if err != nil {
 		return tasks.Plan{}, nil, fmt.Errorf("describe db instance %s: %w", newID, err)
 	}
 	if len(taken.DBInstances) > 0 {
-		return tasks.Plan{}, nil, errs.E("restore database", errs.Conflict, "a DB instance named "+newID+" already exists: choose another new_id")
+		return tasks.Plan{}, nil, errs.E("restore database", errs.Conflict, "%s", "a DB instance named "+newID+" already exists: choose another new_id")
 	}
 	src := dbs[i]
 	b := planBuilder{verb: "restore", noun: "DB instances"}

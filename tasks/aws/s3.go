@@ -369,7 +369,7 @@ func policyPlan(ctx context.Context, c S3API, inv tasks.Invocation, verb string,
 }
 
 func principalError(principal string) error {
-	return errs.E(tasks.ParamOp("principal"), errs.Invalid, "principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got "+tasks.QuoteInput(principal))
+	return errs.E(tasks.ParamOp("principal"), errs.Invalid, "%s", "principal must be an IAM role or user ARN like arn:aws:iam::123456789012:role/name, got "+tasks.QuoteInput(principal))
 }
 
 // describeBucket is the one-line security posture of a bucket. Each field

@@ -212,7 +212,7 @@ func revokePlan(ctx context.Context, c VPCAPI, inv tasks.Invocation) (tasks.Plan
 			return "", err
 		}
 		if len(out.UnknownIpPermissions) > 0 {
-			return "", errs.E("revoke ingress", errs.NotFound, "AWS did not find the rule "+r.String()+" any more")
+			return "", errs.E("revoke ingress", errs.NotFound, "%s", "AWS did not find the rule "+r.String()+" any more")
 		}
 		return "revoked " + r.String(), nil
 	}})
