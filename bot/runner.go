@@ -278,7 +278,13 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	}
 	body, _ := json.Marshal(res)
 	e.scheduleFollowUps(ctx, run, res.FollowUps)
-	finish(state, res.Summary, string(body), resultMessage(run, res, state))
+	m := resultMessage(run, res, state)
+	if res.FailedTransiently() {
+		// Every resource failed for a passing reason and none changed:
+		// trying again is safe to offer, as for a Transient error.
+		m.Buttons = []Button{{ID: buttonRetry + run.ID, Label: "Retry"}}
+	}
+	finish(state, res.Summary, string(body), m)
 }
 
 // approvedPlan is the plan shown on an approval's message: an action that

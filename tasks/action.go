@@ -118,6 +118,21 @@ type ResourceResult struct {
 	Resource string
 	Status   Status
 	Detail   string
+	// Transient marks a failure that may pass by itself (AWS throttled,
+	// a 5xx): a run that failed only so offers Retry.
+	Transient bool `json:",omitempty"`
+}
+
+// FailedTransiently reports whether every resource failed, each for a
+// reason that may pass by itself: nothing was changed, and trying again
+// later may work.
+func (r Result) FailedTransiently() bool {
+	for _, rr := range r.Resources {
+		if rr.Status != StatusFailed || !rr.Transient {
+			return false
+		}
+	}
+	return len(r.Resources) > 0
 }
 
 // Failed reports how many resources failed.

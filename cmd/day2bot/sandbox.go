@@ -172,7 +172,10 @@ func runSandbox(ctx context.Context, g *globals, as string, verbose bool, dashAd
 	}
 
 	s := &shell.Session{Engine: ops.wrap(e), Platform: plat, Channel: "ops", User: as, Drain: e.Drain,
-		Verbs: []shell.Verb{{Usage: "alarm NAME [ok]", Help: "set an emulated alarm to ALARM (or back to OK): its alert comes with remediation buttons"}}}
+		Verbs: []shell.Verb{
+			{Usage: "alarm NAME [ok]", Help: "set an emulated alarm to ALARM (or back to OK): its alert comes with remediation buttons"},
+			{Usage: "throttle SERVICE:Operation", Help: "make AWS throttle that call past the SDK's retries (e.g. ec2:RebootInstances): the run fails and offers Retry"},
+		}}
 	if err := chat.run(ctx, s, g.Stdin); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

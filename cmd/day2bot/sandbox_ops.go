@@ -2,8 +2,10 @@ package main
 
 // The sandbox's schedules, digests and alerts: `digest shop` posts a
 // digest of the emulated account (metrics seeded so one instance is at
-// warn), and the sandbox line `alarm NAME [ok]` flips an emulated alarm
-// and polls it, so its alert with remediation buttons shows at once.
+// warn), the sandbox line `alarm NAME [ok]` flips an emulated alarm and
+// polls it, so its alert with remediation buttons shows at once, and
+// `throttle SERVICE:Operation` makes AWS throttle that call past the SDK's
+// retries, so a run fails for a passing reason and offers Retry.
 // Schedules and the alarm loop are not started: in a terminal session
 // (and its scripted transcripts) output only follows what was typed.
 
@@ -30,6 +32,7 @@ import (
 var sandboxCPU = []float64{34, 41, 48, 76}
 
 type sandboxOps struct {
+	emu  *emulator.Server
 	rt   *routines.Routines
 	cw   *cloudwatch.Client
 	plat *shell.Platform
@@ -41,7 +44,7 @@ func newSandboxOps(ctx context.Context, emu *emulator.Server, cfg aws.Config, rt
 	if err := seedSandboxMetrics(ctx, emu, cfg); err != nil {
 		return nil, err
 	}
-	return &sandboxOps{rt: rt, cw: cloudwatch.NewFromConfig(cfg), plat: plat}, nil
+	return &sandboxOps{emu: emu, rt: rt, cw: cloudwatch.NewFromConfig(cfg), plat: plat}, nil
 }
 
 // seedSandboxMetrics pins the CPU of shop's web instances and keeps its
@@ -128,6 +131,10 @@ type sandboxEngine struct {
 
 func (s sandboxEngine) HandleCommand(ctx context.Context, cmd bot.Command) {
 	f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(cmd.Text), "/day2 "))
+	if len(f) > 0 && f[0] == "throttle" {
+		s.ops.throttle(f[1:])
+		return
+	}
 	if len(f) == 0 || f[0] != "alarm" {
 		s.Engine.HandleCommand(ctx, cmd)
 		return
@@ -154,4 +161,22 @@ func (o *sandboxOps) flip(ctx context.Context, name string, ok bool) error {
 		return fmt.Errorf("set to %s, but no app watches it (names start with an app, like shop-cpu-high)", state)
 	}
 	return o.rt.PollAlarm(ctx, name)
+}
+
+// sdkAttempts is how many times the SDK's standard retryer tries a call
+// (the sandbox's clients use it): throttling that many answers is what
+// outlasts its retries.
+const sdkAttempts = 3
+
+// throttle makes the emulated AWS answer the next sdkAttempts calls of one
+// operation with Throttling.
+func (o *sandboxOps) throttle(args []string) {
+	if len(args) != 1 || !strings.Contains(args[0], ":") {
+		o.plat.Printf("usage: throttle SERVICE:Operation — e.g. throttle ec2:RebootInstances\n")
+		return
+	}
+	for range sdkAttempts {
+		o.emu.InjectFault(args[0], emulator.Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	}
+	o.plat.Printf("AWS throttles the next %d calls of %s: as many as the SDK tries, so the next run that makes one fails and offers Retry\n", sdkAttempts, args[0])
 }

@@ -82,3 +82,25 @@ func TestSandboxBadInput(t *testing.T) {
 		t.Errorf("a line after quit was run:\n%s", out)
 	}
 }
+
+// `throttle` makes AWS throttle a call past the SDK's retries: the run
+// fails for a passing reason, says to try again and offers Retry, whose
+// press runs it again, this time through.
+func TestSandboxThrottleOffersRetry(t *testing.T) {
+	code, out, errs := runCLI(t, "throttle ec2:RebootInstances\nshop restart-web batch=4\npress last retry\nthrottle nope\n", "sandbox", "--dashboard", "off")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	failed, retried, _ := strings.Cut(out, "press last retry")
+	for _, want := range []string{"AWS throttles the next 3 calls of ec2:RebootInstances", "shop restart-web — failed",
+		"AWS is throttling RebootInstances (Throttling) and retries did not get through; try again in a minute", "[Retry]  (press r-1 retry)"} {
+		if !strings.Contains(failed, want) {
+			t.Errorf("before the press, the transcript lacks %q:\n%s", want, failed)
+		}
+	}
+	for _, want := range []string{"run r-2", "shop restart-web — succeeded", "rebooted 4 of 4 instances", "usage: throttle SERVICE:Operation"} {
+		if !strings.Contains(retried, want) {
+			t.Errorf("after the press, the transcript lacks %q:\n%s", want, retried)
+		}
+	}
+}

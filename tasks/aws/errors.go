@@ -396,7 +396,8 @@ func iamActionFor(service, op string) string {
 // the error text otherwise.
 func Failure(resource string, err error) tasks.ResourceResult {
 	err = withResource(ClassifyOn(err, nil, resource), resource)
-	return tasks.ResourceResult{Resource: resource, Status: tasks.StatusFailed, Detail: errs.Text(err, err.Error())}
+	return tasks.ResourceResult{Resource: resource, Status: tasks.StatusFailed, Detail: errs.Text(err, err.Error()),
+		Transient: errs.Is(errs.Transient, err)}
 }
 
 // Summarize states a run's outcome in one line: "rebooted 3 of 4 instances,
