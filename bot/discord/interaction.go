@@ -66,13 +66,7 @@ func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interact
 		a.logSend(ctx, ix, respond(a.autocomplete(ctx, e, ix)))
 	case discordgo.InteractionApplicationCommand:
 		data, _ := ix.Data.(discordgo.ApplicationCommandInteractionData)
-		user, name := userOf(ix)
-		a.serve(ctx, ix, respond, func(ctx context.Context, c *call) {
-			e.HandleCommand(ctx, bot.Command{
-				Platform: Name, Team: ix.GuildID, User: user, UserName: name,
-				Channel: ix.ChannelID, Text: commandText(data), Reply: c,
-			})
-		})
+		a.command(ctx, e, ix, respond, commandText(data))
 	case discordgo.InteractionMessageComponent:
 		data, _ := ix.Data.(discordgo.MessageComponentInteractionData)
 		if ix.Message == nil || data.CustomID == "" {
@@ -94,16 +88,21 @@ func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interact
 			a.logSend(ctx, ix, respond(refusal("This form is not one of mine.")))
 			return
 		}
-		user, name := userOf(ix)
-		a.serve(ctx, ix, respond, func(ctx context.Context, c *call) {
-			e.HandleCommand(ctx, bot.Command{
-				Platform: Name, Team: ix.GuildID, User: user, UserName: name,
-				Channel: ix.ChannelID, Text: text, Reply: c,
-			})
-		})
+		a.command(ctx, e, ix, respond, text) // a submitted form is the typed command
 	default:
 		a.logSend(ctx, ix, respond(refusal("day2bot does not handle this kind of interaction.")))
 	}
+}
+
+// command hands text to the engine as what ix's user typed in its channel.
+func (a *Adapter) command(ctx context.Context, e Engine, ix *discordgo.Interaction, respond respondFunc, text string) {
+	user, name := userOf(ix)
+	a.serve(ctx, ix, respond, func(ctx context.Context, c *call) {
+		e.HandleCommand(ctx, bot.Command{
+			Platform: Name, Team: ix.GuildID, User: user, UserName: name,
+			Channel: ix.ChannelID, Text: text, Reply: c,
+		})
+	})
 }
 
 // serve hands the interaction to the engine and sends whichever comes
