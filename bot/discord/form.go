@@ -88,17 +88,46 @@ func fieldHint(fd bot.FormField) string {
 	return fd.Hint
 }
 
-// submittedForm reads a MODAL_SUBMIT of a day2bot modal as the command it
-// stands for; ok is false for any other modal.
-func submittedForm(ix *discordgo.Interaction) (text string, ok bool) {
+// FormChecker is the engine's check of a form's values, field by field
+// (bot.Engine.CheckForm). Discord cannot show the problems inside the
+// modal, so a submission with any is answered with all of them at once
+// instead of running and stopping at the first.
+type FormChecker interface {
+	CheckForm(app, task string, values map[string]string) map[string]string
+}
+
+// formProblems is the answer to a submission the engine finds wrong, field
+// by field in the form's order; nil when there is nothing to fix.
+func formProblems(e Engine, f bot.Form, values map[string]string) *discordgo.InteractionResponse {
+	fc, ok := e.(FormChecker)
+	if !ok {
+		return nil
+	}
+	problems := fc.CheckForm(f.App, f.Task, values)
+	if len(problems) == 0 {
+		return nil
+	}
+	lines := []string{fmt.Sprintf("Nothing ran: %d value(s) of %s %s to fix, then run it again.", len(problems), f.App, f.Task)}
+	for _, fd := range f.Fields {
+		if msg, bad := problems[fd.Name]; bad {
+			lines = append(lines, "• "+msg) // the message names its parameter
+		}
+	}
+	return refusal(strings.Join(lines, "\n"))
+}
+
+// submittedForm reads a MODAL_SUBMIT of a day2bot modal: the form (app,
+// task and its fields in order) and the values; ok is false for any other
+// modal.
+func submittedForm(ix *discordgo.Interaction) (f bot.Form, values map[string]string, ok bool) {
 	data, _ := ix.Data.(discordgo.ModalSubmitInteractionData)
 	rest, found := strings.CutPrefix(data.CustomID, modalPrefix)
 	app, task, split := strings.Cut(rest, ":")
 	if !found || !split || app == "" || task == "" {
-		return "", false
+		return bot.Form{}, nil, false
 	}
-	f := bot.Form{App: app, Task: task}
-	values := map[string]string{}
+	f = bot.Form{App: app, Task: task}
+	values = map[string]string{}
 	for _, c := range data.Components {
 		row, isRow := c.(*discordgo.ActionsRow)
 		if !isRow {
@@ -111,7 +140,7 @@ func submittedForm(ix *discordgo.Interaction) (text string, ok bool) {
 			}
 		}
 	}
-	return bot.FormCommand(f, values), true
+	return f, values, true
 }
 
 // cutRunes cuts s to at most n runes, ending in … when cut.

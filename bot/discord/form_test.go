@@ -115,3 +115,40 @@ func TestFormLimits(t *testing.T) {
 		t.Errorf("after an answer: %v", err)
 	}
 }
+
+// checkingEngine is scriptedEngine with the engine's form check.
+type checkingEngine struct {
+	*scriptedEngine
+	check func(app, task string, values map[string]string) map[string]string
+}
+
+func (c checkingEngine) CheckForm(app, task string, values map[string]string) map[string]string {
+	return c.check(app, task, values)
+}
+
+// Discord cannot show problems inside a modal: a submission the engine's
+// check refuses is answered with every problem at once, in the form's
+// order, and nothing reaches the engine as a command.
+func TestFormProblemsAnsweredAllAtOnce(t *testing.T) {
+	fake := newFakeDiscord(t)
+	a := newTestAdapter(t, fake.APIURL())
+	ran := make(chan bot.Command, 1)
+	e := checkingEngine{scriptedEngine: &scriptedEngine{command: func(_ context.Context, cmd bot.Command) { ran <- cmd }},
+		check: func(app, task string, values map[string]string) map[string]string {
+			if app != "shop" || task != "scale" {
+				t.Errorf("checked %s %s", app, task)
+			}
+			return map[string]string{"wait": "wait must be a duration like 10m, got \"soon\"", "desired": "desired must be between 1 and 8, got 40"}
+		}}
+	resp, _ := fake.Interact(endpoint(t, a, e), interaction{Type: discordgo.InteractionModalSubmit, User: "111", Channel: "c1",
+		Button: "day2-form:shop:scale", Fields: []string{"desired", "wait"}, Inputs: map[string]string{"desired": "40", "wait": "soon"}})
+	want := "Nothing ran: 2 value(s) of shop scale to fix, then run it again.\n• desired must be between 1 and 8, got 40\n• wait must be a duration like 10m, got \"soon\""
+	if resp.Type != discordgo.InteractionResponseChannelMessageWithSource || resp.Data.Flags != discordgo.MessageFlagsEphemeral || resp.Data.Content != want {
+		t.Errorf("answer %d flags %d:\n%s\nwant\n%s", resp.Type, resp.Data.Flags, resp.Data.Content, want)
+	}
+	select {
+	case cmd := <-ran:
+		t.Errorf("the refused form ran %q", cmd.Text)
+	default:
+	}
+}

@@ -83,12 +83,16 @@ func (a *Adapter) dispatch(ctx context.Context, e Engine, ix *discordgo.Interact
 			})
 		})
 	case discordgo.InteractionModalSubmit:
-		text, ok := submittedForm(ix)
+		f, values, ok := submittedForm(ix)
 		if !ok {
 			a.logSend(ctx, ix, respond(refusal("This form is not one of mine.")))
 			return
 		}
-		a.command(ctx, e, ix, respond, text) // a submitted form is the typed command
+		if resp := formProblems(e, f, values); resp != nil {
+			a.logSend(ctx, ix, respond(resp))
+			return
+		}
+		a.command(ctx, e, ix, respond, bot.FormCommand(f, values)) // a submitted form is the typed command
 	default:
 		a.logSend(ctx, ix, respond(refusal("day2bot does not handle this kind of interaction.")))
 	}

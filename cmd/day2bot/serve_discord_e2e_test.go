@@ -307,6 +307,26 @@ func TestServeDiscordForm(t *testing.T) {
 		t.Fatalf("Run…: want a modal with a batch input, got %v", resp)
 	}
 
+	// A value the task refuses: all of the form's problems come back at
+	// once, only to the person, and nothing runs.
+	submit := func(batch string) (map[string]any, string) {
+		s.seq++
+		token := fmt.Sprintf("tok%d", s.seq)
+		resp := s.send(t, map[string]any{
+			"id": fmt.Sprint(1000 + s.seq), "application_id": "app1", "token": token, "version": 1, "type": 5,
+			"guild_id": "g1", "channel_id": "c1", "member": map[string]any{"user": map[string]any{"id": "111", "username": "u111"}},
+			"data": map[string]any{"custom_id": "day2-form:" + s.app + ":restart-web", "components": []any{
+				map[string]any{"type": 1, "components": []any{map[string]any{"type": 4, "custom_id": "batch", "value": batch}}},
+			}},
+		})
+		return resp, token
+	}
+	resp, _ = submit("9")
+	if resp["type"] != 4.0 || flags(resp) != 64 || !strings.Contains(fmt.Sprint(resp["data"]), "batch must be between 1 and 4, got 9") ||
+		!strings.Contains(fmt.Sprint(resp["data"]), "Nothing ran") {
+		t.Fatalf("refused form: %v", resp)
+	}
+
 	s.seq++
 	token := fmt.Sprintf("tok%d", s.seq)
 	resp = s.send(t, map[string]any{
