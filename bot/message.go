@@ -1,5 +1,10 @@
 package bot
 
+import (
+	"slices"
+	"strings"
+)
+
 // Message is a chat message described once, independent of any platform.
 // The Slack and Discord adapters render it (Block Kit, embeds+components)
 // within their own limits; the shell adapter prints it.
@@ -21,6 +26,23 @@ type Message struct {
 	Tone Tone
 	// Attachment, if set, is uploaded alongside (long output, charts).
 	Attachment *File
+	// Mentions are the principals to notify ("slack:U0123"); each
+	// platform renders those of its own as mentions that ping and leaves
+	// the others out.
+	Mentions []string
+}
+
+// MentionsOn returns the platform's own user ids among principals
+// ("slack:U0123" on "slack" gives "U0123"), in order, without repeats.
+func MentionsOn(platform string, principals []string) []string {
+	var ids []string
+	for _, p := range principals {
+		id, ok := strings.CutPrefix(p, platform+":")
+		if ok && id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // Field is one name/value pair.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,11 +55,57 @@ func (e *Engine) remind(ctx context.Context, a store.Approval) {
 		Text: fmt.Sprintf("Requested by %s %s ago; it expires in %s. %d of %s may approve it: on the request, or type `approve %s` / `deny %s`.",
 			e.display(ctx, a.Requester), tasks.FormatDuration(e.now().Sub(a.CreatedAt).Round(time.Minute)),
 			tasks.FormatDuration(a.ExpiresAt.Sub(e.now()).Round(time.Minute)), a.Quorum, strings.Join(a.Approvers, ", "), a.ID, a.ID),
-		Fields:  []Field{{"Parameters", formatParams(a.Params)}},
-		Context: []string{"approval " + a.ID},
-		Tone:    ToneWarning,
+		Fields:   []Field{{"Parameters", formatParams(a.Params)}},
+		Context:  []string{"approval " + a.ID},
+		Tone:     ToneWarning,
+		Mentions: e.approverPrincipals(ctx, a),
 	}
 	if _, err := p.Post(ctx, a.Channel, m); err != nil {
 		e.log.WarnContext(ctx, "post approval reminder", "approval", a.ID, "err", err)
 	}
+}
+
+// approverPrincipals are the principals of the people who may approve a,
+// for the reminder to mention: the members of its approver groups, its
+// approver users, the app's owners for "owner"; never the requester, who
+// may not vote. "*" (anyone) mentions no one. A store that cannot say
+// leaves the reminder without mentions.
+func (e *Engine) approverPrincipals(ctx context.Context, a store.Approval) []string {
+	users, err := e.store.Users(ctx)
+	if err != nil {
+		e.log.WarnContext(ctx, "approvers to mention", "approval", a.ID, "err", err)
+		return nil
+	}
+	groups, err := e.store.Groups(ctx)
+	if err != nil {
+		e.log.WarnContext(ctx, "approvers to mention", "approval", a.ID, "err", err)
+		return nil
+	}
+	var who []string // handles or principals
+	for _, s := range a.Approvers {
+		kind, v, _ := strings.Cut(s, ":")
+		switch {
+		case s == "owner":
+			if app, ok := e.apps.app(a.App); ok {
+				who = append(who, app.Owners...)
+			}
+		case kind == "user":
+			who = append(who, v)
+		case kind == "group":
+			who = append(who, groups[v]...)
+		}
+	}
+	var out []string
+	for _, w := range who {
+		ps := users[w]
+		if strings.Contains(w, ":") {
+			ps = []string{w} // a principal itself
+		}
+		for _, p := range ps {
+			if p != a.Requester && (a.RequesterHandle == "" || w != a.RequesterHandle) && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -28,7 +28,8 @@ func TestApprovalReminderOnceAtHalfTime(t *testing.T) {
 		t.Fatalf("reminded before half time:\n%s", out)
 	}
 	out := sweep(15 * time.Minute)
-	enginetest.MustContain(t, out, "Still waiting for approval: shop restart-web", "Requested by bob 35m ago; it expires in 25m",
+	// ops are alice and dave: the reminder pings them (on the shell, "@alice @dave").
+	enginetest.MustContain(t, out, "Still waiting for approval: shop restart-web", "@alice @dave\n", "Requested by bob 35m ago; it expires in 25m",
 		"1 of group:ops may approve it", "approve "+id, "batch=2")
 	enginetest.MustNotContain(t, out, decided)
 	if n := strings.Count(out, "Still waiting"); n != 1 {

@@ -20,6 +20,10 @@ type Identities interface {
 	// Identify resolves a principal or a handle to the principal, handle
 	// and groups a request is evaluated with (policy test).
 	Identify(ctx context.Context, user string) (principal, handle string, groups []string, err error)
+	// Users maps each handle to its principals; Groups each group to its
+	// members (handles or principals). Reminders mention approvers by them.
+	Users(ctx context.Context) (map[string][]string, error)
+	Groups(ctx context.Context) (map[string][]string, error)
 }
 
 // Rules is the policy side of the store.

@@ -129,10 +129,11 @@ func (a *Adapter) Post(ctx context.Context, channel string, m bot.Message) (bot.
 	err := a.do(ctx, "post discord message", func(opts ...discordgo.RequestOption) error {
 		var err error
 		msg, err = a.rest.ChannelMessageSendComplex(channel, &discordgo.MessageSend{
-			Content:    r.Content,
-			Embeds:     r.Embeds,
-			Components: r.Components,
-			Files:      r.files(),
+			Content:         r.Content,
+			Embeds:          r.Embeds,
+			Components:      r.Components,
+			Files:           r.files(),
+			AllowedMentions: r.allowed(),
 		}, opts...)
 		return err
 	})
@@ -162,13 +163,14 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message)
 	}
 	return a.do(ctx, "edit discord message", func(opts ...discordgo.RequestOption) error {
 		_, err := a.rest.ChannelMessageEditComplex(&discordgo.MessageEdit{
-			ID:          ref.ID,
-			Channel:     ref.Channel,
-			Content:     &r.Content,
-			Embeds:      r.embeds(),
-			Components:  &r.Components,
-			Files:       r.files(),
-			Attachments: &[]*discordgo.MessageAttachment{},
+			ID:              ref.ID,
+			Channel:         ref.Channel,
+			Content:         &r.Content,
+			Embeds:          r.embeds(),
+			Components:      &r.Components,
+			Files:           r.files(),
+			Attachments:     &[]*discordgo.MessageAttachment{},
+			AllowedMentions: r.allowed(),
 		}, opts...)
 		return err
 	})

@@ -272,10 +272,11 @@ func (c *call) followup(ctx context.Context, r rendered, ephemeral bool) (bot.Me
 	var msg *discordgo.Message
 	err := c.a.do(ctx, "send discord follow-up", func(opts ...discordgo.RequestOption) error {
 		p := &discordgo.WebhookParams{
-			Content:    r.Content,
-			Embeds:     r.Embeds,
-			Components: r.Components,
-			Files:      r.files(),
+			Content:         r.Content,
+			Embeds:          r.Embeds,
+			Components:      r.Components,
+			Files:           r.files(),
+			AllowedMentions: r.allowed(),
 		}
 		if ephemeral {
 			p.Flags = discordgo.MessageFlagsEphemeral

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -45,6 +46,26 @@ type rendered struct {
 	Embeds     []*discordgo.MessageEmbed
 	Components []discordgo.MessageComponent
 	Files      []bot.File
+	// Mentions are the user ids the message pings; nothing else in it
+	// does (no @everyone, roles or users named in text).
+	Mentions []string
+}
+
+// snowflake is a Discord id.
+var snowflake = regexp.MustCompile(`^[0-9]{5,20}$`)
+
+// allowed is the message's allowed_mentions: exactly its Mentions.
+func (r rendered) allowed() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: r.Mentions}
+}
+
+// ping is the content that mentions ids: "<@123> <@456>".
+func ping(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, "<@"+id+">")
+	}
+	return strings.Join(out, " ")
 }
 
 // render turns a neutral message into content, embeds, components and
@@ -56,11 +77,21 @@ func render(m bot.Message) rendered {
 	if m.Attachment != nil {
 		r.Files = append(r.Files, *m.Attachment)
 	}
+	for _, id := range bot.MentionsOn(Name, m.Mentions) {
+		if snowflake.MatchString(id) {
+			r.Mentions = append(r.Mentions, id)
+		}
+	}
 	text := markdown(m.Text)
-	if isPlain(m) && utf8.RuneCountInString(text) <= maxContent {
+	if isPlain(m) && utf8.RuneCountInString(text)+len(ping(r.Mentions))+1 <= maxContent {
 		r.Content = text
+		if len(r.Mentions) > 0 {
+			r.Content = ping(r.Mentions) + "\n" + text
+		}
 		return r
 	}
+	// Embeds ping no one: the mentions go in the content above them.
+	r.Content = ping(r.Mentions)
 	color := toneColors[m.Tone]
 	if _, ok := toneColors[m.Tone]; !ok {
 		color = toneColors[bot.ToneInfo]
@@ -93,7 +124,7 @@ func render(m bot.Message) rendered {
 		// Discord rejects an empty embed, and a message with nothing
 		// visible at all.
 		r.Embeds = r.Embeds[1:]
-		if len(r.Embeds) == 0 && len(r.Files) == 0 {
+		if len(r.Embeds) == 0 && len(r.Files) == 0 && r.Content == "" {
 			r.Content = "\u200b"
 		}
 	}

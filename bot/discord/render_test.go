@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -218,5 +219,26 @@ func assertWithinLimits(t *testing.T, r rendered) {
 				t.Errorf("button custom_id %d bytes, label %d", len(btn.CustomID), utf8.RuneCountInString(btn.Label))
 			}
 		}
+	}
+}
+
+// Mentions ping the message's own Discord users, in the content (embeds
+// ping no one), and allowed_mentions lets exactly them through: text that
+// names @everyone or another user pings nobody.
+func TestRenderMentions(t *testing.T) {
+	rich := render(bot.Message{Title: "Still waiting", Text: "@everyone <@999999999>", Fields: []bot.Field{{Name: "a", Value: "b"}},
+		Mentions: []string{"discord:123456789", "slack:U1", "discord:123456789", "discord:<@&1>", "discord:987654321"}})
+	if rich.Content != "<@123456789> <@987654321>" || !slices.Equal(rich.Mentions, []string{"123456789", "987654321"}) {
+		t.Errorf("rich: content %q mentions %q", rich.Content, rich.Mentions)
+	}
+	if a := rich.allowed(); a.Parse == nil || len(a.Parse) != 0 || !slices.Equal(a.Users, rich.Mentions) {
+		t.Errorf("allowed mentions %+v", a)
+	}
+	plain := render(bot.Message{Text: "still waiting", Mentions: []string{"discord:123456789"}})
+	if plain.Content != "<@123456789>\nstill waiting" || len(plain.Embeds) != 0 {
+		t.Errorf("plain: %+v", plain)
+	}
+	if none := render(bot.Message{Text: "hi @everyone"}); none.Content != "hi @everyone" || len(none.allowed().Users) != 0 {
+		t.Errorf("no mentions: %+v", none)
 	}
 }

@@ -147,19 +147,21 @@ func (r rendered) embeds() *[]*discordgo.MessageEmbed {
 
 func (r rendered) webhookEdit() *discordgo.WebhookEdit {
 	return &discordgo.WebhookEdit{
-		Content:     &r.Content,
-		Embeds:      r.embeds(),
-		Components:  &r.Components,
-		Files:       r.files(),
-		Attachments: &[]*discordgo.MessageAttachment{},
+		Content:         &r.Content,
+		Embeds:          r.embeds(),
+		Components:      &r.Components,
+		Files:           r.files(),
+		Attachments:     &[]*discordgo.MessageAttachment{},
+		AllowedMentions: r.allowed(),
 	}
 }
 
 func (r rendered) responseData(ephemeral bool) *discordgo.InteractionResponseData {
 	d := &discordgo.InteractionResponseData{
-		Content:    r.Content,
-		Embeds:     *r.embeds(),
-		Components: r.Components,
+		Content:         r.Content,
+		Embeds:          *r.embeds(),
+		Components:      r.Components,
+		AllowedMentions: r.allowed(),
 	}
 	if ephemeral {
 		d.Flags = discordgo.MessageFlagsEphemeral

@@ -183,6 +183,9 @@ func Render(m bot.Message) string {
 		mark := map[bot.Tone]string{bot.ToneSuccess: "✔ ", bot.ToneWarning: "! ", bot.ToneDanger: "✘ "}[m.Tone]
 		line("  ", mark+m.Title)
 	}
+	if ids := bot.MentionsOn(Name, m.Mentions); len(ids) > 0 {
+		line("  ", "@"+strings.Join(ids, " @"))
+	}
 	if m.Text != "" {
 		line("  ", m.Text)
 	}

@@ -3,6 +3,7 @@ package slack
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -57,6 +58,9 @@ func render(m bot.Message) []rendered {
 	var head, tail []piece
 	if oneLine(m.Title) != "" {
 		head = append(head, headerPiece(m.Tone, m.Title))
+	}
+	if ping := mentions(bot.MentionsOn("slack", m.Mentions)); ping != "" {
+		head = append(head, sectionPiece(ping))
 	}
 	flow := flowPieces(m)
 	if len(m.Buttons) > 0 {
@@ -150,6 +154,9 @@ func flowPieces(m bot.Message) []piece {
 	return out
 }
 
+// slackID is a Slack user id (U… or, on Enterprise Grid, W…).
+var slackID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
 var toneEmoji = map[bot.Tone]string{
 	bot.ToneSuccess: ":white_check_mark: ",
 	bot.ToneWarning: ":warning: ",
@@ -162,6 +169,18 @@ func headerPiece(tone bot.Tone, title string) piece {
 		block: slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, text, true, false)),
 		chars: runes(text),
 	}
+}
+
+// mentions is Slack's mrkdwn that pings each user: <@U0123>. Ids are the
+// store's principals, never user text, and are checked to be Slack ids.
+func mentions(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		if slackID.MatchString(id) {
+			out = append(out, "<@"+id+">")
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func sectionPiece(mrkdwn string) piece {

@@ -300,3 +300,24 @@ func longMessage() bot.Message {
 		Context: []string{"run r-99"},
 	}
 }
+
+// Mentions ping the message's own Slack users, right under the title; the
+// other platforms' principals and anything not a Slack id are left out.
+func TestRenderMentions(t *testing.T) {
+	out := render(bot.Message{Title: "Still waiting for approval: shop restart-web", Text: "Requested by bob",
+		Mentions: []string{"slack:U0ALICE", "discord:123456789", "slack:U0ALICE", "slack:<!channel>", "shell:alice", "slack:W0DAVE"}})
+	if len(out) != 1 || len(out[0].Blocks) < 2 {
+		t.Fatalf("rendered %+v", out)
+	}
+	b, _ := json.Marshal(out[0].Blocks[1])
+	if !strings.Contains(string(b), `"text":"\u003c@U0ALICE\u003e \u003c@W0DAVE\u003e"`) {
+		t.Errorf("the block under the title is %s, want the two Slack mentions", b)
+	}
+	all, _ := json.Marshal(out[0].Blocks)
+	if strings.Contains(string(all), "channel") || strings.Contains(string(all), "123456789") {
+		t.Errorf("a mention that is not a Slack user id got through: %s", all)
+	}
+	if b, _ := json.Marshal(render(bot.Message{Title: "x", Mentions: []string{"discord:1"}})[0].Blocks); strings.Contains(string(b), "section") {
+		t.Errorf("no Slack mention, yet a section: %s", b)
+	}
+}
