@@ -162,16 +162,7 @@ func (a *Adapter) Update(ctx context.Context, ref bot.MessageRef, m bot.Message)
 		a.log.WarnContext(ctx, "discord webhook edit failed, using the bot token", "message", ref.ID, "err", err)
 	}
 	return a.do(ctx, "edit discord message", func(opts ...discordgo.RequestOption) error {
-		_, err := a.rest.ChannelMessageEditComplex(&discordgo.MessageEdit{
-			ID:              ref.ID,
-			Channel:         ref.Channel,
-			Content:         &r.Content,
-			Embeds:          r.embeds(),
-			Components:      &r.Components,
-			Files:           r.files(),
-			Attachments:     &[]*discordgo.MessageAttachment{},
-			AllowedMentions: r.allowed(),
-		}, opts...)
+		_, err := a.rest.ChannelMessageEditComplex(r.messageEdit(ref), opts...)
 		return err
 	})
 }

@@ -24,13 +24,13 @@ const modalPrefix = "day2-form:"
 
 // Discord's limits on modals.
 const (
-	maxModalInputs  = 5
-	maxModalTitle   = 45
-	maxInputLabel   = 45
-	maxPlaceholder  = 100
-	maxInputValue   = 4000
-	maxModalCustom  = 100
-	modalSubmitHint = "one of: "
+	maxModalInputs = 5
+	maxModalTitle  = 45
+	maxInputLabel  = 45
+	maxPlaceholder = 100
+	maxInputValue  = 4000
+	maxModalCustom = 100
+	optionsHint    = "one of: "
 )
 
 var (
@@ -65,16 +65,16 @@ func (c *call) OpenForm(ctx context.Context, f bot.Form) error {
 	for _, fd := range f.Fields {
 		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.TextInput{
 			CustomID:    fd.Name,
-			Label:       cutRunes(fd.Label, maxInputLabel),
+			Label:       truncate(fd.Label, maxInputLabel),
 			Style:       discordgo.TextInputShort,
-			Placeholder: cutRunes(fieldHint(fd), maxPlaceholder),
-			Value:       cutRunes(fd.Initial, maxInputValue),
+			Placeholder: truncate(fieldHint(fd), maxPlaceholder),
+			Value:       truncate(fd.Initial, maxInputValue),
 			Required:    fd.Required,
 			MaxLength:   maxInputValue,
 		}}})
 	}
 	c.first <- &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: &discordgo.InteractionResponseData{
-		CustomID: id, Title: cutRunes(f.Title, maxModalTitle), Components: rows,
+		CustomID: id, Title: truncate(f.Title, maxModalTitle), Components: rows,
 	}}
 	return c.waitAck(ctx)
 }
@@ -83,7 +83,7 @@ func (c *call) OpenForm(ctx context.Context, f bot.Form) error {
 // select (a modal has no select here), else the parameter's description.
 func fieldHint(fd bot.FormField) string {
 	if len(fd.Options) > 0 {
-		return modalSubmitHint + strings.Join(fd.Options, ", ")
+		return optionsHint + strings.Join(fd.Options, ", ")
 	}
 	return fd.Hint
 }
@@ -141,13 +141,4 @@ func submittedForm(ix *discordgo.Interaction) (f bot.Form, values map[string]str
 		}
 	}
 	return f, values, true
-}
-
-// cutRunes cuts s to at most n runes, ending in … when cut.
-func cutRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/day2bot/day2bot/bot"
 )
 
 // maxRateLimitRetries bounds how often one call is retried after a 429.
@@ -143,6 +144,13 @@ func (r rendered) embeds() *[]*discordgo.MessageEmbed {
 		e = []*discordgo.MessageEmbed{}
 	}
 	return &e
+}
+
+// messageEdit is webhookEdit for an edit with the bot token.
+func (r rendered) messageEdit(ref bot.MessageRef) *discordgo.MessageEdit {
+	w := r.webhookEdit()
+	return &discordgo.MessageEdit{ID: ref.ID, Channel: ref.Channel, Content: w.Content, Embeds: w.Embeds,
+		Components: w.Components, Files: w.Files, Attachments: w.Attachments, AllowedMentions: w.AllowedMentions}
 }
 
 func (r rendered) webhookEdit() *discordgo.WebhookEdit {

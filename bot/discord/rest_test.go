@@ -19,7 +19,8 @@ func TestPostAndUpdateWithBotToken(t *testing.T) {
 	fake := newFakeDiscord(t)
 	a := newTestAdapter(t, fake.APIURL())
 	ctx := context.Background()
-	ref, err := a.Post(ctx, "c1", bot.Message{Title: "Alert", Text: "CPU high", Buttons: []bot.Button{{ID: "x", Label: "Scale"}}})
+	ref, err := a.Post(ctx, "c1", bot.Message{Title: "Alert", Text: "CPU high @everyone", Buttons: []bot.Button{{ID: "x", Label: "Scale"}},
+		Mentions: []string{"discord:123456789"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +31,20 @@ func TestPostAndUpdateWithBotToken(t *testing.T) {
 	if len(posts) != 1 || posts[0].Auth != "Bot bot-token" {
 		t.Fatalf("posts %+v", posts)
 	}
+	// Only the mentioned user is pinged: the @everyone in the text is not.
+	wantAllowed := `"allowed_mentions":{"parse":[],"users":["123456789"],"replied_user":false}`
+	if !strings.Contains(string(posts[0].Body), wantAllowed) || !strings.Contains(string(posts[0].Body), `"content":"\u003c@123456789\u003e"`) {
+		t.Errorf("post body %s lacks %s and the mention", posts[0].Body, wantAllowed)
+	}
 	if err := a.Update(ctx, ref, bot.Message{Text: "resolved"}); err != nil {
 		t.Fatal(err)
 	}
 	edits := fake.callsTo(http.MethodPatch, "/channels/c1/messages/"+ref.ID)
 	if len(edits) != 1 {
 		t.Fatalf("edits: %s", fake.describeCalls())
+	}
+	if !strings.Contains(string(edits[0].Body), `"allowed_mentions":{"parse":[]`) {
+		t.Errorf("the edit may ping: %s", edits[0].Body)
 	}
 	m := fake.message(ref.ID)
 	if m.Msg.Content != "resolved" || len(m.Msg.Embeds) != 0 || len(m.Msg.Components) != 0 {

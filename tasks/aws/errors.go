@@ -396,7 +396,7 @@ func iamActionFor(service, op string) string {
 // the error text otherwise.
 func Failure(resource string, err error) tasks.ResourceResult {
 	err = withResource(ClassifyOn(err, nil, resource), resource)
-	return tasks.ResourceResult{Resource: resource, Status: tasks.StatusFailed, Detail: errs.Text(err, err.Error()),
+	return tasks.ResourceResult{Resource: resource, Status: tasks.StatusFailed, Detail: oneLineOf(err),
 		Transient: errs.Is(errs.Transient, err)}
 }
 
