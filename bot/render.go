@@ -166,7 +166,7 @@ func interruptedMessage(r store.Run) Message {
 		Tone:    ToneWarning,
 		// Never run again by itself: a person presses it, as their own
 		// command with the same parameters, decided by the policy again.
-		Buttons: []Button{{ID: buttonRetry + r.ID, Label: "Run again"}},
+		Buttons: retryButtons(r, "Run again"),
 	}
 }
 

@@ -4,7 +4,14 @@ import (
 	"context"
 
 	"github.com/day2bot/day2bot/internal/errs"
+	"github.com/day2bot/day2bot/policies/store"
 )
+
+// retryButtons offer r's command again under label: Retry after a failure
+// that may pass, Run again after an interruption.
+func retryButtons(r store.Run, label string) []Button {
+	return []Button{{ID: buttonRetry + r.ID, Label: label}}
+}
 
 // retryButton is a press of a failed run's Retry button "rt:RUN": the run's
 // app, task and parameters (and dry run) as the presser's own typed

@@ -282,7 +282,7 @@ func (e *Engine) execute(ctx context.Context, id string) {
 	if res.FailedTransiently() {
 		// Every resource failed for a passing reason and none changed:
 		// trying again is safe to offer, as for a Transient error.
-		m.Buttons = []Button{{ID: buttonRetry + run.ID, Label: "Retry"}}
+		m.Buttons = retryButtons(run, "Retry")
 	}
 	finish(state, res.Summary, string(body), m)
 }
@@ -363,7 +363,7 @@ func (e *Engine) finishError(runCtx context.Context, run store.Run, err error,
 		case errs.Is(errs.Transient, err):
 			// "Try again in a minute" is one press away; the press is
 			// the presser's own command, through policy like any other.
-			m.Buttons = []Button{{ID: buttonRetry + run.ID, Label: "Retry"}}
+			m.Buttons = retryButtons(run, "Retry")
 		case errs.Is(errs.Permission, err) && errs.IAMActionOf(err) != "":
 			// AWS refused for a missing grant: the fix is the role's
 			// generated policy, which the operator prints with this.
